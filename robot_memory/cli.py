@@ -1,0 +1,142 @@
+"""The `robot-memory` command: demo, benchmarks, simulation, inspection of memory files."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from robot_memory import __version__
+from robot_memory.exceptions import RobotMemoryError
+
+__all__ = ['app', 'main']
+
+app = typer.Typer(
+    name='robot-memory',
+    help='Long-term episodic memory for mobile robots on ROS 2.',
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+bench_app = typer.Typer(help='Benchmarks that print JSON figures.', no_args_is_help=True)
+app.add_typer(bench_app, name='bench')
+
+console = Console(stderr=True)
+out = Console()
+
+
+def _emit(result: dict[str, Any], as_json: bool, title: str) -> None:
+    if as_json:
+        sys.stdout.write(json.dumps(result, sort_keys=False) + '\n')
+        return
+    table = Table(title=title)
+    table.add_column('figure')
+    table.add_column('value', justify='right')
+    for key, value in result.items():
+        table.add_row(key, f'{value:.4g}' if isinstance(value, float) else str(value))
+    out.print(table)
+
+
+@app.callback(invoke_without_command=True)
+def _root(
+    version: Annotated[bool, typer.Option('--version', help='Print the version.')] = False,
+    verbose: Annotated[bool, typer.Option('--verbose', '-v', help='Log debug detail.')] = False,
+) -> None:
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING,
+                        format='%(levelname)s %(name)s: %(message)s')
+    if version:
+        out.print(f'robot_memory {__version__}')
+        raise typer.Exit()
+
+
+@bench_app.command('store')
+def bench_store_cmd(
+    as_json: Annotated[bool, typer.Option('--json', help='Print one JSON object.')] = False,
+    objects: Annotated[int, typer.Option(help='Objects in the synthetic home.')] = 200,
+    days: Annotated[int, typer.Option(help='Simulated days.')] = 7,
+    seed: Annotated[int, typer.Option(help='Random seed.')] = 0,
+) -> None:
+    """Event-log throughput, reopen time and bytes per event for a synthetic week."""
+    from robot_memory.eval.bench_store import bench_store
+
+    with console.status('running the store benchmark…', spinner='dots'):
+        result = bench_store(objects, days, seed)
+    _emit(result, as_json, 'bench store')
+
+
+@app.command('inspect')
+def inspect_cmd(
+    db: Annotated[Path, typer.Argument(help='A robot_memory SQLite file.')],
+    at: Annotated[float | None, typer.Option(help='Show the world at this stamp (s).')] = None,
+    as_json: Annotated[bool, typer.Option('--json', help='Print JSON.')] = False,
+) -> None:
+    """Summarise a memory file: episodes, objects, and the world at a time."""
+    from robot_memory.core import MemoryStore
+
+    with MemoryStore(db, create=False) as store:
+        memory = store.load()
+    t = memory.now_s if at is None else at
+    view = memory.at(t)
+    result = {
+        'file': str(db),
+        'events': memory.num_events,
+        'objects_known': memory.num_objects(),
+        'objects_present': len(view),
+        'objects_missing': len(view.missing),
+        'at_s': t,
+        'episodes': [{'label': e.label, 'start_s': e.start_s, 'end_s': e.end_s}
+                     for e in memory.instances()],
+    }
+    if as_json:
+        result['objects'] = {k: {'label': s.label, 'room': s.room_id,
+                                 'position_m': s.position_m, 'state': s.state,
+                                 'last_seen_s': s.last_seen_s}
+                             for k, s in view.objects.items()}
+        sys.stdout.write(json.dumps(result) + '\n')
+        return
+    out.print(f'[bold]{db}[/]: {result["events"]} events, {result["objects_known"]} objects '
+              f'known, {result["objects_present"]} present at t={t:.0f}')
+    episodes = Table(title='episodes')
+    for col in ('#', 'label', 'start_s', 'end_s'):
+        episodes.add_column(col)
+    for e in memory.instances():
+        episodes.add_row(str(e.index), e.label, f'{e.start_s:.0f}', f'{e.end_s:.0f}')
+    out.print(episodes)
+    objects = Table(title=f'objects at t={t:.0f}')
+    for col in ('id', 'class', 'room', 'state', 'P(still there)'):
+        objects.add_column(col)
+    for object_id, s in sorted(view.objects.items()):
+        objects.add_row(object_id, s.label, s.room_id, s.state,
+                        f'{memory.p_still_there(object_id, t):.2f}')
+    out.print(objects)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the console script; errors of ours are one clear line, exit 2."""
+    try:
+        app(args=argv, standalone_mode=False)
+    except RobotMemoryError as exc:
+        console.print(f'[red]error:[/] {exc}')
+        sys.exit(2)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        console.print('aborted')
+        sys.exit(130)
+    except Exception as exc:  # click usage errors carry their own exit code
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        raise
+
+
+if __name__ == '__main__':
+    main()

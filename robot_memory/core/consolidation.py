@@ -1,0 +1,165 @@
+"""Observations of known objects → short-term buffer → confirmed events in episodic memory.
+
+Perception decides *which* memory object an observation belongs to; this module decides
+*whether it means a change*. Agreement with memory is logged as a sighting; disagreement
+(new object, moved, state changed, gone) becomes a candidate in the buffer and reaches
+long-term memory only once confirmed.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass
+
+from robot_memory.core.buffer import BufferParams, Candidate, ChangeKind, ShortTermBuffer
+from robot_memory.core.episodic import EpisodicMemory
+from robot_memory.core.events import FactKey
+from robot_memory.core.types import ObjectObservation
+from robot_memory.exceptions import InvalidInputError, RobotMemoryError
+
+__all__ = ['ConsolidationParams', 'ConsolidationStats', 'Consolidator', 'ObservedFacts']
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class ConsolidationParams:
+    """When an observation counts as a change."""
+
+    move_tolerance_m: float = 0.3
+
+    def __post_init__(self) -> None:
+        if not self.move_tolerance_m > 0:
+            raise InvalidInputError(
+                f'move_tolerance_m must be positive, got {self.move_tolerance_m!r}')
+
+
+@dataclass(frozen=True, slots=True)
+class ObservedFacts:
+    """What one observation says about an object's time-varying facts."""
+
+    room_id: str = ''
+    support: tuple[str, str] | None = None
+    mobility: str = 'movable'
+
+
+@dataclass(slots=True)
+class ConsolidationStats:
+    """Counters of what the consolidator did."""
+
+    observations: int = 0
+    sightings_logged: int = 0
+    created: int = 0
+    moved: int = 0
+    lost: int = 0
+    state_changed: int = 0
+    rejected: int = 0
+
+
+class Consolidator:
+    """Feeds associated observations through the buffer into episodic memory."""
+
+    def __init__(self, memory: EpisodicMemory, buffer: ShortTermBuffer | None = None,
+                 params: ConsolidationParams | None = None) -> None:
+        self.memory = memory
+        self.buffer = buffer or ShortTermBuffer(BufferParams())
+        self.params = params or ConsolidationParams()
+        self.stats = ConsolidationStats()
+
+    def _close(self, a: tuple[float, float, float], b: tuple[float, float, float]) -> bool:
+        return math.dist(a, b) <= self.params.move_tolerance_m
+
+    def observe(self, object_id: str, obs: ObjectObservation,
+                facts: ObservedFacts | None = None) -> list[Candidate]:
+        """Take one observation of `object_id`; returns the changes it confirmed."""
+        facts = facts or ObservedFacts()
+        self.stats.observations += 1
+        stamp, pos = obs.stamp_s, obs.centroid_m
+        state = obs.attributes.get('state', '')
+        self.buffer.touch(object_id, stamp, facts.mobility)
+        self.buffer.remember(object_id, obs)
+        current = self.memory.current(object_id)
+        confirmed: list[Candidate] = []
+        try:
+            if current is None:
+                cand = self.buffer.propose(
+                    object_id, ChangeKind.APPEARED, (obs.label, state), stamp, obs.obs_id,
+                    position=pos, agrees=lambda a, b: a[0] == b[0])
+                if cand is not None:
+                    self.memory.create_object(
+                        object_id, cand.first_s, obs.label,
+                        {FactKey.POSITION: cand.value, FactKey.ROOM: facts.room_id,
+                         FactKey.SUPPORT: facts.support, FactKey.STATE: state},
+                        cand.obs_ids, obs.attributes.get('color', ''), facts.mobility)
+                    self.stats.created += 1
+                    confirmed.append(cand)
+                return confirmed
+            moved = not current.present or not self._close(current.position_m, pos)
+            if moved:
+                cand = self.buffer.propose(
+                    object_id, ChangeKind.MOVED, pos, stamp, obs.obs_id, position=pos,
+                    agrees=self._close)
+                if cand is not None:
+                    self._apply_move(object_id, cand, facts)
+                    confirmed.append(cand)
+            else:
+                self.buffer.contradict(object_id, ChangeKind.MOVED, ChangeKind.REMOVED)
+            if state and state != current.state:
+                cand = self.buffer.propose(object_id, ChangeKind.STATE_CHANGED, state, stamp,
+                                           obs.obs_id)
+                if cand is not None:
+                    self.memory.set_fact(object_id, cand.first_s, FactKey.STATE, cand.value,
+                                         cand.obs_ids)
+                    self.stats.state_changed += 1
+                    confirmed.append(cand)
+            else:
+                self.buffer.contradict(object_id, ChangeKind.STATE_CHANGED)
+            if not moved and (not state or state == current.state):
+                if self.memory.seen(object_id, stamp, (obs.obs_id,)):
+                    self.stats.sightings_logged += 1
+                if current.present:
+                    self._refresh_relations(object_id, stamp, facts, obs.obs_id)
+        except RobotMemoryError as exc:
+            self.stats.rejected += 1
+            log.warning('observation %d of %s rejected: %s', obs.obs_id, object_id, exc)
+        return confirmed
+
+    def _refresh_relations(self, object_id: str, stamp: float, facts: ObservedFacts,
+                           obs_id: int) -> None:
+        current = self.memory.current(object_id)
+        if current is None:
+            return
+        # Room and support follow the position; refine them only when perception is sure.
+        if facts.room_id and not current.room_id:
+            self.memory.set_fact(object_id, stamp, FactKey.ROOM, facts.room_id, (obs_id,))
+
+    def _apply_move(self, object_id: str, cand: Candidate, facts: ObservedFacts) -> None:
+        stamp = cand.first_s
+        self.memory.set_fact(object_id, stamp, FactKey.POSITION, cand.value, cand.obs_ids)
+        self.memory.set_fact(object_id, stamp, FactKey.ROOM, facts.room_id, cand.obs_ids)
+        self.memory.set_fact(object_id, stamp, FactKey.SUPPORT, facts.support, cand.obs_ids)
+        self.stats.moved += 1
+
+    def observe_absent(self, object_id: str, stamp_s: float, obs_id: int) -> list[Candidate]:
+        """Negative evidence: the spot where memory has the object is visible and empty."""
+        current = self.memory.current(object_id)
+        if current is None or not current.present:
+            return []
+        self.buffer.touch(object_id, stamp_s, current.mobility)
+        cand = self.buffer.propose(object_id, ChangeKind.REMOVED, current.position_m, stamp_s,
+                                   obs_id)
+        if cand is None:
+            return []
+        try:
+            self.memory.lose(object_id, cand.first_s, cand.obs_ids)
+        except RobotMemoryError as exc:
+            self.stats.rejected += 1
+            log.warning('loss of %s rejected: %s', object_id, exc)
+            return []
+        self.stats.lost += 1
+        return [cand]
+
+    def expire(self, now_s: float) -> int:
+        """Drop unconfirmed candidates older than the buffer's `drop_after_s`."""
+        return self.buffer.expire(now_s)

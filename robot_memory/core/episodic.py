@@ -1,0 +1,694 @@
+"""Episodic memory: every object fact is a sequence of intervals `[t_from, t_to)`.
+
+The memory is a deterministic replay of its event log (`events.py`): `apply()` is the only
+mutation, and `drain()` hands the not-yet-persisted events to the store. `at(t)` is a
+read-only view of the world as last known at `t`; `diff(t1, t2)` lists what changed;
+`instances()` splits the history into robot sessions with human labels.
+
+Storage grows with changes, not frames: a confirmation (`seen`) is logged at most once per
+`seen_resolution_s` per object, so an object watched for a minute costs two records, not 1800.
+"""
+
+from __future__ import annotations
+
+import bisect
+import logging
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from robot_memory.core.clock import MemoryClock
+from robot_memory.core.events import (
+    LOCATION_FACTS,
+    Event,
+    FactChanged,
+    FactKey,
+    FactValue,
+    LayoutSet,
+    ObjectCreated,
+    ObjectLost,
+    ObjectSeen,
+    ObjectsMerged,
+    normalise_fact,
+)
+from robot_memory.core.scene_graph import EdgeKind, ObjectAttributes, SceneGraph
+from robot_memory.core.staleness import StalenessModel, StalenessParams
+from robot_memory.exceptions import InvalidInputError, OutOfOrderError, UnknownNodeError
+
+__all__ = [
+    'Episode',
+    'EpisodicMemory',
+    'Interval',
+    'ObjectFacts',
+    'ObjectHistory',
+    'ObjectState',
+    'WorldDiff',
+    'WorldView',
+]
+
+log = logging.getLogger(__name__)
+
+MAX_EVIDENCE = 8  # observation ids kept per interval: the first and the latest few
+
+
+@dataclass(frozen=True, slots=True)
+class Interval:
+    """One value of one fact, held from `t_from` until `t_to` (None: still open)."""
+
+    value: FactValue
+    t_from: float
+    t_to: float | None
+    obs_ids: tuple[int, ...]
+    last_seen_s: float
+
+    def holds_at(self, t: float) -> bool:
+        """Whether `t` falls in `[t_from, t_to)`."""
+        return self.t_from <= t and (self.t_to is None or t < self.t_to)
+
+
+class ObjectFacts(tuple):
+    """Comparable facts of a present object: (position, room, support, state)."""
+
+    __slots__ = ()
+
+    def __new__(cls, position: FactValue, room: FactValue, support: FactValue,
+                state: FactValue) -> ObjectFacts:
+        return super().__new__(cls, (position, room, support, state))
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectState:
+    """An object as memory knew it at one time."""
+
+    object_id: str
+    label: str
+    color: str
+    mobility: str
+    present: bool
+    position_m: tuple[float, float, float] | None
+    room_id: str
+    support: tuple[str, str] | None
+    state: str
+    since_s: float
+    last_seen_s: float
+    obs_ids: tuple[int, ...]
+
+    @property
+    def facts(self) -> ObjectFacts:
+        """The facts that `diff` compares."""
+        return ObjectFacts(self.position_m, self.room_id, self.support, self.state)
+
+
+@dataclass(frozen=True, slots=True)
+class Episode:
+    """One robot session: a run of memory activity without a long gap."""
+
+    index: int
+    start_s: float
+    end_s: float
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class WorldDiff:
+    """What changed between two times; `apply` turns the first view's facts into the second's."""
+
+    t1: float
+    t2: float
+    added: dict[str, ObjectFacts]
+    removed: dict[str, ObjectFacts]
+    moved: dict[str, tuple[ObjectFacts, ObjectFacts]]
+    state_changed: dict[str, tuple[ObjectFacts, ObjectFacts]]
+
+    def apply(self, facts: dict[str, ObjectFacts]) -> dict[str, ObjectFacts]:
+        """Apply this diff to the facts of `at(t1)`; gives those of `at(t2)`."""
+        out = {k: v for k, v in facts.items() if k not in self.removed}
+        out.update(self.added)
+        for changes in (self.moved, self.state_changed):
+            out.update({k: after for k, (_, after) in changes.items()})
+        return out
+
+    def is_empty(self) -> bool:
+        """Whether nothing changed."""
+        return not (self.added or self.removed or self.moved or self.state_changed)
+
+    def summary(self) -> dict[str, list[str]]:
+        """Object ids per change kind, sorted."""
+        return {
+            'added': sorted(self.added),
+            'removed': sorted(self.removed),
+            'moved': sorted(self.moved),
+            'state_changed': sorted(self.state_changed),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectHistory:
+    """Everything memory holds about one object."""
+
+    object_id: str
+    label: str
+    color: str
+    mobility: str
+    created_s: float
+    merged_into: str | None
+    facts: dict[FactKey, tuple[Interval, ...]]
+    seen_s: tuple[float, ...]
+
+
+@dataclass(slots=True)
+class _Interval:
+    value: FactValue
+    t_from: float
+    t_to: float | None
+    obs_ids: list[int]
+    last_seen_s: float
+
+    def add_evidence(self, obs_ids: Iterable[int]) -> None:
+        for i in obs_ids:
+            if i in self.obs_ids:
+                continue
+            if len(self.obs_ids) >= MAX_EVIDENCE:
+                # Keep the first sighting and a sliding window of the latest ones.
+                del self.obs_ids[1]
+            self.obs_ids.append(i)
+
+    def frozen(self) -> Interval:
+        return Interval(self.value, self.t_from, self.t_to, tuple(self.obs_ids),
+                        self.last_seen_s)
+
+
+@dataclass(slots=True)
+class _Object:
+    object_id: str
+    label: str
+    color: str
+    mobility: str
+    created_s: float
+    facts: dict[FactKey, list[_Interval]] = field(
+        default_factory=lambda: {key: [] for key in FactKey})
+    seen_s: list[float] = field(default_factory=list)
+    merged_into: str | None = None
+    merged_s: float | None = None
+
+    def open_interval(self, key: FactKey) -> _Interval | None:
+        ivs = self.facts[key]
+        return ivs[-1] if ivs and ivs[-1].t_to is None else None
+
+    def interval_at(self, key: FactKey, t: float) -> _Interval | None:
+        ivs = self.facts[key]
+        i = bisect.bisect_right([iv.t_from for iv in ivs], t) - 1
+        if i < 0:
+            return None
+        iv = ivs[i]
+        return iv if iv.t_to is None or t < iv.t_to else None
+
+    def last_interval_before(self, key: FactKey, t: float) -> _Interval | None:
+        ivs = self.facts[key]
+        i = bisect.bisect_right([iv.t_from for iv in ivs], t) - 1
+        return ivs[i] if i >= 0 else None
+
+
+class WorldView:
+    """Read-only view of the world as memory knew it at `stamp_s`."""
+
+    def __init__(self, stamp_s: float, objects: dict[str, ObjectState],
+                 missing: dict[str, ObjectState], layout: SceneGraph) -> None:
+        self.stamp_s = stamp_s
+        self._objects = objects
+        self._missing = missing
+        self._layout = layout
+
+    @property
+    def objects(self) -> dict[str, ObjectState]:
+        """Objects present at this time, by id."""
+        return dict(self._objects)
+
+    @property
+    def missing(self) -> dict[str, ObjectState]:
+        """Objects known but not where memory last had them (last known state)."""
+        return dict(self._missing)
+
+    def has_object(self, object_id: str) -> bool:
+        """Whether the object is present at this time."""
+        return object_id in self._objects
+
+    def find_object(self, object_id: str) -> ObjectState | None:
+        """A present or missing object's state, or None."""
+        return self._objects.get(object_id) or self._missing.get(object_id)
+
+    def get_object(self, object_id: str) -> ObjectState:
+        """A present or missing object's state; raises `UnknownNodeError`."""
+        state = self.find_object(object_id)
+        if state is None:
+            raise UnknownNodeError(f'memory knew no object {object_id!r} at t={self.stamp_s}')
+        return state
+
+    def in_room(self, room_id: str) -> list[ObjectState]:
+        """Present objects in a room, by id."""
+        return [s for _, s in sorted(self._objects.items()) if s.room_id == room_id]
+
+    def count(self, label: str, room_id: str | None = None) -> int:
+        """Present objects of a class, optionally in one room."""
+        return sum(1 for s in self._objects.values()
+                   if s.label == label and (room_id is None or s.room_id == room_id))
+
+    def facts(self) -> dict[str, ObjectFacts]:
+        """Facts of the present objects, for comparison and diffs."""
+        return {k: s.facts for k, s in self._objects.items()}
+
+    def scene_graph(self) -> SceneGraph:
+        """The full layered scene graph at this time: the layout plus present objects."""
+        graph = self._layout.copy()
+        for object_id, s in sorted(self._objects.items()):
+            room = s.room_id if s.room_id and graph.has_node(s.room_id) else None
+            attrs = ObjectAttributes(label=s.label, position_m=s.position_m or (0.0, 0.0, 0.0),
+                                     color=s.color, state=s.state, mobility=s.mobility)
+            graph.add_object(_graph_id(object_id), attrs, room)
+        for object_id, s in sorted(self._objects.items()):
+            if s.support is None:
+                continue
+            relation, other = s.support
+            kind = EdgeKind.INSIDE if relation == 'in' else EdgeKind.SUPPORTED_BY
+            if other in self._objects:
+                graph.add_edge(kind, _graph_id(object_id), _graph_id(other))
+        return graph
+
+    def __len__(self) -> int:
+        return len(self._objects)
+
+
+def _graph_id(object_id: str) -> str:
+    return object_id if object_id.startswith('object:') else f'object:{object_id}'
+
+
+class EpisodicMemory:
+    """The robot's long-term, time-indexed memory of objects, over a static layout."""
+
+    def __init__(self, clock: MemoryClock | None = None, seen_resolution_s: float = 30.0,
+                 session_gap_s: float = 1800.0,
+                 staleness: StalenessParams | None = None) -> None:
+        if seen_resolution_s < 0 or session_gap_s <= 0:
+            raise InvalidInputError('seen_resolution_s must be >= 0 and session_gap_s > 0')
+        self.clock = clock or MemoryClock()
+        self.seen_resolution_s = float(seen_resolution_s)
+        self.session_gap_s = float(session_gap_s)
+        self.staleness = StalenessModel(staleness)
+        self._objects: dict[str, _Object] = {}
+        self._layouts: list[tuple[float, SceneGraph]] = []
+        self._stamps: list[float] = []
+        self._journal: list[Event] = []
+        self._num_events = 0
+
+    # ---------------------------------------------------------------- writing
+    def apply(self, event: Event) -> None:
+        """Apply one event (validated first: a rejected event changes nothing)."""
+        handler = {
+            ObjectCreated: self._apply_created,
+            FactChanged: self._apply_fact,
+            ObjectSeen: self._apply_seen,
+            ObjectLost: self._apply_lost,
+            ObjectsMerged: self._apply_merged,
+            LayoutSet: self._apply_layout,
+        }.get(type(event))
+        if handler is None:
+            raise InvalidInputError(f'not a memory event: {event!r}')
+        handler(event)
+        if not isinstance(event, LayoutSet):
+            # Sessions and the memory clock follow what the robot saw, not map updates.
+            bisect.insort(self._stamps, event.stamp_s)
+        self._journal.append(event)
+        self._num_events += 1
+
+    def drain(self) -> list[Event]:
+        """Events applied since the last drain, in order (for the store)."""
+        out, self._journal = self._journal, []
+        return out
+
+    def create_object(self, object_id: str, stamp_s: float, label: str,
+                      facts: dict[FactKey, Any], obs_ids: tuple[int, ...] = (),
+                      color: str = '', mobility: str = 'movable') -> None:
+        """Create an object with its initial facts."""
+        self.apply(ObjectCreated(stamp_s, object_id, label, color, mobility))
+        for key, value in facts.items():
+            self.apply(FactChanged(stamp_s, object_id, FactKey(key),
+                                   normalise_fact(key, value), obs_ids))
+
+    def set_fact(self, object_id: str, stamp_s: float, key: FactKey, value: Any,
+                 obs_ids: tuple[int, ...] = ()) -> bool:
+        """Give a fact a new value; False (and nothing logged) when it already holds it."""
+        obj = self._get(object_id)
+        value = normalise_fact(key, value)
+        current = obj.open_interval(FactKey(key))
+        if current is not None and current.value == value:
+            return False
+        self.apply(FactChanged(stamp_s, object_id, FactKey(key), value, obs_ids))
+        return True
+
+    def seen(self, object_id: str, stamp_s: float, obs_ids: tuple[int, ...] = ()) -> bool:
+        """Confirm an object's facts; logged at most once per `seen_resolution_s`."""
+        obj = self._get(object_id)
+        if obj.seen_s and stamp_s - obj.seen_s[-1] < self.seen_resolution_s:
+            return False
+        self.apply(ObjectSeen(stamp_s, object_id, obs_ids))
+        return True
+
+    def lose(self, object_id: str, stamp_s: float, obs_ids: tuple[int, ...] = ()) -> bool:
+        """Record confirmed absence; False when the object was not present anyway."""
+        obj = self._get(object_id)
+        if obj.open_interval(FactKey.POSITION) is None:
+            return False
+        self.apply(ObjectLost(stamp_s, object_id, obs_ids))
+        return True
+
+    def merge(self, keep_id: str, drop_id: str, stamp_s: float) -> None:
+        """Fold a duplicate object into another."""
+        self.apply(ObjectsMerged(stamp_s, keep_id, drop_id))
+
+    def set_layout(self, graph: SceneGraph, stamp_s: float) -> None:
+        """Set the static layers (rooms, places and their edges)."""
+        static = graph.copy()
+        for object_id in static.objects:
+            static.remove_node(object_id)
+        self.apply(LayoutSet(stamp_s, static.to_dict()))
+
+    def _get(self, object_id: str) -> _Object:
+        obj = self._objects.get(object_id)
+        if obj is None:
+            raise UnknownNodeError(f'no object {object_id!r} in memory')
+        if obj.merged_into is not None:
+            raise InvalidInputError(f'object {object_id!r} was merged into {obj.merged_into!r}')
+        return obj
+
+    def _check_order(self, obj: _Object, stamp_s: float, what: str) -> None:
+        if stamp_s < obj.created_s:
+            raise OutOfOrderError(
+                f'{what} of {obj.object_id!r} at {stamp_s} is before its creation at '
+                f'{obj.created_s}')
+
+    def _apply_created(self, e: ObjectCreated) -> None:
+        if e.object_id in self._objects:
+            raise InvalidInputError(f'object {e.object_id!r} already exists')
+        if not e.object_id or not e.label:
+            raise InvalidInputError(f'object id and label must be non-empty: {e!r}')
+        self._objects[e.object_id] = _Object(e.object_id, e.label, e.color, e.mobility,
+                                             e.stamp_s)
+
+    def _apply_fact(self, e: FactChanged) -> None:
+        obj = self._get(e.object_id)
+        self._check_order(obj, e.stamp_s, f'{e.key.value} change')
+        ivs = obj.facts[e.key]
+        current = obj.open_interval(e.key)
+        if current is not None and e.stamp_s < current.t_from:
+            raise OutOfOrderError(
+                f'{e.key.value} of {e.object_id!r} changes at {e.stamp_s}, before its current '
+                f'value was set at {current.t_from}')
+        if current is None and ivs and ivs[-1].t_to is not None and e.stamp_s < ivs[-1].t_to:
+            raise OutOfOrderError(
+                f'{e.key.value} of {e.object_id!r} changes at {e.stamp_s}, inside an '
+                f'interval that ended at {ivs[-1].t_to}')
+        if current is not None and current.value == e.value:
+            current.add_evidence(e.obs_ids)
+            current.last_seen_s = max(current.last_seen_s, e.stamp_s)
+        else:
+            if current is not None:
+                if e.key is FactKey.POSITION:
+                    self.staleness.record_move(obj.label, obj.object_id,
+                                               max(e.stamp_s - current.last_seen_s, 0.0) / 2)
+                if current.t_from == e.stamp_s:
+                    ivs.pop()
+                else:
+                    # A change confirmed late starts when it was first observed, which may
+                    # precede sightings that only confirmed other facts.
+                    current.t_to = e.stamp_s
+                    current.last_seen_s = min(current.last_seen_s, e.stamp_s)
+            ivs.append(_Interval(e.value, e.stamp_s, None, list(e.obs_ids), e.stamp_s))
+        if not obj.seen_s or obj.seen_s[-1] != e.stamp_s:
+            bisect.insort(obj.seen_s, e.stamp_s)
+
+    def _apply_seen(self, e: ObjectSeen) -> None:
+        obj = self._get(e.object_id)
+        self._check_order(obj, e.stamp_s, 'sighting')
+        for key in FactKey:
+            iv = obj.open_interval(key)
+            if iv is None or e.stamp_s <= iv.last_seen_s:
+                continue
+            if key is FactKey.POSITION:
+                self.staleness.record_stay(obj.label, obj.object_id, e.stamp_s - iv.last_seen_s)
+            iv.last_seen_s = e.stamp_s
+            iv.add_evidence(e.obs_ids)
+        bisect.insort(obj.seen_s, e.stamp_s)
+
+    def _apply_lost(self, e: ObjectLost) -> None:
+        obj = self._get(e.object_id)
+        self._check_order(obj, e.stamp_s, 'loss')
+        opened = [(k, obj.open_interval(k)) for k in LOCATION_FACTS]
+        for key, iv in opened:
+            if iv is not None and e.stamp_s < iv.t_from:
+                raise OutOfOrderError(
+                    f'{e.object_id!r} lost at {e.stamp_s}, before its {key.value} was set at '
+                    f'{iv.t_from}')
+        for key, iv in opened:
+            if iv is None:
+                continue
+            if key is FactKey.POSITION:
+                self.staleness.record_move(obj.label, obj.object_id,
+                                           max(e.stamp_s - iv.last_seen_s, 0.0) / 2)
+            if iv.t_from == e.stamp_s:
+                obj.facts[key].pop()
+            else:
+                iv.t_to = e.stamp_s
+                iv.last_seen_s = min(iv.last_seen_s, e.stamp_s)
+                iv.add_evidence(e.obs_ids)
+
+    def _apply_merged(self, e: ObjectsMerged) -> None:
+        if e.keep_id == e.drop_id:
+            raise InvalidInputError(f'cannot merge {e.keep_id!r} into itself')
+        keep, drop = self._get(e.keep_id), self._get(e.drop_id)
+        for key in FactKey:
+            iv = drop.open_interval(key)
+            if iv is not None:
+                if iv.t_from >= e.stamp_s:
+                    drop.facts[key].pop()
+                else:
+                    iv.t_to = e.stamp_s
+        for stamp in drop.seen_s:
+            bisect.insort(keep.seen_s, stamp)
+        drop.merged_into, drop.merged_s = keep.object_id, e.stamp_s
+
+    def _apply_layout(self, e: LayoutSet) -> None:
+        graph = SceneGraph.from_dict(e.graph)
+        i = bisect.bisect_right([s for s, _ in self._layouts], e.stamp_s)
+        self._layouts.insert(i, (e.stamp_s, graph))
+
+    # ---------------------------------------------------------------- reading
+    @property
+    def now_s(self) -> float:
+        """Latest stamp memory has heard of (0 when empty)."""
+        return self._stamps[-1] if self._stamps else 0.0
+
+    @property
+    def num_events(self) -> int:
+        """Events applied since this memory was created (replayed ones included)."""
+        return self._num_events
+
+    @property
+    def object_ids(self) -> list[str]:
+        """Ids of all objects ever known (merged ones included), sorted."""
+        return sorted(self._objects)
+
+    def num_objects(self) -> int:
+        """Number of objects ever known, merged duplicates excluded."""
+        return sum(1 for o in self._objects.values() if o.merged_into is None)
+
+    def has_object(self, object_id: str) -> bool:
+        """Whether memory has ever known the object."""
+        return object_id in self._objects
+
+    def resolve(self, object_id: str) -> str:
+        """Follow merges to the id that stands for the object now."""
+        seen = set()
+        while (obj := self._objects.get(object_id)) and obj.merged_into and object_id not in seen:
+            seen.add(object_id)
+            object_id = obj.merged_into
+        return object_id
+
+    def current(self, object_id: str) -> ObjectState | None:
+        """The object's latest known state (fast: open intervals only), or None if unknown."""
+        obj = self._objects.get(self.resolve(object_id))
+        if obj is None:
+            return None
+        return self._state_at(obj, max(self.now_s, obj.seen_s[-1] if obj.seen_s else 0.0))
+
+    def history(self, object_id: str) -> ObjectHistory:
+        """All intervals and sightings of one object; raises `UnknownNodeError`."""
+        obj = self._objects.get(object_id)
+        if obj is None:
+            raise UnknownNodeError(f'no object {object_id!r} in memory')
+        return ObjectHistory(
+            obj.object_id, obj.label, obj.color, obj.mobility, obj.created_s, obj.merged_into,
+            {k: tuple(iv.frozen() for iv in ivs) for k, ivs in obj.facts.items()},
+            tuple(obj.seen_s))
+
+    def layout_at(self, t: float) -> SceneGraph:
+        """The static layers in force at `t` (the first layout before any was set)."""
+        if not self._layouts:
+            return SceneGraph()
+        i = bisect.bisect_right([s for s, _ in self._layouts], t) - 1
+        return self._layouts[max(i, 0)][1]
+
+    def at(self, t: float) -> WorldView:
+        """The world as last known at time `t`."""
+        present: dict[str, ObjectState] = {}
+        missing: dict[str, ObjectState] = {}
+        for object_id, obj in self._objects.items():
+            if obj.created_s > t or (obj.merged_s is not None and obj.merged_s <= t):
+                continue
+            state = self._state_at(obj, t)
+            if state is None:
+                continue
+            (present if state.present else missing)[object_id] = state
+        return WorldView(t, present, missing, self.layout_at(t))
+
+    def _state_at(self, obj: _Object, t: float) -> ObjectState | None:
+        pos = obj.interval_at(FactKey.POSITION, t)
+        present = pos is not None
+        if pos is None:
+            pos = obj.last_interval_before(FactKey.POSITION, t)
+            if pos is None:
+                return None
+        # A missing object is described as it was when last seen in its last place.
+        probe = t if present else pos.last_seen_s
+
+        def value(key: FactKey) -> FactValue:
+            iv = obj.interval_at(key, probe)
+            return iv.value if iv is not None else (None if key is FactKey.SUPPORT else '')
+
+        i = bisect.bisect_right(obj.seen_s, probe)
+        last_seen = obj.seen_s[i - 1] if i else pos.t_from
+        return ObjectState(
+            object_id=obj.object_id, label=obj.label, color=obj.color, mobility=obj.mobility,
+            present=present, position_m=pos.value, room_id=value(FactKey.ROOM),
+            support=value(FactKey.SUPPORT), state=value(FactKey.STATE), since_s=pos.t_from,
+            last_seen_s=last_seen, obs_ids=tuple(pos.obs_ids))
+
+    def diff(self, t1: float, t2: float) -> WorldDiff:
+        """What changed between `at(t1)` and `at(t2)`."""
+        a, b = self.at(t1).facts(), self.at(t2).facts()
+        added = {k: v for k, v in b.items() if k not in a}
+        removed = {k: v for k, v in a.items() if k not in b}
+        moved: dict[str, tuple[ObjectFacts, ObjectFacts]] = {}
+        state_changed: dict[str, tuple[ObjectFacts, ObjectFacts]] = {}
+        for k in a.keys() & b.keys():
+            before, after = a[k], b[k]
+            if before[:3] != after[:3]:
+                moved[k] = (before, after)
+            if before[3] != after[3]:
+                state_changed[k] = (before, after)
+        return WorldDiff(t1, t2, added, removed, moved, state_changed)
+
+    def instances(self) -> list[Episode]:
+        """Robot sessions: runs of activity separated by more than `session_gap_s`."""
+        episodes: list[Episode] = []
+        if not self._stamps:
+            return episodes
+        start = prev = self._stamps[0]
+        bounds = []
+        for stamp in self._stamps[1:]:
+            if stamp - prev > self.session_gap_s:
+                bounds.append((start, prev))
+                start = stamp
+            prev = stamp
+        bounds.append((start, prev))
+        counts: dict[str, int] = {}
+        for index, (lo, hi) in enumerate(bounds):
+            label = self.clock.label(lo)
+            counts[label] = counts.get(label, 0) + 1
+            if counts[label] > 1:
+                label = f'{label} ({counts[label]})'
+            episodes.append(Episode(index, lo, hi, label))
+        return episodes
+
+    def p_still_there(self, object_id: str, t: float | None = None) -> float:
+        """Staleness belief that a present object is still where it was last seen at `t`."""
+        t = self.now_s if t is None else t
+        state = self.at(t).find_object(object_id)
+        if state is None:
+            raise UnknownNodeError(f'memory knew no object {object_id!r} at t={t}')
+        if not state.present:
+            return 0.0
+        return self.staleness.p_still_there(state.label, t - state.last_seen_s, object_id,
+                                            state.mobility)
+
+    def iter_objects(self) -> Iterator[ObjectHistory]:
+        """Histories of all objects, by id."""
+        for object_id in sorted(self._objects):
+            yield self.history(object_id)
+
+    # ---------------------------------------------------------- serialising
+    def to_dict(self) -> dict[str, Any]:
+        """The complete state as JSON-safe data (snapshots and equality use it)."""
+        def interval(iv: _Interval) -> list[Any]:
+            value = list(iv.value) if isinstance(iv.value, tuple) else iv.value
+            return [value, iv.t_from, iv.t_to, list(iv.obs_ids), iv.last_seen_s]
+
+        objects = {}
+        for object_id, obj in sorted(self._objects.items()):
+            objects[object_id] = {
+                'label': obj.label, 'color': obj.color, 'mobility': obj.mobility,
+                'created_s': obj.created_s, 'merged_into': obj.merged_into,
+                'merged_s': obj.merged_s, 'seen_s': list(obj.seen_s),
+                'facts': {k.value: [interval(iv) for iv in ivs] for k, ivs in obj.facts.items()},
+            }
+        return {
+            'objects': objects,
+            'layouts': [[s, g.to_dict()] for s, g in self._layouts],
+            'stamps': list(self._stamps),
+            'staleness': {
+                'class': {k: [t.exposure_s, t.moves]
+                          for k, t in sorted(self.staleness._by_class.items())},
+                'instance': {k: [t.exposure_s, t.moves]
+                             for k, t in sorted(self.staleness._by_instance.items())},
+            },
+            'num_events': self._num_events,
+        }
+
+    def load_dict(self, data: dict[str, Any]) -> None:
+        """Replace this memory's state with one written by `to_dict` (journal cleared)."""
+        from robot_memory.core.staleness import _Tally
+
+        try:
+            objects: dict[str, _Object] = {}
+            for object_id, o in data['objects'].items():
+                obj = _Object(object_id, o['label'], o['color'], o['mobility'],
+                              float(o['created_s']), merged_into=o['merged_into'],
+                              merged_s=o['merged_s'], seen_s=[float(s) for s in o['seen_s']])
+                for key, ivs in o['facts'].items():
+                    fk = FactKey(key)
+                    obj.facts[fk] = [
+                        _Interval(normalise_fact(fk, v), float(a), None if b is None else float(b),
+                                  [int(i) for i in ids], float(ls))
+                        for v, a, b, ids, ls in ivs]
+                objects[object_id] = obj
+            layouts = [(float(s), SceneGraph.from_dict(g)) for s, g in data['layouts']]
+            by_class = {k: _Tally(float(e), int(m))
+                        for k, (e, m) in data['staleness']['class'].items()}
+            by_instance = {k: _Tally(float(e), int(m))
+                           for k, (e, m) in data['staleness']['instance'].items()}
+            stamps = [float(s) for s in data['stamps']]
+            num_events = int(data['num_events'])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise InvalidInputError(f'malformed memory snapshot: {exc!r}') from exc
+        self._objects, self._layouts, self._stamps = objects, layouts, stamps
+        self.staleness._by_class, self.staleness._by_instance = by_class, by_instance
+        self._num_events = num_events
+        self._journal = []
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, EpisodicMemory) and self.to_dict() == other.to_dict()
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return (f'EpisodicMemory(objects={self.num_objects()}, events={self._num_events}, '
+                f'now_s={self.now_s})')

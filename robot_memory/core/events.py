@@ -1,0 +1,165 @@
+"""Memory events: the append-only log that the episodic memory is a replay of.
+
+Every change to long-term memory is one of these frozen values. They serialise to plain JSON
+records (no pickle), so a memory file can be read by any tool.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields
+from typing import Any
+
+from robot_memory._compat import StrEnum
+from robot_memory.exceptions import InvalidInputError
+
+__all__ = [
+    'Event',
+    'FactChanged',
+    'FactKey',
+    'FactValue',
+    'LayoutSet',
+    'ObjectCreated',
+    'ObjectLost',
+    'ObjectSeen',
+    'ObjectsMerged',
+    'event_from_record',
+    'event_to_record',
+    'normalise_fact',
+]
+
+
+class FactKey(StrEnum):
+    """The facts of an object that change over time, each kept as intervals."""
+
+    POSITION = 'position'
+    ROOM = 'room'
+    SUPPORT = 'support'
+    STATE = 'state'
+
+
+LOCATION_FACTS = (FactKey.POSITION, FactKey.ROOM, FactKey.SUPPORT)
+
+# position: (x, y, z) metres in map; room: room id or ''; support: (relation, object id) or
+# None; state: '' or a state name ('open', 'on', …).
+FactValue = tuple[float, float, float] | tuple[str, str] | str | None
+
+
+def normalise_fact(key: FactKey, value: Any) -> FactValue:
+    """Validate a fact value and return it in canonical (hashable, JSON-round-trip) form."""
+    key = FactKey(key)
+    if key is FactKey.POSITION:
+        try:
+            out = tuple(round(float(v), 4) for v in value)
+        except (TypeError, ValueError):
+            out = ()
+        if len(out) != 3 or not all(math.isfinite(v) for v in out):
+            raise InvalidInputError(f'position must be three finite numbers, got {value!r}')
+        return out  # type: ignore[return-value]
+    if key is FactKey.SUPPORT:
+        if value is None:
+            return None
+        if len(value) != 2:
+            raise InvalidInputError(f'support must be (relation, object id) or None: {value!r}')
+        return (str(value[0]), str(value[1]))
+    if value is None:
+        return ''
+    return str(value)
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectCreated:
+    """A new object enters memory; its time-varying facts follow as `FactChanged`."""
+
+    stamp_s: float
+    object_id: str
+    label: str
+    color: str = ''
+    mobility: str = 'movable'
+
+
+@dataclass(frozen=True, slots=True)
+class FactChanged:
+    """A fact takes a new value from `stamp_s` on (closing the previous interval)."""
+
+    stamp_s: float
+    object_id: str
+    key: FactKey
+    value: FactValue
+    obs_ids: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectSeen:
+    """The object was seen with its current facts (a confirmation, not a change)."""
+
+    stamp_s: float
+    object_id: str
+    obs_ids: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectLost:
+    """Confirmed negative evidence: the object is no longer where memory had it."""
+
+    stamp_s: float
+    object_id: str
+    obs_ids: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectsMerged:
+    """Two memory objects turned out to be one; `drop_id` is folded into `keep_id`."""
+
+    stamp_s: float
+    keep_id: str
+    drop_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class LayoutSet:
+    """The static layers (building, rooms, places, their edges) as `SceneGraph.to_dict()`."""
+
+    stamp_s: float
+    graph: dict[str, Any]
+
+
+Event = ObjectCreated | FactChanged | ObjectSeen | ObjectLost | ObjectsMerged | LayoutSet
+_KINDS: dict[str, type] = {
+    'created': ObjectCreated,
+    'fact': FactChanged,
+    'seen': ObjectSeen,
+    'lost': ObjectLost,
+    'merged': ObjectsMerged,
+    'layout': LayoutSet,
+}
+_KIND_OF = {cls: kind for kind, cls in _KINDS.items()}
+
+
+def event_to_record(event: Event) -> dict[str, Any]:
+    """A JSON-safe dict with a `kind` field."""
+    record: dict[str, Any] = {'kind': _KIND_OF[type(event)]}
+    for f in fields(event):
+        value = getattr(event, f.name)
+        if isinstance(value, tuple):
+            value = list(value)
+        record[f.name] = value
+    return record
+
+
+def event_from_record(record: dict[str, Any]) -> Event:
+    """Inverse of `event_to_record`; raises `InvalidInputError` on a malformed record."""
+    try:
+        cls = _KINDS[record['kind']]
+        kwargs = {f.name: record[f.name] for f in fields(cls) if f.name in record}
+        if cls is FactChanged:
+            kwargs['key'] = FactKey(kwargs['key'])
+            kwargs['value'] = normalise_fact(kwargs['key'], kwargs['value'])
+        if 'obs_ids' in kwargs:
+            kwargs['obs_ids'] = tuple(int(i) for i in kwargs['obs_ids'])
+        kwargs['stamp_s'] = float(kwargs['stamp_s'])
+        return cls(**kwargs)
+    except (KeyError, TypeError, ValueError) as exc:
+        valid = ', '.join(sorted(_KINDS))
+        raise InvalidInputError(
+            f'malformed event record {record!r} (kinds: {valid}): {exc}') from exc

@@ -1,0 +1,304 @@
+"""SQLite store: one file per robot, an append-only event log plus periodic snapshots.
+
+WAL mode, batched commits (at most `commit_interval_s` of events are uncommitted, so a crash
+loses at most that much), JSON records (no pickle). Reopening replays the latest snapshot and
+the events after it into an `EpisodicMemory` equal to the one that was written. A damaged or
+foreign file raises `CorruptStoreError` naming the file and the problem.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+import time
+import zlib
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from robot_memory.core.clock import MemoryClock
+from robot_memory.core.episodic import EpisodicMemory
+from robot_memory.core.events import Event, event_from_record, event_to_record
+from robot_memory.exceptions import CorruptStoreError, InvalidInputError, StoreError
+
+__all__ = ['APPLICATION_ID', 'SCHEMA_VERSION', 'MemoryStore']
+
+log = logging.getLogger(__name__)
+
+APPLICATION_ID = 0x524D454D  # 'RMEM' in the SQLite header marks our files
+SCHEMA_VERSION = 1
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS events (
+    seq INTEGER PRIMARY KEY,
+    stamp_s REAL NOT NULL,
+    kind TEXT NOT NULL,
+    object_id TEXT,
+    body TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_by_object ON events (object_id, stamp_s);
+CREATE TABLE IF NOT EXISTS snapshots (
+    seq INTEGER PRIMARY KEY,
+    taken_s REAL NOT NULL,
+    body BLOB NOT NULL
+);
+"""
+
+
+class MemoryStore:
+    """Persists an `EpisodicMemory` to one SQLite file."""
+
+    def __init__(self, path: str | Path, *, create: bool = True,
+                 commit_interval_s: float = 1.0, snapshot_every: int = 20000,
+                 clock: MemoryClock | None = None, seen_resolution_s: float = 30.0,
+                 session_gap_s: float = 1800.0,
+                 on_commit: Callable[[int], None] | None = None) -> None:
+        self.path = Path(path)
+        if commit_interval_s < 0 or snapshot_every < 1:
+            raise InvalidInputError('commit_interval_s must be >= 0 and snapshot_every >= 1')
+        self.commit_interval_s = commit_interval_s
+        self.snapshot_every = snapshot_every
+        self.on_commit = on_commit
+        existed = self.path.exists() and self.path.stat().st_size > 0
+        if not existed and not create:
+            raise StoreError(f'{self.path}: no such memory file')
+        self._conn = self._connect(existed)
+        if existed:
+            self._check_file()
+            self._settings = self._read_settings()
+        else:
+            clock = clock or MemoryClock()
+            self._settings = {'timezone': clock.timezone,
+                              'seen_resolution_s': seen_resolution_s,
+                              'session_gap_s': session_gap_s}
+            self._init_file()
+        self._pending: list[tuple[float, str, str | None, str]] = []
+        self._last_commit = time.monotonic()
+        self._last_seq = self._query_one('SELECT COALESCE(MAX(seq), 0) FROM events')
+        self._since_snapshot = self._last_seq - self._query_one(
+            'SELECT COALESCE(MAX(seq), 0) FROM snapshots')
+
+    # ------------------------------------------------------------- opening
+    def _fail(self, problem: str, exc: BaseException | None = None) -> CorruptStoreError:
+        err = CorruptStoreError(f'{self.path}: {problem}')
+        if exc is not None:
+            err.__cause__ = exc
+        return err
+
+    def _connect(self, existed: bool) -> sqlite3.Connection:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            if existed:
+                conn.execute('PRAGMA schema_version').fetchone()
+            conn.execute('PRAGMA journal_mode=WAL')
+            conn.execute('PRAGMA synchronous=NORMAL')
+            return conn
+        except sqlite3.DatabaseError as exc:
+            raise self._fail(f'not a readable SQLite database ({exc})', exc) from None
+        except OSError as exc:
+            raise StoreError(f'{self.path}: cannot open ({exc.strerror or exc})') from exc
+
+    def _check_file(self) -> None:
+        try:
+            app_id = self._query_one('PRAGMA application_id')
+            version = self._query_one('PRAGMA user_version')
+            status = self._conn.execute('PRAGMA quick_check').fetchone()[0]
+        except sqlite3.DatabaseError as exc:
+            raise self._fail(f'damaged database ({exc})', exc) from None
+        if app_id != APPLICATION_ID:
+            raise self._fail(f'not a robot_memory file (application_id {app_id:#x}, '
+                             f'expected {APPLICATION_ID:#x})')
+        if version != SCHEMA_VERSION:
+            raise self._fail(f'schema version {version} is not supported (this build reads '
+                             f'version {SCHEMA_VERSION})')
+        if status != 'ok':
+            raise self._fail(f'integrity check failed: {status}')
+
+    def _init_file(self) -> None:
+        try:
+            self._conn.executescript(_SCHEMA)
+        except sqlite3.DatabaseError as exc:
+            raise self._fail(f'cannot create schema ({exc})', exc) from None
+        with self._transaction():
+            self._conn.execute(f'PRAGMA application_id = {APPLICATION_ID}')
+            self._conn.execute(f'PRAGMA user_version = {SCHEMA_VERSION}')
+            rows = [(k, json.dumps(v)) for k, v in self._settings.items()]
+            rows.append(('created_unix_s', json.dumps(time.time())))
+            self._conn.executemany('INSERT OR REPLACE INTO meta VALUES (?, ?)', rows)
+
+    def _read_settings(self) -> dict[str, Any]:
+        try:
+            rows = dict(self._conn.execute('SELECT key, value FROM meta').fetchall())
+            return {k: json.loads(rows[k])
+                    for k in ('timezone', 'seen_resolution_s', 'session_gap_s')}
+        except (sqlite3.DatabaseError, KeyError, ValueError) as exc:
+            raise self._fail(f'missing or malformed settings ({exc!r})', exc) from None
+
+    def _query_one(self, sql: str) -> Any:
+        try:
+            return self._conn.execute(sql).fetchone()[0]
+        except sqlite3.DatabaseError as exc:
+            raise self._fail(f'damaged database ({exc})', exc) from None
+
+    class _Txn:
+        def __init__(self, store: MemoryStore) -> None:
+            self.store = store
+
+        def __enter__(self) -> None:
+            if not self.store._conn.in_transaction:
+                self.store._conn.execute('BEGIN')
+
+        def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+            if exc_type is None:
+                self.store._conn.execute('COMMIT')
+            else:
+                self.store._conn.execute('ROLLBACK')
+
+    def _transaction(self) -> MemoryStore._Txn:
+        return MemoryStore._Txn(self)
+
+    # ------------------------------------------------------------- reading
+    @property
+    def settings(self) -> dict[str, Any]:
+        """Memory settings stored in the file (timezone, resolutions)."""
+        return dict(self._settings)
+
+    def new_memory(self) -> EpisodicMemory:
+        """An empty memory with this file's settings."""
+        return EpisodicMemory(MemoryClock(self._settings['timezone']),
+                              float(self._settings['seen_resolution_s']),
+                              float(self._settings['session_gap_s']))
+
+    def load(self) -> EpisodicMemory:
+        """Rebuild the memory: latest readable snapshot, then the events after it."""
+        self.commit()
+        memory = self.new_memory()
+        start = 0
+        try:
+            snaps = self._conn.execute(
+                'SELECT seq, body FROM snapshots ORDER BY seq DESC').fetchall()
+        except sqlite3.DatabaseError as exc:
+            raise self._fail(f'damaged snapshot table ({exc})', exc) from None
+        for seq, body in snaps:
+            try:
+                memory.load_dict(json.loads(zlib.decompress(body)))
+                start = seq
+                break
+            except (zlib.error, ValueError, InvalidInputError) as exc:
+                log.warning('%s: snapshot at seq %d unreadable (%s); trying an older one',
+                            self.path, seq, exc)
+                memory = self.new_memory()
+        for seq, event in self.iter_events(after_seq=start):
+            try:
+                memory.apply(event)
+            except InvalidInputError as exc:
+                raise self._fail(f'event {seq} cannot be replayed: {exc}', exc) from None
+        memory.drain()
+        return memory
+
+    def iter_events(self, after_seq: int = 0) -> Iterator[tuple[int, Event]]:
+        """Committed and pending events after `after_seq`, in order."""
+        self.commit()
+        try:
+            cursor = self._conn.execute(
+                'SELECT seq, body FROM events WHERE seq > ? ORDER BY seq', (after_seq,))
+            for seq, body in cursor:
+                try:
+                    yield seq, event_from_record(json.loads(body))
+                except (ValueError, InvalidInputError) as exc:
+                    raise self._fail(f'event {seq} is malformed ({exc})', exc) from None
+        except sqlite3.DatabaseError as exc:
+            raise self._fail(f'damaged event log ({exc})', exc) from None
+
+    @property
+    def last_seq(self) -> int:
+        """Sequence number of the last event written (committed or pending)."""
+        return self._last_seq
+
+    def num_events(self) -> int:
+        """Events in the log, pending included."""
+        return self._last_seq
+
+    def file_bytes(self) -> int:
+        """Size of the database file and its WAL on disk."""
+        total = 0
+        for suffix in ('', '-wal'):
+            p = Path(f'{self.path}{suffix}')
+            if p.exists():
+                total += p.stat().st_size
+        return total
+
+    # ------------------------------------------------------------- writing
+    def write(self, events: Iterable[Event]) -> int:
+        """Queue events; commits when `commit_interval_s` has passed. Returns how many."""
+        n = 0
+        for event in events:
+            record = event_to_record(event)
+            object_id = record.get('object_id') or record.get('keep_id')
+            self._pending.append((event.stamp_s, record['kind'], object_id,
+                                  json.dumps(record, separators=(',', ':'))))
+            n += 1
+        self._last_seq += n
+        self._since_snapshot += n
+        if time.monotonic() - self._last_commit >= self.commit_interval_s:
+            self.commit()
+        return n
+
+    def sync(self, memory: EpisodicMemory) -> int:
+        """Write the events the memory applied since its last drain."""
+        n = self.write(memory.drain())
+        if self._since_snapshot >= self.snapshot_every:
+            self.snapshot(memory)
+        return n
+
+    def commit(self) -> int:
+        """Commit the pending batch; returns the last committed sequence number."""
+        if self._pending:
+            rows, self._pending = self._pending, []
+            try:
+                with self._transaction():
+                    first = self._query_one('SELECT COALESCE(MAX(seq), 0) FROM events') + 1
+                    self._conn.executemany(
+                        'INSERT INTO events (seq, stamp_s, kind, object_id, body) '
+                        'VALUES (?, ?, ?, ?, ?)',
+                        [(first + i, *row) for i, row in enumerate(rows)])
+            except sqlite3.DatabaseError as exc:
+                self._pending = rows + self._pending
+                raise StoreError(f'{self.path}: commit failed ({exc})') from exc
+            if self.on_commit is not None:
+                self.on_commit(self._last_seq)
+        self._last_commit = time.monotonic()
+        return self._last_seq
+
+    def snapshot(self, memory: EpisodicMemory) -> int:
+        """Write a snapshot of `memory` (synced first); returns its sequence number."""
+        self.write(memory.drain())
+        seq = self.commit()
+        body = zlib.compress(json.dumps(memory.to_dict(), separators=(',', ':')).encode(), 6)
+        with self._transaction():
+            self._conn.execute('INSERT OR REPLACE INTO snapshots VALUES (?, ?, ?)',
+                               (seq, time.time(), body))
+        self._since_snapshot = 0
+        return seq
+
+    def close(self) -> None:
+        """Commit what is pending and close the file."""
+        if self._conn is None:
+            return
+        try:
+            self.commit()
+            self._conn.execute('PRAGMA wal_checkpoint(TRUNCATE)')
+        finally:
+            self._conn.close()
+            self._conn = None  # type: ignore[assignment]
+
+    def __enter__(self) -> MemoryStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f'MemoryStore({str(self.path)!r}, events={self._last_seq})'

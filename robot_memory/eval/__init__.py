@@ -1,0 +1,1 @@
+"""Benchmarks, question generation, baselines, metrics and reports."""

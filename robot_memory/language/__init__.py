@@ -1,0 +1,1 @@
+"""Questions → typed queries (rules + text embeddings)."""

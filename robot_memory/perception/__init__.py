@@ -1,0 +1,1 @@
+"""RGB-D frames + segments + pose → object observations, association, change detection."""

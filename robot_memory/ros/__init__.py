@@ -1,0 +1,1 @@
+"""Thin rclpy nodes: message conversion, parameters, timers. The only place importing rclpy."""
