@@ -117,6 +117,19 @@ def inspect_cmd(
     out.print(objects)
 
 
+@app.command('demo')
+def demo_cmd(
+    out_dir: Annotated[Path, typer.Option('--out', help='Output folder.')] = Path('demo_out'),
+    days: Annotated[int, typer.Option(help='Simulated days.')] = 3,
+    seed: Annotated[int, typer.Option(help='Random seed.')] = 0,
+) -> None:
+    """Build a multi-day memory, show its episodes and what changed, save the memory file."""
+    from robot_memory.eval.demo import run_demo
+
+    ok = run_demo(out_dir, days=days, seed=seed, console=out)
+    raise typer.Exit(0 if ok else 1)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the console script; errors of ours are one clear line, exit 2."""
     try:

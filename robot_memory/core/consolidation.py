@@ -63,7 +63,7 @@ class Consolidator:
     def __init__(self, memory: EpisodicMemory, buffer: ShortTermBuffer | None = None,
                  params: ConsolidationParams | None = None) -> None:
         self.memory = memory
-        self.buffer = buffer or ShortTermBuffer(BufferParams())
+        self.buffer = buffer if buffer is not None else ShortTermBuffer(BufferParams())
         self.params = params or ConsolidationParams()
         self.stats = ConsolidationStats()
 

@@ -677,7 +677,7 @@ class EpisodicMemory:
                            for k, (e, m) in data['staleness']['instance'].items()}
             stamps = [float(s) for s in data['stamps']]
             num_events = int(data['num_events'])
-        except (KeyError, TypeError, ValueError) as exc:
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise InvalidInputError(f'malformed memory snapshot: {exc!r}') from exc
         self._objects, self._layouts, self._stamps = objects, layouts, stamps
         self.staleness._by_class, self.staleness._by_instance = by_class, by_instance

@@ -1,7 +1,7 @@
 """Memory events: the append-only log that the episodic memory is a replay of.
 
 Every change to long-term memory is one of these frozen values. They serialise to plain JSON
-records (no pickle), so a memory file can be read by any tool.
+records, so a memory file can be read by any tool and loading it runs no code.
 """
 
 from __future__ import annotations

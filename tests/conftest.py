@@ -1,0 +1,31 @@
+"""Shared fixtures."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from robot_memory.core import PlaceAttributes, RoomAttributes, SceneGraph
+
+# Keep every DDS test on loopback; each multi-process test also picks its own domain id.
+os.environ.setdefault('ROS_AUTOMATIC_DISCOVERY_RANGE', 'LOCALHOST')
+os.environ.setdefault('HF_HUB_OFFLINE', '1')
+os.environ.setdefault('TRANSFORMERS_OFFLINE', '1')
+
+MONDAY_S = 1793577600.0  # 2026-11-02T00:00:00Z
+
+
+@pytest.fixture
+def two_room_graph() -> SceneGraph:
+    """A kitchen and a study side by side, one place each, joined by a door."""
+    graph = SceneGraph('flat')
+    graph.add_room('room:kitchen', RoomAttributes(
+        'kitchen', 'kitchen', ((0.0, 0.0), (4.0, 0.0), (4.0, 4.0), (0.0, 4.0))))
+    graph.add_room('room:study', RoomAttributes(
+        'study', 'study', ((4.0, 0.0), (8.0, 0.0), (8.0, 4.0), (4.0, 4.0))))
+    graph.add_place('place:kitchen/0', PlaceAttributes('room:kitchen', (2.0, 2.0, 0.0)))
+    graph.add_place('place:study/0', PlaceAttributes('room:study', (6.0, 2.0, 0.0)))
+    graph.add_edge('adjacent', 'room:kitchen', 'room:study')
+    graph.connect_places('place:kitchen/0', 'place:study/0')
+    return graph
