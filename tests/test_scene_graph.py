@@ -74,7 +74,8 @@ def test_room_lookup_by_point(two_room_graph: SceneGraph) -> None:
     assert two_room_graph.nearest_place(5.5, 2.0) == 'place:study/0'
 
 
-@pytest.mark.parametrize(('x', 'y', 'inside'), [(0.5, 0.5, True), (1.5, 1.5, False), (0.5, 1.5, True)])
+@pytest.mark.parametrize(('x', 'y', 'inside'),
+                         [(0.5, 0.5, True), (1.5, 1.5, False), (0.5, 1.5, True)])
 def test_point_in_an_l_shaped_polygon(x: float, y: float, inside: bool) -> None:
     ell = ((0, 0), (2, 0), (2, 1), (1, 1), (1, 2), (0, 2))
     assert point_in_polygon(x, y, ell) is inside
