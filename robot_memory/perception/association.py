@@ -1,0 +1,107 @@
+"""Which memory object is this observation? Gated one-to-one assignment, then re-identification.
+
+Segment ids are never trusted across frames. Each frame's observations are assigned to tracks
+(memory objects and tentative new ones) in two rounds, each a `linear_sum_assignment`:
+
+1. local: same class, within `gate_m` of where the track was last seen; cost is the distance
+   plus a penalty when the colours disagree;
+2. re-identification: observations left over are matched to tracks of the same class and
+   colour that have *not* been confirmed at their own place this session (moved or lost
+   objects), nearest first — this is what makes a moved backpack a move and not a new object.
+
+Anything still unmatched starts a new tentative track.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+
+__all__ = ['AssociationParams', 'Track', 'associate']
+
+_BIG = 1e6
+
+
+@dataclass(frozen=True, slots=True)
+class AssociationParams:
+    """Gates and penalties of the assignment."""
+
+    gate_m: float = 0.75
+    reid_gate_m: float = 50.0
+    color_penalty_m: float = 0.6
+
+
+@dataclass(slots=True)
+class Track:
+    """Perception's working record of one object (in memory, or tentative)."""
+
+    object_id: str
+    label: str
+    color: str
+    position_m: tuple[float, float, float]
+    extent_m: tuple[float, float, float]
+    mobility: str
+    last_seen_s: float
+    session: int = -1
+    present: bool = True
+    confirmed: bool = False
+    anchor_m: tuple[float, float, float] | None = None  # where long-term memory has it
+
+
+def _colour_cost(a: str, b: str, penalty: float) -> float:
+    return penalty if a and b and a != b else 0.0
+
+
+def associate(observations: Sequence[tuple[str, str, tuple[float, float, float]]],
+              tracks: Sequence[Track], session: int,
+              params: AssociationParams | None = None) -> list[int | None]:
+    """Assign observations `(label, colour, position)` to track indices (None: new track)."""
+    p = params or AssociationParams()
+    n_obs, n_tr = len(observations), len(tracks)
+    result: list[int | None] = [None] * n_obs
+    if n_obs == 0 or n_tr == 0:
+        return result
+    obs_pos = np.array([o[2] for o in observations], dtype=float)
+    tr_pos = np.array([t.position_m for t in tracks], dtype=float)
+    anchors = np.array([t.anchor_m or t.position_m for t in tracks], dtype=float)
+    # A track is near an observation if either its latest sighting or its remembered place
+    # is: a one-frame misdetection elsewhere must not pull the object away from home.
+    dist = np.minimum(np.linalg.norm(obs_pos[:, None, :] - tr_pos[None, :, :], axis=2),
+                      np.linalg.norm(obs_pos[:, None, :] - anchors[None, :, :], axis=2))
+    same_class = np.array([[o[0] == t.label for t in tracks] for o in observations])
+
+    cost = np.full((n_obs, n_tr), _BIG)
+    for i, (_, colour, _) in enumerate(observations):
+        for j, track in enumerate(tracks):
+            if same_class[i, j] and track.present and dist[i, j] <= p.gate_m:
+                cost[i, j] = dist[i, j] + _colour_cost(colour, track.color, p.color_penalty_m)
+    taken: set[int] = set()
+    rows, cols = linear_sum_assignment(cost)
+    for i, j in zip(rows, cols, strict=True):
+        if cost[i, j] < _BIG:
+            result[i] = int(j)
+            taken.add(int(j))
+
+    left = [i for i in range(n_obs) if result[i] is None]
+    candidates = [j for j, t in enumerate(tracks)
+                  if j not in taken and t.confirmed and (t.session != session or not t.present)]
+    if not left or not candidates:
+        return result
+    cost2 = np.full((len(left), len(candidates)), _BIG)
+    for a, i in enumerate(left):
+        label, colour, _ = observations[i]
+        for b, j in enumerate(candidates):
+            track = tracks[j]
+            if track.label != label or (colour and track.color and colour != track.color):
+                continue
+            if dist[i, j] <= p.reid_gate_m:
+                cost2[a, b] = dist[i, j]
+    rows, cols = linear_sum_assignment(cost2)
+    for a, b in zip(rows, cols, strict=True):
+        if cost2[a, b] < _BIG:
+            result[left[a]] = candidates[b]
+    return result
+

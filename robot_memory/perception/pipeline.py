@@ -1,0 +1,275 @@
+"""Frames → observations → identities → buffer → episodic memory, with negative evidence.
+
+`MappingPipeline.process(frame)` never raises on bad input: a frame that cannot be used is
+counted under a reason in `skips` and reported in its `FrameResult`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import math
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from robot_memory.core.buffer import BufferParams, Candidate, ChangeKind, ShortTermBuffer
+from robot_memory.core.consolidation import ConsolidationParams, Consolidator, ObservedFacts
+from robot_memory.core.episodic import EpisodicMemory
+from robot_memory.core.scene_graph import SceneGraph
+from robot_memory.core.types import Frame
+from robot_memory.perception.association import AssociationParams, Track, associate
+from robot_memory.perception.classes import mobility_of
+from robot_memory.perception.frames import FrameRejected, validate_frame
+from robot_memory.perception.observations import (
+    ExtractionParams,
+    SegmentObservation,
+    extract_observations,
+)
+
+__all__ = ['FrameResult', 'MappingPipeline', 'PipelineParams']
+
+log = logging.getLogger(__name__)
+STAGES = ('validate', 'extract', 'associate', 'consolidate', 'negative')
+
+
+@dataclass(frozen=True, slots=True)
+class PipelineParams:
+    """Everything that tunes the mapping pipeline."""
+
+    extraction: ExtractionParams = field(default_factory=ExtractionParams)
+    association: AssociationParams = field(default_factory=AssociationParams)
+    buffer: BufferParams = field(default_factory=BufferParams)
+    consolidation: ConsolidationParams = field(default_factory=ConsolidationParams)
+    session_gap_s: float = 1800.0
+    stamp_tolerance_s: float = 0.5
+    occlusion_tolerance_m: float = 0.3
+    negative_max_range_m: float = 4.5
+    min_projected_px: float = 14.0
+    image_margin_px: int = 16
+    support_gap_m: float = 0.15
+    tentative_ttl_s: float = 600.0
+
+
+@dataclass(frozen=True, slots=True)
+class FrameResult:
+    """What one frame did to memory."""
+
+    stamp_s: float
+    accepted: bool
+    skip_reason: str | None = None
+    observations: int = 0
+    associations: dict[int, str] = field(default_factory=dict)
+    segment_objects: dict[int, str] = field(default_factory=dict)
+    absent: tuple[str, ...] = ()
+    confirmed: tuple[Candidate, ...] = ()
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+
+class MappingPipeline:
+    """Builds the episodic scene graph from a stream of frames."""
+
+    def __init__(self, memory: EpisodicMemory, layout: SceneGraph | None = None,
+                 params: PipelineParams | None = None) -> None:
+        self.params = params or PipelineParams()
+        self.memory = memory
+        self.layout = layout if layout is not None else memory.layout_at(memory.now_s)
+        self.consolidator = Consolidator(memory, ShortTermBuffer(self.params.buffer),
+                                         self.params.consolidation)
+        self.skips: Counter[str] = Counter()
+        self.frames_accepted = 0
+        self.timings_ms: Counter[str] = Counter()
+        self.session = 0
+        self._last_stamp: float | None = None
+        self._obs_ids = itertools.count(1)
+        self.tracks: dict[str, Track] = {}
+        self._rebuild_tracks()
+        numbers = [int(t.split(':')[1]) for t in self.tracks if t.split(':')[1].isdigit()]
+        self._track_ids = itertools.count(max(numbers, default=0) + 1)
+
+    def _rebuild_tracks(self) -> None:
+        view = self.memory.at(self.memory.now_s)
+        for state in [*view.objects.values(), *view.missing.values()]:
+            self.tracks[state.object_id] = Track(
+                state.object_id, state.label, state.color, state.position_m or (0, 0, 0),
+                (0.2, 0.2, 0.2), state.mobility, state.last_seen_s, -1, state.present, True,
+                state.position_m)
+
+    # --------------------------------------------------------------- process
+    def process(self, frame: Frame) -> FrameResult:
+        """Take one frame into memory; never raises on bad input."""
+        timings: dict[str, float] = {}
+        t0 = time.perf_counter()
+        try:
+            validate_frame(frame)
+            if self._last_stamp is not None and (
+                    frame.stamp_s < self._last_stamp - self.params.stamp_tolerance_s):
+                raise FrameRejected('out_of_order', f'stamp {frame.stamp_s} is before the '
+                                    f'previous frame at {self._last_stamp}')
+        except FrameRejected as exc:
+            self.skips[exc.reason] += 1
+            log.debug('frame %d skipped: %s', frame.frame_index, exc)
+            return FrameResult(frame.stamp_s, False, exc.reason)
+        if self._last_stamp is not None and (
+                frame.stamp_s - self._last_stamp > self.params.session_gap_s):
+            self.session += 1
+        self._last_stamp = max(frame.stamp_s, self._last_stamp or frame.stamp_s)
+        t1 = time.perf_counter()
+        timings['validate'] = (t1 - t0) * 1e3
+
+        skipped: dict[str, int] = {}
+        try:
+            seen = extract_observations(frame, self.params.extraction, skipped, self._obs_ids)
+        except (ValueError, FloatingPointError) as exc:
+            self.skips['bad_geometry'] += 1
+            log.warning('frame %d: back-projection failed: %s', frame.frame_index, exc)
+            return FrameResult(frame.stamp_s, False, 'bad_geometry')
+        for reason, n in skipped.items():
+            self.skips[f'segment_{reason}'] += n
+        t2 = time.perf_counter()
+        timings['extract'] = (t2 - t1) * 1e3
+
+        tracks = list(self.tracks.values())
+        keys = [(s.observation.label, s.observation.attributes.get('color', ''),
+                 s.observation.centroid_m) for s in seen]
+        matches = associate(keys, tracks, self.session, self.params.association)
+        t3 = time.perf_counter()
+        timings['associate'] = (t3 - t2) * 1e3
+
+        associations: dict[int, str] = {}
+        segment_objects: dict[int, str] = {}
+        confirmed: list[Candidate] = []
+        for segment, match in zip(seen, matches, strict=True):
+            obs = segment.observation
+            track = tracks[match] if match is not None else self._new_track(segment)
+            track.position_m = obs.centroid_m
+            track.extent_m = obs.extent_m
+            track.last_seen_s = obs.stamp_s
+            track.session = self.session
+            associations[obs.obs_id] = track.object_id
+            segment_objects[segment.segment_id] = track.object_id
+            facts = ObservedFacts(self._room_of(obs.centroid_m),
+                                  self._support_of(segment, track.object_id), track.mobility)
+            changes = self.consolidator.observe(track.object_id, obs, facts)
+            self._apply_changes(changes)
+            confirmed.extend(changes)
+        t4 = time.perf_counter()
+        timings['consolidate'] = (t4 - t3) * 1e3
+
+        absent = self._negative_evidence(frame, set(associations.values()))
+        timings['negative'] = (time.perf_counter() - t4) * 1e3
+        self._prune(frame.stamp_s)
+        self.frames_accepted += 1
+        self.timings_ms.update(timings)
+        return FrameResult(frame.stamp_s, True, None, len(seen), associations,
+                           segment_objects, tuple(absent), tuple(confirmed), timings)
+
+    # ------------------------------------------------------------- helpers
+    def _new_track(self, segment: SegmentObservation) -> Track:
+        obs = segment.observation
+        object_id = f'object:{next(self._track_ids):06d}'
+        track = Track(object_id, obs.label, obs.attributes.get('color', ''), obs.centroid_m,
+                      obs.extent_m, mobility_of(obs.label, dict(obs.attributes)),
+                      obs.stamp_s, self.session)
+        self.tracks[object_id] = track
+        return track
+
+    def _apply_changes(self, changes: list[Candidate]) -> None:
+        for change in changes:
+            track = self.tracks.get(change.object_id)
+            if track is None:
+                continue
+            if change.kind is ChangeKind.APPEARED:
+                track.confirmed = True
+                track.present = True
+                track.anchor_m = change.value
+            elif change.kind is ChangeKind.MOVED:
+                track.present = True
+                track.anchor_m = change.value
+            elif change.kind is ChangeKind.REMOVED:
+                track.present = False
+
+    def _room_of(self, position: tuple[float, float, float]) -> str:
+        return self.layout.find_room_at(position[0], position[1]) or ''
+
+    def _support_of(self, segment: SegmentObservation,
+                    object_id: str) -> tuple[str, str] | None:
+        obs = segment.observation
+        if mobility_of(obs.label, dict(obs.attributes)) != 'movable':
+            return None
+        x, y, z = obs.centroid_m
+        best, best_gap = None, math.inf
+        for track in self.tracks.values():
+            if track.mobility == 'movable' or not track.confirmed or not track.present:
+                continue
+            fx, fy, fz = track.anchor_m or track.position_m
+            ex, ey, ez = track.extent_m
+            if abs(x - fx) > ex / 2 + 0.1 or abs(y - fy) > ey / 2 + 0.1:
+                continue
+            top = fz + ez / 2
+            if fz - ez / 2 - 0.05 <= z <= top - 0.05:
+                return ('in', track.object_id)
+            gap = abs(segment.bottom_z_m - top)
+            if gap <= self.params.support_gap_m and gap < best_gap:
+                best, best_gap = track.object_id, gap
+        return ('on', best) if best else None
+
+    def _negative_evidence(self, frame: Frame, observed: set[str]) -> list[str]:
+        p = self.params
+        cam = frame.intrinsics
+        pose = np.asarray(frame.map_T_camera, dtype=float)
+        rot, trans = pose[:3, :3], pose[:3, 3]
+        h, w = frame.depth_m.shape
+        absent: list[str] = []
+        for track in self.tracks.values():
+            if not (track.confirmed and track.present) or track.object_id in observed:
+                continue
+            where = np.asarray(track.anchor_m or track.position_m, dtype=float)
+            x, y, z = rot.T @ (where - trans)
+            if not 0.3 < z < p.negative_max_range_m:
+                continue
+            u = cam.fx * x / z + cam.cx
+            v = cam.fy * y / z + cam.cy
+            if not (p.image_margin_px <= u < w - p.image_margin_px
+                    and p.image_margin_px <= v < h - p.image_margin_px):
+                continue
+            size_px = cam.fx * max(track.extent_m[0], track.extent_m[1]) / z
+            if size_px < p.min_projected_px:
+                continue
+            ui, vi = int(u), int(v)
+            window = frame.depth_m[max(vi - 2, 0):vi + 3, max(ui - 2, 0):ui + 3]
+            valid = window[np.isfinite(window) & (window > 0)]
+            if valid.size == 0:
+                continue
+            if float(np.median(valid)) < z - p.occlusion_tolerance_m:
+                continue  # something in front: occluded, no evidence either way
+            changes = self.consolidator.observe_absent(track.object_id, frame.stamp_s, -1)
+            self._apply_changes(changes)
+            absent.append(track.object_id)
+        return absent
+
+    def _prune(self, now_s: float) -> None:
+        ttl = self.params.tentative_ttl_s
+        stale = [k for k, t in self.tracks.items()
+                 if not t.confirmed and now_s - t.last_seen_s > ttl]
+        for object_id in stale:
+            del self.tracks[object_id]
+        if stale:
+            self.consolidator.expire(now_s)
+
+    def stats(self) -> dict[str, object]:
+        """Counters for diagnostics."""
+        c = self.consolidator.stats
+        b = self.consolidator.buffer.stats
+        return {
+            'frames_accepted': self.frames_accepted,
+            'frames_skipped': dict(self.skips),
+            'tracks': len(self.tracks),
+            'objects_in_memory': self.memory.num_objects(),
+            'created': c.created, 'moved': c.moved, 'lost': c.lost,
+            'state_changed': c.state_changed, 'rejected': c.rejected,
+            'buffer_hit_rate': b.hit_rate, 'transient_dropped': b.dropped_transient,
+        }
+

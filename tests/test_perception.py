@@ -1,0 +1,202 @@
+"""Tests of perception: decoding, back-projection, association, negative evidence."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from robot_memory.core import (
+    BufferParams,
+    CameraIntrinsics,
+    EpisodicMemory,
+    Frame,
+    RoomAttributes,
+    SceneGraph,
+    SegmentLabel,
+)
+from robot_memory.perception.frames import (
+    FrameRejected,
+    decode_color,
+    decode_depth,
+    parse_label_map,
+)
+from robot_memory.perception.observations import extract_observations
+from robot_memory.perception.pipeline import MappingPipeline, PipelineParams
+from tests.conftest import MONDAY_S
+
+CAM = CameraIntrinsics.from_fov(160, 120, 69.0)
+# Optical frame (z forward, x right, y down) looking along map +x from 1 m height.
+MAP_T_CAM = np.array([[0.0, 0.0, 1.0, 0.0],
+                      [-1.0, 0.0, 0.0, 0.0],
+                      [0.0, -1.0, 0.0, 1.0],
+                      [0.0, 0.0, 0.0, 1.0]])
+WALL_M = 4.0
+
+
+def _render(objects: list[tuple[str, str, tuple[float, float, float], float]], stamp: float,
+            rng: np.random.Generator, index: int = 0) -> tuple[Frame, dict[int, int]]:
+    """A wall at 4 m and axis-aligned cubes (label, colour, centre in map, side).
+
+    Segment ids are shuffled per frame; returns the frame and segment id → object index.
+    """
+    depth = np.full((CAM.height, CAM.width), WALL_M, np.float32)
+    segments = np.zeros((CAM.height, CAM.width), np.int32)
+    ids = rng.permutation(np.arange(1, len(objects) + 1) * 7)
+    labels, truth = {}, {}
+    # Far to near so nearer cubes overwrite farther ones.
+    for k in sorted(range(len(objects)), key=lambda i: -objects[i][2][0]):
+        label, colour, (x, y, z), side = objects[k]
+        front = x - side / 2
+        us = [CAM.fx * (-(y + s * side / 2)) / front + CAM.cx for s in (1, -1)]
+        vs = [CAM.fy * (-(z + s * side / 2 - 1.0)) / front + CAM.cy for s in (1, -1)]
+        u0, u1 = (max(int(np.ceil(min(us))), 0), min(int(np.floor(max(us))), CAM.width - 1))
+        v0, v1 = (max(int(np.ceil(min(vs))), 0), min(int(np.floor(max(vs))), CAM.height - 1))
+        depth[v0:v1 + 1, u0:u1 + 1] = front
+        segments[v0:v1 + 1, u0:u1 + 1] = ids[k]
+        labels[int(ids[k])] = SegmentLabel(label, {'color': colour})
+        truth[int(ids[k])] = k
+    rgb = np.full((CAM.height, CAM.width, 3), 128, np.uint8)
+    return Frame(stamp, rgb, depth, segments, labels, MAP_T_CAM, CAM, index), truth
+
+
+def _layout() -> SceneGraph:
+    graph = SceneGraph()
+    graph.add_room('room:kitchen', RoomAttributes(
+        'kitchen', 'kitchen', ((-1.0, -3.0), (5.0, -3.0), (5.0, 3.0), (-1.0, 3.0))))
+    return graph
+
+
+def _pipeline() -> MappingPipeline:
+    memory = EpisodicMemory()
+    params = PipelineParams(buffer=BufferParams(confirm_k=3, confirm_tau_s=60.0))
+    return MappingPipeline(memory, _layout(), params)
+
+
+def test_depth_in_millimetres_becomes_metres_with_zero_invalid() -> None:
+    mm = np.array([[0, 1500], [2000, 65535]], dtype='<u2')
+    depth = decode_depth(mm.tobytes(), '16UC1', 2, 2)
+    assert np.isnan(depth[0, 0])
+    assert depth[0, 1] == pytest.approx(1.5) and depth[1, 0] == pytest.approx(2.0)
+
+
+def test_bgr_is_swapped_to_rgb_and_row_padding_is_skipped() -> None:
+    row = bytes([1, 2, 3, 4, 5, 6]) + b'\x00\x00'  # two pixels + 2 bytes of padding
+    rgb = decode_color(row * 2, 'bgr8', 2, 2, step=8)
+    assert rgb[0, 0].tolist() == [3, 2, 1] and rgb[1, 1].tolist() == [6, 5, 4]
+
+
+@pytest.mark.parametrize(('call', 'reason'), [
+    (lambda: decode_depth(b'\x00' * 10, '32FC1', 4, 4), 'bad_size'),
+    (lambda: decode_depth(b'\x00' * 64, 'rgba8', 4, 4), 'bad_encoding'),
+    (lambda: parse_label_map('{not json'), 'bad_labels'),
+    (lambda: parse_label_map('{"x": "mug"}'), 'bad_labels'),
+])
+def test_bad_input_is_rejected_with_a_reason(call: object, reason: str) -> None:
+    with pytest.raises(FrameRejected) as err:
+        call()
+    assert err.value.reason == reason
+
+
+def test_label_maps_accept_names_or_records() -> None:
+    labels = parse_label_map('{"labels": {"3": "mug", "4": {"label": "lamp", "state": "on"}}}')
+    assert labels[3].label == 'mug' and labels[4].attributes['state'] == 'on'
+
+
+def test_a_segment_back_projects_to_its_object() -> None:
+    rng = np.random.default_rng(0)
+    frame, _ = _render([('mug', 'red', (2.0, 0.3, 1.1), 0.3)], MONDAY_S, rng)
+    (seen,) = extract_observations(frame)
+    x, y, z = seen.observation.centroid_m
+    assert x == pytest.approx(1.85, abs=0.03)  # the visible front face
+    assert y == pytest.approx(0.3, abs=0.03) and z == pytest.approx(1.1, abs=0.03)
+    assert seen.observation.extent_m[1] == pytest.approx(0.3 * 0.9, abs=0.06)
+
+
+def test_nan_depth_wrong_sizes_and_unknown_labels_are_counted_not_raised() -> None:
+    rng = np.random.default_rng(1)
+    pipeline = _pipeline()
+    frame, _ = _render([('mug', 'red', (2.0, 0.3, 1.1), 0.3)], MONDAY_S, rng)
+    nan_frame = Frame(MONDAY_S + 1, frame.rgb, np.full_like(frame.depth_m, np.nan),
+                      frame.segments, frame.labels, MAP_T_CAM, CAM)
+    small = Frame(MONDAY_S + 2, frame.rgb, frame.depth_m[:10], frame.segments, frame.labels,
+                  MAP_T_CAM, CAM)
+    unknown = Frame(MONDAY_S + 3, frame.rgb, frame.depth_m, frame.segments, {}, MAP_T_CAM,
+                    CAM)
+    bad_pose = Frame(MONDAY_S + 4, frame.rgb, frame.depth_m, frame.segments, frame.labels,
+                     np.full((4, 4), np.nan), CAM)
+    results = [pipeline.process(f) for f in (nan_frame, small, unknown, bad_pose)]
+    assert [r.accepted for r in results] == [True, False, True, False]
+    assert pipeline.skips['size_mismatch'] == 1
+    assert pipeline.skips['bad_pose'] == 1
+    assert pipeline.skips['segment_unknown_label'] == 1
+    assert results[0].observations == 0
+
+
+def test_out_of_order_frames_are_skipped() -> None:
+    rng = np.random.default_rng(2)
+    pipeline = _pipeline()
+    pipeline.process(_render([], MONDAY_S + 10, rng)[0])
+    assert pipeline.process(_render([], MONDAY_S + 5, rng)[0]).skip_reason == 'out_of_order'
+
+
+def test_identity_holds_across_days_with_shuffled_segment_ids() -> None:
+    rng = np.random.default_rng(3)
+    pipeline = _pipeline()
+    scene = [('mug', 'red', (2.0, 0.8, 1.1), 0.2), ('mug', 'red', (2.0, -0.8, 1.1), 0.2),
+             ('book', 'blue', (2.5, 0.0, 1.0), 0.3)]
+    owners: dict[int, set[str]] = {0: set(), 1: set(), 2: set()}
+    for day in range(3):
+        for k in range(5):
+            frame, truth = _render(scene, MONDAY_S + day * 86400 + k, rng, k)
+            result = pipeline.process(frame)
+            assert sorted(result.segment_objects) == sorted(truth)
+            for seg_id, object_id in result.segment_objects.items():
+                owners[truth[seg_id]].add(object_id)
+    assert all(len(ids) == 1 for ids in owners.values())
+    assert len(set.union(*owners.values())) == 3
+    assert pipeline.memory.num_objects() == 3
+    assert len(pipeline.memory.instances()) == 3
+
+
+def test_a_moved_object_keeps_its_identity() -> None:
+    rng = np.random.default_rng(4)
+    pipeline = _pipeline()
+    for k in range(4):
+        pipeline.process(_render([('backpack', 'red', (2.0, 0.8, 1.0), 0.3)], MONDAY_S + k,
+                                 rng)[0])
+    (object_id,) = pipeline.memory.object_ids
+    evening = MONDAY_S + 10 * 3600
+    for k in range(4):
+        pipeline.process(_render([('backpack', 'red', (3.0, -1.0, 1.0), 0.3)], evening + k,
+                                 rng)[0])
+    assert pipeline.memory.object_ids == [object_id]
+    assert pipeline.memory.diff(MONDAY_S + 60, evening + 60).summary()['moved'] == [object_id]
+
+
+def test_negative_evidence_closes_an_interval_when_the_spot_is_visible_and_empty() -> None:
+    rng = np.random.default_rng(5)
+    pipeline = _pipeline()
+    for k in range(4):
+        pipeline.process(_render([('keys', 'black', (2.0, 0.0, 1.0), 0.25)], MONDAY_S + k,
+                                 rng)[0])
+    later = MONDAY_S + 7200
+    for k in range(4):
+        pipeline.process(_render([], later + k, rng)[0])
+    (object_id,) = pipeline.memory.object_ids
+    assert not pipeline.memory.current(object_id).present
+    assert pipeline.memory.diff(MONDAY_S + 60, later + 60).summary()['removed'] == [object_id]
+
+
+def test_negative_evidence_does_not_close_an_interval_when_occluded() -> None:
+    rng = np.random.default_rng(6)
+    pipeline = _pipeline()
+    for k in range(4):
+        pipeline.process(_render([('keys', 'black', (2.5, 0.0, 1.0), 0.25)], MONDAY_S + k,
+                                 rng)[0])
+    later = MONDAY_S + 7200
+    box = ('box', 'brown', (1.2, 0.0, 1.0), 0.8)  # in front, hiding the keys
+    for k in range(6):
+        pipeline.process(_render([box], later + k, rng)[0])
+    keys = [o for o in pipeline.memory.object_ids
+            if pipeline.memory.current(o).label == 'keys']
+    assert pipeline.memory.current(keys[0]).present
