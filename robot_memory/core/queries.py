@@ -1,0 +1,262 @@
+"""Typed queries and answers: what a question means, and what memory says back.
+
+Questions in English are parsed into these frozen values (`robot_memory.language`); the query
+engine answers them from episodic memory. Times are resolved stamps (seconds since the Unix
+epoch); a `TimeRange` with both ends None means "now".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from robot_memory._compat import StrEnum
+
+__all__ = [
+    'Answer',
+    'Category',
+    'Changes',
+    'Count',
+    'Evidence',
+    'History',
+    'LastSeen',
+    'Query',
+    'StateOf',
+    'Target',
+    'TimeRange',
+    'Usual',
+    'WhatIn',
+    'WhenAppeared',
+    'WhereIs',
+    'WhereWas',
+    'query_from_dict',
+    'query_to_dict',
+]
+
+
+class Category(StrEnum):
+    """Question categories of long-term active embodied QA."""
+
+    PRESENT = 'present'
+    PAST = 'past'
+    MULTI_PAST = 'multi_past'
+    PAST_PRESENT = 'past_present'
+    PAST_PRESENT_FUTURE = 'past_present_future'
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """What a question is about: a class with optional attributes ("my red backpack")."""
+
+    label: str
+    color: str = ''
+    room: str = ''
+    text: str = ''
+
+
+@dataclass(frozen=True, slots=True)
+class TimeRange:
+    """A resolved time expression: `[start_s, end_s)`; None ends are open."""
+
+    start_s: float | None = None
+    end_s: float | None = None
+    text: str = ''
+
+    @property
+    def is_now(self) -> bool:
+        """Whether this means the present."""
+        return self.start_s is None and self.end_s is None
+
+    def probe_s(self, now_s: float) -> float:
+        """The instant a point-in-time question asks about: the end of the range, or now."""
+        if self.end_s is not None:
+            return min(self.end_s - 1e-3, now_s)
+        return now_s
+
+
+@dataclass(frozen=True, slots=True)
+class WhereIs:
+    """Where is X now?"""
+
+    target: Target
+    category: Category = Category.PRESENT
+
+
+@dataclass(frozen=True, slots=True)
+class LastSeen:
+    """Where and when was X last seen?"""
+
+    target: Target
+    category: Category = Category.PAST_PRESENT
+
+
+@dataclass(frozen=True, slots=True)
+class WhereWas:
+    """Where was X at a past time?"""
+
+    target: Target
+    at: TimeRange
+    category: Category = Category.PAST
+
+
+@dataclass(frozen=True, slots=True)
+class Count:
+    """How many X are in a room (now, or at a time)?"""
+
+    target: Target
+    room: str = ''
+    at: TimeRange = field(default_factory=TimeRange)
+    category: Category = Category.PRESENT
+
+
+@dataclass(frozen=True, slots=True)
+class StateOf:
+    """Is X open / on (now, or at a time)?"""
+
+    target: Target
+    at: TimeRange = field(default_factory=TimeRange)
+    state: str = ''
+    category: Category = Category.PRESENT
+
+
+@dataclass(frozen=True, slots=True)
+class WhatIn:
+    """What is in a room (now, or at a time)?"""
+
+    room: str
+    at: TimeRange = field(default_factory=TimeRange)
+    category: Category = Category.PRESENT
+
+
+@dataclass(frozen=True, slots=True)
+class Changes:
+    """What changed since a time (optionally in one room, optionally for one target)?"""
+
+    since: TimeRange
+    until: TimeRange = field(default_factory=TimeRange)
+    room: str = ''
+    target: Target | None = None
+    category: Category = Category.PAST_PRESENT
+
+
+@dataclass(frozen=True, slots=True)
+class History:
+    """Where has X been over a period?"""
+
+    target: Target
+    since: TimeRange = field(default_factory=TimeRange)
+    until: TimeRange = field(default_factory=TimeRange)
+    category: Category = Category.MULTI_PAST
+
+
+@dataclass(frozen=True, slots=True)
+class Usual:
+    """Where is X usually (at a time of day)? A habit, and a prediction."""
+
+    target: Target
+    time_of_day: str = ''
+    category: Category = Category.PAST_PRESENT_FUTURE
+
+
+@dataclass(frozen=True, slots=True)
+class WhenAppeared:
+    """When did X first appear?"""
+
+    target: Target
+    category: Category = Category.PAST
+
+
+Query = (WhereIs | LastSeen | WhereWas | Count | StateOf | WhatIn | Changes | History | Usual
+         | WhenAppeared)
+QUERY_TYPES: dict[str, type] = {cls.__name__: cls for cls in (
+    WhereIs, LastSeen, WhereWas, Count, StateOf, WhatIn, Changes, History, Usual, WhenAppeared)}
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """One piece of support for an answer."""
+
+    object_id: str
+    stamp_s: float
+    position_m: tuple[float, float, float] | None = None
+    room_id: str = ''
+    obs_ids: tuple[int, ...] = ()
+    note: str = ''
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """What memory says: a value, how sure, why, and whether it should be checked."""
+
+    query: Query | None
+    value: Any
+    text: str
+    confidence: float
+    evidence: tuple[Evidence, ...] = ()
+    needs_verification: bool = False
+    error: str = ''
+
+    @property
+    def ok(self) -> bool:
+        """Whether the question was understood and answered."""
+        return not self.error
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe form (the `answer` topic and `ask --json` print this)."""
+        return {
+            'query': query_to_dict(self.query) if self.query is not None else None,
+            'answer': self.text,
+            'value': _jsonable(self.value),
+            'confidence': round(float(self.confidence), 4),
+            'needs_verification': self.needs_verification,
+            'evidence': [_jsonable(_evidence_dict(e)) for e in self.evidence],
+            'error': self.error,
+        }
+
+
+def _evidence_dict(e: Evidence) -> dict[str, Any]:
+    return {'object_id': e.object_id, 'stamp_s': e.stamp_s, 'position_m': e.position_m,
+            'room_id': e.room_id, 'obs_ids': list(e.obs_ids), 'note': e.note}
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, StrEnum):
+        return str(value)
+    if isinstance(value, tuple | list):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if hasattr(value, '__dataclass_fields__'):
+        return {k: _jsonable(getattr(value, k)) for k in value.__dataclass_fields__}
+    return value
+
+
+def query_to_dict(query: Query) -> dict[str, Any]:
+    """JSON-safe form with a `type` field."""
+    out = {'type': type(query).__name__}
+    out.update(_jsonable(query))
+    return out
+
+
+def query_from_dict(data: dict[str, Any]) -> Query:
+    """Inverse of `query_to_dict`."""
+    from robot_memory.exceptions import InvalidInputError
+
+    try:
+        cls = QUERY_TYPES[data['type']]
+        kwargs: dict[str, Any] = {}
+        for name in cls.__dataclass_fields__:
+            if name not in data:
+                continue
+            value = data[name]
+            if name == 'target':
+                value = Target(**value) if value is not None else None
+            elif name in ('at', 'since', 'until'):
+                value = TimeRange(**value)
+            elif name == 'category':
+                value = Category(value)
+            kwargs[name] = value
+        return cls(**kwargs)
+    except (KeyError, TypeError, ValueError) as exc:
+        valid = ', '.join(QUERY_TYPES)
+        raise InvalidInputError(f'malformed query {data!r} (types: {valid}): {exc}') from exc

@@ -1,0 +1,476 @@
+"""Answer typed queries from episodic memory, with confidence, evidence and a belief.
+
+Confidence comes from the staleness model: a present-tense answer is as good as the chance the
+object is still where it was last seen; a past-tense answer is certain when sightings bracket
+the asked time and decays with the gap otherwise. `belief()` turns a present-tense question
+into hypotheses over answers, each tied to the places where it could be checked, for the
+value-of-information planner.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from robot_memory.core.clock import DAY_PARTS
+from robot_memory.core.episodic import EpisodicMemory, ObjectFacts, ObjectState
+from robot_memory.core.events import FactKey
+from robot_memory.core.queries import (
+    Answer,
+    Changes,
+    Count,
+    Evidence,
+    History,
+    LastSeen,
+    Query,
+    StateOf,
+    Target,
+    Usual,
+    WhatIn,
+    WhenAppeared,
+    WhereIs,
+    WhereWas,
+)
+from robot_memory.core.retrieval import GraphIndex
+from robot_memory.core.scene_graph import RoomAttributes
+from robot_memory.exceptions import InvalidInputError
+
+__all__ = ['EngineParams', 'Hypothesis', 'QueryEngine']
+
+LabelMatcher = Callable[[str, Sequence[str]], str | None]
+
+
+@dataclass(frozen=True, slots=True)
+class EngineParams:
+    """Thresholds of the query engine."""
+
+    verify_below: float = 0.8
+    habit_weight: float = 0.7
+
+
+@dataclass(frozen=True, slots=True)
+class Hypothesis:
+    """One possible answer, its probability, and the places where looking would confirm it."""
+
+    value: Any
+    prob: float
+    places: frozenset[str]
+
+
+class QueryEngine:
+    """Answers `Query` values from an `EpisodicMemory`."""
+
+    def __init__(self, memory: EpisodicMemory, label_matcher: LabelMatcher | None = None,
+                 params: EngineParams | None = None) -> None:
+        self.memory = memory
+        self.label_matcher = label_matcher
+        self.params = params or EngineParams()
+        self._index: tuple[int, GraphIndex] | None = None
+
+    # ------------------------------------------------------------- helpers
+    def room_name(self, room_id: str, t: float | None = None) -> str:
+        """Display name of a room id ('room:living_room' → 'living room')."""
+        if not room_id:
+            return 'an unknown room'
+        layout = self.memory.layout_at(self.memory.now_s if t is None else t)
+        attrs = layout.find_node(room_id)
+        name = attrs.name if isinstance(attrs, RoomAttributes) else room_id.split(':', 1)[-1]
+        return name.replace('_', ' ')
+
+    def label_of(self, object_id: str) -> str:
+        """Class of a memory object, or '' when unknown."""
+        return self.memory.history(object_id).label if self.memory.has_object(object_id) else ''
+
+    def _labels(self) -> list[str]:
+        return sorted({h.label for h in self.memory.iter_objects()})
+
+    def resolve_label(self, label: str) -> str:
+        """The memory class a query label stands for (open-vocabulary when a matcher is set)."""
+        labels = self._labels()
+        if label in labels or self.label_matcher is None:
+            return label
+        return self.label_matcher(label, labels) or label
+
+    def candidates(self, target: Target, t: float,
+                   include_missing: bool = True) -> list[ObjectState]:
+        """Objects known at `t` that fit the target, most recently seen first."""
+        view = self.memory.at(t)
+        label = self.resolve_label(target.label)
+        pool = list(view.objects.values())
+        if include_missing:
+            pool += list(view.missing.values())
+        out = [s for s in pool if s.label == label
+               and (not target.color or s.color == target.color)
+               and (not target.room or s.room_id == target.room)]
+        return sorted(out, key=lambda s: (-s.present, -s.last_seen_s, s.object_id))
+
+    def _p_still(self, state: ObjectState, t: float) -> float:
+        if not state.present:
+            return 0.0
+        return self.memory.staleness.p_still_there(state.label, t - state.last_seen_s,
+                                                   state.object_id, state.mobility)
+
+    def _confidence_at(self, state: ObjectState, probe: float, now: float) -> float:
+        """Certainty about a fact at `probe` (a past time) given sightings around it."""
+        if not state.present:
+            return 0.5
+        history = self.memory.history(state.object_id)
+        for iv in history.facts[FactKey.POSITION]:
+            if iv.holds_at(probe) and iv.last_seen_s >= probe:
+                return 1.0  # seen there before and after the asked time
+        dt = probe - state.last_seen_s
+        return self.memory.staleness.p_still_there(state.label, max(dt, 0.0), state.object_id,
+                                                   state.mobility)
+
+    def _location(self, state: ObjectState) -> dict[str, Any]:
+        relation, support = state.support if state.support else ('', '')
+        return {
+            'object_id': state.object_id,
+            'label': state.label,
+            'color': state.color,
+            'room': state.room_id,
+            'room_name': self.room_name(state.room_id),
+            'relation': relation,
+            'support': support or None,
+            'support_label': self.label_of(support) if support else '',
+            'position_m': state.position_m,
+            'last_seen_s': state.last_seen_s,
+            'present': state.present,
+        }
+
+    def _place_phrase(self, state: ObjectState) -> str:
+        loc = self._location(state)
+        phrase = f'in the {loc["room_name"]}'
+        if loc['support_label']:
+            phrase = f'{loc["relation"] or "on"} the {loc["support_label"]} {phrase}'
+        return phrase
+
+    def _evidence(self, state: ObjectState, note: str = '') -> Evidence:
+        return Evidence(state.object_id, state.last_seen_s, state.position_m, state.room_id,
+                        state.obs_ids, note)
+
+    @staticmethod
+    def _describe(target: Target) -> str:
+        return ' '.join(p for p in (target.color, target.label.replace('_', ' ')) if p)
+
+    def _unknown(self, query: Query, target: Target) -> Answer:
+        return Answer(query, None, f'I have no memory of a {self._describe(target)}.', 0.0,
+                      (), needs_verification=True)
+
+    # -------------------------------------------------------------- answer
+    def answer(self, query: Query, now_s: float | None = None) -> Answer:
+        """Answer one query as of `now_s` (default: the memory's clock)."""
+        now = self.memory.now_s if now_s is None else now_s
+        handler = {
+            WhereIs: self._where_is, LastSeen: self._last_seen, WhereWas: self._where_was,
+            Count: self._count, StateOf: self._state_of, WhatIn: self._what_in,
+            Changes: self._changes, History: self._history, Usual: self._usual,
+            WhenAppeared: self._when_appeared,
+        }.get(type(query))
+        if handler is None:
+            raise InvalidInputError(f'not a query: {query!r}')
+        return handler(query, now)
+
+    def _verify(self, confidence: float) -> bool:
+        return confidence < self.params.verify_below
+
+    def _where_is(self, q: WhereIs | LastSeen, now: float) -> Answer:
+        cands = self.candidates(q.target, now)
+        if not cands:
+            return self._unknown(q, q.target)
+        best = max(cands, key=lambda s: (self._p_still(s, now), s.last_seen_s))
+        conf = self._p_still(best, now)
+        when = self.memory.clock.label(best.last_seen_s)
+        if best.present:
+            text = (f'The {self._describe(q.target)} is {self._place_phrase(best)} '
+                    f'(last seen {when}).')
+        else:
+            text = (f'I last saw the {self._describe(q.target)} {self._place_phrase(best)} '
+                    f'{when}, but it was gone when I looked again.')
+        evidence = tuple(self._evidence(s, 'best' if s is best else 'other candidate')
+                         for s in [best, *[c for c in cands if c is not best]][:5])
+        return Answer(q, self._location(best), text, conf, evidence, self._verify(conf))
+
+    def _last_seen(self, q: LastSeen, now: float) -> Answer:
+        cands = self.candidates(q.target, now)
+        if not cands:
+            return self._unknown(q, q.target)
+        best = max(cands, key=lambda s: s.last_seen_s)
+        value = self._location(best)
+        value['when'] = self.memory.clock.label(best.last_seen_s)
+        value['day'] = self.memory.clock.weekday(best.last_seen_s)
+        text = (f'I last saw the {self._describe(q.target)} {self._place_phrase(best)} '
+                f'{value["when"]}.')
+        conf = self._p_still(best, now)
+        return Answer(q, value, text, 1.0, (self._evidence(best),), self._verify(conf))
+
+    def _where_was(self, q: WhereWas, now: float) -> Answer:
+        probe = q.at.probe_s(now)
+        cands = self.candidates(q.target, probe)
+        if not cands:
+            return Answer(q, None, f'I had not seen a {self._describe(q.target)} by '
+                          f'{q.at.text or self.memory.clock.label(probe)}.', 0.0)
+        best = cands[0]
+        conf = self._confidence_at(best, probe, now)
+        when = q.at.text or self.memory.clock.label(probe)
+        text = (f'{when.capitalize()}, the {self._describe(q.target)} was '
+                f'{self._place_phrase(best)}.')
+        return Answer(q, self._location(best), text, conf, (self._evidence(best),))
+
+    def _room_staleness(self, room_id: str, label: str, t: float) -> float:
+        view = self.memory.at(t)
+        seen = [s.last_seen_s for s in view.objects.values() if s.room_id == room_id]
+        if not seen:
+            return 0.3
+        dt = t - max(seen)
+        return self.memory.staleness.p_still_there(label, max(dt, 0.0))
+
+    def _count(self, q: Count, now: float) -> Answer:
+        probe = q.at.probe_s(now)
+        label = self.resolve_label(q.target.label)
+        view = self.memory.at(probe)
+        objs = [s for s in view.objects.values() if s.label == label
+                and (not q.target.color or s.color == q.target.color)
+                and (not q.room or s.room_id == q.room)]
+        n = len(objs)
+        conf = self._room_staleness(q.room, label, probe) if q.at.is_now else (
+            min((self._confidence_at(s, probe, now) for s in objs), default=0.8))
+        where = f' in the {self.room_name(q.room)}' if q.room else ''
+        noun = label.replace('_', ' ') + ('' if n == 1 else 's')
+        text = f'{"There is" if n == 1 else "There are"} {n} {noun}{where}.'
+        if not q.at.is_now:
+            text = f'{(q.at.text or "Then").capitalize()}: {n} {noun}{where}.'
+        return Answer(q, {'count': n, 'room': q.room, 'label': label}, text, conf,
+                      tuple(self._evidence(s) for s in objs[:10]),
+                      self._verify(conf) and q.at.is_now)
+
+    def _state_of(self, q: StateOf, now: float) -> Answer:
+        probe = q.at.probe_s(now)
+        cands = self.candidates(q.target, probe)
+        if not cands:
+            return self._unknown(q, q.target)
+        best = cands[0]
+        state = best.state or 'unknown'
+        if q.at.is_now:
+            conf = self._p_still(best, now) if best.present else 0.2
+        else:
+            conf = self._confidence_at(best, probe, now)
+        value: dict[str, Any] = {'object_id': best.object_id, 'state': state}
+        if q.state:
+            value['yes'] = state == q.state
+            text = (f'{"Yes" if value["yes"] else "No"}, the {self._describe(q.target)} '
+                    f'{"is" if q.at.is_now else "was"} {state}.')
+        else:
+            text = (f'The {self._describe(q.target)} {"is" if q.at.is_now else "was"} '
+                    f'{state}.')
+        return Answer(q, value, text, conf, (self._evidence(best),),
+                      self._verify(conf) and q.at.is_now)
+
+    def _what_in(self, q: WhatIn, now: float) -> Answer:
+        probe = q.at.probe_s(now)
+        objs = self.memory.at(probe).in_room(q.room)
+        items = [{'object_id': s.object_id, 'label': s.label, 'color': s.color} for s in objs]
+        counts = Counter(s.label for s in objs)
+        listing = ', '.join(f'{n} {lab.replace("_", " ")}{"s" if n > 1 else ""}'
+                            for lab, n in sorted(counts.items())) or 'nothing I know of'
+        conf = self._room_staleness(q.room, 'movable', probe)
+        return Answer(q, {'room': q.room, 'objects': items},
+                      f'In the {self.room_name(q.room)}: {listing}.', conf,
+                      tuple(self._evidence(s) for s in objs[:20]),
+                      self._verify(conf) and q.at.is_now)
+
+    def _changes(self, q: Changes, now: float) -> Answer:
+        t1 = q.since.start_s if q.since.start_s is not None else q.since.probe_s(now)
+        t2 = q.until.probe_s(now)
+        diff = self.memory.diff(t1, t2)
+        label = self.resolve_label(q.target.label) if q.target else ''
+        out: dict[str, list[dict[str, Any]]] = {}
+        pairs: dict[str, dict[str, tuple[ObjectFacts, ObjectFacts]]] = {
+            'added': {k: (v, v) for k, v in diff.added.items()},
+            'removed': {k: (v, v) for k, v in diff.removed.items()},
+            'moved': diff.moved,
+            'state_changed': diff.state_changed,
+        }
+        for kind, changes in pairs.items():
+            rows = []
+            for object_id, (before, after) in sorted(changes.items()):
+                obj_label = self.label_of(object_id)
+                if q.room and q.room not in (before[1], after[1]):
+                    continue
+                if label and obj_label != label:
+                    continue
+                rows.append({'object_id': object_id, 'label': obj_label,
+                             'from_room': before[1], 'to_room': after[1],
+                             'from_state': before[3], 'to_state': after[3]})
+            out[kind] = rows
+        n = sum(len(v) for v in out.values())
+        parts = [f'{len(v)} {k.replace("_", " ")}' for k, v in out.items() if v]
+        text = ('Nothing changed.' if n == 0 else 'Changes: ' + ', '.join(parts) + '.')
+        conf = self._room_staleness(q.room, 'movable', t2) if q.room else 0.8
+        return Answer(q, {'changed': n > 0, **out}, text, conf, (),
+                      self._verify(conf) and q.until.is_now)
+
+    def _history(self, q: History, now: float) -> Answer:
+        t1 = q.since.start_s if q.since.start_s is not None else 0.0
+        t2 = q.until.probe_s(now)
+        cands = self.candidates(q.target, t2)
+        if not cands:
+            return self._unknown(q, q.target)
+        history = self.memory.history(cands[0].object_id)
+        visits = [{'room': iv.value, 'room_name': self.room_name(str(iv.value)),
+                   'from_s': iv.t_from, 'to_s': iv.t_to}
+                  for iv in history.facts[FactKey.ROOM]
+                  if iv.t_from < t2 and (iv.t_to is None or iv.t_to > t1)]
+        names = [v['room_name'] for v in visits]
+        text = (f'The {self._describe(q.target)} was in: ' + ' → '.join(names) + '.'
+                if names else f'I did not see the {self._describe(q.target)} then.')
+        return Answer(q, {'object_id': cands[0].object_id, 'visits': visits}, text, 1.0,
+                      (self._evidence(cands[0]),))
+
+    def _usual(self, q: Usual, now: float) -> Answer:
+        cands = self.candidates(q.target, now)
+        if not cands:
+            return self._unknown(q, q.target)
+        object_id = cands[0].object_id
+        clock = self.memory.clock
+        hours = [(lo + hi) / 2 for name, lo, hi in DAY_PARTS
+                 if not q.time_of_day or name == q.time_of_day]
+        first_day = clock.start_of_day(self.memory.history(object_id).created_s)
+        places: Counter[tuple[str, str]] = Counter()
+        day = first_day
+        while day <= now:
+            for hour in hours:
+                t = day + hour * 3600.0
+                if t > now:
+                    continue
+                state = self.memory.at(t).find_object(object_id)
+                if state is not None and state.present:
+                    support = state.support[1] if state.support else ''
+                    places[(state.room_id, support)] += 1
+            day = clock.start_of_day(day + 36 * 3600.0)
+        if not places:
+            return Answer(q, None, f'I do not know yet where the {self._describe(q.target)} '
+                          'usually is.', 0.0, (), True)
+        (room, support), n = places.most_common(1)[0]
+        freq = n / sum(places.values())
+        part = f' in the {q.time_of_day}' if q.time_of_day else ''
+        where = f'in the {self.room_name(room)}'
+        if support:
+            where = f'on the {self.label_of(support)} {where}'
+        return Answer(q, {'object_id': object_id, 'room': room, 'support': support or None,
+                          'support_label': self.label_of(support) if support else '',
+                          'frequency': freq, 'samples': sum(places.values())},
+                      f'The {self._describe(q.target)} is usually {where}{part} '
+                      f'({freq:.0%} of the times I knew).', freq, (self._evidence(cands[0]),))
+
+    def _when_appeared(self, q: WhenAppeared, now: float) -> Answer:
+        cands = self.candidates(q.target, now)
+        if not cands:
+            return self._unknown(q, q.target)
+        first = min(cands, key=lambda s: self.memory.history(s.object_id).created_s)
+        t = self.memory.history(first.object_id).created_s
+        clock = self.memory.clock
+        value = {'object_id': first.object_id, 'stamp_s': t, 'day': clock.weekday(t),
+                 'when': clock.label(t)}
+        episodes = self.memory.instances()
+        earlier = [e for e in episodes if e.end_s < t]
+        # The object arrived between the last session that did not see it and this one.
+        if earlier:
+            value['not_before_s'] = earlier[-1].end_s
+        return Answer(q, value, f'I first saw the {self._describe(q.target)} {value["when"]}.',
+                      1.0, (self._evidence(first),))
+
+    # -------------------------------------------------------------- belief
+    def graph_index(self, t: float | None = None) -> GraphIndex:
+        """A PPR index over the layout plus present objects (rebuilt when memory grew)."""
+        key = self.memory.num_events
+        if self._index is None or self._index[0] != key:
+            t = self.memory.now_s if t is None else t
+            self._index = (key, GraphIndex(self.memory.at(t).scene_graph()))
+        return self._index[1]
+
+    def room_prior(self, object_id: str | None, label: str, now: float) -> dict[str, float]:
+        """Where an object might be, by room: its own history (habits) spread by PPR."""
+        layout = self.memory.layout_at(now)
+        rooms = layout.rooms
+        if not rooms:
+            return {}
+        seeds: Counter[str] = Counter()
+        if object_id is not None:
+            for iv in self.memory.history(object_id).facts[FactKey.ROOM]:
+                if iv.value:
+                    end = iv.t_to if iv.t_to is not None else now
+                    seeds[str(iv.value)] += max(end - iv.t_from, 60.0)
+        for h in self.memory.iter_objects():
+            if h.label == label and h.object_id != object_id:
+                for iv in h.facts[FactKey.ROOM][-1:]:
+                    if iv.value:
+                        seeds[str(iv.value)] += 600.0
+        uniform = {r: 1.0 / len(rooms) for r in rooms}
+        if not seeds:
+            return uniform
+        index = GraphIndex(layout)
+        scores = index.ppr({r: w for r, w in seeds.items() if r in index.index} or uniform)
+        total = sum(scores[r] for r in rooms) or 1.0
+        w = self.params.habit_weight
+        return {r: w * scores[r] / total + (1 - w) * uniform[r] for r in rooms}
+
+    def belief(self, query: Query, now_s: float | None = None) -> list[Hypothesis]:
+        """Hypotheses over the answer of a present-tense query; [] if looking cannot help."""
+        now = self.memory.now_s if now_s is None else now_s
+        layout = self.memory.layout_at(now)
+
+        def places_of(room: str) -> frozenset[str]:
+            return frozenset(layout.places_in(room)) if layout.has_node(room) else frozenset()
+
+        if isinstance(query, WhereIs | LastSeen):
+            cands = self.candidates(query.target, now)
+            label = self.resolve_label(query.target.label)
+            best = max(cands, key=lambda s: (self._p_still(s, now), s.last_seen_s),
+                       default=None)
+            p_stay = self._p_still(best, now) if best is not None else 0.0
+            prior = self.room_prior(best.object_id if best else None, label, now)
+            hyps = []
+            for room, p in prior.items():
+                prob = (1 - p_stay) * p + (p_stay if best and room == best.room_id else 0.0)
+                hyps.append(Hypothesis(room, prob, places_of(room)))
+            return _normalise(hyps)
+        if isinstance(query, StateOf) and query.at.is_now:
+            cands = self.candidates(query.target, now)
+            if not cands:
+                return []
+            best = cands[0]
+            p = self._p_still(best, now) if best.present else 0.2
+            states = {best.state or 'unknown'}
+            others = {h.facts[FactKey.STATE][-1].value for h in self.memory.iter_objects()
+                      if h.label == best.label and h.facts[FactKey.STATE]} - states - {''}
+            places = places_of(best.room_id)
+            hyps = [Hypothesis(best.state or 'unknown', p, places)]
+            for s in sorted(others) or ['changed']:
+                hyps.append(Hypothesis(s, (1 - p) / max(len(others), 1), places))
+            return _normalise(hyps)
+        if isinstance(query, Count | WhatIn | Changes) and _is_now(query):
+            room = query.room
+            if not room:
+                return []
+            answer = self.answer(query, now)
+            p = answer.confidence
+            return _normalise([Hypothesis('as remembered', p, places_of(room)),
+                               Hypothesis('changed', 1 - p, places_of(room))])
+        return []
+
+
+def _is_now(query: Count | WhatIn | Changes) -> bool:
+    return query.until.is_now if isinstance(query, Changes) else query.at.is_now
+
+
+def _normalise(hyps: list[Hypothesis]) -> list[Hypothesis]:
+    total = sum(h.prob for h in hyps)
+    if total <= 0 or not math.isfinite(total):
+        return hyps
+    return sorted((Hypothesis(h.value, h.prob / total, h.places) for h in hyps),
+                  key=lambda h: -h.prob)
+
