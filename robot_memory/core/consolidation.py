@@ -28,11 +28,13 @@ class ConsolidationParams:
     """When an observation counts as a change."""
 
     move_tolerance_m: float = 0.3
+    furniture_move_tolerance_m: float = 1.0
 
     def __post_init__(self) -> None:
-        if not self.move_tolerance_m > 0:
+        if not (self.move_tolerance_m > 0 and self.furniture_move_tolerance_m > 0):
             raise InvalidInputError(
-                f'move_tolerance_m must be positive, got {self.move_tolerance_m!r}')
+                f'move tolerances must be positive, got {self.move_tolerance_m!r}, '
+                f'{self.furniture_move_tolerance_m!r}')
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,8 +69,12 @@ class Consolidator:
         self.params = params or ConsolidationParams()
         self.stats = ConsolidationStats()
 
-    def _close(self, a: tuple[float, float, float], b: tuple[float, float, float]) -> bool:
-        return math.dist(a, b) <= self.params.move_tolerance_m
+    def _close(self, a: tuple[float, float, float], b: tuple[float, float, float],
+               mobility: str = 'movable') -> bool:
+        # Furniture is seen in parts from each viewpoint; only a large shift is a move.
+        tol = (self.params.move_tolerance_m if mobility == 'movable'
+               else self.params.furniture_move_tolerance_m)
+        return math.dist(a, b) <= tol
 
     def observe(self, object_id: str, obs: ObjectObservation,
                 facts: ObservedFacts | None = None) -> list[Candidate]:
@@ -95,11 +101,12 @@ class Consolidator:
                     self.stats.created += 1
                     confirmed.append(cand)
                 return confirmed
-            moved = not current.present or not self._close(current.position_m, pos)
+            mobility = current.mobility
+            moved = not current.present or not self._close(current.position_m, pos, mobility)
             if moved:
                 cand = self.buffer.propose(
                     object_id, ChangeKind.MOVED, pos, stamp, obs.obs_id, position=pos,
-                    agrees=self._close)
+                    agrees=lambda a, b: self._close(a, b, mobility))
                 if cand is not None:
                     self._apply_move(object_id, cand, facts)
                     confirmed.append(cand)

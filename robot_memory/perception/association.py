@@ -15,7 +15,7 @@ Anything still unmatched starts a new tentative track.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
@@ -49,6 +49,8 @@ class Track:
     present: bool = True
     confirmed: bool = False
     anchor_m: tuple[float, float, float] | None = None  # where long-term memory has it
+    box_m: tuple[tuple[float, float, float], tuple[float, float, float]] | None = None
+    co_seen: set[str] = field(default_factory=set)  # tracks seen in the same frame
 
 
 def _colour_cost(a: str, b: str, penalty: float) -> float:
@@ -71,6 +73,12 @@ def associate(observations: Sequence[tuple[str, str, tuple[float, float, float]]
     # is: a one-frame misdetection elsewhere must not pull the object away from home.
     dist = np.minimum(np.linalg.norm(obs_pos[:, None, :] - tr_pos[None, :, :], axis=2),
                       np.linalg.norm(obs_pos[:, None, :] - anchors[None, :, :], axis=2))
+    for j, track in enumerate(tracks):
+        if track.box_m is not None:
+            # Large furniture is seen in parts: distance to its accumulated box, not centre.
+            lo, hi = np.asarray(track.box_m[0]), np.asarray(track.box_m[1])
+            gap = np.maximum(np.maximum(lo - obs_pos, obs_pos - hi), 0.0)
+            dist[:, j] = np.minimum(dist[:, j], np.linalg.norm(gap, axis=1))
     same_class = np.array([[o[0] == t.label for t in tracks] for o in observations])
 
     cost = np.full((n_obs, n_tr), _BIG)

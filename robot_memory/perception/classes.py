@@ -6,10 +6,11 @@ __all__ = ['FURNITURE_CLASSES', 'mobility_of']
 
 FURNITURE_CLASSES = frozenset({
     'armchair', 'bathtub', 'bed', 'bench', 'bookshelf', 'cabinet', 'chair', 'closet',
-    'coat_hook', 'coffee_table', 'counter', 'couch', 'desk', 'dining_table', 'dishwasher',
-    'dresser', 'drawer', 'fridge', 'hook', 'kitchen_counter', 'nightstand', 'office_chair',
-    'oven', 'refrigerator', 'shelf', 'shoe_rack', 'sideboard', 'sink', 'sofa', 'stove',
-    'table', 'toilet', 'tv_stand', 'wardrobe', 'washing_machine', 'workbench',
+    'coat_hook', 'coffee_table', 'console_table', 'counter', 'couch', 'desk', 'dining_table',
+    'dishwasher', 'dresser', 'drawer', 'filing_cabinet', 'fridge', 'hook', 'kitchen_counter',
+    'kitchen_table', 'nightstand', 'office_chair', 'oven', 'refrigerator', 'shelf',
+    'shoe_rack', 'sideboard', 'sink', 'sink_counter', 'sofa', 'stove', 'table', 'toilet',
+    'tv_stand', 'wardrobe', 'washing_machine', 'workbench',
 })
 
 

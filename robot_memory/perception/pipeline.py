@@ -11,7 +11,7 @@ import logging
 import math
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -19,7 +19,8 @@ from robot_memory.core.buffer import BufferParams, Candidate, ChangeKind, ShortT
 from robot_memory.core.consolidation import ConsolidationParams, Consolidator, ObservedFacts
 from robot_memory.core.episodic import EpisodicMemory
 from robot_memory.core.scene_graph import SceneGraph
-from robot_memory.core.types import Frame
+from robot_memory.core.types import Frame, ObjectObservation
+from robot_memory.exceptions import RobotMemoryError
 from robot_memory.perception.association import AssociationParams, Track, associate
 from robot_memory.perception.classes import mobility_of
 from robot_memory.perception.frames import FrameRejected, validate_frame
@@ -51,6 +52,7 @@ class PipelineParams:
     image_margin_px: int = 16
     support_gap_m: float = 0.15
     tentative_ttl_s: float = 600.0
+    merge_radius_m: float = 0.35
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +84,7 @@ class MappingPipeline:
         self.frames_accepted = 0
         self.timings_ms: Counter[str] = Counter()
         self.session = 0
+        self.merges = 0
         self._last_stamp: float | None = None
         self._obs_ids = itertools.count(1)
         self.tracks: dict[str, Track] = {}
@@ -141,20 +144,31 @@ class MappingPipeline:
         associations: dict[int, str] = {}
         segment_objects: dict[int, str] = {}
         confirmed: list[Candidate] = []
+        frame_tracks: list[Track] = []
         for segment, match in zip(seen, matches, strict=True):
             obs = segment.observation
             track = tracks[match] if match is not None else self._new_track(segment)
+            frame_tracks.append(track)
+            if track.mobility != 'movable':
+                obs = self._grow_box(track, obs)
             track.position_m = obs.centroid_m
             track.extent_m = obs.extent_m
             track.last_seen_s = obs.stamp_s
             track.session = self.session
             associations[obs.obs_id] = track.object_id
             segment_objects[segment.segment_id] = track.object_id
+            if segment.truncated and track.mobility == 'movable':
+                # A cut-off view biases the centre: it keeps identity but changes nothing.
+                continue
             facts = ObservedFacts(self._room_of(obs.centroid_m),
                                   self._support_of(segment, track.object_id), track.mobility)
             changes = self.consolidator.observe(track.object_id, obs, facts)
             self._apply_changes(changes)
             confirmed.extend(changes)
+        ids = {t.object_id for t in frame_tracks}
+        for track in frame_tracks:
+            track.co_seen |= ids - {track.object_id}
+        self._merge_duplicates(frame_tracks, frame.stamp_s)
         t4 = time.perf_counter()
         timings['consolidate'] = (t4 - t3) * 1e3
 
@@ -175,6 +189,50 @@ class MappingPipeline:
                       obs.stamp_s, self.session)
         self.tracks[object_id] = track
         return track
+
+    @staticmethod
+    def _grow_box(track: Track, obs: ObjectObservation) -> ObjectObservation:
+        """Accumulate a furniture track's box over partial views; observe its centre."""
+        lo = tuple(c - e / 2 for c, e in zip(obs.centroid_m, obs.extent_m, strict=True))
+        hi = tuple(c + e / 2 for c, e in zip(obs.centroid_m, obs.extent_m, strict=True))
+        if track.box_m is not None:
+            lo = tuple(min(a, b) for a, b in zip(lo, track.box_m[0], strict=True))
+            hi = tuple(max(a, b) for a, b in zip(hi, track.box_m[1], strict=True))
+        track.box_m = (lo, hi)
+        centre = tuple((a + b) / 2 for a, b in zip(lo, hi, strict=True))
+        extent = tuple(b - a for a, b in zip(lo, hi, strict=True))
+        return replace(obs, centroid_m=centre, extent_m=extent)
+
+    def _merge_duplicates(self, frame_tracks: list[Track], stamp_s: float) -> None:
+        """Fold a confirmed track into an older one it duplicates (never seen together)."""
+        radius = self.params.merge_radius_m
+        for track in frame_tracks:
+            if not track.confirmed or track.object_id not in self.tracks:
+                continue
+            for other in list(self.tracks.values()):
+                if (other is track or not other.confirmed or not other.present
+                        or other.label != track.label or other.object_id in track.co_seen
+                        or (other.color and track.color and other.color != track.color)):
+                    continue
+                here = track.anchor_m or track.position_m
+                there = other.anchor_m or other.position_m
+                near = math.dist(here, there) <= radius
+                if not near and track.box_m is not None and other.box_m is not None:
+                    near = _boxes_overlap(track.box_m, other.box_m)
+                if not near:
+                    continue
+                keep, drop = sorted((track, other), key=lambda t: t.object_id)
+                try:
+                    self.memory.merge(keep.object_id, drop.object_id, stamp_s)
+                except RobotMemoryError as exc:
+                    log.debug('merge of %s into %s refused: %s', drop.object_id,
+                              keep.object_id, exc)
+                    continue
+                self.merges += 1
+                self.consolidator.buffer.forget(drop.object_id)
+                keep.co_seen |= drop.co_seen
+                del self.tracks[drop.object_id]
+                break
 
     def _apply_changes(self, changes: list[Candidate]) -> None:
         for change in changes:
@@ -269,7 +327,22 @@ class MappingPipeline:
             'tracks': len(self.tracks),
             'objects_in_memory': self.memory.num_objects(),
             'created': c.created, 'moved': c.moved, 'lost': c.lost,
-            'state_changed': c.state_changed, 'rejected': c.rejected,
+            'state_changed': c.state_changed, 'rejected': c.rejected, 'merged': self.merges,
             'buffer_hit_rate': b.hit_rate, 'transient_dropped': b.dropped_transient,
         }
 
+
+
+def _boxes_overlap(a: tuple[tuple[float, ...], tuple[float, ...]],
+                   b: tuple[tuple[float, ...], tuple[float, ...]]) -> bool:
+    """Whether two axis-aligned boxes intersect by more than half the smaller one's volume."""
+    inter = 1.0
+    vol_a = vol_b = 1.0
+    for i in range(3):
+        overlap = min(a[1][i], b[1][i]) - max(a[0][i], b[0][i])
+        if overlap <= 0:
+            return False
+        inter *= overlap
+        vol_a *= a[1][i] - a[0][i]
+        vol_b *= b[1][i] - b[0][i]
+    return inter > 0.5 * min(vol_a, vol_b)

@@ -1,0 +1,286 @@
+"""`robot-memory eval mapping`: the simulator's patrols through perception, scored on truth.
+
+Memory is built only from frames; the simulator's ground truth is used only here, to score:
+
+- objects, per patrol session: memory objects seen in the session against true objects seen
+  in at least two frames of it, matched one-to-one within `match_m` with the right class;
+- identity: which true object each memory object stood for, session after session;
+- changes, between consecutive sessions: memory's diff against the true changes that the
+  later session could have noticed (moved / appeared / state changed objects it saw; removed
+  objects whose room it visited).
+"""
+
+from __future__ import annotations
+
+import math
+import tempfile
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+
+from robot_memory.core.episodic import EpisodicMemory
+from robot_memory.core.store import MemoryStore
+from robot_memory.perception.pipeline import MappingPipeline, PipelineParams
+
+__all__ = ['MappingRun', 'eval_mapping', 'run_mapping']
+
+CHANGE_KINDS = ('moved', 'removed', 'appeared', 'state_changed')
+
+
+@dataclass(slots=True)
+class Session:
+    """What happened during one patrol session."""
+
+    start_s: float
+    end_s: float
+    seen: Counter = field(default_factory=Counter)
+    assoc: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
+    rooms: set[str] = field(default_factory=set)
+
+
+@dataclass(slots=True)
+class MappingRun:
+    """A memory built from simulated patrols, with what is needed to score it."""
+
+    memory: EpisodicMemory
+    pipeline: MappingPipeline
+    sim: Any
+    sessions: list[Session]
+    frames: int
+    wall_s: float
+    db_bytes: int
+
+
+def run_mapping(seed: int = 11, days: int = 3, world: str = 'apartment',
+                db_path: Path | None = None, progress: bool = False,
+                params: PipelineParams | None = None) -> MappingRun:
+    """Patrol `days` days and build memory from the frames."""
+    from robot_memory.sim.backend import BuiltinSim, SimConfig
+
+    sim = BuiltinSim(SimConfig(world=world, seed=seed))
+    layout = sim.scene_graph()
+    tmp = None
+    if db_path is None:
+        tmp = tempfile.TemporaryDirectory()
+        db_path = Path(tmp.name) / 'memory.db'
+    store = MemoryStore(db_path)
+    memory = store.load()
+    memory.set_layout(layout, sim.now_s)
+    pipeline = MappingPipeline(memory, layout, params)
+    sessions: list[Session] = []
+    frames = 0
+    start = time.perf_counter()
+    bar = _progress(progress)
+    with bar:
+        task = bar.add_task('patrolling', total=days) if progress else None
+        for day in range(days):
+            for frame in sim.patrol_day(day):
+                if not sessions or frame.stamp_s - sessions[-1].end_s > 1800.0:
+                    sessions.append(Session(frame.stamp_s, frame.stamp_s))
+                session = sessions[-1]
+                session.end_s = frame.stamp_s
+                result = pipeline.process(frame)
+                store.sync(memory)
+                truth = sim.last_frame_truth()
+                for seg, object_id in result.segment_objects.items():
+                    gt = truth.get(seg)
+                    if gt is not None:
+                        session.seen[gt] += 1
+                        session.assoc[object_id][gt] += 1
+                x, y = frame.map_T_camera[0, 3], frame.map_T_camera[1, 3]
+                room = layout.find_room_at(float(x), float(y))
+                if room:
+                    session.rooms.add(room.split(':', 1)[1])
+                frames += 1
+            if progress:
+                bar.update(task, advance=1, description=f'day {day + 1}/{days}')
+    store.close()
+    db_bytes = Path(db_path).stat().st_size
+    if tmp is not None:
+        tmp.cleanup()
+    return MappingRun(memory, pipeline, sim, sessions, frames, time.perf_counter() - start,
+                      db_bytes)
+
+
+class _NoBar:
+    def __enter__(self) -> _NoBar:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def add_task(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+def _progress(enabled: bool) -> Any:
+    if not enabled:
+        return _NoBar()
+    from rich.progress import Progress
+
+    return Progress(transient=True)
+
+
+def _match(mem: list[tuple[str, str, tuple]], gt: list[tuple[str, str, tuple]],
+           match_m: float) -> list[tuple[int, int, float]]:
+    if not mem or not gt:
+        return []
+    cost = np.full((len(mem), len(gt)), 1e6)
+    for i, (_, label, pos) in enumerate(mem):
+        for j, (_, cls, gpos) in enumerate(gt):
+            d = math.dist(pos, gpos)
+            if label == cls and d <= match_m:
+                cost[i, j] = d
+    rows, cols = linear_sum_assignment(cost)
+    return [(int(i), int(j), float(cost[i, j])) for i, j in zip(rows, cols, strict=True)
+            if cost[i, j] < 1e6]
+
+
+def _f1(p: float, r: float) -> float:
+    return 2 * p * r / (p + r) if p + r > 0 else 0.0
+
+
+def score_mapping(run: MappingRun, match_m: float = 0.3) -> dict[str, Any]:
+    """Score a run against the simulator's ground truth."""
+    truth = run.sim.truth
+    memory = run.memory
+    matched = mem_total = gt_total = 0
+    movable_matched = movable_mem = movable_gt = 0
+    errors: list[float] = []
+    for s in run.sessions:
+        t = s.end_s + 1e-3
+        truth_now = truth.at(t)
+        view = memory.at(t)
+        mem = [(k, v.label, v.position_m) for k, v in view.objects.items()
+               if s.start_s - 1.0 <= v.last_seen_s <= t]
+        gt = [(k, v.cls, v.position_m) for k, v in truth_now.items() if s.seen[k] >= 2]
+        pairs = _match(mem, gt, match_m)
+        matched += len(pairs)
+        mem_total += len(mem)
+        gt_total += len(gt)
+        errors.extend(d for _, _, d in pairs)
+        movable = {k for k, v in truth_now.items() if v.mobility == 'movable'}
+        movable_gt += sum(1 for k, _, _ in gt if k in movable)
+        movable_mem += sum(1 for _, label, _ in mem if label not in _furniture_labels(truth_now))
+        movable_matched += sum(1 for _, j, _ in pairs if gt[j][0] in movable)
+
+    # Identity: the true object each memory object stood for, per session.
+    overall: dict[str, Counter] = defaultdict(Counter)
+    switches = far_switches = 0
+    last_owner: dict[str, str] = {}
+    for s in run.sessions:
+        for object_id, counts in s.assoc.items():
+            owner = memory.resolve(object_id)
+            overall[owner].update(counts)
+            gt_id = counts.most_common(1)[0][0]
+            previous = last_owner.get(owner)
+            if previous is not None and previous != gt_id:
+                switches += 1
+                now = truth.at(s.end_s)
+                a, b = now.get(previous), now.get(gt_id)
+                if a is not None and b is not None and a.cls == b.cls and \
+                        math.dist(a.position_m, b.position_m) > 1.0:
+                    far_switches += 1
+            last_owner[owner] = gt_id
+    owner_gt = {k: c.most_common(1)[0][0] for k, c in overall.items()}
+
+    changes = _score_changes(run, owner_gt, match_m)
+    seconds = max(run.wall_s, 1e-9)
+    precision = matched / mem_total if mem_total else 0.0
+    recall = matched / gt_total if gt_total else 0.0
+    return {
+        'seed': None,
+        'days': None,
+        'frames': run.frames,
+        'sessions': len(run.sessions),
+        'object_precision': precision,
+        'object_recall': recall,
+        'movable_object_precision': movable_matched / movable_mem if movable_mem else 0.0,
+        'movable_object_recall': movable_matched / movable_gt if movable_gt else 0.0,
+        'position_error_m': float(np.mean(errors)) if errors else None,
+        'identity_switches': switches,
+        'identity_switches_far_same_class': far_switches,
+        **changes,
+        'objects_in_memory': memory.num_objects(),
+        'merged_duplicates': run.pipeline.merges,
+        'frames_skipped': dict(run.pipeline.skips),
+        'db_mb': run.db_bytes / 1e6,
+        'fps_with_render': run.frames / seconds,
+    }
+
+
+def _furniture_labels(truth_now: dict[str, Any]) -> set[str]:
+    return {v.cls for v in truth_now.values() if v.mobility == 'furniture'}
+
+
+def _true_changes(run: MappingRun, k: int, match_m: float) -> dict[str, set[str]]:
+    truth = run.sim.truth
+    prev, cur = run.sessions[k - 1], run.sessions[k]
+    t1, t2 = prev.end_s + 1e-3, cur.end_s + 1e-3
+    a, b = truth.at(t1), truth.at(t2)
+    known = set()
+    for s in run.sessions[:k]:
+        known |= {g for g, n in s.seen.items() if n >= 2}
+    seen_now = {g for g, n in cur.seen.items() if n >= 2}
+    out: dict[str, set[str]] = {kind: set() for kind in CHANGE_KINDS}
+    for g in set(a) | set(b):
+        before, after = a.get(g), b.get(g)
+        if before is not None and after is not None:
+            if g in known and g in seen_now:
+                if (before.room != after.room or before.support != after.support
+                        or math.dist(before.position_m, after.position_m) > match_m):
+                    out['moved'].add(g)
+                if before.state != after.state:
+                    out['state_changed'].add(g)
+        elif before is not None and g in known and before.room in cur.rooms:
+            out['removed'].add(g)
+        elif after is not None and g in seen_now:
+            out['appeared'].add(g)
+    return out
+
+
+def _score_changes(run: MappingRun, owner_gt: dict[str, str],
+                   match_m: float) -> dict[str, Any]:
+    tp: Counter = Counter()
+    n_mem: Counter = Counter()
+    n_gt: Counter = Counter()
+    for k in range(1, len(run.sessions)):
+        true = _true_changes(run, k, match_m)
+        diff = run.memory.diff(run.sessions[k - 1].end_s + 1e-3, run.sessions[k].end_s + 1e-3)
+        found = {'moved': diff.moved, 'removed': diff.removed, 'appeared': diff.added,
+                 'state_changed': diff.state_changed}
+        for kind in CHANGE_KINDS:
+            n_gt[kind] += len(true[kind])
+            for object_id in found[kind]:
+                n_mem[kind] += 1
+                gt = owner_gt.get(run.memory.resolve(object_id))
+                if gt is not None and gt in true[kind]:
+                    tp[kind] += 1
+    out: dict[str, Any] = {}
+    total_tp, total_mem, total_gt = sum(tp.values()), sum(n_mem.values()), sum(n_gt.values())
+    p = total_tp / total_mem if total_mem else 0.0
+    r = total_tp / total_gt if total_gt else 0.0
+    out.update({'change_precision': p, 'change_recall': r, 'change_f1': _f1(p, r)})
+    out['changes_by_kind'] = {
+        kind: {'true': n_gt[kind], 'reported': n_mem[kind], 'correct': tp[kind]}
+        for kind in CHANGE_KINDS}
+    return out
+
+
+def eval_mapping(seed: int = 11, days: int = 3, world: str = 'apartment',
+                 progress: bool = False) -> dict[str, Any]:
+    """Build memory from the simulator's patrols and score it; JSON-ready figures."""
+    run = run_mapping(seed, days, world, progress=progress)
+    result = score_mapping(run)
+    result['seed'] = seed
+    result['days'] = days
+    result['world'] = world
+    return result

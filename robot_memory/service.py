@@ -1,0 +1,212 @@
+"""The memory as a service: frames in, questions in, answers and map data out.
+
+This is everything `memory_node` does, without ROS: it owns the store file, the mapping
+pipeline, the query engine and the question parser, and speaks plain dicts (the JSON of the
+`memory/query` / `memory/answer` topics). `robot-memory ask` uses it too.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from robot_memory.core.clock import MemoryClock
+from robot_memory.core.episodic import EpisodicMemory
+from robot_memory.core.queries import Answer, query_from_dict, query_to_dict
+from robot_memory.core.query_engine import QueryEngine
+from robot_memory.core.scene_graph import SceneGraph
+from robot_memory.core.store import MemoryStore
+from robot_memory.core.types import Frame
+from robot_memory.exceptions import RobotMemoryError
+from robot_memory.perception.pipeline import FrameResult, MappingPipeline, PipelineParams
+
+__all__ = ['MemoryService', 'MemoryServiceParams', 'ObjectMarker']
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class MemoryServiceParams:
+    """Where memory lives and how it is built and queried."""
+
+    db_path: str = 'robot_memory.db'
+    timezone: str = 'UTC'
+    commit_interval_s: float = 1.0
+    use_embeddings: bool = True
+    pipeline: PipelineParams = field(default_factory=PipelineParams)
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectMarker:
+    """What RViz shows of one object: where, what, how stale."""
+
+    object_id: str
+    label: str
+    position_m: tuple[float, float, float]
+    extent_m: tuple[float, float, float]
+    room_id: str
+    p_still_there: float
+    support_id: str | None
+
+
+class MemoryService:
+    """Builds memory from frames and answers requests about it."""
+
+    def __init__(self, params: MemoryServiceParams | None = None,
+                 layout: SceneGraph | None = None, memory: EpisodicMemory | None = None) -> None:
+        self.params = params or MemoryServiceParams()
+        self.store: MemoryStore | None = None
+        if memory is None:
+            self.store = MemoryStore(self.params.db_path,
+                                     clock=MemoryClock(self.params.timezone),
+                                     commit_interval_s=self.params.commit_interval_s)
+            memory = self.store.load()
+        self.memory = memory
+        if layout is not None and layout.rooms != self.memory.layout_at(math.inf).rooms:
+            self.memory.set_layout(layout, self.memory.now_s)
+        self.pipeline = MappingPipeline(self.memory, layout, self.params.pipeline)
+        self._parser: Any = None
+        self.engine = QueryEngine(self.memory, label_matcher=self._match_label)
+        self.requests = 0
+        self.request_errors = 0
+
+    # ------------------------------------------------------------- building
+    def set_layout(self, layout: SceneGraph, stamp_s: float) -> None:
+        """Replace the rooms and places (e.g. a new map)."""
+        self.memory.set_layout(layout, stamp_s)
+        self.pipeline.layout = layout
+        self._sync()
+
+    def ingest(self, frame: Frame) -> FrameResult:
+        """Take one frame into memory and persist what changed."""
+        result = self.pipeline.process(frame)
+        self._sync()
+        return result
+
+    def _sync(self) -> None:
+        if self.store is not None:
+            self.store.sync(self.memory)
+
+    def flush(self) -> None:
+        """Commit everything pending to the store."""
+        if self.store is not None:
+            self.store.sync(self.memory)
+            self.store.commit()
+
+    def close(self) -> None:
+        """Commit and close the store."""
+        if self.store is not None:
+            self.store.sync(self.memory)
+            self.store.close()
+            self.store = None
+
+    # -------------------------------------------------------------- queries
+    def _get_parser(self) -> Any:
+        if self._parser is None:
+            from robot_memory.language import make_parser
+
+            self._parser = make_parser(self.memory, use_embeddings=self.params.use_embeddings)
+        return self._parser
+
+    def _match_label(self, label: str, labels: Any) -> str | None:
+        if not self.params.use_embeddings:
+            return None
+        try:
+            from robot_memory.language.embeddings import default_embedder
+
+            match = default_embedder().best_match(label, list(labels), min_score=0.5)
+        except (ImportError, RobotMemoryError, OSError) as exc:
+            log.warning('open-vocabulary matching unavailable: %s', exc)
+            return None
+        return match[0] if match else None
+
+    def ask(self, question: str, now_s: float | None = None) -> Answer:
+        """Parse and answer an English question from memory alone."""
+        now = self.memory.now_s if now_s is None else now_s
+        parsed = self._get_parser().parse(question, now)
+        if parsed.query is None:
+            return Answer(None, None, f'I could not understand the question: {parsed.error}',
+                          0.0, error=parsed.error)
+        return self.engine.answer(parsed.query, now)
+
+    def handle(self, request: str | Mapping[str, Any]) -> dict[str, Any]:
+        """Serve one `memory/query` request; never raises (errors come back in the reply)."""
+        self.requests += 1
+        request_id: Any = None
+        try:
+            if isinstance(request, str):
+                try:
+                    request = json.loads(request)
+                except ValueError as exc:
+                    raise RobotMemoryError(f'request is not JSON ({exc})') from None
+            if not isinstance(request, Mapping):
+                raise RobotMemoryError('request must be a JSON object')
+            request_id = request.get('id')
+            mode = request.get('mode', 'answer')
+            now = float(request['now_s']) if request.get('now_s') is not None \
+                else self.memory.now_s
+            if mode == 'layout':
+                return {'id': request_id, 'ok': True,
+                        'layout': self.memory.layout_at(now).to_dict()}
+            if mode not in ('answer', 'belief'):
+                raise RobotMemoryError(f'unknown mode {mode!r}; valid: answer, belief, layout')
+            if 'query' in request:
+                query = query_from_dict(dict(request['query']))
+            elif isinstance(request.get('question'), str):
+                parsed = self._get_parser().parse(request['question'], now)
+                if parsed.query is None:
+                    self.request_errors += 1
+                    return {'id': request_id, 'ok': False, 'query': None,
+                            'answer': f'I could not understand the question: {parsed.error}',
+                            'error': parsed.error}
+                query = parsed.query
+            else:
+                raise RobotMemoryError('request needs "question" (text) or "query" (typed)')
+            reply: dict[str, Any] = {'id': request_id, 'ok': True}
+            answer = self.engine.answer(query, now)
+            reply.update(answer.to_dict())
+            reply['query'] = query_to_dict(query)
+            if mode == 'belief':
+                reply['belief'] = [{'value': h.value, 'prob': h.prob, 'places': sorted(h.places)}
+                                   for h in self.engine.belief(query, now)]
+            return reply
+        except (RobotMemoryError, KeyError, TypeError, ValueError) as exc:
+            self.request_errors += 1
+            log.warning('bad memory request: %s', exc)
+            return {'id': request_id, 'ok': False, 'error': str(exc)}
+
+    # ------------------------------------------------------------ map data
+    def object_markers(self, now_s: float | None = None) -> list[ObjectMarker]:
+        """Present objects with their staleness belief, for visualisation."""
+        now = self.memory.now_s if now_s is None else now_s
+        tracks = self.pipeline.tracks
+        out = []
+        for object_id, state in sorted(self.memory.at(now).objects.items()):
+            track = tracks.get(object_id)
+            extent = track.extent_m if track is not None else (0.2, 0.2, 0.2)
+            p = self.memory.staleness.p_still_there(state.label, now - state.last_seen_s,
+                                                    object_id, state.mobility)
+            out.append(ObjectMarker(object_id, state.label, state.position_m or (0, 0, 0),
+                                    extent, state.room_id, p,
+                                    state.support[1] if state.support else None))
+        return out
+
+    def diagnostics(self) -> dict[str, Any]:
+        """Counters for the `diagnostics` topic."""
+        stats = dict(self.pipeline.stats())
+        stats.update({'requests': self.requests, 'request_errors': self.request_errors,
+                      'events': self.memory.num_events,
+                      'store_bytes': self.store.file_bytes() if self.store else 0,
+                      'wall_time_s': time.time()})
+        return stats
+
+    @property
+    def db_path(self) -> Path:
+        """The memory file."""
+        return Path(self.params.db_path)
