@@ -26,6 +26,9 @@ app = typer.Typer(
 )
 bench_app = typer.Typer(help='Benchmarks that print JSON figures.', no_args_is_help=True)
 app.add_typer(bench_app, name='bench')
+eval_app = typer.Typer(help="Evaluations against the simulator's ground truth.",
+                       no_args_is_help=True)
+app.add_typer(eval_app, name='eval')
 
 console = Console(stderr=True)
 out = Console()
@@ -68,6 +71,68 @@ def bench_store_cmd(
     with console.status('running the store benchmark…', spinner='dots'):
         result = bench_store(objects, days, seed)
     _emit(result, as_json, 'bench store')
+
+
+@bench_app.command('ingest')
+def bench_ingest_cmd(
+    as_json: Annotated[bool, typer.Option('--json', help='Print one JSON object.')] = False,
+    seed: Annotated[int, typer.Option(help='Simulator seed.')] = 0,
+    days: Annotated[int, typer.Option(help='Days of patrol to replay.')] = 1,
+    world: Annotated[str, typer.Option(help='apartment, house, office or a YAML spec.')] =
+    'apartment',
+) -> None:
+    """Frame → perception → memory → store throughput at 640×480, per stage."""
+    from robot_memory.eval.bench_ingest import bench_ingest
+
+    with console.status('rendering a patrol, then ingesting it…', spinner='dots'):
+        result = bench_ingest(seed, days, world)
+    _emit(result, as_json, 'bench ingest')
+
+
+@bench_app.command('sim')
+def bench_sim_cmd(
+    as_json: Annotated[bool, typer.Option('--json', help='Print one JSON object.')] = False,
+    frames: Annotated[int, typer.Option(help='Frames to render.')] = 300,
+    seed: Annotated[int, typer.Option(help='Simulator seed.')] = 0,
+) -> None:
+    """Rendering speed of the built-in simulator at 640×480 on one core."""
+    from robot_memory.sim.commands import bench_sim
+
+    with console.status('rendering…', spinner='dots'):
+        result = bench_sim(frames=frames, seed=seed)
+    _emit(result, as_json, 'bench sim')
+
+
+@app.command('sim')
+def sim_cmd(
+    out_dir: Annotated[Path, typer.Option('--out', help='Output folder.')] = Path('sim_out'),
+    seed: Annotated[int, typer.Option(help='World and activity seed.')] = 7,
+    days: Annotated[int, typer.Option(help='Simulated days.')] = 3,
+    world: Annotated[str, typer.Option(help='apartment, house, office or a YAML spec.')] =
+    'apartment',
+    as_json: Annotated[bool, typer.Option('--json', help='Print the summary as JSON.')] =
+    False,
+) -> None:
+    """Simulate patrols; write ground truth, a top-down map PNG and an MCAP recording."""
+    from robot_memory.sim.commands import run_sim
+
+    summary = run_sim(seed, days, out_dir, world=world, progress=not as_json)
+    _emit(summary, as_json, f'simulation written to {out_dir}')
+
+
+@eval_app.command('mapping')
+def eval_mapping_cmd(
+    as_json: Annotated[bool, typer.Option('--json', help='Print one JSON object.')] = False,
+    seed: Annotated[int, typer.Option(help='Simulator seed.')] = 11,
+    days: Annotated[int, typer.Option(help='Days of patrol.')] = 3,
+    world: Annotated[str, typer.Option(help='apartment, house, office or a YAML spec.')] =
+    'apartment',
+) -> None:
+    """Build memory from simulated patrols and score objects, identities and changes."""
+    from robot_memory.eval.mapping import eval_mapping
+
+    result = eval_mapping(seed, days, world, progress=not as_json)
+    _emit(result, as_json, 'eval mapping')
 
 
 @app.command('inspect')
@@ -128,6 +193,19 @@ def demo_cmd(
 
     ok = run_demo(out_dir, days=days, seed=seed, console=out)
     raise typer.Exit(0 if ok else 1)
+
+
+def _register_ros_commands() -> None:
+    # ROS commands live beside the nodes; the CLI stays usable where rclpy is missing.
+    try:
+        from robot_memory.ros.cli_commands import register
+    except ImportError as exc:  # pragma: no cover - depends on the install
+        logging.getLogger(__name__).debug('ROS commands unavailable: %s', exc)
+        return
+    register(app, bench_app)
+
+
+_register_ros_commands()
 
 
 def main(argv: list[str] | None = None) -> None:

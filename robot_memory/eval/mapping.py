@@ -86,7 +86,7 @@ def run_mapping(seed: int = 11, days: int = 3, world: str = 'apartment',
                 session.end_s = frame.stamp_s
                 result = pipeline.process(frame)
                 store.sync(memory)
-                truth = sim.last_frame_truth()
+                truth = sim.frame_truth(frame.frame_index)
                 for seg, object_id in result.segment_objects.items():
                     gt = truth.get(seg)
                     if gt is not None:
@@ -167,10 +167,12 @@ def score_mapping(run: MappingRun, match_m: float = 0.3) -> dict[str, Any]:
         mem_total += len(mem)
         gt_total += len(gt)
         errors.extend(d for _, _, d in pairs)
-        movable = {k for k, v in truth_now.items() if v.mobility == 'movable'}
-        movable_gt += sum(1 for k, _, _ in gt if k in movable)
-        movable_mem += sum(1 for _, label, _ in mem if label not in _furniture_labels(truth_now))
-        movable_matched += sum(1 for _, j, _ in pairs if gt[j][0] in movable)
+        # Everything that is not furniture: small objects, movable or not.
+        small = {k for k, v in truth_now.items() if v.mobility != 'furniture'}
+        furniture_labels = _furniture_labels(truth_now)
+        movable_gt += sum(1 for k, _, _ in gt if k in small)
+        movable_mem += sum(1 for _, label, _ in mem if label not in furniture_labels)
+        movable_matched += sum(1 for _, j, _ in pairs if gt[j][0] in small)
 
     # Identity: the true object each memory object stood for, per session.
     overall: dict[str, Counter] = defaultdict(Counter)
@@ -203,8 +205,8 @@ def score_mapping(run: MappingRun, match_m: float = 0.3) -> dict[str, Any]:
         'sessions': len(run.sessions),
         'object_precision': precision,
         'object_recall': recall,
-        'movable_object_precision': movable_matched / movable_mem if movable_mem else 0.0,
-        'movable_object_recall': movable_matched / movable_gt if movable_gt else 0.0,
+        'small_object_precision': movable_matched / movable_mem if movable_mem else 0.0,
+        'small_object_recall': movable_matched / movable_gt if movable_gt else 0.0,
         'position_error_m': float(np.mean(errors)) if errors else None,
         'identity_switches': switches,
         'identity_switches_far_same_class': far_switches,

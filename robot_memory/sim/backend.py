@@ -1,0 +1,353 @@
+"""The simulator boundary (`SimBackend`) and the built-in simulator that implements it."""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import math
+from collections import OrderedDict
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from types import TracebackType
+from typing import Any, NamedTuple, Protocol, runtime_checkable
+
+import numpy as np
+
+from robot_memory.core.scene_graph import SceneGraph
+from robot_memory.core.types import CameraIntrinsics, Frame, SegmentLabel, StampedPose
+from robot_memory.exceptions import InvalidInputError, UnknownNodeError
+from robot_memory.sim.activity import ActivityConfig, ActivityModel
+from robot_memory.sim.clock import SIM_EPOCH_S, sim_time
+from robot_memory.sim.navigation import Navigator
+from robot_memory.sim.renderer import CameraConfig, RenderConfig, Renderer, camera_pose
+from robot_memory.sim.truth import TruthLog
+from robot_memory.sim.world import World
+
+__all__ = ['BuiltinSim', 'NavResult', 'SimBackend', 'SimConfig', 'load_scenario']
+
+log = logging.getLogger(__name__)
+TRUTH_FRAMES_KEPT = 4096  # per-frame truth kept for evaluators
+
+
+class NavResult(NamedTuple):
+    """What a `go_to` did: the places passed, distance, time taken, frames captured."""
+
+    path: list[str]
+    distance_m: float
+    duration_s: float
+    frames: list[Frame]
+
+
+@runtime_checkable
+class SimBackend(Protocol):
+    """A simulator the memory stack can drive: built-in, Habitat, or a recording."""
+
+    def reset(self, seed: int | None = None) -> None:
+        """Start over (optionally with a new seed) at the start of the simulated week."""
+
+    def step(self, dt_s: float) -> None:
+        """Let the world run for `dt_s` seconds with the robot standing still."""
+
+    def go_to(self, place_id: str, capture: bool = True) -> NavResult:
+        """Drive to a place along the shortest path, capturing frames on the way."""
+
+    def observe(self) -> Frame:
+        """One frame at the current pose."""
+
+    def look_around(self, n_views: int = 8) -> list[Frame]:
+        """Turn in place through a full circle, one frame per view."""
+
+    def scene_graph(self) -> SceneGraph:
+        """Rooms and places (never objects) as a map would give them."""
+
+    def close(self) -> None:
+        """Release resources."""
+
+    @property
+    def now_s(self) -> float:
+        """The simulated clock."""
+
+    @property
+    def pose(self) -> StampedPose:
+        """The robot base in `map`."""
+
+    @property
+    def intrinsics(self) -> CameraIntrinsics:
+        """The camera's intrinsics."""
+
+    def __enter__(self) -> SimBackend: ...
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class SimConfig:
+    """Everything the built-in simulator can be told: world, robot, camera, activity, patrol."""
+
+    world: str = 'apartment'  # a kind (apartment, house, office) or a YAML spec path
+    seed: int = 0
+    speed_mps: float = 0.5
+    turn_rate_rad_s: float = 0.8
+    capture_every_m: float = 1.5
+    look_around_views: int = 8
+    patrol_fraction: float = 0.6
+    patrol_start_hours: tuple[float, ...] = (9.0, 19.0)
+    camera: CameraConfig = field(default_factory=CameraConfig)
+    render: RenderConfig = field(default_factory=RenderConfig)
+    activity: ActivityConfig = field(default_factory=ActivityConfig)
+
+    def __post_init__(self) -> None:
+        if self.speed_mps <= 0 or self.turn_rate_rad_s <= 0:
+            raise InvalidInputError(f'speeds must be positive, got speed_mps={self.speed_mps}, '
+                                    f'turn_rate_rad_s={self.turn_rate_rad_s}')
+        if not 0 < self.patrol_fraction <= 1:
+            raise InvalidInputError(f'patrol_fraction must be in (0, 1], '
+                                    f'got {self.patrol_fraction}')
+        if self.capture_every_m <= 0:
+            raise InvalidInputError(f'capture_every_m must be positive, '
+                                    f'got {self.capture_every_m}')
+
+
+def load_scenario(source: str | Path | Mapping[str, Any], **overrides: Any) -> SimConfig:
+    """Build a `SimConfig` from a scenario YAML (or its dict), with keyword overrides."""
+    if isinstance(source, Mapping):
+        data = dict(source)
+    else:
+        import yaml
+
+        with open(source, encoding='utf-8') as fh:
+            data = yaml.safe_load(fh) or {}
+    known = {f.name for f in fields(SimConfig)}
+    unknown = set(data) - known
+    if unknown:
+        raise InvalidInputError(f'unknown scenario keys {sorted(unknown)}; '
+                                f'valid: {", ".join(sorted(known))}')
+    kwargs: dict[str, Any] = {k: v for k, v in data.items()
+                              if k not in ('camera', 'render', 'activity')}
+    if 'patrol_start_hours' in kwargs:
+        kwargs['patrol_start_hours'] = tuple(float(h) for h in kwargs['patrol_start_hours'])
+    if 'camera' in data:
+        kwargs['camera'] = CameraConfig(**data['camera'])
+    if 'render' in data:
+        render = dict(data['render'])
+        if 'light_dir' in render:
+            render['light_dir'] = tuple(render['light_dir'])
+        kwargs['render'] = RenderConfig(**render)
+    if 'activity' in data:
+        kwargs['activity'] = ActivityConfig.from_dict(data['activity'])
+    kwargs.update(overrides)
+    return SimConfig(**kwargs)
+
+
+class BuiltinSim:
+    """The built-in household simulator: procedural world, activity, raycast camera, patrols.
+
+    Frames carry per-frame shuffled segment ids and detector-like labels; the true identity of
+    each segment of the last frame is kept apart in `last_frame_truth()` for the evaluators.
+    """
+
+    def __init__(self, config: SimConfig | None = None, **overrides: Any) -> None:
+        self.config = replace(config or SimConfig(), **overrides)
+        self._world_cache: tuple[int, World] | None = None
+        self.reset(self.config.seed)
+
+    # ----------------------------------------------------------- lifecycle
+    def reset(self, seed: int | None = None) -> None:
+        """Rebuild world, activity and robot for a seed; the clock goes to Monday 00:00."""
+        if seed is not None:
+            self.config = replace(self.config, seed=int(seed))
+        seed = self.config.seed
+        if self._world_cache is None or self._world_cache[0] != seed:
+            self._world_cache = (seed, World.named(self.config.world, seed))
+        self.world = self._world_cache[1]
+        self.navigator = Navigator(self.world)
+        self.activity = ActivityModel(self.world, self.config.activity, seed)
+        self.renderer = Renderer(self.world, self.config.camera, self.config.render)
+        self._graph = self.world.scene_graph()
+        self._now_s = SIM_EPOCH_S
+        self._place = self.navigator.dock
+        x, y, _ = self.world.place(self._place).position_m
+        self._xy = (x, y)
+        self._yaw = 0.0
+        self._frame_index = 0
+        self._rng = np.random.default_rng([seed, 13])
+        self._last_truth: dict[int, str] = {}
+        self._truth_by_frame: OrderedDict[int, dict[int, str]] = OrderedDict()
+        self.trail: list[tuple[float, float, float]] = [(self._now_s, x, y)]
+        log.debug('reset %r', self.world)
+
+    def close(self) -> None:
+        """Drop the raycasting scene."""
+        self.renderer = Renderer(self.world, self.config.camera, self.config.render)
+
+    def __enter__(self) -> BuiltinSim:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+    # ---------------------------------------------------------- properties
+    @property
+    def now_s(self) -> float:
+        """The simulated clock (seconds since the Unix epoch)."""
+        return self._now_s
+
+    @property
+    def pose(self) -> StampedPose:
+        """The robot base in `map` (z = 0, yaw about +z)."""
+        half = self._yaw / 2
+        return StampedPose(self._now_s, (self._xy[0], self._xy[1], 0.0),
+                           (0.0, 0.0, math.sin(half), math.cos(half)))
+
+    @property
+    def place_id(self) -> str:
+        """The place the robot last reached."""
+        return self._place
+
+    @property
+    def intrinsics(self) -> CameraIntrinsics:
+        """The camera's intrinsics."""
+        return self.config.camera.intrinsics
+
+    @property
+    def truth(self) -> TruthLog:
+        """The ground-truth log (for scoring only)."""
+        return self.activity.truth
+
+    def scene_graph(self) -> SceneGraph:
+        """Rooms and places with adjacency and traversable edges; no objects."""
+        return self._graph.copy()
+
+    def last_frame_truth(self) -> dict[int, str]:
+        """Segment id → true object or furniture id for the last frame (for evaluators)."""
+        return dict(self._last_truth)
+
+    def frame_truth(self, frame_index: int) -> dict[int, str]:
+        """Segment id → true id for one of the recent frames (`go_to` renders ahead)."""
+        truth = self._truth_by_frame.get(frame_index)
+        if truth is None:
+            raise UnknownNodeError(f'no truth kept for frame {frame_index}; the last '
+                                   f'{TRUTH_FRAMES_KEPT} frames are kept')
+        return dict(truth)
+
+    # ------------------------------------------------------------- motion
+    def step(self, dt_s: float) -> None:
+        """Advance the clock, letting people act; the robot stands still."""
+        if not dt_s >= 0:
+            raise InvalidInputError(f'dt_s must be ≥ 0, got {dt_s}')
+        self._now_s += dt_s
+        self.activity.advance_to(self._now_s)
+
+    def _turn_to(self, yaw: float) -> None:
+        delta = math.remainder(yaw - self._yaw, math.tau)
+        self.step(abs(delta) / self.config.turn_rate_rad_s)
+        self._yaw = yaw
+
+    def go_to(self, place_id: str, capture: bool = True) -> NavResult:
+        """Drive along the shortest path to a place, a frame every `capture_every_m`."""
+        path, distance = self.navigator.path(self._place, place_id)
+        start = self._now_s
+        frames: list[Frame] = []
+        step_m = self.config.capture_every_m
+        since_capture = 0.0
+        for a, b in itertools.pairwise(path):
+            (x0, y0, _), (x1, y1, _) = (self.world.place(a).position_m,
+                                        self.world.place(b).position_m)
+            length = math.hypot(x1 - x0, y1 - y0)
+            if length < 1e-9:
+                continue
+            self._turn_to(math.atan2(y1 - y0, x1 - x0))
+            done = 0.0
+            while done < length - 1e-9:
+                move = min(step_m - since_capture, length - done)
+                done += move
+                since_capture += move
+                self.step(move / self.config.speed_mps)
+                f = done / length
+                self._xy = (x0 + f * (x1 - x0), y0 + f * (y1 - y0))
+                self.trail.append((self._now_s, *self._xy))
+                if since_capture >= step_m - 1e-9:
+                    since_capture = 0.0
+                    if capture:
+                        frames.append(self.observe())
+            self._place = b
+        self._place = place_id
+        return NavResult(path, distance, self._now_s - start, frames)
+
+    def teleport(self, x: float, y: float, yaw_rad: float) -> None:
+        """Put the robot at a pose without moving the clock (for tests and benchmarks)."""
+        self._xy, self._yaw = (float(x), float(y)), float(yaw_rad)
+        self.trail.append((self._now_s, *self._xy))
+
+    def look_around(self, n_views: int | None = None) -> list[Frame]:
+        """Turn through a full circle in `n_views` steps, one frame per view."""
+        n = self.config.look_around_views if n_views is None else int(n_views)
+        if n < 1:
+            raise InvalidInputError(f'n_views must be ≥ 1, got {n}')
+        frames = []
+        for k in range(n):
+            if k:
+                self._turn_to(self._yaw + math.tau / n)
+            frames.append(self.observe())
+        return frames
+
+    # --------------------------------------------------------------- sensing
+    def camera_pose(self) -> np.ndarray:
+        """`map_T_camera` of the optical frame at the current pose."""
+        return camera_pose(self._xy[0], self._xy[1], self._yaw, self.config.camera)
+
+    def observe(self) -> Frame:
+        """Render one frame at the current pose with shuffled per-frame segment ids."""
+        self.renderer.set_state(self.activity.state)
+        map_T_camera = self.camera_pose()
+        out = self.renderer.render(map_T_camera, self._rng)
+        owners = self.renderer.owners
+        seen = np.flatnonzero(np.bincount(out.owner.ravel() + 1, minlength=len(owners) + 1)[1:])
+        seen = [int(o) for o in seen if owners[o].kind in ('furniture', 'object')]
+        ids = self._rng.permutation(len(seen)).astype(np.int32) + 1
+        lut = np.zeros(len(owners) + 1, dtype=np.int32)
+        labels: dict[int, SegmentLabel] = {}
+        truth: dict[int, str] = {}
+        state = self.activity.state
+        for owner_index, seg in zip(seen, ids, strict=True):
+            owner_id = owners[owner_index].owner_id
+            lut[owner_index + 1] = seg
+            if owner_id.startswith('obj:'):
+                obj = state.objects[owner_id]
+                attrs = {'color': obj.color}
+                if state.placements[owner_id].state:
+                    attrs['state'] = state.placements[owner_id].state
+                labels[int(seg)] = SegmentLabel(obj.cls, attrs)
+            else:
+                furn = self.world.furniture_by_id(owner_id)
+                labels[int(seg)] = SegmentLabel(furn.cls, {'color': furn.color})
+            truth[int(seg)] = owner_id
+        segments = np.take(lut, out.owner + 1)
+        self._last_truth = truth
+        self._truth_by_frame[self._frame_index] = truth
+        while len(self._truth_by_frame) > TRUTH_FRAMES_KEPT:
+            self._truth_by_frame.popitem(last=False)
+        frame = Frame(self._now_s, out.rgb, out.depth_m.astype(np.float32, copy=False),
+                      segments.astype(np.int32, copy=False), labels, map_T_camera,
+                      self.intrinsics, self._frame_index)
+        self._frame_index += 1
+        return frame
+
+    # --------------------------------------------------------------- patrols
+    def patrol_day(self, day: int) -> Iterator[Frame]:
+        """Run the day's patrol sessions, yielding every frame; activity runs in between."""
+        for session, hour in enumerate(self.config.patrol_start_hours):
+            start = sim_time(day, hour)
+            if self._now_s < start:
+                self.step(start - self._now_s)
+            rooms = self.navigator.patrol_rooms(self.config.seed, day, session,
+                                                self.config.patrol_fraction)
+            log.info('day %d session %d: patrolling %s', day, session, ', '.join(rooms))
+            for place in self.navigator.tour(self._place, rooms):
+                yield from self.go_to(place).frames
+                yield from self.look_around()
+            if self._place != self.navigator.dock:
+                yield from self.go_to(self.navigator.dock).frames
