@@ -200,3 +200,20 @@ def test_negative_evidence_does_not_close_an_interval_when_occluded() -> None:
     keys = [o for o in pipeline.memory.object_ids
             if pipeline.memory.current(o).label == 'keys']
     assert pipeline.memory.current(keys[0]).present
+
+
+def test_an_object_where_the_robot_had_looked_appeared_elsewhere_it_was_discovered() -> None:
+    rng = np.random.default_rng(7)
+    pipeline = _pipeline()
+    for k in range(3):  # Monday: only the wall, a keys on the left
+        pipeline.process(_render([('keys', 'black', (2.0, 0.8, 1.0), 0.25)], MONDAY_S + k,
+                                 rng)[0])
+    tuesday = MONDAY_S + 86400
+    scene = [('keys', 'black', (2.0, 0.8, 1.0), 0.25), ('mug', 'red', (2.5, -0.5, 1.0), 0.2)]
+    for k in range(3):
+        pipeline.process(_render(scene, tuesday + k, rng)[0])
+    memory = pipeline.memory
+    (mug,) = [o for o in memory.object_ids if memory.current(o).label == 'mug']
+    (keys,) = [o for o in memory.object_ids if memory.current(o).label == 'keys']
+    assert not memory.is_discovery(mug)  # its spot was in clear view on Monday
+    assert memory.is_discovery(keys)  # nothing had been seen before the first frame

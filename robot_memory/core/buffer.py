@@ -52,7 +52,7 @@ class BufferParams:
 
     capacity: int = 256
     policy: EvictionPolicy = EvictionPolicy.VALUE
-    confirm_k: int = 3
+    confirm_k: int = 2
     confirm_tau_s: float = 2.0
     drop_after_s: float = 120.0
     history: int = 8

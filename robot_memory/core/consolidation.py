@@ -44,6 +44,7 @@ class ObservedFacts:
     room_id: str = ''
     support: tuple[str, str] | None = None
     mobility: str = 'movable'
+    discovered: bool = False  # first seen where the robot had never looked
 
 
 @dataclass(slots=True)
@@ -97,7 +98,8 @@ class Consolidator:
                         object_id, cand.first_s, obs.label,
                         {FactKey.POSITION: cand.value, FactKey.ROOM: facts.room_id,
                          FactKey.SUPPORT: facts.support, FactKey.STATE: state},
-                        cand.obs_ids, obs.attributes.get('color', ''), facts.mobility)
+                        cand.obs_ids, obs.attributes.get('color', ''), facts.mobility,
+                        facts.discovered)
                     self.stats.created += 1
                     confirmed.append(cand)
                 return confirmed

@@ -190,6 +190,7 @@ class _Object:
     seen_s: list[float] = field(default_factory=list)
     merged_into: str | None = None
     merged_s: float | None = None
+    discovered: bool = False
 
     def open_interval(self, key: FactKey) -> _Interval | None:
         ivs = self.facts[key]
@@ -327,9 +328,10 @@ class EpisodicMemory:
 
     def create_object(self, object_id: str, stamp_s: float, label: str,
                       facts: dict[FactKey, Any], obs_ids: tuple[int, ...] = (),
-                      color: str = '', mobility: str = 'movable') -> None:
+                      color: str = '', mobility: str = 'movable',
+                      discovered: bool = False) -> None:
         """Create an object with its initial facts."""
-        self.apply(ObjectCreated(stamp_s, object_id, label, color, mobility))
+        self.apply(ObjectCreated(stamp_s, object_id, label, color, mobility, discovered))
         for key, value in facts.items():
             self.apply(FactChanged(stamp_s, object_id, FactKey(key),
                                    normalise_fact(key, value), obs_ids))
@@ -392,7 +394,7 @@ class EpisodicMemory:
         if not e.object_id or not e.label:
             raise InvalidInputError(f'object id and label must be non-empty: {e!r}')
         self._objects[e.object_id] = _Object(e.object_id, e.label, e.color, e.mobility,
-                                             e.stamp_s)
+                                             e.stamp_s, discovered=bool(e.discovered))
 
     def _apply_fact(self, e: FactChanged) -> None:
         obj = self._get(e.object_id)
@@ -504,6 +506,11 @@ class EpisodicMemory:
     def has_object(self, object_id: str) -> bool:
         """Whether memory has ever known the object."""
         return object_id in self._objects
+
+    def is_discovery(self, object_id: str) -> bool:
+        """Whether the object was first seen where the robot had never looked before."""
+        obj = self._objects.get(object_id)
+        return bool(obj is not None and obj.discovered)
 
     def resolve(self, object_id: str) -> str:
         """Follow merges to the id that stands for the object now."""
@@ -638,6 +645,7 @@ class EpisodicMemory:
                 'label': obj.label, 'color': obj.color, 'mobility': obj.mobility,
                 'created_s': obj.created_s, 'merged_into': obj.merged_into,
                 'merged_s': obj.merged_s, 'seen_s': list(obj.seen_s),
+                'discovered': obj.discovered,
                 'facts': {k.value: [interval(iv) for iv in ivs] for k, ivs in obj.facts.items()},
             }
         return {
@@ -662,7 +670,8 @@ class EpisodicMemory:
             for object_id, o in data['objects'].items():
                 obj = _Object(object_id, o['label'], o['color'], o['mobility'],
                               float(o['created_s']), merged_into=o['merged_into'],
-                              merged_s=o['merged_s'], seen_s=[float(s) for s in o['seen_s']])
+                              merged_s=o['merged_s'], seen_s=[float(s) for s in o['seen_s']],
+                              discovered=bool(o.get('discovered', False)))
                 for key, ivs in o['facts'].items():
                     fk = FactKey(key)
                     obj.facts[fk] = [

@@ -69,13 +69,18 @@ def normalise_fact(key: FactKey, value: Any) -> FactValue:
 
 @dataclass(frozen=True, slots=True)
 class ObjectCreated:
-    """A new object enters memory; its time-varying facts follow as `FactChanged`."""
+    """A new object enters memory; its time-varying facts follow as `FactChanged`.
+
+    `discovered` marks an object found where the robot had never looked: memory learns of it,
+    but nothing is known to have changed in the world.
+    """
 
     stamp_s: float
     object_id: str
     label: str
     color: str = ''
     mobility: str = 'movable'
+    discovered: bool = False
 
 
 @dataclass(frozen=True, slots=True)

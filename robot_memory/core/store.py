@@ -20,7 +20,12 @@ from typing import Any
 from robot_memory.core.clock import MemoryClock
 from robot_memory.core.episodic import EpisodicMemory
 from robot_memory.core.events import Event, event_from_record, event_to_record
-from robot_memory.exceptions import CorruptStoreError, InvalidInputError, StoreError
+from robot_memory.exceptions import (
+    CorruptStoreError,
+    InvalidInputError,
+    RobotMemoryError,
+    StoreError,
+)
 
 __all__ = ['APPLICATION_ID', 'SCHEMA_VERSION', 'MemoryStore']
 
@@ -65,7 +70,6 @@ class MemoryStore:
             raise StoreError(f'{self.path}: no such memory file')
         self._conn = self._connect(existed)
         if existed:
-            self._check_file()
             self._settings = self._read_settings()
         else:
             clock = clock or MemoryClock()
@@ -89,9 +93,16 @@ class MemoryStore:
     def _connect(self, existed: bool) -> sqlite3.Connection:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
             if existed:
-                conn.execute('PRAGMA schema_version').fetchone()
+                # Read-only until the file is known to be ours: a refused file stays as it was.
+                probe = sqlite3.connect(f'file:{self.path}?mode=ro', uri=True)
+                try:
+                    probe.execute('PRAGMA schema_version').fetchone()
+                    self._conn = probe
+                    self._check_file()
+                finally:
+                    probe.close()
+            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
             conn.execute('PRAGMA journal_mode=WAL')
             conn.execute('PRAGMA synchronous=NORMAL')
             return conn
@@ -193,7 +204,7 @@ class MemoryStore:
         for seq, event in self.iter_events(after_seq=start):
             try:
                 memory.apply(event)
-            except InvalidInputError as exc:
+            except RobotMemoryError as exc:
                 raise self._fail(f'event {seq} cannot be replayed: {exc}', exc) from None
         memory.drain()
         return memory

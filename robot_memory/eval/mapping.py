@@ -159,8 +159,9 @@ def score_mapping(run: MappingRun, match_m: float = 0.3) -> dict[str, Any]:
         t = s.end_s + 1e-3
         truth_now = truth.at(t)
         view = memory.at(t)
-        mem = [(k, v.label, v.position_m) for k, v in view.objects.items()
-               if s.start_s - 1.0 <= v.last_seen_s <= t]
+        # Both sides count what was seen at least twice in the session.
+        seen_mem = {memory.resolve(k) for k, c in s.assoc.items() if sum(c.values()) >= 2}
+        mem = [(k, v.label, v.position_m) for k, v in view.objects.items() if k in seen_mem]
         gt = [(k, v.cls, v.position_m) for k, v in truth_now.items() if s.seen[k] >= 2]
         pairs = _match(mem, gt, match_m)
         matched += len(pairs)
@@ -235,16 +236,18 @@ def _true_changes(run: MappingRun, k: int, match_m: float) -> dict[str, set[str]
     out: dict[str, set[str]] = {kind: set() for kind in CHANGE_KINDS}
     for g in set(a) | set(b):
         before, after = a.get(g), b.get(g)
-        if before is not None and after is not None:
-            if g in known and g in seen_now:
-                if (before.room != after.room or before.support != after.support
-                        or math.dist(before.position_m, after.position_m) > match_m):
-                    out['moved'].add(g)
-                if before.state != after.state:
-                    out['state_changed'].add(g)
-        elif before is not None and g in known and before.room in cur.rooms:
-            out['removed'].add(g)
-        elif after is not None and g in seen_now:
+        if before is not None and g in known:
+            gone = after is None or (
+                before.room != after.room or before.support != after.support
+                or math.dist(before.position_m, after.position_m) > match_m)
+            if gone and after is not None and g in seen_now:
+                out['moved'].add(g)
+            elif gone and before.room in cur.rooms:
+                # Left its place and not found this session: all a patrol can tell.
+                out['removed'].add(g)
+            if after is not None and g in seen_now and before.state != after.state:
+                out['state_changed'].add(g)
+        elif before is None and after is not None and g in seen_now:
             out['appeared'].add(g)
     return out
 
@@ -257,8 +260,16 @@ def _score_changes(run: MappingRun, owner_gt: dict[str, str],
     for k in range(1, len(run.sessions)):
         true = _true_changes(run, k, match_m)
         diff = run.memory.diff(run.sessions[k - 1].end_s + 1e-3, run.sessions[k].end_s + 1e-3)
-        found = {'moved': diff.moved, 'removed': diff.removed, 'appeared': diff.added,
-                 'state_changed': diff.state_changed}
+        t1 = run.sessions[k - 1].end_s + 1e-3
+        found: dict[str, set[str]] = {
+            'moved': set(diff.moved), 'removed': set(diff.removed), 'appeared': set(),
+            'state_changed': set(diff.state_changed)}
+        for object_id in diff.added:
+            history = run.memory.history(object_id)
+            if history.created_s < t1:
+                found['moved'].add(object_id)  # missing before, found again elsewhere
+            elif not run.memory.is_discovery(object_id):
+                found['appeared'].add(object_id)
         for kind in CHANGE_KINDS:
             n_gt[kind] += len(true[kind])
             for object_id in found[kind]:

@@ -29,7 +29,7 @@ _BIG = 1e6
 class AssociationParams:
     """Gates and penalties of the assignment."""
 
-    gate_m: float = 0.75
+    gate_m: float = 0.5
     reid_gate_m: float = 50.0
     color_penalty_m: float = 0.6
 
@@ -59,8 +59,16 @@ def _colour_cost(a: str, b: str, penalty: float) -> float:
 
 def associate(observations: Sequence[tuple[str, str, tuple[float, float, float]]],
               tracks: Sequence[Track], session: int,
-              params: AssociationParams | None = None) -> list[int | None]:
-    """Assign observations `(label, colour, position)` to track indices (None: new track)."""
+              params: AssociationParams | None = None,
+              covered: Sequence[bool] | None = None,
+              vacated: set[int] | None = None) -> list[int | None]:
+    """Assign observations `(label, colour, position)` to track indices (None: new track).
+
+    Re-identification is limited by what the robot knows: an observation where it had looked
+    before (`covered[i]`) is something that arrived, and may be any known object not yet seen
+    this session; one where it had never looked may only be an object whose own spot was
+    found empty (`vacated` track indices) — otherwise it is simply a new object.
+    """
     p = params or AssociationParams()
     n_obs, n_tr = len(observations), len(tracks)
     result: list[int | None] = [None] * n_obs
@@ -99,11 +107,15 @@ def associate(observations: Sequence[tuple[str, str, tuple[float, float, float]]
     if not left or not candidates:
         return result
     cost2 = np.full((len(left), len(candidates)), _BIG)
+    vacated = vacated or set()
     for a, i in enumerate(left):
         label, colour, _ = observations[i]
+        arrived = covered is None or covered[i]
         for b, j in enumerate(candidates):
             track = tracks[j]
             if track.label != label or (colour and track.color and colour != track.color):
+                continue
+            if not arrived and j not in vacated:
                 continue
             if dist[i, j] <= p.reid_gate_m:
                 cost2[a, b] = dist[i, j]

@@ -11,6 +11,7 @@ import logging
 import math
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -18,11 +19,13 @@ import numpy as np
 from robot_memory.core.buffer import BufferParams, Candidate, ChangeKind, ShortTermBuffer
 from robot_memory.core.consolidation import ConsolidationParams, Consolidator, ObservedFacts
 from robot_memory.core.episodic import EpisodicMemory
+from robot_memory.core.events import FactKey
 from robot_memory.core.scene_graph import SceneGraph
 from robot_memory.core.types import Frame, ObjectObservation
 from robot_memory.exceptions import RobotMemoryError
 from robot_memory.perception.association import AssociationParams, Track, associate
 from robot_memory.perception.classes import mobility_of
+from robot_memory.perception.coverage import ViewHistory
 from robot_memory.perception.frames import FrameRejected, validate_frame
 from robot_memory.perception.observations import (
     ExtractionParams,
@@ -51,7 +54,7 @@ class PipelineParams:
     min_projected_px: float = 14.0
     image_margin_px: int = 16
     support_gap_m: float = 0.15
-    tentative_ttl_s: float = 600.0
+    tentative_ttl_s: float = 3 * 86400.0
     merge_radius_m: float = 0.35
 
 
@@ -84,7 +87,9 @@ class MappingPipeline:
         self.frames_accepted = 0
         self.timings_ms: Counter[str] = Counter()
         self.session = 0
+        self.session_start_s: float | None = None
         self.merges = 0
+        self.coverage = ViewHistory()
         self._last_stamp: float | None = None
         self._obs_ids = itertools.count(1)
         self.tracks: dict[str, Track] = {}
@@ -118,6 +123,10 @@ class MappingPipeline:
         if self._last_stamp is not None and (
                 frame.stamp_s - self._last_stamp > self.params.session_gap_s):
             self.session += 1
+            self.session_start_s = frame.stamp_s
+            self.coverage.new_session()
+        if self.session_start_s is None:
+            self.session_start_s = frame.stamp_s
         self._last_stamp = max(frame.stamp_s, self._last_stamp or frame.stamp_s)
         t1 = time.perf_counter()
         timings['validate'] = (t1 - t0) * 1e3
@@ -137,7 +146,13 @@ class MappingPipeline:
         tracks = list(self.tracks.values())
         keys = [(s.observation.label, s.observation.attributes.get('color', ''),
                  s.observation.centroid_m) for s in seen]
-        matches = associate(keys, tracks, self.session, self.params.association)
+        covered = _LazyFlags(lambda i: self.coverage.seen_before(keys[i][2]), len(keys))
+        pending_removal = {c.object_id for c in self.consolidator.buffer.pending()
+                           if c.kind is ChangeKind.REMOVED}
+        vacated = {j for j, t in enumerate(tracks)
+                   if not t.present or t.object_id in pending_removal}
+        matches = associate(keys, tracks, self.session, self.params.association, covered,
+                            vacated)
         t3 = time.perf_counter()
         timings['associate'] = (t3 - t2) * 1e3
 
@@ -157,11 +172,10 @@ class MappingPipeline:
             track.session = self.session
             associations[obs.obs_id] = track.object_id
             segment_objects[segment.segment_id] = track.object_id
-            if segment.truncated and track.mobility == 'movable':
-                # A cut-off view biases the centre: it keeps identity but changes nothing.
-                continue
+            discovered = not track.confirmed and not self.coverage.seen_before(obs.centroid_m)
             facts = ObservedFacts(self._room_of(obs.centroid_m),
-                                  self._support_of(segment, track.object_id), track.mobility)
+                                  self._support_of(segment, track.object_id), track.mobility,
+                                  discovered)
             changes = self.consolidator.observe(track.object_id, obs, facts)
             self._apply_changes(changes)
             confirmed.extend(changes)
@@ -172,6 +186,8 @@ class MappingPipeline:
         t4 = time.perf_counter()
         timings['consolidate'] = (t4 - t3) * 1e3
 
+        # After association: what this frame shows counts as looked-at from the next frame on.
+        self.coverage.update(frame)
         absent = self._negative_evidence(frame, set(associations.values()))
         timings['negative'] = (time.perf_counter() - t4) * 1e3
         self._prune(frame.stamp_s)
@@ -248,6 +264,49 @@ class MappingPipeline:
                 track.anchor_m = change.value
             elif change.kind is ChangeKind.REMOVED:
                 track.present = False
+                self._reconcile_lost(track, change.first_s)
+
+    def _reconcile_lost(self, lost: Track, stamp_s: float) -> None:
+        """A lost object and a same-looking newcomer seen since are one object that moved.
+
+        The newcomer was first seen where the robot had not looked before, so it could not be
+        re-identified then; now that the old spot is empty, fold it into the known object.
+        """
+        history = self.memory.history(lost.object_id)
+        last_seen = history.seen_s[-1] if history.seen_s else history.created_s
+        newcomers = []
+        for other in self.tracks.values():
+            if (other is lost or not other.confirmed or not other.present
+                    or other.label != lost.label or other.object_id in lost.co_seen
+                    or (other.color and lost.color and other.color != lost.color)):
+                continue
+            created = self.memory.history(other.object_id).created_s
+            if created > last_seen and self.memory.is_discovery(other.object_id):
+                newcomers.append((created, other))
+        if not newcomers:
+            return
+        _, newcomer = min(newcomers, key=lambda c: c[0])
+        state = self.memory.current(newcomer.object_id)
+        if state is None or state.position_m is None:
+            return
+        try:
+            for key, value in ((FactKey.POSITION, state.position_m),
+                               (FactKey.ROOM, state.room_id),
+                               (FactKey.SUPPORT, state.support),
+                               (FactKey.STATE, state.state)):
+                self.memory.set_fact(lost.object_id, stamp_s, key, value, state.obs_ids)
+            self.memory.merge(lost.object_id, newcomer.object_id, stamp_s)
+        except RobotMemoryError as exc:
+            log.debug('could not fold %s into %s: %s', newcomer.object_id, lost.object_id, exc)
+            return
+        self.merges += 1
+        self.consolidator.buffer.forget(newcomer.object_id)
+        lost.present = True
+        lost.anchor_m = newcomer.anchor_m or newcomer.position_m
+        lost.position_m = newcomer.position_m
+        lost.session = newcomer.session
+        lost.co_seen |= newcomer.co_seen
+        del self.tracks[newcomer.object_id]
 
     def _room_of(self, position: tuple[float, float, float]) -> str:
         return self.layout.find_room_at(position[0], position[1]) or ''
@@ -281,7 +340,9 @@ class MappingPipeline:
         rot, trans = pose[:3, :3], pose[:3, 3]
         h, w = frame.depth_m.shape
         absent: list[str] = []
-        for track in self.tracks.values():
+        for track in list(self.tracks.values()):
+            if track.object_id not in self.tracks:
+                continue  # folded into another track a moment ago
             if not (track.confirmed and track.present) or track.object_id in observed:
                 continue
             where = np.asarray(track.anchor_m or track.position_m, dtype=float)
@@ -331,6 +392,23 @@ class MappingPipeline:
             'buffer_hit_rate': b.hit_rate, 'transient_dropped': b.dropped_transient,
         }
 
+
+
+class _LazyFlags:
+    """A read-only sequence of booleans computed on first access (they cost a projection)."""
+
+    def __init__(self, compute: Callable[[int], bool], n: int) -> None:
+        self._compute = compute
+        self._cache: dict[int, bool] = {}
+        self._n = n
+
+    def __getitem__(self, i: int) -> bool:
+        if i not in self._cache:
+            self._cache[i] = self._compute(i)
+        return self._cache[i]
+
+    def __len__(self) -> int:
+        return self._n
 
 
 def _boxes_overlap(a: tuple[tuple[float, ...], tuple[float, ...]],

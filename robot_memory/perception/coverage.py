@@ -1,0 +1,77 @@
+"""Where the robot has looked: a compact history of past views.
+
+Each accepted frame leaves its camera pose and a coarse depth image (float16, 8× smaller per
+side). To ask "was this point in clear view before?", project it into every remembered view:
+inside the image, within detection range, and not behind a nearer surface means the camera
+would have seen an object standing there. An object later seen at such a point *appeared*;
+one first seen where no earlier view reached was only *discovered* — which keeps the robot's
+first look at a shelf or a corner from being reported as a flood of changes.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+import numpy as np
+
+from robot_memory.core.types import Frame
+
+__all__ = ['ViewHistory']
+
+
+class ViewHistory:
+    """Remembered views, split into 'before this session' and 'this session'."""
+
+    def __init__(self, max_views: int = 4000, downsample: int = 8, max_range_m: float = 3.0,
+                 occlusion_tolerance_m: float = 0.15, margin_px: int = 1) -> None:
+        self.downsample = downsample
+        self.max_range_m = max_range_m
+        self.occlusion_tolerance_m = occlusion_tolerance_m
+        self.margin_px = margin_px
+        self._views: deque[tuple[int, np.ndarray, np.ndarray, tuple[float, ...]]] = deque(
+            maxlen=max_views)
+        self._session = 0
+
+    def new_session(self) -> None:
+        """Views taken so far now count as taken before."""
+        self._session += 1
+
+    def update(self, frame: Frame) -> None:
+        """Remember this frame's view."""
+        d = self.downsample
+        small = frame.depth_m[d // 2::d, d // 2::d].astype(np.float16)
+        cam = frame.intrinsics
+        # Intrinsics of the downsampled image: pixel centres at d//2 + k*d.
+        k = (cam.fx / d, cam.fy / d, (cam.cx - d // 2) / d, (cam.cy - d // 2) / d)
+        camera_T_map = np.linalg.inv(np.asarray(frame.map_T_camera, dtype=np.float64))
+        self._views.append((self._session, camera_T_map, small, k))
+
+    def seen_before(self, point: tuple[float, float, float]) -> bool:
+        """Whether a view from an earlier session had `point` in clear view."""
+        return self._seen(point, earlier_only=True)
+
+    def seen(self, point: tuple[float, float, float]) -> bool:
+        """Whether any remembered view had `point` in clear view."""
+        return self._seen(point, earlier_only=False)
+
+    def _seen(self, point: tuple[float, float, float], earlier_only: bool) -> bool:
+        p = np.array([*point, 1.0])
+        for session, camera_T_map, depth, (fx, fy, cx, cy) in reversed(self._views):
+            if earlier_only and session >= self._session:
+                continue
+            x, y, z, _ = camera_T_map @ p
+            if not 0.2 < z < self.max_range_m:
+                continue
+            u = int(np.rint(fx * x / z + cx))
+            v = int(np.rint(fy * y / z + cy))
+            h, w = depth.shape
+            m = self.margin_px
+            if not (m <= u < w - m and m <= v < h - m):
+                continue
+            measured = float(depth[v, u])
+            if np.isfinite(measured) and measured >= z - self.occlusion_tolerance_m:
+                return True
+        return False
+
+    def __len__(self) -> int:
+        return len(self._views)
