@@ -211,8 +211,8 @@ class ActiveQuestion:
                  stamp_s: float | None = None) -> Step:
         """Take the awaited reply; `stamp_s` is the robot's latest data stamp (for evidence)."""
         if not self.accepts(reply):
-            raise InvalidInputError(f'reply {reply.get("id") if isinstance(reply, Mapping) else reply!r}'
-                                    f' is not the one awaited by {self.session_id}')
+            raise InvalidInputError(f'reply {reply!r} is not the one awaited by '
+                                    f'{self.session_id}')
         self._pending = None
         self._robot_place = robot_place
         if self.phase is Phase.LAYOUT:

@@ -88,6 +88,12 @@ class Consolidator:
         self.buffer.remember(object_id, obs)
         current = self.memory.current(object_id)
         confirmed: list[Candidate] = []
+        if current is not None and stamp < self._not_before(object_id, -math.inf):
+            # Older than what memory already knows of this object: it cannot change it.
+            self.stats.rejected += 1
+            log.warning('observation %d of %s at %s is older than its latest change',
+                        obs.obs_id, object_id, stamp)
+            return confirmed
         try:
             if current is None:
                 cand = self.buffer.propose(
@@ -118,8 +124,8 @@ class Consolidator:
                 cand = self.buffer.propose(object_id, ChangeKind.STATE_CHANGED, state, stamp,
                                            obs.obs_id)
                 if cand is not None:
-                    self.memory.set_fact(object_id, cand.first_s, FactKey.STATE, cand.value,
-                                         cand.obs_ids)
+                    self.memory.set_fact(object_id, self._not_before(object_id, cand.first_s),
+                                         FactKey.STATE, cand.value, cand.obs_ids)
                     self.stats.state_changed += 1
                     confirmed.append(cand)
             else:
@@ -143,8 +149,24 @@ class Consolidator:
         if facts.room_id and not current.room_id:
             self.memory.set_fact(object_id, stamp, FactKey.ROOM, facts.room_id, (obs_id,))
 
+    def _not_before(self, object_id: str, stamp_s: float) -> float:
+        """The earliest stamp a confirmed change may take without rewriting later facts.
+
+        A candidate is dated from its first observation, but memory may have changed the object
+        since (a loss confirmed while a move was pending): the change then starts after that.
+        """
+        history = self.memory.history(object_id)
+        latest = history.created_s
+        for intervals in history.facts.values():
+            if intervals:
+                last = intervals[-1]
+                latest = max(latest, last.t_from if last.t_to is None else last.t_to)
+        return max(stamp_s, latest)
+
     def _apply_move(self, object_id: str, cand: Candidate, facts: ObservedFacts) -> None:
-        stamp = cand.first_s
+        stamp = self._not_before(object_id, cand.first_s)
+        # The object was seen somewhere: older evidence that it is gone no longer holds.
+        self.buffer.contradict(object_id, ChangeKind.REMOVED)
         self.memory.set_fact(object_id, stamp, FactKey.POSITION, cand.value, cand.obs_ids)
         self.memory.set_fact(object_id, stamp, FactKey.ROOM, facts.room_id, cand.obs_ids)
         self.memory.set_fact(object_id, stamp, FactKey.SUPPORT, facts.support, cand.obs_ids)
@@ -161,7 +183,8 @@ class Consolidator:
         if cand is None:
             return []
         try:
-            self.memory.lose(object_id, cand.first_s, cand.obs_ids)
+            self.memory.lose(object_id, self._not_before(object_id, cand.first_s),
+                             cand.obs_ids)
         except RobotMemoryError as exc:
             self.stats.rejected += 1
             log.warning('loss of %s rejected: %s', object_id, exc)

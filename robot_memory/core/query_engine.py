@@ -302,6 +302,9 @@ class QueryEngine:
                     continue
                 if label and obj_label != label:
                     continue
+                if q.target and q.target.color and \
+                        self.memory.history(object_id).color != q.target.color:
+                    continue
                 rows.append({'object_id': object_id, 'label': obj_label,
                              'from_room': before[1], 'to_room': after[1],
                              'from_state': before[3], 'to_state': after[3]})

@@ -1,0 +1,624 @@
+"""`robot-memory eval laeqa`: long-term active embodied QA on the built-in simulator.
+
+1. The robot patrols for `days` days, building memory from frames (perception only).
+2. The next morning, before any patrol, questions are generated from the ground truth — nine
+   types over five categories — phrased in English (built-in templates or `--phrasings`),
+   parsed, and answered by each planner from a copy of the same memory.
+3. Planners that look go to places and ingest what the camera sees there. The world is held
+   still while questions are answered: each place's look-around is rendered once, when the
+   questions are asked, and every planner that goes there sees those same frames.
+4. Answers are checked structurally (room and support, exact counts, yes/no, day).
+
+Baselines, side by side: `memory_only` (never looks), `explore_all` (tours every place first),
+`fixed_budget` (looks at the two rooms the belief ranks highest), `frame_retrieval` (a
+ReMEmbR-style store of per-frame records searched by text, time and position; no scene graph),
+and `voi` (looks while the value of information beats its cost).
+"""
+
+from __future__ import annotations
+
+import copy
+import csv
+import math
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from robot_memory.core.clock import DAY_PARTS, WEEKDAYS, MemoryClock
+from robot_memory.core.episodic import EpisodicMemory
+from robot_memory.core.planner import ActiveResult, PlannerParams, VoIPlanner
+from robot_memory.core.queries import Answer, Category, Query
+from robot_memory.core.query_engine import QueryEngine
+from robot_memory.core.scene_graph import SceneGraph
+from robot_memory.core.types import Frame
+from robot_memory.exceptions import InvalidInputError
+from robot_memory.perception.pipeline import MappingPipeline
+from robot_memory.sim.clock import DAY_S, SIM_EPOCH_S
+
+__all__ = ['PLANNERS', 'EvalQuestion', 'eval_laeqa', 'generate_questions']
+
+PLANNERS = ('memory_only', 'frame_retrieval', 'fixed_budget', 'explore_all', 'voi')
+
+
+@dataclass(frozen=True, slots=True)
+class EvalQuestion:
+    """One benchmark question with its structural truth."""
+
+    qid: int
+    qtype: str
+    category: Category
+    text: str
+    label: str
+    color: str
+    expected: dict[str, Any]
+    room_id: str = ''
+    day_start_s: float | None = None
+    state: str = ''
+
+
+@dataclass(slots=True)
+class FrameRecord:
+    """What the frame-retrieval baseline keeps of one frame (after ReMEmbR)."""
+
+    stamp_s: float
+    room_id: str
+    detections: list[tuple[str, str, str, tuple[float, float, float]]]
+
+
+@dataclass(slots=True)
+class Patrolled:
+    """The state after the patrol days."""
+
+    sim: Any
+    memory: EpisodicMemory
+    pipeline: MappingPipeline
+    layout: SceneGraph
+    records: list[FrameRecord]
+    seen_gt: dict[str, list[float]] = field(default_factory=dict)
+
+
+# ------------------------------------------------------------------ patrolling
+def patrol(seed: int, days: int, world: str = 'apartment', progress: Any = None) -> Patrolled:
+    """Run `days` of patrols through perception; keep frame records for the baseline."""
+    from robot_memory.sim.backend import BuiltinSim, SimConfig
+
+    sim = BuiltinSim(SimConfig(world=world, seed=seed))
+    layout = sim.scene_graph()
+    memory = EpisodicMemory()
+    memory.set_layout(layout, sim.now_s)
+    pipeline = MappingPipeline(memory, layout)
+    out = Patrolled(sim, memory, pipeline, layout, [])
+    for day in range(days):
+        for frame in sim.patrol_day(day):
+            _ingest(out, frame, record=True)
+        if progress is not None:
+            progress(day)
+    return out
+
+
+def _ingest(state: Patrolled, frame: Frame, record: bool) -> None:
+    result = state.pipeline.process(frame)
+    if not record:
+        return
+    truth = state.sim.frame_truth(frame.frame_index)
+    for seg in result.segment_objects:
+        gt = truth.get(seg)
+        if gt is not None:
+            state.seen_gt.setdefault(gt, []).append(frame.stamp_s)
+    x, y = float(frame.map_T_camera[0, 3]), float(frame.map_T_camera[1, 3])
+    room = state.layout.find_room_at(x, y) or ''
+    labels = frame.labels
+    from robot_memory.perception.observations import extract_observations
+
+    dets = [(o.observation.label, o.observation.attributes.get('color', ''),
+             o.observation.attributes.get('state', ''), o.observation.centroid_m)
+            for o in extract_observations(frame) if o.segment_id in labels]
+    state.records.append(FrameRecord(frame.stamp_s, room, dets))
+
+
+# ------------------------------------------------------------------- questions
+def _describe(cls: str, color: str, unique_by_class: bool) -> str:
+    name = cls.replace('_', ' ')
+    return name if unique_by_class else f'{color} {name}'
+
+
+def _room_name(room: str) -> str:
+    return room.replace('_', ' ')
+
+
+def _day_start(t: float) -> float:
+    return SIM_EPOCH_S + math.floor((t - SIM_EPOCH_S) / DAY_S) * DAY_S
+
+
+def generate_questions(state: Patrolled, asked_s: float, phrasings: dict[str, list[str]],
+                       per_type: int = 30, seed: int = 0) -> list[EvalQuestion]:
+    """Questions with structural answers from the ground truth at `asked_s`."""
+    from robot_memory.language.phrasings import QUESTION_TYPES, fill_template
+
+    rng = np.random.default_rng(seed)
+    truth = state.sim.truth
+    now = truth.at(asked_s)
+    small = {k: v for k, v in now.items() if v.mobility != 'furniture'}
+    by_desc = Counter((v.cls, v.color) for v in small.values())
+    by_class = Counter(v.cls for v in small.values())
+    known = {g for g, stamps in state.seen_gt.items() if len(stamps) >= 2 and g in small}
+    support_cls = {k: v.cls for k, v in now.items() if v.mobility == 'furniture'}
+    questions: list[EvalQuestion] = []
+    first_day = _day_start(asked_s) - 6 * DAY_S
+
+    def desc(g: str) -> str:
+        v = small[g]
+        return _describe(v.cls, v.color, by_class[v.cls] == 1)
+
+    def unique(g: str) -> bool:
+        v = small[g]
+        return by_desc[(v.cls, v.color)] == 1
+
+    def add(qtype: str, text_values: dict[str, str], g: str | None, expected: dict[str, Any],
+            **extra: Any) -> None:
+        templates = phrasings.get(qtype)
+        if not templates:
+            return
+        template = templates[int(rng.integers(len(templates)))]
+        v = small[g] if g else None
+        label = extra.pop('label', v.cls if v else '')
+        color = '' if v is None or by_class[v.cls] == 1 else v.color
+        questions.append(EvalQuestion(
+            len(questions), qtype, QUESTION_TYPES[qtype][1],
+            fill_template(template, **text_values), label, color, expected, **extra))
+
+    def sample(items: list[Any]) -> list[Any]:
+        items = sorted(items)
+        if len(items) <= per_type:
+            return items
+        idx = rng.choice(len(items), size=per_type, replace=False)
+        return [items[i] for i in sorted(idx)]
+
+    candidates = sorted(g for g in known if unique(g))
+    for g in sample(candidates):
+        v = small[g]
+        add('where_now', {'object': desc(g)}, g,
+            {'room': v.room, 'support': support_cls.get(v.support, '')})
+    for g in sample(candidates):
+        last = max(state.seen_gt[g])
+        then = truth.at(last)[g]
+        add('where_last_seen', {'object': desc(g)}, g,
+            {'room': then.room, 'support': support_cls.get(then.support, '')})
+    # Day questions: objects that stayed in one room (or one state) all that day.
+    day_items = []
+    for g in candidates:
+        for stamp in state.seen_gt[g]:
+            d0 = _day_start(stamp)
+            if d0 < first_day or d0 + DAY_S > asked_s:
+                continue
+            rooms = {iv.fact.room for iv in truth.intervals(g)
+                     if iv.t_from < d0 + DAY_S and iv.t_to > d0}
+            states = {iv.fact.state for iv in truth.intervals(g)
+                      if iv.t_from < d0 + DAY_S and iv.t_to > d0}
+            day_items.append((g, d0, tuple(sorted(rooms)), tuple(sorted(states))))
+    day_items = sorted(set(day_items))
+    for g, d0, rooms, _ in sample([i for i in day_items if len(i[2]) == 1]):
+        add('where_on_day', {'object': desc(g), 'day': _weekday(d0)}, g, {'room': rooms[0]},
+            day_start_s=d0)
+    stateful = [i for i in day_items if len(i[3]) == 1 and i[3][0]]
+    for g, d0, _, states in sample(stateful):
+        asked = _ask_state(states[0], rng)
+        add('state_on_day', {'object': desc(g), 'state': asked,
+                             'day': _weekday(d0)},
+            g, {'yes': asked == states[0]}, day_start_s=d0, state=asked)
+    for g in sample([g for g in candidates if small[g].state]):
+        asked = _ask_state(small[g].state, rng)
+        add('state_now', {'object': desc(g), 'state': asked}, g,
+            {'yes': asked == small[g].state}, state=asked)
+    counts = Counter((v.cls, v.room) for v in small.values())
+    pairs = sorted({(state.sim.truth.at(asked_s)[g].cls, state.sim.truth.at(asked_s)[g].room)
+                    for g in known})
+    for cls, room in sample(pairs):
+        add('count_in_room', {'object': cls.replace('_', ' '), 'room': _room_name(room)}, None,
+            {'count': counts[(cls, room)]}, label=cls, room_id=f'room:{room}')
+    for g in sample(candidates):
+        stamps = state.seen_gt[g]
+        days_seen = sorted({_day_start(s) for s in stamps if _day_start(s) >= first_day
+                            and _day_start(s) + DAY_S <= asked_s})
+        if not days_seen:
+            continue
+        d0 = days_seen[int(rng.integers(len(days_seen)))]
+        before = truth.at(d0).get(g)
+        if before is None:
+            continue
+        v = small[g]
+        moved = (before.room != v.room or before.support != v.support
+                 or math.dist(before.position_m, v.position_m) > 0.3)
+        add('changed_since', {'object': desc(g),
+                              'day': _weekday(d0)},
+            g, {'yes': moved}, day_start_s=d0)
+    for g in sample(candidates):
+        rooms: Counter[str] = Counter()
+        d0 = _day_start(min(iv.t_from for iv in truth.intervals(g)) if truth.intervals(g)
+                        else SIM_EPOCH_S)
+        d0 = max(d0, SIM_EPOCH_S)
+        while d0 < asked_s:
+            for _, lo, hi in DAY_PARTS:
+                t = d0 + (lo + hi) / 2 * 3600.0
+                fact = truth.at(t).get(g) if t < asked_s else None
+                if fact is not None:
+                    rooms[fact.room] += 1
+            d0 += DAY_S
+        if rooms:
+            top, n = rooms.most_common(1)[0]
+            if n / sum(rooms.values()) >= 0.6:  # only clear habits have one right answer
+                add('usual_location', {'object': desc(g)}, g, {'room': top})
+    appeared = []
+    for g in candidates:
+        ivs = truth.intervals(g)
+        if ivs and ivs[0].t_from > SIM_EPOCH_S + 1.0:
+            appeared.append(g)
+    for g in sample(appeared):
+        t0 = truth.intervals(g)[0].t_from
+        add('when_appeared', {'object': desc(g)}, g,
+            {'day': _weekday(t0)})
+    return questions
+
+
+def _weekday(t: float) -> str:
+    return WEEKDAYS[int((t - SIM_EPOCH_S) // DAY_S) % 7]
+
+
+def _ask_state(true_state: str, rng: np.random.Generator) -> str:
+    opposite = {'open': 'closed', 'closed': 'open', 'on': 'off', 'off': 'on'}
+    if true_state in opposite and rng.random() < 0.5:
+        return opposite[true_state]
+    return true_state
+
+
+# ---------------------------------------------------------------------- checks
+def is_correct(q: EvalQuestion, value: Any) -> bool:
+    """Structural check of an answer's value against the question's truth."""
+    if not isinstance(value, dict):
+        return False
+    e = q.expected
+    if q.qtype in ('where_now', 'where_last_seen', 'where_on_day', 'usual_location'):
+        if value.get('room') != f'room:{e["room"]}':
+            return False
+        given, true = value.get('support_label') or '', e.get('support') or ''
+        return not (given and true and given != true)
+    if q.qtype == 'count_in_room':
+        return value.get('count') == e['count']
+    if q.qtype in ('state_now', 'state_on_day'):
+        return value.get('yes') is e['yes']
+    if q.qtype == 'changed_since':
+        return bool(value.get('changed')) is e['yes']
+    if q.qtype == 'when_appeared':
+        return value.get('day') == e['day']
+    return False
+
+
+# -------------------------------------------------------------------- planners
+@dataclass(slots=True)
+class World:
+    """The frozen world at question time: pre-rendered looks from every place."""
+
+    looks: dict[str, list[Frame]]
+    dock: str
+    asked_s: float
+
+
+class Agent:
+    """One planner's copy of memory, and how it looks at places."""
+
+    def __init__(self, base: Patrolled, world: World, label_matcher: Any) -> None:
+        memory, pipeline = copy.deepcopy((base.memory, base.pipeline))
+        self.memory: EpisodicMemory = memory
+        self.pipeline: MappingPipeline = pipeline
+        self.engine = QueryEngine(memory, label_matcher=label_matcher)
+        self.world = world
+        self.clock_s = world.asked_s
+        self.place = world.dock
+        self.travel_s = 0.0
+        self.path_m = 0.0
+        self.visited: list[str] = []
+
+    def now(self) -> float:
+        return self.clock_s
+
+    def observe(self, place: str) -> float:
+        start = time.perf_counter()
+        layout = self.memory.layout_at(self.clock_s)
+        _, dist = layout.place_path(self.place, place) if place != self.place else ([], 0.0)
+        self.clock_s += dist / 0.5
+        for k, frame in enumerate(self.world.looks.get(place, [])):
+            self.pipeline.process(replace(frame, stamp_s=self.clock_s + 0.5 * k))
+        self.clock_s += 0.5 * len(self.world.looks.get(place, [])) + 1.0
+        self.place = place
+        self.path_m += dist
+        self.visited.append(place)
+        self.travel_s += time.perf_counter() - start
+        return dist
+
+
+def _rooms_of(places: list[str]) -> int:
+    return len({p.split(':', 1)[-1].rsplit('/', 1)[0] for p in places})
+
+
+def _tour(layout: SceneGraph, start: str, places: list[str]) -> list[str]:
+    order, here, left = [], start, set(places)
+    while left:
+        nxt = min(left, key=lambda p: (layout.place_path(here, p)[1], p))
+        order.append(nxt)
+        left.discard(nxt)
+        here = nxt
+    return order
+
+
+def run_planner(name: str, base: Patrolled, world: World, query: Query,
+                label_matcher: Any, planner_params: PlannerParams) -> tuple[Answer, Agent]:
+    """Answer one parsed query with one planner; returns the answer and what it did."""
+    agent = Agent(base, world, label_matcher)
+    if name == 'memory_only':
+        return agent.engine.answer(query, agent.now()), agent
+    if name == 'voi':
+        result: ActiveResult = VoIPlanner(planner_params).answer(
+            agent.engine, query, agent.place, agent.observe, agent.now)
+        return result.answer, agent
+    if name == 'explore_all':
+        layout = agent.memory.layout_at(agent.now())
+        if agent.engine.belief(query, agent.now()):
+            for place in _tour(layout, agent.place, sorted(world.looks)):
+                agent.observe(place)
+        return agent.engine.answer(query, agent.now()), agent
+    if name == 'fixed_budget':
+        belief = agent.engine.belief(query, agent.now())
+        layout = agent.memory.layout_at(agent.now())
+        rooms = [h for h in belief if h.places][:2]
+        places = sorted({p for h in rooms for p in h.places})
+        for place in _tour(layout, agent.place, places):
+            agent.observe(place)
+        return agent.engine.answer(query, agent.now()), agent
+    raise InvalidInputError(f'unknown planner {name!r}; valid: {", ".join(PLANNERS)}')
+
+
+def frame_retrieval_answer(q: EvalQuestion, query: Query | None, records: list[FrameRecord],
+                           asked_s: float, clock: MemoryClock) -> dict[str, Any] | None:
+    """Answer from per-frame records only: text match on label/colour, time filters."""
+    if query is None:
+        return None
+    target = getattr(query, 'target', None)
+    label = target.label if target is not None else q.label
+    color = target.color if target is not None else ''
+
+    Hit = tuple[float, str, str, tuple]
+
+    def hits(until: float = math.inf, since: float = -math.inf) -> list[Hit]:
+        out = []
+        for r in records:
+            if since <= r.stamp_s <= until:
+                for lab, col, st, pos in r.detections:
+                    if lab == label and (not color or col == color):
+                        out.append((r.stamp_s, r.room_id, st, pos))
+        return out
+
+    if q.qtype in ('where_now', 'where_last_seen'):
+        h = hits()
+        return {'room': h[-1][1]} if h else None
+    if q.qtype == 'where_on_day' and q.day_start_s is not None:
+        h = hits(until=q.day_start_s + DAY_S)
+        return {'room': h[-1][1]} if h else None
+    if q.qtype in ('state_now', 'state_on_day'):
+        until = q.day_start_s + DAY_S if q.qtype == 'state_on_day' and q.day_start_s else math.inf
+        h = hits(until=until)
+        return {'yes': h[-1][2] == q.state} if h else None
+    if q.qtype == 'count_in_room':
+        room_records = [r for r in records if r.room_id == q.room_id]
+        if not room_records:
+            return {'count': 0}
+        last_visit = room_records[-1].stamp_s
+        visit = [r for r in room_records if last_visit - r.stamp_s < 600.0]
+        best = max(sum(1 for lab, *_ in r.detections if lab == label) for r in visit)
+        return {'count': best}
+    if q.qtype == 'changed_since' and q.day_start_s is not None:
+        before = hits(until=q.day_start_s)
+        after = hits(since=q.day_start_s)
+        if not before or not after:
+            return {'changed': False}
+        return {'changed': math.dist(before[-1][3], after[-1][3]) > 0.3}
+    if q.qtype == 'usual_location':
+        h = hits()
+        return {'room': Counter(r for _, r, _, _ in h).most_common(1)[0][0]} if h else None
+    if q.qtype == 'when_appeared':
+        h = hits()
+        return {'day': clock.weekday(h[0][0])} if h else None
+    return None
+
+
+# ------------------------------------------------------------------------ main
+def eval_laeqa(seed: int = 0, days: int = 5, world: str = 'apartment',
+               planners: tuple[str, ...] = PLANNERS, phrasings_path: Path | None = None,
+               out_dir: Path = Path('laeqa_out'), per_type: int = 30,
+               use_embeddings: bool = True, progress: bool = False,
+               planner_params: PlannerParams | None = None) -> dict[str, Any]:
+    """Run the benchmark; writes a per-question CSV and a chart, returns the summary."""
+    from robot_memory.language.parser import QuestionParser, Vocabulary
+    from robot_memory.language.phrasings import (
+        BUILTIN_PHRASINGS,
+        load_phrasings,
+        query_matches,
+    )
+
+    for name in planners:
+        if name not in PLANNERS:
+            raise InvalidInputError(f'unknown planner {name!r}; valid: {", ".join(PLANNERS)}')
+    phrasings = dict(BUILTIN_PHRASINGS)
+    if phrasings_path is not None:
+        phrasings = load_phrasings(phrasings_path)
+    planner_params = planner_params or PlannerParams()
+    bar = _Bar(progress)
+    with bar:
+        bar.stage('patrolling', days)
+        base = patrol(seed, days, world, progress=lambda d: bar.advance())
+        sim = base.sim
+        # Questions are asked the next morning, after a night of activity and before patrols.
+        asked_s = SIM_EPOCH_S + days * DAY_S + 8 * 3600.0
+        sim.step(asked_s - sim.now_s)
+        dock = sim.place_id
+        layout = base.layout
+        bar.stage('rendering looks', len(layout.places))
+        looks = {}
+        for place in layout.places:
+            sim.teleport(*sim.world.place(place).position_m[:2], 0.0)
+            looks[place] = sim.look_around()
+            bar.advance()
+        world_state = World(looks, dock, asked_s)
+        questions = generate_questions(base, asked_s, phrasings, per_type, seed)
+        embedder = None
+        matcher = None
+        if use_embeddings:
+            from robot_memory.language.embeddings import default_embedder
+
+            embedder = default_embedder()
+
+            def matcher(label: str, labels: Any) -> str | None:
+                match = embedder.best_match(label, list(labels), min_score=0.5)
+                return match[0] if match else None
+
+        vocab = Vocabulary.from_scene_graph(base.memory.at(asked_s).scene_graph())
+        parser = QuestionParser(vocab, base.memory.clock, embedder)
+        rows: list[dict[str, Any]] = []
+        parsed_ok = 0
+        bar.stage('answering', len(questions))
+        for q in questions:
+            parsed = parser.parse(q.text, asked_s)
+            understood = query_matches(parsed.query, q.qtype, label=q.label, color=q.color,
+                                       room_id=q.room_id, day_start_s=q.day_start_s,
+                                       state=q.state)
+            parsed_ok += understood
+            for name in planners:
+                start = time.perf_counter()
+                if name == 'frame_retrieval':
+                    value = frame_retrieval_answer(q, parsed.query, base.records, asked_s,
+                                                   base.memory.clock)
+                    text, conf, path_m, rooms, travel = str(value), 1.0, 0.0, 0, 0.0
+                elif parsed.query is None:
+                    value, text, conf, path_m, rooms, travel = None, parsed.error, 0.0, 0.0, 0, 0
+                else:
+                    answer, agent = run_planner(name, base, world_state, parsed.query, matcher,
+                                                planner_params)
+                    value, text, conf = answer.value, answer.text, answer.confidence
+                    path_m, rooms, travel = agent.path_m, _rooms_of(agent.visited), \
+                        agent.travel_s
+                latency_ms = (time.perf_counter() - start - travel) * 1e3
+                rows.append({
+                    'qid': q.qid, 'type': q.qtype, 'category': str(q.category),
+                    'question': q.text, 'planner': name, 'parsed': bool(understood),
+                    'answer': text, 'truth': q.expected, 'correct': is_correct(q, value),
+                    'confidence': round(float(conf), 3), 'path_m': round(path_m, 2),
+                    'rooms_visited': rooms, 'latency_ms': round(latency_ms, 2),
+                })
+            bar.advance()
+    summary = _summarise(rows, planners, len(questions), parsed_ok)
+    summary.update({'seed': seed, 'days': days, 'world': world,
+                    'phrasings': str(phrasings_path) if phrasings_path else 'builtin'})
+    out_dir.mkdir(parents=True, exist_ok=True)
+    _write_csv(rows, out_dir / 'laeqa_questions.csv')
+    _write_chart(summary, out_dir / 'laeqa_accuracy.png')
+    summary['csv'] = str(out_dir / 'laeqa_questions.csv')
+    summary['chart'] = str(out_dir / 'laeqa_accuracy.png')
+    return summary
+
+
+def _summarise(rows: list[dict[str, Any]], planners: tuple[str, ...], n_questions: int,
+               parsed_ok: int) -> dict[str, Any]:
+    out: dict[str, Any] = {'questions': n_questions,
+                           'parse_coverage': parsed_ok / n_questions if n_questions else 0.0,
+                           'planners': {}}
+    for name in planners:
+        mine = [r for r in rows if r['planner'] == name]
+        if not mine:
+            continue
+        by_cat: dict[str, list[bool]] = defaultdict(list)
+        by_type: dict[str, list[bool]] = defaultdict(list)
+        for r in mine:
+            by_cat[r['category']].append(r['correct'])
+            by_type[r['type']].append(r['correct'])
+        out['planners'][name] = {
+            'accuracy': float(np.mean([r['correct'] for r in mine])),
+            'by_category': {k: float(np.mean(v)) for k, v in sorted(by_cat.items())},
+            'by_type': {k: float(np.mean(v)) for k, v in sorted(by_type.items())},
+            'path_m': float(np.mean([r['path_m'] for r in mine])),
+            'rooms_visited': float(np.mean([r['rooms_visited'] for r in mine])),
+            'latency_ms_p95': float(np.percentile([r['latency_ms'] for r in mine], 95)),
+        }
+    return out
+
+
+def _write_csv(rows: list[dict[str, Any]], path: Path) -> None:
+    if not rows:
+        path.write_text('')
+        return
+    with path.open('w', newline='', encoding='utf-8') as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def _write_chart(summary: dict[str, Any], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+
+    planners = list(summary['planners'])
+    categories = sorted({c for p in summary['planners'].values() for c in p['by_category']})
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(12, 4.5))
+    width = 0.8 / max(len(planners), 1)
+    for i, name in enumerate(planners):
+        acc = [summary['planners'][name]['by_category'].get(c, 0.0) for c in categories]
+        ax.bar(np.arange(len(categories)) + i * width, acc, width, label=name)
+    ax.set_xticks(np.arange(len(categories)) + 0.4 - width / 2, categories, rotation=20)
+    ax.set_ylim(0, 1.05)
+    ax.set_ylabel('accuracy')
+    ax.set_title(f'LA-EQA accuracy by category ({summary["questions"]} questions)')
+    ax.legend(fontsize=8)
+    for name in planners:
+        p = summary['planners'][name]
+        ax2.scatter(p['path_m'], p['accuracy'], s=60)
+        ax2.annotate(name, (p['path_m'], p['accuracy']), textcoords='offset points',
+                     xytext=(5, 5), fontsize=8)
+    ax2.set_xlabel('mean path per question (m)')
+    ax2.set_ylabel('accuracy')
+    ax2.set_title('accuracy against travel')
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+class _Bar:
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self._progress: Any = None
+        self._task: Any = None
+
+    def __enter__(self) -> _Bar:
+        if self.enabled:
+            from rich.progress import Progress
+
+            self._progress = Progress(transient=True)
+            self._progress.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._progress is not None:
+            self._progress.__exit__(*exc)
+
+    def stage(self, name: str, total: int) -> None:
+        if self._progress is not None:
+            if self._task is not None:
+                self._progress.remove_task(self._task)
+            self._task = self._progress.add_task(name, total=total)
+
+    def advance(self) -> None:
+        if self._progress is not None and self._task is not None:
+            self._progress.advance(self._task)
