@@ -135,6 +135,111 @@ def eval_mapping_cmd(
     _emit(result, as_json, 'eval mapping')
 
 
+@eval_app.command('laeqa')
+def eval_laeqa_cmd(
+    as_json: Annotated[bool, typer.Option('--json', help='Print one JSON object.')] = False,
+    seed: Annotated[int, typer.Option(help='Simulator seed.')] = 0,
+    days: Annotated[int, typer.Option(help='Days of patrol before the questions.')] = 5,
+    world: Annotated[str, typer.Option(help='apartment, house, office or a YAML spec.')] =
+    'apartment',
+    planner: Annotated[str, typer.Option(
+        help='all, or a comma list of memory_only, frame_retrieval, fixed_budget, '
+             'explore_all, voi.')] = 'all',
+    phrasings: Annotated[Path | None, typer.Option(
+        help='YAML: question type → list of templates ({object}, {room}, {day}, {state}).')]
+    = None,
+    per_type: Annotated[int, typer.Option(help='Questions per type at most.')] = 35,
+    out_dir: Annotated[Path, typer.Option('--out', help='CSV and chart folder.')] =
+    Path('laeqa_out'),
+) -> None:
+    """Long-term active embodied QA: generated questions, every planner side by side."""
+    from robot_memory.eval.laeqa import PLANNERS, eval_laeqa
+
+    names = PLANNERS if planner == 'all' else tuple(p.strip() for p in planner.split(','))
+    result = eval_laeqa(seed, days, world, names, phrasings, out_dir, per_type,
+                        progress=not as_json)
+    if as_json:
+        _emit(result, True, 'eval laeqa')
+        return
+    table = Table(title=f'LA-EQA: {result["questions"]} questions, parse coverage '
+                        f'{result["parse_coverage"]:.2f}')
+    for col in ('planner', 'accuracy', *sorted({c for p in result['planners'].values()
+                                                 for c in p['by_category']}),
+                'path_m', 'rooms', 'p95 ms'):
+        table.add_column(col)
+    for name, p in result['planners'].items():
+        cats = [f'{p["by_category"].get(c, float("nan")):.2f}'
+                for c in sorted({c for q in result['planners'].values()
+                                 for c in q['by_category']})]
+        table.add_row(name, f'{p["accuracy"]:.3f}', *cats, f'{p["path_m"]:.1f}',
+                      f'{p["rooms_visited"]:.2f}', f'{p["latency_ms_p95"]:.1f}')
+    out.print(table)
+    out.print(f'per-question CSV: {result["csv"]}; chart: {result["chart"]}')
+
+
+@app.command('parse')
+def parse_cmd(
+    question: Annotated[str, typer.Argument(help='An English question.')],
+    as_json: Annotated[bool, typer.Option('--json', help='Print JSON.')] = False,
+    now: Annotated[float | None, typer.Option(
+        help='The time it is asked (s since the Unix epoch); default: now.')] = None,
+    timezone: Annotated[str, typer.Option(help='IANA timezone of the robot.')] = 'UTC',
+    embeddings: Annotated[bool, typer.Option(
+        help='Match unknown words with the text embedding model.')] = True,
+) -> None:
+    """Show the typed query a question parses into."""
+    import time as _time
+
+    from robot_memory.core.clock import MemoryClock
+    from robot_memory.language.parser import QuestionParser, Vocabulary
+
+    embedder = None
+    if embeddings:
+        from robot_memory.language.embeddings import default_embedder
+
+        embedder = default_embedder()
+    parser = QuestionParser(Vocabulary(), MemoryClock(timezone), embedder)
+    result = parser.parse(question, _time.time() if now is None else now)
+    data = result.to_dict()
+    if as_json:
+        sys.stdout.write(json.dumps(data) + '\n')
+    else:
+        out.print_json(json.dumps(data))
+    if not result.ok:
+        raise typer.Exit(1)
+
+
+@app.command('ask')
+def ask_cmd(
+    question: Annotated[str, typer.Argument(help='An English question.')],
+    db: Annotated[Path, typer.Option(help='A robot_memory SQLite file.')],
+    as_json: Annotated[bool, typer.Option('--json', help='Print JSON.')] = False,
+    now: Annotated[float | None, typer.Option(
+        help="Ask as of this stamp (s); default: the memory's latest time.")] = None,
+    embeddings: Annotated[bool, typer.Option(
+        help='Match unknown words with the text embedding model.')] = True,
+) -> None:
+    """Answer a question from a saved memory file, with evidence."""
+    from robot_memory.core import MemoryStore
+    from robot_memory.service import MemoryService, MemoryServiceParams
+
+    with MemoryStore(db, create=False) as store:
+        memory = store.load()
+    service = MemoryService(MemoryServiceParams(use_embeddings=embeddings), memory=memory)
+    answer = service.ask(question, now)
+    if as_json:
+        sys.stdout.write(json.dumps(answer.to_dict()) + '\n')
+    else:
+        out.print(answer.text)
+        out.print(f'confidence {answer.confidence:.2f}'
+                  + ('  (worth checking)' if answer.needs_verification else ''))
+        for e in answer.evidence:
+            out.print(f'  evidence: {e.object_id} seen {memory.clock.label(e.stamp_s)} '
+                      f'in {e.room_id or "?"} (observations {list(e.obs_ids)})')
+    if not answer.ok:
+        raise typer.Exit(1)
+
+
 @app.command('inspect')
 def inspect_cmd(
     db: Annotated[Path, typer.Argument(help='A robot_memory SQLite file.')],

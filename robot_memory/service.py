@@ -108,11 +108,21 @@ class MemoryService:
 
     # -------------------------------------------------------------- queries
     def _get_parser(self) -> Any:
-        if self._parser is None:
-            from robot_memory.language import make_parser
+        # The vocabulary follows memory: rebuilt when objects were added since.
+        key = self.memory.num_objects()
+        if self._parser is None or self._parser[0] != key:
+            from robot_memory.language.parser import QuestionParser, Vocabulary
 
-            self._parser = make_parser(self.memory, use_embeddings=self.params.use_embeddings)
-        return self._parser
+            embedder = None
+            if self.params.use_embeddings:
+                from robot_memory.language.embeddings import default_embedder
+
+                embedder = default_embedder()
+            graph = self.memory.at(self.memory.now_s).scene_graph()
+            parser = QuestionParser(Vocabulary.from_scene_graph(graph), self.memory.clock,
+                                    embedder)
+            self._parser = (key, parser)
+        return self._parser[1]
 
     def _match_label(self, label: str, labels: Any) -> str | None:
         if not self.params.use_embeddings:

@@ -279,6 +279,13 @@ class WorldView:
         return len(self._objects)
 
 
+def _staleness_keys(obj: _Object, key: FactKey) -> tuple[str, str]:
+    """Tally names of the staleness model: positions by class, states apart."""
+    if key is FactKey.STATE:
+        return f'{obj.label}#state', f'{obj.object_id}#state'
+    return obj.label, obj.object_id
+
+
 def _graph_id(object_id: str) -> str:
     return object_id if object_id.startswith('object:') else f'object:{object_id}'
 
@@ -414,8 +421,9 @@ class EpisodicMemory:
             current.last_seen_s = max(current.last_seen_s, e.stamp_s)
         else:
             if current is not None:
-                if e.key is FactKey.POSITION:
-                    self.staleness.record_move(obj.label, obj.object_id,
+                if e.key in (FactKey.POSITION, FactKey.STATE):
+                    label, key = _staleness_keys(obj, e.key)
+                    self.staleness.record_move(label, key,
                                                max(e.stamp_s - current.last_seen_s, 0.0) / 2)
                 if current.t_from == e.stamp_s:
                     ivs.pop()
@@ -435,8 +443,9 @@ class EpisodicMemory:
             iv = obj.open_interval(key)
             if iv is None or e.stamp_s <= iv.last_seen_s:
                 continue
-            if key is FactKey.POSITION:
-                self.staleness.record_stay(obj.label, obj.object_id, e.stamp_s - iv.last_seen_s)
+            if key in (FactKey.POSITION, FactKey.STATE) and (key is FactKey.POSITION or iv.value):
+                label, tally = _staleness_keys(obj, key)
+                self.staleness.record_stay(label, tally, e.stamp_s - iv.last_seen_s)
             iv.last_seen_s = e.stamp_s
             iv.add_evidence(e.obs_ids)
         bisect.insort(obj.seen_s, e.stamp_s)
@@ -615,6 +624,16 @@ class EpisodicMemory:
                 label = f'{label} ({counts[label]})'
             episodes.append(Episode(index, lo, hi, label))
         return episodes
+
+    def p_state_unchanged(self, object_id: str, t: float | None = None) -> float:
+        """Staleness belief that an object's state (on/off, open/closed) is as last seen."""
+        t = self.now_s if t is None else t
+        state = self.at(t).find_object(object_id)
+        if state is None:
+            raise UnknownNodeError(f'memory knew no object {object_id!r} at t={t}')
+        obj = self._objects[object_id]
+        label, key = _staleness_keys(obj, FactKey.STATE)
+        return self.staleness.p_still_there(label, t - state.last_seen_s, key, 'state')
 
     def p_still_there(self, object_id: str, t: float | None = None) -> float:
         """Staleness belief that a present object is still where it was last seen at `t`."""

@@ -113,6 +113,9 @@ class QueryEngine:
         return self.memory.staleness.p_still_there(state.label, t - state.last_seen_s,
                                                    state.object_id, state.mobility)
 
+    def _p_state(self, state: ObjectState, t: float) -> float:
+        return self.memory.p_state_unchanged(state.object_id, t)
+
     def _confidence_at(self, state: ObjectState, probe: float, now: float) -> float:
         """Certainty about a fact at `probe` (a past time) given sightings around it."""
         if not state.present:
@@ -255,7 +258,7 @@ class QueryEngine:
         best = cands[0]
         state = best.state or 'unknown'
         if q.at.is_now:
-            conf = self._p_still(best, now) if best.present else 0.2
+            conf = self._p_state(best, now) if best.present else 0.2
         else:
             conf = self._confidence_at(best, probe, now)
         value: dict[str, Any] = {'object_id': best.object_id, 'state': state}
@@ -309,12 +312,34 @@ class QueryEngine:
                              'from_room': before[1], 'to_room': after[1],
                              'from_state': before[3], 'to_state': after[3]})
             out[kind] = rows
-        n = sum(len(v) for v in out.values())
+        if q.target is not None:
+            out['target'] = self._target_change(q.target, t1, t2)
+        n = sum(len(v) for k, v in out.items() if k != 'target')
         parts = [f'{len(v)} {k.replace("_", " ")}' for k, v in out.items() if v]
         text = ('Nothing changed.' if n == 0 else 'Changes: ' + ', '.join(parts) + '.')
         conf = self._room_staleness(q.room, 'movable', t2) if q.room else 0.8
-        return Answer(q, {'changed': n > 0, **out}, text, conf, (),
+        changed = out['target']['moved'] if q.target is not None else n > 0
+        if q.target is not None:
+            text = (f'Yes, the {self._describe(q.target)} has moved.' if changed else
+                    f'No, the {self._describe(q.target)} is where it was.')
+        return Answer(q, {'changed': changed, **out}, text, conf, (),
                       self._verify(conf) and q.until.is_now)
+
+    def _target_change(self, target: Target, t1: float, t2: float) -> dict[str, Any]:
+        """Whether one object left its place between two times (lost counts as left)."""
+        cands = self.candidates(target, t2)
+        if not cands:
+            return {'object_id': None, 'moved': False}
+        object_id = cands[0].object_id
+        before = self.memory.at(t1).find_object(object_id)
+        after = self.memory.at(t2).find_object(object_id)
+        if before is None or after is None:
+            return {'object_id': object_id, 'moved': False, 'known_since': before is not None}
+        moved = (before.present != after.present or before.room_id != after.room_id
+                 or before.position_m is None or after.position_m is None
+                 or math.dist(before.position_m, after.position_m) > 0.3)
+        return {'object_id': object_id, 'moved': moved, 'from_room': before.room_id,
+                'to_room': after.room_id, 'present': after.present}
 
     def _history(self, q: History, now: float) -> Answer:
         t1 = q.since.start_s if q.since.start_s is not None else 0.0
@@ -446,7 +471,7 @@ class QueryEngine:
             if not cands:
                 return []
             best = cands[0]
-            p = self._p_still(best, now) if best.present else 0.2
+            p = self._p_state(best, now) if best.present else 0.2
             states = {best.state or 'unknown'}
             others = {h.facts[FactKey.STATE][-1].value for h in self.memory.iter_objects()
                       if h.label == best.label and h.facts[FactKey.STATE]} - states - {''}
@@ -455,6 +480,15 @@ class QueryEngine:
             for s in sorted(others) or ['changed']:
                 hyps.append(Hypothesis(s, (1 - p) / max(len(others), 1), places))
             return _normalise(hyps)
+        if isinstance(query, Changes) and query.target is not None and query.until.is_now:
+            cands = self.candidates(query.target, now)
+            if not cands:
+                return []
+            best = cands[0]
+            p = self._p_still(best, now)
+            places = places_of(best.room_id)
+            return _normalise([Hypothesis('stayed', p, places),
+                               Hypothesis('moved', 1 - p, places)])
         if isinstance(query, Count | WhatIn | Changes) and _is_now(query):
             room = query.room
             if not room:

@@ -23,6 +23,7 @@ DEFAULT_TAU_PRIORS_S: Mapping[str, float] = MappingProxyType({
     'movable': 2.0 * DAY_S,
     'furniture': 180.0 * DAY_S,
     'static': 3650.0 * DAY_S,
+    'state': 1.0 * DAY_S,  # on/off, open/closed: people toggle things about daily
 })
 
 

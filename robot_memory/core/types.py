@@ -163,6 +163,10 @@ class SegmentLabel:
     attributes: Mapping[str, str] = field(default_factory=dict)
     confidence: float = 1.0
 
+    def __deepcopy__(self, memo: dict[int, Any]) -> Any:
+        # Immutable (attributes are a read-only mapping): copies may share it.
+        return self
+
     def __post_init__(self) -> None:
         object.__setattr__(self, 'attributes', freeze_attributes(self.attributes))
 
@@ -198,6 +202,10 @@ class ObjectObservation:
     confidence: float = 1.0
     frame_id: str = 'map'
     source_frame: int = 0
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Any:
+        # Immutable (attributes are a read-only mapping): copies may share it.
+        return self
 
     def __post_init__(self) -> None:
         object.__setattr__(self, 'centroid_m', _vec3(self.centroid_m, 'centroid_m'))
