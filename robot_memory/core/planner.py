@@ -28,8 +28,8 @@ class PlannerParams:
     """Sensor model, cost weight and stopping rule."""
 
     detection_prob: float = 0.9
-    cost_per_m: float = 0.01
-    confidence_stop: float = 0.95
+    cost_per_m: float = 0.004
+    confidence_stop: float = 0.97
     max_steps: int = 8
 
     def __post_init__(self) -> None:

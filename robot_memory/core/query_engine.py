@@ -239,8 +239,14 @@ class QueryEngine:
                 and (not q.target.color or s.color == q.target.color)
                 and (not q.room or s.room_id == q.room)]
         n = len(objs)
-        conf = self._room_staleness(q.room, label, probe) if q.at.is_now else (
-            min((self._confidence_at(s, probe, now) for s in objs), default=0.8))
+        if q.at.is_now:
+            # Every counted object must still be there, and nothing new have come in since
+            # the room was last looked at.
+            conf = self._room_staleness(q.room, label, probe)
+            for s in objs:
+                conf *= self._p_still(s, probe)
+        else:
+            conf = min((self._confidence_at(s, probe, now) for s in objs), default=0.8)
         where = f' in the {self.room_name(q.room)}' if q.room else ''
         noun = label.replace('_', ' ') + ('' if n == 1 else 's')
         text = f'{"There is" if n == 1 else "There are"} {n} {noun}{where}.'
