@@ -229,8 +229,11 @@ def generate_questions(state: Patrolled, asked_s: float, phrasings: dict[str, li
             {'count': counts[(cls, room)]}, label=cls, room_id=f'room:{room}')
     for g in sample(candidates):
         stamps = state.seen_gt[g]
+        # Only days the robot had seen the object before: otherwise where it stood when the
+        # day began is unknowable, not a memory error.
         days_seen = sorted({_day_start(s) for s in stamps if _day_start(s) >= first_day
-                            and _day_start(s) + DAY_S <= asked_s})
+                            and _day_start(s) + DAY_S <= asked_s
+                            and min(stamps) < _day_start(s)})
         if not days_seen:
             continue
         d0 = days_seen[int(rng.integers(len(days_seen)))]
