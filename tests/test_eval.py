@@ -1,0 +1,88 @@
+"""Tests of the evaluations: mapping scores, the LA-EQA harness, benchmarks and the report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from robot_memory.core.queries import Category
+from robot_memory.eval.bench_ingest import bench_ingest
+from robot_memory.eval.laeqa import EvalQuestion, eval_laeqa, is_correct
+from robot_memory.eval.mapping import eval_mapping
+from robot_memory.eval.report import QARow, write_report
+
+
+@pytest.mark.slow
+def test_one_day_of_patrols_maps_the_objects_it_saw() -> None:
+    result = eval_mapping(seed=11, days=1)
+    assert result['frames'] > 20
+    assert result['object_precision'] >= 0.9
+    assert result['object_recall'] >= 0.9
+    assert result['identity_switches_far_same_class'] == 0
+    assert result['position_error_m'] < 0.15
+
+
+@pytest.mark.slow
+def test_the_laeqa_harness_scores_planners_side_by_side(tmp_path: Path) -> None:
+    result = eval_laeqa(seed=0, days=1, planners=('memory_only', 'voi', 'frame_retrieval'),
+                        out_dir=tmp_path, per_type=2, use_embeddings=False)
+    assert result['questions'] >= 8
+    assert result['parse_coverage'] >= 0.9
+    for name in ('memory_only', 'voi', 'frame_retrieval'):
+        figures = result['planners'][name]
+        assert {'accuracy', 'by_category', 'path_m', 'rooms_visited',
+                'latency_ms_p95'} <= figures.keys()
+        assert 0.0 <= figures['accuracy'] <= 1.0
+    assert result['planners']['memory_only']['path_m'] == 0.0
+    assert (tmp_path / 'laeqa_questions.csv').read_text().count('\n') > 8
+    assert (tmp_path / 'laeqa_accuracy.png').stat().st_size > 1000
+
+
+@pytest.mark.parametrize(('qtype', 'expected', 'value', 'correct'), [
+    ('where_now', {'room': 'kitchen', 'support': 'counter'},
+     {'room': 'room:kitchen', 'support_label': 'counter'}, True),
+    ('where_now', {'room': 'kitchen', 'support': 'counter'},
+     {'room': 'room:kitchen', 'support_label': 'table'}, False),
+    ('where_now', {'room': 'kitchen', 'support': ''}, {'room': 'room:study'}, False),
+    ('where_last_seen', {'room': 'kitchen', 'support': '', 'or_now': {'room': 'study'}},
+     {'room': 'room:study'}, True),
+    ('count_in_room', {'count': 2}, {'count': 2}, True),
+    ('state_now', {'yes': False}, {'yes': True}, False),
+    ('changed_since', {'yes': True}, {'changed': True}, True),
+    ('when_appeared', {'day': 'Tuesday'}, {'day': 'Tuesday'}, True),
+])
+def test_answers_are_checked_structurally(qtype: str, expected: dict, value: dict,
+                                          correct: bool) -> None:
+    q = EvalQuestion(0, qtype, Category.PRESENT, 'q', 'mug', '', expected)
+    assert is_correct(q, value) is correct
+    assert is_correct(q, None) is False
+
+
+def test_the_ingest_benchmark_reports_every_stage() -> None:
+    result = bench_ingest(days=1, width=160, height=120)
+    assert result['frames'] > 20 and result['fps'] > 0
+    assert set(result['stage_ms_mean']) == {'validate', 'extract', 'associate', 'consolidate',
+                                            'negative', 'store'}
+    assert result['slowest_stage'] in result['stage_ms_mean']
+
+
+def test_the_report_is_one_html_file_with_its_pictures(tmp_path: Path,
+                                                       two_room_graph: object) -> None:
+    from robot_memory.core import EpisodicMemory, FactKey
+    from tests.conftest import MONDAY_S
+
+    memory = EpisodicMemory()
+    memory.set_layout(two_room_graph, MONDAY_S)
+    memory.create_object('object:mug', MONDAY_S + 100, 'mug', {
+        FactKey.POSITION: (1.0, 1.0, 0.8), FactKey.ROOM: 'room:kitchen'})
+    memory.set_fact('object:mug', MONDAY_S + 5000, FactKey.POSITION, (6.0, 1.0, 0.8))
+    memory.set_fact('object:mug', MONDAY_S + 5000, FactKey.ROOM, 'room:study')
+    row = QARow('Where is the mug?', 'present', 'In the study.', 'study', True, 1, 0.9,
+                ('place:kitchen/0', 'place:study/0'))
+    path = write_report(tmp_path, memory, MONDAY_S + 200, MONDAY_S + 6000, [row],
+                        route_question=row)
+    html = path.read_text()
+    assert html.count('<img src="data:image/png;base64,') == 3
+    assert 'Where is the mug?' in html and '>moved<' in html
+    assert (tmp_path / 'scene_graph_after.png').exists()
