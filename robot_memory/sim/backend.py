@@ -28,6 +28,7 @@ __all__ = ['BuiltinSim', 'NavResult', 'SimBackend', 'SimConfig', 'load_scenario'
 
 log = logging.getLogger(__name__)
 TRUTH_FRAMES_KEPT = 4096  # per-frame truth kept for evaluators
+VISIBLE_MIN_PX = 200  # an object this large in a frame counts as seen, for evaluators
 
 
 class NavResult(NamedTuple):
@@ -175,6 +176,7 @@ class BuiltinSim:
         self._rng = np.random.default_rng([seed, 13])
         self._last_truth: dict[int, str] = {}
         self._truth_by_frame: OrderedDict[int, dict[int, str]] = OrderedDict()
+        self._visible: dict[str, list[float]] = {}
         self.trail: list[tuple[float, float, float]] = [(self._now_s, x, y)]
         log.debug('reset %r', self.world)
 
@@ -224,6 +226,10 @@ class BuiltinSim:
     def last_frame_truth(self) -> dict[int, str]:
         """Segment id → true object or furniture id for the last frame (for evaluators)."""
         return dict(self._last_truth)
+
+    def visibility_log(self) -> dict[str, list[float]]:
+        """True id → stamps of the frames it filled at least `VISIBLE_MIN_PX` pixels of."""
+        return {k: list(v) for k, v in self._visible.items()}
 
     def frame_truth(self, frame_index: int) -> dict[int, str]:
         """Segment id → true id for one of the recent frames (`go_to` renders ahead)."""
@@ -305,8 +311,12 @@ class BuiltinSim:
         map_T_camera = self.camera_pose()
         out = self.renderer.render(map_T_camera, self._rng)
         owners = self.renderer.owners
-        seen = np.flatnonzero(np.bincount(out.owner.ravel() + 1, minlength=len(owners) + 1)[1:])
+        pixels = np.bincount(out.owner.ravel() + 1, minlength=len(owners) + 1)[1:]
+        seen = np.flatnonzero(pixels)
         seen = [int(o) for o in seen if owners[o].kind in ('furniture', 'object')]
+        for o in seen:
+            if pixels[o] >= VISIBLE_MIN_PX:
+                self._visible.setdefault(owners[o].owner_id, []).append(self._now_s)
         ids = self._rng.permutation(len(seen)).astype(np.int32) + 1
         lut = np.zeros(len(owners) + 1, dtype=np.int32)
         labels: dict[int, SegmentLabel] = {}
