@@ -1,0 +1,907 @@
+"""The Habitat backend: `SimBackend` on habitat-sim, with Habitat's Y-up frame turned REP-103.
+
+`habitat_sim` is imported inside `HabitatSim` only, so this module imports anywhere; the frame
+conversions and the observation → `Frame` conversion are pure functions tested without it.
+
+Frames. Habitat's world and its agent body use x right, y up, z backwards (the agent and its
+cameras look along -z). REP-103 `map` and `base_link` use x forward, y left, z up. So
+
+    map = HABITAT_TO_MAP @ habitat:  map x = -habitat z,  map y = -habitat x,  map z = habitat y
+
+a proper rotation: an agent facing -z in Habitat faces +x in `map`, and a turn about Habitat's
++y is the same turn about `map`'s +z. A Habitat camera (OpenGL: x right, y up, looking along
+-z) becomes the optical frame (x right, y down, z forward) by flipping its y and z axes.
+
+Rooms are the semantic scene's regions on the agent's floor (rectangles from their bounding
+boxes), or, for scenes without regions, rooms segmented from the navmesh's top-down map.
+Places are spread over the navmesh in each room; `go_to` follows `pathfinder.find_path`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import math
+import os
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from types import TracebackType
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from robot_memory.core.scene_graph import (
+    EdgeKind,
+    PlaceAttributes,
+    RoomAttributes,
+    SceneGraph,
+)
+from robot_memory.core.types import CameraIntrinsics, Frame, SegmentLabel, StampedPose
+from robot_memory.exceptions import InvalidInputError, UnknownNodeError
+from robot_memory.sim.backend import NavResult
+from robot_memory.sim.clock import SIM_EPOCH_S, sim_time
+
+__all__ = [
+    'BACKGROUND_CATEGORIES',
+    'COLOR_SENSOR',
+    'DEPTH_SENSOR',
+    'HABITAT_TO_MAP',
+    'ROOM_SOURCES',
+    'SEMANTIC_SENSOR',
+    'HabitatConfig',
+    'HabitatFrame',
+    'HabitatSim',
+    'category_table',
+    'frame_from_observation',
+    'habitat_camera_to_map',
+    'habitat_to_map_pose',
+    'habitat_to_map_position',
+    'habitat_to_map_quaternion',
+    'map_to_habitat_position',
+    'map_to_habitat_quaternion',
+    'normalize_category',
+    'place_edges',
+    'places_along',
+    'region_polygon',
+    'room_category',
+    'spread_points',
+    'topdown_to_occupancy',
+    'yaw_to_habitat_quaternion',
+]
+
+log = logging.getLogger(__name__)
+
+Vec2 = tuple[float, float]
+Vec3 = tuple[float, float, float]
+Quat = tuple[float, float, float, float]  # (x, y, z, w)
+
+HABITAT_TO_MAP = np.array([[0.0, 0.0, -1.0],
+                           [-1.0, 0.0, 0.0],
+                           [0.0, 1.0, 0.0]])
+_GL_TO_OPTICAL = np.diag([1.0, -1.0, -1.0])  # columns: optical axes in the OpenGL camera frame
+COLOR_SENSOR, DEPTH_SENSOR, SEMANTIC_SENSOR = 'color_sensor', 'depth_sensor', 'semantic_sensor'
+ROOM_SOURCES = ('auto', 'regions', 'navmesh')
+# Structure and unlabelled stuff in HM3D / MP3D / Replica annotations: not objects to remember.
+BACKGROUND_CATEGORIES = frozenset({
+    '', 'unknown', 'unlabeled', 'unlabelled', 'no_label', 'void', 'misc', 'objects', 'wall',
+    'floor', 'ceiling', 'beam', 'column', 'railing', 'stairs', 'roof',
+})
+TRUTH_FRAMES_KEPT = 4096  # per-frame truth kept for evaluators, as in BuiltinSim
+_CANDIDATE_STEP_M = 0.25  # grid of candidate places on the navmesh
+_FLOOR_TOLERANCE_M = 0.5  # navmesh points within this of the floor height are on the floor
+
+
+# ============================================================== conversions
+def habitat_to_map_position(position: Sequence[float]) -> Vec3:
+    """A point in Habitat's world (x right, y up, z back) in REP-103 `map`."""
+    x, y, z = (float(v) for v in position)
+    return (-z, -x, y)
+
+
+def map_to_habitat_position(position: Sequence[float]) -> Vec3:
+    """A point in `map` in Habitat's world frame."""
+    x, y, z = (float(v) for v in position)
+    return (-y, z, -x)
+
+
+def habitat_to_map_quaternion(rotation_xyzw: Sequence[float]) -> Quat:
+    """The orientation of a Habitat body (agent or object) as a REP-103 body in `map`.
+
+    Both the frames and the bodies change axes by `HABITAT_TO_MAP`, so the rotation keeps its
+    angle and its axis is carried over: (v, w) → (HABITAT_TO_MAP v, w).
+    """
+    x, y, z, w = (float(v) for v in rotation_xyzw)
+    mx, my, mz = habitat_to_map_position((x, y, z))
+    return _normalized((mx, my, mz, w))
+
+
+def map_to_habitat_quaternion(rotation_xyzw: Sequence[float]) -> Quat:
+    """The inverse of `habitat_to_map_quaternion`."""
+    x, y, z, w = (float(v) for v in rotation_xyzw)
+    hx, hy, hz = map_to_habitat_position((x, y, z))
+    return _normalized((hx, hy, hz, w))
+
+
+def yaw_to_habitat_quaternion(yaw_rad: float) -> Quat:
+    """Habitat rotation of an agent heading `yaw_rad` in `map` (a turn about Habitat's +y)."""
+    return (0.0, math.sin(yaw_rad / 2), 0.0, math.cos(yaw_rad / 2))
+
+
+def _normalized(q: Sequence[float]) -> Quat:
+    norm = math.sqrt(sum(v * v for v in q))
+    if not (math.isfinite(norm) and norm > 1e-9):
+        raise InvalidInputError(f'rotation must be a non-zero quaternion (x, y, z, w), got {q}')
+    x, y, z, w = (v / norm for v in q)
+    return (x, y, z, w)
+
+
+def _quaternion_matrix(rotation_xyzw: Sequence[float]) -> np.ndarray:
+    x, y, z, w = _normalized(rotation_xyzw)
+    return np.array([
+        [1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w)],
+        [2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w)],
+        [2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)],
+    ])
+
+
+def habitat_to_map_pose(stamp_s: float, position: Sequence[float],
+                        rotation_xyzw: Sequence[float], frame_id: str = 'map') -> StampedPose:
+    """The agent's Habitat state as the robot base pose in `map`."""
+    return StampedPose(stamp_s, habitat_to_map_position(position),
+                       habitat_to_map_quaternion(rotation_xyzw), frame_id)
+
+
+def habitat_camera_to_map(position: Sequence[float],
+                          rotation_xyzw: Sequence[float]) -> np.ndarray:
+    """`map_T_camera` of the optical frame (z forward, x right, y down) from a sensor state."""
+    out = np.eye(4)
+    out[:3, :3] = HABITAT_TO_MAP @ _quaternion_matrix(rotation_xyzw) @ _GL_TO_OPTICAL
+    out[:3, 3] = habitat_to_map_position(position)
+    return out
+
+
+def normalize_category(name: str) -> str:
+    """A dataset category as a class name: lower case, words joined by '_'."""
+    words = str(name).strip().lower().replace('-', ' ').replace('_', ' ').split()
+    return '_'.join(words)
+
+
+def room_category(name: str) -> str:
+    """A region category (MP3D `living room`, `familyroom/lounge`) as a room category."""
+    first = normalize_category(str(name).split('/')[0])
+    return 'room' if first in ('', 'no_label', 'junk', 'unknown', 'other_room') else first
+
+
+def _category_name(category: Any) -> str:
+    if category is None:
+        return ''
+    name = getattr(category, 'name', '')
+    return str(name() if callable(name) else name)
+
+
+def category_table(objects: Sequence[Any]) -> dict[int, str]:
+    """Semantic instance id → class name from a semantic scene's objects."""
+    table: dict[int, str] = {}
+    for obj in objects:
+        if obj is None:
+            continue
+        name = normalize_category(_category_name(getattr(obj, 'category', None)))
+        if name:
+            table[int(obj.semantic_id)] = name
+    return table
+
+
+class HabitatFrame(NamedTuple):
+    """A converted observation: the frame, and each segment's Habitat instance id."""
+
+    frame: Frame
+    instance_of: dict[int, int]
+
+
+def frame_from_observation(observation: Mapping[str, np.ndarray], *, stamp_s: float,
+                           map_T_camera: np.ndarray, intrinsics: CameraIntrinsics,
+                           categories: Mapping[int, str], rng: np.random.Generator,
+                           frame_index: int = 0,
+                           background: frozenset[str] = BACKGROUND_CATEGORIES) -> HabitatFrame:
+    """Turn Habitat's sensor dict into a `Frame`, with shuffled per-frame segment ids.
+
+    `observation` holds `color_sensor` (H, W, 4) uint8 RGBA, `depth_sensor` (H, W) float32
+    metres (0 = no return) and `semantic_sensor` (H, W) instance ids. Instances whose class is
+    unknown or in `background` become segment 0; the others are numbered 1..n in a random
+    order, as a detector would, with their class from `categories` as the label.
+    """
+    for key in (COLOR_SENSOR, DEPTH_SENSOR, SEMANTIC_SENSOR):
+        if key not in observation:
+            raise InvalidInputError(f'observation has no {key!r}; got {sorted(observation)}')
+    color = np.asarray(observation[COLOR_SENSOR])
+    depth = np.asarray(observation[DEPTH_SENSOR])
+    semantic = np.asarray(observation[SEMANTIC_SENSOR])
+    size = (intrinsics.height, intrinsics.width)
+    if color.ndim != 3 or color.shape[:2] != size or color.shape[2] not in (3, 4):
+        raise InvalidInputError(f'{COLOR_SENSOR} must be {size[0]}x{size[1]}x4 (RGBA), '
+                                f'got {color.shape}')
+    for key, image in ((DEPTH_SENSOR, depth), (SEMANTIC_SENSOR, semantic)):
+        if image.shape[:2] != size or (image.ndim == 3 and image.shape[2] != 1) or \
+                image.ndim not in (2, 3):
+            raise InvalidInputError(f'{key} must be {size[0]}x{size[1]}, got {image.shape}')
+    depth = depth.reshape(size).astype(np.float32)
+    depth = np.where(np.isfinite(depth) & (depth > 0), depth, np.float32(np.nan))
+    semantic = semantic.reshape(size).astype(np.int64)
+    rgb = np.ascontiguousarray(color[..., :3], dtype=np.uint8)
+
+    instances, inverse = np.unique(semantic, return_inverse=True)
+    keep = [i for i, inst in enumerate(instances.tolist())
+            if categories.get(int(inst), '') not in background]
+    ids = rng.permutation(len(keep)).astype(np.int32) + 1
+    lut = np.zeros(len(instances), dtype=np.int32)
+    labels: dict[int, SegmentLabel] = {}
+    instance_of: dict[int, int] = {}
+    for i, seg in zip(keep, ids.tolist(), strict=True):
+        inst = int(instances[i])
+        lut[i] = seg
+        labels[seg] = SegmentLabel(categories[inst])
+        instance_of[seg] = inst
+    segments = lut[inverse.reshape(size)]
+    frame = Frame(float(stamp_s), rgb, depth, segments.astype(np.int32, copy=False), labels,
+                  np.asarray(map_T_camera, dtype=float), intrinsics, int(frame_index))
+    return HabitatFrame(frame, instance_of)
+
+
+def region_polygon(aabb_min: Sequence[float], aabb_max: Sequence[float]) -> tuple[Vec2, ...]:
+    """A region's Habitat bounding box as a counter-clockwise floor rectangle in `map`."""
+    a = habitat_to_map_position(aabb_min)
+    b = habitat_to_map_position(aabb_max)
+    x0, x1 = sorted((a[0], b[0]))
+    y0, y1 = sorted((a[1], b[1]))
+    return ((x0, y0), (x1, y0), (x1, y1), (x0, y1))
+
+
+def topdown_to_occupancy(navigable: np.ndarray, meters_per_pixel: float,
+                         first_sample_xz: Sequence[float]) -> tuple[np.ndarray, Vec2]:
+    """Habitat's top-down navigability map as an OccupancyGrid array and its origin in `map`.
+
+    `navigable[i, j]` is Habitat's sample at (x, z) = first_sample_xz + (j, i) * mpp (as
+    `pathfinder.get_topdown_view` gives it, starting at the navmesh bounds' minimum). The
+    result has rows along `map` +y, columns along +x, 0 where navigable and 100 elsewhere.
+    """
+    nav = np.asarray(navigable, dtype=bool)
+    if nav.ndim != 2 or nav.size == 0:
+        raise InvalidInputError(f'navigable must be a non-empty 2D array, got {nav.shape}')
+    rows, cols = nav.shape
+    grid = np.where(nav, 0, 100).astype(np.int8)[::-1, ::-1].T
+    x0, z0 = (float(v) for v in first_sample_xz)
+    # Sample (i, j) is the centre of its cell; map x = -z and map y = -x reverse both axes.
+    origin = (-(z0 + (rows - 0.5) * meters_per_pixel), -(x0 + (cols - 0.5) * meters_per_pixel))
+    return np.ascontiguousarray(grid), origin
+
+
+def spread_points(candidates: np.ndarray, first: Sequence[float], spacing_m: float,
+                  count: int) -> list[Vec2]:
+    """`first`, then greedily the candidate farthest from those chosen, while ≥ `spacing_m`."""
+    chosen = [(float(first[0]), float(first[1]))]
+    pts = np.asarray(candidates, dtype=float).reshape(-1, 2)
+    if len(pts) == 0:
+        return chosen
+    nearest = np.hypot(pts[:, 0] - first[0], pts[:, 1] - first[1])
+    while len(chosen) < count:
+        k = int(np.argmax(nearest))
+        if nearest[k] < spacing_m:
+            break
+        chosen.append((float(pts[k, 0]), float(pts[k, 1])))
+        nearest = np.minimum(nearest, np.hypot(pts[:, 0] - pts[k, 0], pts[:, 1] - pts[k, 1]))
+    return chosen
+
+
+def place_edges(positions: Mapping[str, Vec2], geodesic_m: Callable[[str, str], float],
+                max_edge_m: float, detour: float = 1.25) -> list[tuple[str, str, float]]:
+    """Traversable (a, b, length_m) between places, joined so that all reachable ones connect.
+
+    Pairs closer than `max_edge_m` whose geodesic is nearly straight (at most `detour` times
+    the straight line, plus 0.3 m) are joined; then separate groups are joined by their
+    nearest pair with a finite geodesic.
+    """
+    ids = sorted(positions)
+    edges: list[tuple[str, str, float]] = []
+    group = {p: i for i, p in enumerate(ids)}
+
+    def join(a: str, b: str, length: float) -> None:
+        edges.append((a, b, length))
+        old, new = group[b], group[a]
+        for key, value in group.items():
+            if value == old:
+                group[key] = new
+
+    for i, a in enumerate(ids):
+        for b in ids[i + 1:]:
+            straight = math.dist(positions[a], positions[b])
+            if straight > max_edge_m:
+                continue
+            length = geodesic_m(a, b)
+            if math.isfinite(length) and length <= detour * straight + 0.3:
+                join(a, b, length)
+    while len(set(group.values())) > 1:
+        # Try the straight-nearest pairs across groups first: geodesics are the costly part.
+        pairs = sorted((math.dist(positions[a], positions[b]), a, b) for a in ids for b in ids
+                       if a < b and group[a] != group[b])
+        best = None
+        for _, a, b in pairs[:8]:
+            length = geodesic_m(a, b)
+            if math.isfinite(length) and (best is None or length < best[2]):
+                best = (a, b, length)
+        if best is None:
+            break  # the rest lies on other navmesh islands
+        join(*best)
+    return edges
+
+
+def places_along(path_xy: Sequence[Vec2], places: Mapping[str, Vec2],
+                 radius_m: float) -> list[str]:
+    """Places within `radius_m` of a polyline, in the order the path passes them."""
+    pts = np.asarray(path_xy, dtype=float).reshape(-1, 2)
+    if len(pts) == 0:
+        return []
+    if len(pts) == 1:
+        pts = np.vstack([pts, pts])
+    a, b = pts[:-1], pts[1:]
+    d = b - a
+    length = np.hypot(d[:, 0], d[:, 1])
+    start = np.concatenate([[0.0], np.cumsum(length)[:-1]])
+    hits = []
+    for place_id, (x, y) in places.items():
+        rel = np.array([x, y]) - a
+        t = np.clip((rel * d).sum(axis=1) / np.maximum(length ** 2, 1e-18), 0.0, 1.0)
+        dist = np.hypot(*(rel - t[:, None] * d).T)
+        k = int(np.argmin(dist))
+        if dist[k] <= radius_m:
+            hits.append((start[k] + t[k] * length[k], place_id))
+    return [p for _, p in sorted(hits)]
+
+
+# =================================================================== config
+@dataclass(frozen=True, slots=True)
+class HabitatConfig:
+    """Everything the Habitat backend can be told (`config/habitat.yaml`, see docs/habitat.md).
+    """
+
+    scene_path: str  # a .glb / .basis.glb scene, or a scene id of the dataset config
+    scene_dataset_config: str = ''  # *.scene_dataset_config.json (semantics for HM3D, MP3D)
+    sensor_width_px: int = 640
+    sensor_height_px: int = 480
+    sensor_hfov_deg: float = 90.0
+    sensor_height_m: float = 1.25  # camera above the floor
+    sensor_pitch_deg: float = 0.0  # downwards
+    agent_radius_m: float = 0.18
+    agent_height_m: float = 1.5
+    place_spacing_m: float = 2.0  # least distance between the view places of a room
+    place_clearance_m: float = 0.4  # least distance from a view place to an obstacle
+    max_places_per_room: int = 3
+    max_edge_m: float = 4.0  # longest traversable edge between two places
+    room_source: str = 'auto'  # regions (semantic scene) | navmesh (segmented) | auto
+    recompute_navmesh: bool = False  # rebuild it for this agent (always if the scene has none)
+    door_width_m: float = 1.0  # for room segmentation of the navmesh (rooms.py)
+    seed: int = 0
+    speed_mps: float = 0.5
+    turn_rate_rad_s: float = 0.8
+    capture_every_m: float = 1.5
+    look_around_views: int = 8
+    patrol_fraction: float = 0.6
+    patrol_start_hours: tuple[float, ...] = (9.0, 19.0)
+    gpu_device_id: int = 0
+
+    def __post_init__(self) -> None:
+        if not str(self.scene_path).strip():
+            raise InvalidInputError('scene_path must name a Habitat scene')
+        positive = ('sensor_width_px', 'sensor_height_px', 'sensor_hfov_deg', 'sensor_height_m',
+                    'agent_radius_m', 'agent_height_m', 'place_spacing_m', 'max_places_per_room',
+                    'max_edge_m', 'door_width_m', 'speed_mps', 'turn_rate_rad_s',
+                    'capture_every_m', 'look_around_views')
+        for name in positive:
+            if not getattr(self, name) > 0:
+                raise InvalidInputError(f'{name} must be positive, got {getattr(self, name)}')
+        if not 0 < self.sensor_hfov_deg < 180:
+            raise InvalidInputError(f'sensor_hfov_deg must be in (0, 180), '
+                                    f'got {self.sensor_hfov_deg}')
+        if self.room_source not in ROOM_SOURCES:
+            raise InvalidInputError(f'room_source {self.room_source!r}; '
+                                    f'valid: {", ".join(ROOM_SOURCES)}')
+        if not 0 < self.patrol_fraction <= 1:
+            raise InvalidInputError(f'patrol_fraction must be in (0, 1], '
+                                    f'got {self.patrol_fraction}')
+
+    @property
+    def intrinsics(self) -> CameraIntrinsics:
+        """Pinhole intrinsics of Habitat's camera sensors."""
+        return CameraIntrinsics.from_fov(self.sensor_width_px, self.sensor_height_px,
+                                         self.sensor_hfov_deg)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> HabitatConfig:
+        """Build a config from a mapping; unknown keys are an error listing the valid ones."""
+        known = {f.name: f for f in fields(cls)}
+        unknown = sorted(set(data) - set(known))
+        if unknown:
+            raise InvalidInputError(f'unknown Habitat config keys {unknown}; '
+                                    f'valid: {", ".join(known)}')
+        if 'scene_path' not in data:
+            raise InvalidInputError('the Habitat config needs scene_path')
+        kwargs: dict[str, Any] = {}
+        for key, value in data.items():
+            default = known[key].default
+            try:
+                if key == 'patrol_start_hours':
+                    kwargs[key] = tuple(float(h) for h in value)
+                elif key in ('scene_path', 'scene_dataset_config'):
+                    # $VARS and ~ let one file serve machines with data in different places.
+                    kwargs[key] = os.path.expanduser(os.path.expandvars(str(value or '')))
+                elif isinstance(default, bool):
+                    kwargs[key] = _boolean(value)
+                elif isinstance(default, str):
+                    kwargs[key] = str(value)
+                elif isinstance(default, int):
+                    kwargs[key] = int(value)
+                else:
+                    kwargs[key] = float(value)
+            except (TypeError, ValueError):
+                raise InvalidInputError(f'Habitat config {key}: bad value {value!r}') from None
+        return cls(**kwargs)
+
+    @classmethod
+    def from_yaml(cls, path: str | Path) -> HabitatConfig:
+        """Read `config/habitat.yaml` (a flat mapping of these fields)."""
+        import yaml
+
+        try:
+            with open(path, encoding='utf-8') as fh:
+                data = yaml.safe_load(fh)
+        except OSError as exc:
+            raise InvalidInputError(f'{path}: cannot read the Habitat config '
+                                    f'({exc.strerror})') from None
+        if not isinstance(data, Mapping):
+            raise InvalidInputError(f'{path}: the Habitat config is a mapping of settings')
+        return cls.from_dict(data)
+
+
+def _boolean(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ('true', 'yes', '1'):
+        return True
+    if text in ('false', 'no', '0'):
+        return False
+    raise ValueError(value)
+
+
+# ================================================================ simulator
+def _vec(value: Any) -> np.ndarray:
+    return np.array([float(value[0]), float(value[1]), float(value[2])])
+
+
+def _aabb_corners(aabb: Any) -> tuple[np.ndarray, np.ndarray]:
+    """(min, max) of a Habitat box: magnum Range3D, or the older center / sizes box."""
+    if hasattr(aabb, 'min'):
+        return _vec(aabb.min), _vec(aabb.max)
+    center, sizes = _vec(aabb.center), _vec(aabb.sizes)
+    return center - sizes / 2, center + sizes / 2
+
+
+class HabitatSim:
+    """`SimBackend` over habitat-sim: RGB, depth and semantic sensors on one agent.
+
+    The scene is static (Habitat has no household activity): `step` only moves the clock.
+    Frames carry shuffled per-frame segment ids labelled with the semantic scene's classes;
+    each segment's Habitat instance is kept apart in `last_frame_truth()` for evaluators.
+    """
+
+    def __init__(self, config: HabitatConfig, **overrides: Any) -> None:
+        try:
+            import habitat_sim
+            from habitat_sim.utils.common import quat_from_coeffs, quat_to_coeffs
+        except ImportError as exc:
+            raise ImportError(
+                'the Habitat backend needs habitat-sim, which is distributed through conda: '
+                'conda install habitat-sim headless -c conda-forge -c aihabitat '
+                '(see docs/habitat.md)') from exc
+        self._hs = habitat_sim
+        self._quat_from_coeffs = quat_from_coeffs
+        self._quat_to_coeffs = quat_to_coeffs
+        self.config = replace(config, **overrides)
+        self._sim = habitat_sim.Simulator(self._configuration())
+        if self.config.recompute_navmesh or not self._sim.pathfinder.is_loaded:
+            settings = habitat_sim.NavMeshSettings()
+            settings.set_defaults()
+            settings.agent_radius = self.config.agent_radius_m
+            settings.agent_height = self.config.agent_height_m
+            self._sim.recompute_navmesh(self._sim.pathfinder, settings)
+        try:
+            self._agent = self._sim.get_agent(0)
+            self._categories = category_table(list(self._sim.semantic_scene.objects or []))
+            self._floor_y = float(self._agent.get_state().position[1])
+            self._graph, self._dock = self._build_graph()
+            self.reset(self.config.seed)
+        except BaseException:
+            self._sim.close()  # the GL context and the GPU memory go with the error
+            raise
+        log.info('Habitat scene %s: %d rooms, %d places, %d semantic classes',
+                 self.config.scene_path, len(self._graph.rooms), len(self._graph.places),
+                 len(set(self._categories.values())))
+
+    def _configuration(self) -> Any:
+        hs, c = self._hs, self.config
+        sim_cfg = hs.SimulatorConfiguration()
+        sim_cfg.scene_id = c.scene_path
+        if c.scene_dataset_config:
+            sim_cfg.scene_dataset_config_file = c.scene_dataset_config
+        sim_cfg.enable_physics = False
+        sim_cfg.random_seed = c.seed
+        sim_cfg.gpu_device_id = c.gpu_device_id
+        specs = []
+        for uuid, kind in ((COLOR_SENSOR, hs.SensorType.COLOR),
+                           (DEPTH_SENSOR, hs.SensorType.DEPTH),
+                           (SEMANTIC_SENSOR, hs.SensorType.SEMANTIC)):
+            spec = hs.CameraSensorSpec()
+            spec.uuid = uuid
+            spec.sensor_type = kind
+            spec.sensor_subtype = hs.SensorSubType.PINHOLE
+            spec.resolution = [c.sensor_height_px, c.sensor_width_px]
+            spec.position = [0.0, c.sensor_height_m, 0.0]
+            # A positive turn about the camera's x axis tilts it up; pitch_deg counts down.
+            spec.orientation = [-math.radians(c.sensor_pitch_deg), 0.0, 0.0]
+            spec.hfov = c.sensor_hfov_deg
+            specs.append(spec)
+        agent_cfg = hs.agent.AgentConfiguration()
+        agent_cfg.sensor_specifications = specs
+        agent_cfg.radius = c.agent_radius_m
+        agent_cfg.height = c.agent_height_m
+        return hs.Configuration(sim_cfg, [agent_cfg])
+
+    # ----------------------------------------------------------- lifecycle
+    def reset(self, seed: int | None = None) -> None:
+        """Put the robot back on its dock at Monday 00:00; the seed drives the segment ids."""
+        if seed is not None:
+            self.config = replace(self.config, seed=int(seed))
+        self._sim.reset()
+        self._sim.seed(self.config.seed)
+        self._now_s = SIM_EPOCH_S
+        self._rng = np.random.default_rng([self.config.seed, 13])
+        self._frame_index = 0
+        self._last_truth: dict[int, str] = {}
+        self._truth_by_frame: OrderedDict[int, dict[int, str]] = OrderedDict()
+        self._place = self._dock
+        self._set_agent(self._hab_position(self._dock), 0.0)
+        x, y, _ = self._graph.get_place(self._dock).position_m
+        self.trail: list[tuple[float, float, float]] = [(self._now_s, x, y)]
+
+    def close(self) -> None:
+        """Release the Habitat simulator."""
+        self._sim.close()
+
+    def __enter__(self) -> HabitatSim:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+    # ---------------------------------------------------------- properties
+    @property
+    def now_s(self) -> float:
+        """The simulated clock (seconds since the Unix epoch)."""
+        return self._now_s
+
+    @property
+    def pose(self) -> StampedPose:
+        """The robot base in `map`."""
+        state = self._agent.get_state()
+        return habitat_to_map_pose(self._now_s, _vec(state.position),
+                                   self._coeffs(state.rotation))
+
+    @property
+    def place_id(self) -> str:
+        """The place the robot last reached."""
+        return self._place
+
+    @property
+    def intrinsics(self) -> CameraIntrinsics:
+        """The camera's intrinsics."""
+        return self.config.intrinsics
+
+    def scene_graph(self) -> SceneGraph:
+        """Rooms and places with adjacency and traversable edges; no objects."""
+        return self._graph.copy()
+
+    def last_frame_truth(self) -> dict[int, str]:
+        """Segment id → `habitat:<instance id>` for the last frame (for evaluators)."""
+        return dict(self._last_truth)
+
+    def frame_truth(self, frame_index: int) -> dict[int, str]:
+        """Segment id → true instance for one of the recent frames."""
+        truth = self._truth_by_frame.get(frame_index)
+        if truth is None:
+            raise UnknownNodeError(f'no truth kept for frame {frame_index}; the last '
+                                   f'{TRUTH_FRAMES_KEPT} frames are kept')
+        return dict(truth)
+
+    # ------------------------------------------------------------- helpers
+    def _coeffs(self, rotation: Any) -> Quat:
+        x, y, z, w = (float(v) for v in self._quat_to_coeffs(rotation))
+        return (x, y, z, w)
+
+    def _hab_position(self, place_id: str) -> np.ndarray:
+        return np.array(map_to_habitat_position(self._graph.get_place(place_id).position_m))
+
+    def _set_agent(self, position_hab: Sequence[float], yaw_rad: float) -> None:
+        state = self._hs.agent.AgentState()
+        state.position = np.asarray(position_hab, dtype=np.float32)
+        state.rotation = self._quat_from_coeffs(np.array(yaw_to_habitat_quaternion(yaw_rad)))
+        self._agent.set_state(state, reset_sensors=True)
+        self._yaw = float(yaw_rad)
+
+    def _path(self, start_hab: Sequence[float],
+              goal_hab: Sequence[float]) -> tuple[list[np.ndarray], float]:
+        path = self._hs.ShortestPath()
+        path.requested_start = np.asarray(start_hab, dtype=np.float32)
+        path.requested_end = np.asarray(goal_hab, dtype=np.float32)
+        if not self._sim.pathfinder.find_path(path):
+            return [], math.inf
+        return [_vec(p) for p in path.points], float(path.geodesic_distance)
+
+    # ------------------------------------------------------------- motion
+    def step(self, dt_s: float) -> None:
+        """Advance the clock; the robot stands still and the scene does not change."""
+        if not dt_s >= 0:
+            raise InvalidInputError(f'dt_s must be ≥ 0, got {dt_s}')
+        self._now_s += dt_s
+
+    def _turn_to(self, yaw: float) -> None:
+        delta = math.remainder(yaw - self._yaw, math.tau)
+        self.step(abs(delta) / self.config.turn_rate_rad_s)
+        self._yaw = yaw
+
+    def go_to(self, place_id: str, capture: bool = True) -> NavResult:
+        """Follow the navmesh's shortest path to a place, a frame every `capture_every_m`."""
+        start_hab = _vec(self._agent.get_state().position)
+        points, distance = self._path(start_hab, self._hab_position(place_id))
+        if not points:
+            raise UnknownNodeError(f'no navmesh path from {self._place!r} to {place_id!r}')
+        start_s = self._now_s
+        frames: list[Frame] = []
+        step_m = self.config.capture_every_m
+        since_capture = 0.0
+        for a, b in itertools.pairwise(points):
+            (x0, y0, _), (x1, y1, _) = habitat_to_map_position(a), habitat_to_map_position(b)
+            length = float(np.linalg.norm(b - a))
+            if length < 1e-9:
+                continue
+            self._turn_to(math.atan2(y1 - y0, x1 - x0))
+            done = 0.0
+            while done < length - 1e-9:
+                move = min(step_m - since_capture, length - done)
+                done += move
+                since_capture += move
+                self.step(move / self.config.speed_mps)
+                here = a + (b - a) * (done / length)
+                self._set_agent(here, self._yaw)
+                mx, my, _ = habitat_to_map_position(here)
+                self.trail.append((self._now_s, mx, my))
+                if since_capture >= step_m - 1e-9:
+                    since_capture = 0.0
+                    if capture:
+                        frames.append(self.observe())
+        self._set_agent(points[-1], self._yaw)
+        positions = {p: self._graph.get_place(p).position_m[:2] for p in self._graph.places}
+        path_xy = [habitat_to_map_position(p)[:2] for p in points]
+        passed = places_along(path_xy, positions, self.config.place_spacing_m / 4)
+        passed = [p for p in passed if p not in (self._place, place_id)]
+        path = [self._place, *passed, place_id] if self._place != place_id else [place_id]
+        self._place = place_id
+        return NavResult(path, distance, self._now_s - start_s, frames)
+
+    def teleport(self, x: float, y: float, yaw_rad: float) -> None:
+        """Move towards a `map` pose as far as the navmesh allows, without moving the clock."""
+        here = _vec(self._agent.get_state().position)
+        target = np.array(map_to_habitat_position((x, y, float(habitat_to_map_position(here)[2]))))
+        reached = _vec(self._sim.pathfinder.try_step(here.astype(np.float32),
+                                                     target.astype(np.float32)))
+        self._set_agent(reached, float(yaw_rad))
+        mx, my, _ = habitat_to_map_position(reached)
+        self.trail.append((self._now_s, mx, my))
+
+    def look_around(self, n_views: int | None = None) -> list[Frame]:
+        """Turn through a full circle in `n_views` steps, one frame per view."""
+        n = self.config.look_around_views if n_views is None else int(n_views)
+        if n < 1:
+            raise InvalidInputError(f'n_views must be ≥ 1, got {n}')
+        position = _vec(self._agent.get_state().position)
+        frames = []
+        for k in range(n):
+            if k:
+                self._turn_to(self._yaw + math.tau / n)
+                self._set_agent(position, self._yaw)
+            frames.append(self.observe())
+        return frames
+
+    # --------------------------------------------------------------- sensing
+    def camera_pose(self) -> np.ndarray:
+        """`map_T_camera` of the optical frame at the current pose."""
+        sensor = self._agent.get_state().sensor_states[COLOR_SENSOR]
+        return habitat_camera_to_map(_vec(sensor.position), self._coeffs(sensor.rotation))
+
+    def observe(self) -> Frame:
+        """Render RGB, depth and semantics at the current pose as a `Frame`."""
+        observation = self._sim.get_sensor_observations()
+        converted = frame_from_observation(
+            observation, stamp_s=self._now_s, map_T_camera=self.camera_pose(),
+            intrinsics=self.intrinsics, categories=self._categories, rng=self._rng,
+            frame_index=self._frame_index)
+        truth = {seg: f'habitat:{inst}' for seg, inst in converted.instance_of.items()}
+        self._last_truth = truth
+        self._truth_by_frame[self._frame_index] = truth
+        while len(self._truth_by_frame) > TRUTH_FRAMES_KEPT:
+            self._truth_by_frame.popitem(last=False)
+        self._frame_index += 1
+        return converted.frame
+
+    # --------------------------------------------------------------- patrols
+    def patrol_rooms(self, day: int, session: int) -> list[str]:
+        """Room ids a patrol session visits: `patrol_fraction` of them, drawn from the seed."""
+        rooms = [r for r in self._graph.rooms if self._graph.places_in(r)]
+        n = max(1, round(self.config.patrol_fraction * len(rooms)))
+        rng = np.random.default_rng([self.config.seed, 11, day, session])
+        return sorted(rooms[i] for i in rng.choice(len(rooms), size=n, replace=False))
+
+    def patrol_day(self, day: int) -> Iterator[Frame]:
+        """Run the day's patrol sessions, yielding every frame."""
+        for session, hour in enumerate(self.config.patrol_start_hours):
+            start = sim_time(day, hour)
+            if self._now_s < start:
+                self.step(start - self._now_s)
+            todo = {self._view_place(r) for r in self.patrol_rooms(day, session)}
+            while todo:
+                here = self._graph.get_place(self._place).position_m
+                nxt = min(sorted(todo), key=lambda p: math.dist(
+                    here, self._graph.get_place(p).position_m))
+                todo.discard(nxt)
+                yield from self.go_to(nxt).frames
+                yield from self.look_around()
+            if self._place != self._dock:
+                yield from self.go_to(self._dock).frames
+
+    def _view_place(self, room_id: str) -> str:
+        return min(self._graph.places_in(room_id), key=lambda p: int(p.rpartition('/')[2]))
+
+    # ------------------------------------------------------------ the map
+    def _rooms_from_regions(self) -> list[tuple[str, str, tuple[Vec2, ...]]]:
+        """(name, category, polygon) of the semantic regions on the agent's floor."""
+        regions = []
+        for region in list(self._sim.semantic_scene.regions or []):
+            if region is None:
+                continue
+            lo, hi = _aabb_corners(region.aabb)
+            if not lo[1] - _FLOOR_TOLERANCE_M <= self._floor_y <= hi[1]:
+                continue
+            category = room_category(_category_name(region.category))
+            regions.append((category, region_polygon(lo, hi)))
+        return _named(regions)
+
+    def _rooms_from_navmesh(self) -> list[tuple[str, str, tuple[Vec2, ...], list[Vec2]]]:
+        """Rooms segmented from the navmesh's top-down map (scenes without regions)."""
+        # Layering: the segmentation lives in perception; only this fallback path needs it.
+        from robot_memory.perception.rooms import PlaceParams, SegmentationParams, segment_rooms
+
+        pathfinder = self._sim.pathfinder
+        mpp = 0.05
+        lo, _ = pathfinder.get_bounds()
+        navigable = np.asarray(pathfinder.get_topdown_view(mpp, self._floor_y), dtype=bool)
+        grid, origin = topdown_to_occupancy(navigable, mpp, (float(lo[0]), float(lo[2])))
+        # The navmesh is already shrunk by the agent's radius: doorways look that much narrower.
+        door = max(self.config.door_width_m - 2 * self.config.agent_radius_m, 0.2)
+        params = SegmentationParams(
+            door_width_m=door, min_room_area_m2=1.0,
+            places=PlaceParams(self.config.place_spacing_m, 0.05, self.config.max_places_per_room))
+        out = []
+        for region in segment_rooms(grid, mpp, origin, params):
+            out.append((region.name, 'room', region.polygon_m, list(region.places_m)))
+        return out
+
+    def _places_in(self, polygon: Sequence[Vec2]) -> list[Vec2]:
+        """View places on the navmesh inside a room rectangle, spread `place_spacing_m` apart."""
+        pathfinder = self._sim.pathfinder
+        xs, ys = zip(*polygon, strict=True)
+        gx = np.arange(min(xs) + _CANDIDATE_STEP_M / 2, max(xs), _CANDIDATE_STEP_M)
+        gy = np.arange(min(ys) + _CANDIDATE_STEP_M / 2, max(ys), _CANDIDATE_STEP_M)
+        candidates, clearance = [], []
+        for x in gx:
+            for y in gy:
+                point = np.array(map_to_habitat_position((x, y, self._floor_y)), np.float32)
+                if not pathfinder.is_navigable(point, _FLOOR_TOLERANCE_M):
+                    continue
+                candidates.append((float(x), float(y)))
+                clearance.append(float(pathfinder.distance_to_closest_obstacle(point, 2.0)))
+        if not candidates:
+            return []
+        pts, clear = np.array(candidates), np.array(clearance)
+        first = pts[int(np.argmax(clear))]
+        roomy = pts[clear >= self.config.place_clearance_m]
+        return spread_points(roomy, first, self.config.place_spacing_m,
+                             self.config.max_places_per_room)
+
+    def _build_graph(self) -> tuple[SceneGraph, str]:
+        """Rooms, places on the navmesh, and traversable edges measured by the pathfinder."""
+        source = self.config.room_source
+        rooms: list[tuple[str, str, tuple[Vec2, ...], list[Vec2]]] = []
+        if source in ('auto', 'regions'):
+            rooms = [(name, category, polygon, self._places_in(polygon))
+                     for name, category, polygon in self._rooms_from_regions()]
+            rooms = [r for r in rooms if r[3]]
+            if not rooms and source == 'regions':
+                raise InvalidInputError(f'{self.config.scene_path}: the semantic scene has no '
+                                        'regions on the floor of the agent; use '
+                                        'room_source: navmesh')
+        if not rooms:
+            rooms = [r for r in self._rooms_from_navmesh() if r[3]]
+        if not rooms:
+            raise InvalidInputError(f'{self.config.scene_path}: no navigable floor found for '
+                                    f'places')
+        graph = SceneGraph(Path(self.config.scene_path).stem or 'habitat')
+        positions: dict[str, Vec2] = {}
+        room_of: dict[str, str] = {}
+        snap = self._sim.pathfinder.snap_point
+        for name, category, polygon, places in rooms:
+            room_id = f'room:{name}'
+            graph.add_room(room_id, RoomAttributes(name, category, polygon))
+            for k, (x, y) in enumerate(places):
+                point = _vec(snap(np.array(map_to_habitat_position((x, y, self._floor_y)),
+                                           np.float32)))
+                if not np.all(np.isfinite(point)):
+                    continue
+                mx, my, mz = (round(v, 3) for v in habitat_to_map_position(point))
+                place_id = f'place:{name}/{k}'
+                graph.add_place(place_id, PlaceAttributes(room_id, (mx, my, mz)))
+                positions[place_id] = (mx, my)
+                room_of[place_id] = room_id
+        dock = max(graph.rooms, key=lambda r: _area(graph.get_room(r).polygon_m)
+                   if graph.places_in(r) else -1.0)
+        dock = self._view_place_in(graph, dock)
+
+        def geodesic(a: str, b: str) -> float:
+            pa = map_to_habitat_position(graph.get_place(a).position_m)
+            pb = map_to_habitat_position(graph.get_place(b).position_m)
+            return self._path(pa, pb)[1]
+
+        reachable = {p for p in positions if p == dock or math.isfinite(geodesic(dock, p))}
+        for place_id in sorted(set(positions) - reachable):
+            log.info('dropping %s: not reachable from the dock on the navmesh', place_id)
+            graph.remove_node(place_id)
+            positions.pop(place_id)
+        for a, b, length in place_edges(positions, geodesic, self.config.max_edge_m):
+            graph.add_edge(EdgeKind.TRAVERSABLE, a, b, length_m=length)
+            if room_of[a] != room_of[b]:
+                graph.add_edge(EdgeKind.ADJACENT, room_of[a], room_of[b])
+        for room_id in graph.rooms:
+            if not graph.places_in(room_id):
+                graph.remove_node(room_id)
+        return graph, dock
+
+    @staticmethod
+    def _view_place_in(graph: SceneGraph, room_id: str) -> str:
+        return min(graph.places_in(room_id), key=lambda p: int(p.rpartition('/')[2]))
+
+
+def _named(regions: list[tuple[str, tuple[Vec2, ...]]]) -> list[tuple[str, str, tuple[Vec2, ...]]]:
+    """(name, category, polygon): names are the category, `_2`, `_3`, … on repeats."""
+    counts: dict[str, int] = {}
+    out = []
+    for category, polygon in regions:
+        counts[category] = counts.get(category, 0) + 1
+        n = counts[category]
+        out.append((category if n == 1 else f'{category}_{n}', category, polygon))
+    return out
+
+
+def _area(polygon: Sequence[Vec2]) -> float:
+    pts = np.asarray(polygon, dtype=float)
+    x, y = pts[:, 0], pts[:, 1]
+    return 0.5 * abs(float(np.dot(x, np.roll(y, -1)) - np.dot(np.roll(x, -1), y)))
