@@ -1,72 +1,184 @@
-"""`robot-memory demo`: the main job on the embedded default.
+"""`robot-memory demo`: the main job on the embedded default, through the ROS 2 node graph.
 
-Builds a multi-day memory of a 200-object home from an associated observation stream, saves
-it to `demo_out/memory.db`, reopens it, and prints the episodes, the world at two times and
-the diff between them, with progress shown while it works.
+1. Bring up sim_bridge_node + memory_node + planner_node in one process (real DDS).
+2. The bridge patrols the built-in apartment for `days` simulated days; memory_node builds
+   the episodic scene graph from the camera topics and saves it to `demo_out/memory.db`.
+3. About twenty questions of every category, generated from the simulator's ground truth, go
+   to the planner node on `question`; it answers from memory and, where looking pays, sends
+   the robot (`goal_pose`) before answering on `answer`.
+4. A table of the answers is printed, and `demo_out/report.html` is written: the top-down
+   map, the scene graph at two times with the diff, the planner's path for a present-tense
+   question, and the accuracy chart.
 """
 
 from __future__ import annotations
 
+import os
 import time
+from collections import defaultdict
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from robot_memory.core import Consolidator, EpisodicMemory, MemoryStore
-from robot_memory.eval.bench_store import EPOCH_S, synthetic_week
+from robot_memory.eval.laeqa import EvalQuestion, generate_questions, is_correct
+from robot_memory.eval.report import QARow, write_report
 
 __all__ = ['run_demo']
 
+CATEGORY_ORDER = ('present', 'past', 'multi_past', 'past_present', 'past_present_future')
 
-def run_demo(out_dir: Path, days: int = 3, seed: int = 0,
-             console: Console | None = None) -> bool:
-    """Run the demo; returns whether every check passed."""
+
+@dataclass(slots=True)
+class _State:
+    """What the question generator needs to know of the run."""
+
+    sim: Any
+    seen_gt: dict[str, list[float]] = field(default_factory=dict)
+
+
+def _pick(questions: list[EvalQuestion], n: int) -> list[EvalQuestion]:
+    """About `n` questions, spread over types (round robin)."""
+    by_type: dict[str, list[EvalQuestion]] = defaultdict(list)
+    for q in questions:
+        by_type[q.qtype].append(q)
+    out: list[EvalQuestion] = []
+    while len(out) < n and any(by_type.values()):
+        for qtype in sorted(by_type):
+            if by_type[qtype] and len(out) < n:
+                out.append(by_type[qtype].pop(0))
+    return out
+
+
+def _truth_text(q: EvalQuestion) -> str:
+    e = q.expected
+    if 'room' in e:
+        return e['room'].replace('_', ' ') + (f' ({e["support"]})' if e.get('support') else '')
+    if 'count' in e:
+        return str(e['count'])
+    if 'yes' in e:
+        return 'yes' if e['yes'] else 'no'
+    return str(e.get('day', e))
+
+
+def _accuracy_chart(rows: list[QARow], path: Path) -> Path:
+    import matplotlib
+
+    matplotlib.use('Agg', force=False)
+    from matplotlib.figure import Figure
+
+    cats = [c for c in CATEGORY_ORDER if any(r.category == c for r in rows)]
+    acc = [sum(r.correct for r in rows if r.category == c) /
+           max(sum(1 for r in rows if r.category == c), 1) for c in cats]
+    fig = Figure(figsize=(7, 3.5))
+    ax = fig.add_subplot(1, 1, 1)
+    ax.bar(cats, acc, color='#4c78a8')
+    for i, a in enumerate(acc):
+        ax.text(i, a + 0.02, f'{a:.2f}', ha='center', fontsize=9)
+    ax.set_ylim(0, 1.1)
+    ax.set_ylabel('accuracy')
+    ax.set_title(f'demo: {sum(r.correct for r in rows)}/{len(rows)} answers correct')
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    return path
+
+
+def run_demo(out_dir: Path, days: int = 3, seed: int = 0, questions: int = 20,
+             console: Console | None = None, frame_rate_hz: float = 20.0) -> bool:
+    """Run the demo; returns whether everything worked (wrong answers are not failures)."""
+    from robot_memory.language.phrasings import BUILTIN_PHRASINGS
+    from robot_memory.ros.bringup import Bringup
+    from robot_memory.ros.paths import share_file
+    from robot_memory.sim.topdown import save_topdown
+
     console = console or Console()
+    out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     db = out_dir / 'memory.db'
-    db.unlink(missing_ok=True)
+    for stale in (db, Path(f'{db}-wal'), Path(f'{db}-shm')):
+        stale.unlink(missing_ok=True)
     start = time.perf_counter()
-    week = synthetic_week(num_objects=200, days=days, seed=seed)
-    memory = EpisodicMemory()
-    memory.set_layout(week.layout, EPOCH_S)
-    consolidator = Consolidator(memory)
-    absences = sorted(week.absences)
-    k = 0
-    with MemoryStore(db) as store, Progress(console=console, transient=True) as progress:
-        task = progress.add_task('building memory', total=len(week.frames))
-        for t, batch in week.frames:
-            for object_id, obs, facts in batch:
-                consolidator.observe(object_id, obs, facts)
-            while k < len(absences) and absences[k][0] <= t:
-                consolidator.observe_absent(absences[k][1], absences[k][0], -1)
-                k += 1
-            store.sync(memory)
-            progress.advance(task)
-    with MemoryStore(db, create=False) as store:
-        reopened = store.load()
-    episodes = reopened.instances()
-    table = Table(title=f'episodes in {db}')
-    for col in ('#', 'when', 'objects seen'):
-        table.add_column(col)
-    for e in episodes:
-        seen = sum(1 for s in reopened.at(e.end_s).objects.values()
-                   if e.start_s <= s.last_seen_s <= e.end_s)
-        table.add_row(str(e.index), e.label, str(seen))
-    console.print(table)
-    first, last = episodes[0], episodes[-1]
-    diff = reopened.diff(first.end_s, last.end_s)
-    summary = diff.summary()
-    console.print(f'[bold]{first.label} → {last.label}[/]: '
-                  + ', '.join(f'{len(v)} {k}' for k, v in summary.items()))
-    checks = {
-        'memory reopens identical': reopened == memory,
-        'several episodes': len(episodes) >= 2,
-        'changes detected': not diff.is_empty(),
+    failures: list[str] = []
+    domain_id = int(os.environ.get('ROS_DOMAIN_ID', 60 + os.getpid() % 100))
+    overrides = {
+        'sim_bridge_node': {'mode': 'patrol', 'patrol_days': days, 'seed': seed,
+                            'frame_rate_hz': frame_rate_hz},
+        'memory_node': {'db_path': str(db)},
     }
-    for name, ok in checks.items():
-        console.print(f'{"[green]ok[/]" if ok else "[red]FAILED[/]"}  {name}')
-    console.print(f'{memory.num_events} events, {db.stat().st_size / 1e6:.2f} MB, '
-                  f'{time.perf_counter() - start:.1f} s')
-    return all(checks.values())
+    graph = Bringup('builtin', [share_file('config', 'robot_memory.yaml'),
+                                share_file('config', 'sim.yaml')], overrides,
+                    domain_id=domain_id)
+    rows: list[QARow] = []
+    graph.start()
+    try:
+        with Progress(console=console, transient=True) as progress:
+            task = progress.add_task(f'patrolling {days} simulated days through ROS 2',
+                                     total=None)
+            ok = graph.wait_for_patrol(
+                timeout_s=240.0 * days,
+                progress=lambda note: progress.update(task, description=f'patrol: {note}'))
+        if not ok:
+            failures.append('the patrol did not finish in time')
+        sim = graph.bridge.sim
+        memory = graph.memory.service.memory
+        state = _State(sim, sim.visibility_log())
+        asked_s = sim.now_s
+        pool = generate_questions(state, asked_s, BUILTIN_PHRASINGS, per_type=6, seed=seed)
+        chosen = _pick(pool, questions)
+        with Progress(console=console, transient=True) as progress:
+            task = progress.add_task('asking the planner node', total=len(chosen))
+            for q in chosen:
+                reply = graph.ask(q.text, timeout_s=120.0)
+                progress.advance(task)
+                if reply is None:
+                    failures.append(f'no answer to {q.text!r}')
+                    rows.append(QARow(q.text, str(q.category), '(no answer)', _truth_text(q),
+                                      False, 0, 0.0))
+                    continue
+                value = reply.get('value')
+                rows.append(QARow(
+                    q.text, str(q.category), str(reply.get('answer') or reply.get('error')),
+                    _truth_text(q), is_correct(q, value),
+                    int(reply.get('num_rooms_visited') or 0),
+                    float(reply.get('confidence') or 0.0), tuple(reply.get('path') or ())))
+        table = Table(title=f'{len(rows)} questions through the planner node')
+        for col in ('question', 'answer', 'truth', 'correct', 'rooms visited', 'confidence'):
+            table.add_column(col, overflow='fold')
+        for r in rows:
+            table.add_row(r.question, r.answer, r.truth,
+                          '[green]yes[/]' if r.correct else '[red]no[/]',
+                          str(r.rooms_visited), f'{r.confidence:.2f}')
+        console.print(table)
+        episodes = memory.instances()
+        map_png = save_topdown(sim.world, out_dir / 'map.png', sim.truth.at(sim.now_s - 1e-3),
+                               [(x, y) for _, x, y in sim.trail],
+                               title=f'apartment (seed {seed}) after {days} days')
+        chart = _accuracy_chart(rows, out_dir / 'accuracy.png')
+        route = next((r for r in rows if r.category == 'present' and len(r.path) > 1), None)
+        route = route or next((r for r in rows if r.path), None)
+        correct = sum(r.correct for r in rows)
+        summary = {
+            'simulated days': days, 'frames ingested':
+                graph.memory.stats()['frames']['ingested'],
+            'objects in memory': memory.num_objects(),
+            'episodes': ', '.join(e.label for e in episodes),
+            'answers correct': f'{correct}/{len(rows)}',
+            'memory file': str(db),
+        }
+        t1 = episodes[0].end_s if episodes else memory.now_s
+        t2 = episodes[-1].end_s if episodes else memory.now_s
+        report = write_report(out_dir, memory, t1, t2, rows, map_png, chart, route,
+                              'robot_memory demo: three days in the built-in apartment',
+                              summary)
+    finally:
+        graph.stop()
+    wall = time.perf_counter() - start
+    console.print(f'{correct}/{len(rows)} answers correct; report: {report}; {wall:.0f} s')
+    for failure in failures:
+        console.print(f'[red]FAILED[/] {failure}')
+    if not rows:
+        failures.append('no question was asked')
+    return not failures
