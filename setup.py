@@ -43,6 +43,9 @@ setup(
     entry_points={
         'console_scripts': [
             'robot-memory = robot_memory.cli:main',
+            'sim_bridge_node = robot_memory.ros.sim_bridge_node:main',
+            'memory_node = robot_memory.ros.memory_node:main',
+            'planner_node = robot_memory.ros.planner_node:main',
         ],
     },
 )

@@ -17,6 +17,8 @@ back, discounted for places already looked at that did not confirm a hypothesis.
 
 from __future__ import annotations
 
+import contextlib
+import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -26,7 +28,7 @@ from robot_memory._compat import StrEnum
 from robot_memory.core.planner import Decision, PlannerParams, VoIPlanner
 from robot_memory.core.query_engine import Hypothesis
 from robot_memory.core.scene_graph import SceneGraph
-from robot_memory.exceptions import InvalidInputError, RobotMemoryError
+from robot_memory.exceptions import InvalidInputError, RobotMemoryError, UnknownNodeError
 
 __all__ = [
     'ActiveQuestion',
@@ -82,7 +84,7 @@ Step = MemoryRequest | GoToPlace | FinalAnswer
 
 
 def room_of_place(place_id: str, layout: SceneGraph | None = None) -> str:
-    """The room of a place: from the layout when it knows the place, else from the id."""
+    """Name the room of a place: from the layout when it has the place, else from the id."""
     if layout is not None and layout.has_node(place_id):
         room = layout.room_of(place_id)
         if room:
@@ -145,6 +147,8 @@ class ActiveQuestion:
         else:
             raise InvalidInputError(f'question must be text or an object with "question" or '
                                     f'"query", got {question!r}')
+        self._text = str(self._ask['question']) if 'question' in self._ask else \
+            json.dumps(self._ask['query'], sort_keys=True, default=str)
         self.session_id = session_id
         self.planner = planner or VoIPlanner(PlannerParams())
         self.layout = layout
@@ -160,8 +164,8 @@ class ActiveQuestion:
     # ----------------------------------------------------------- requests
     @property
     def question_text(self) -> str:
-        """The question as asked (text, or the typed query as JSON-ish text)."""
-        return str(self._ask.get('question') or self._ask.get('query'))
+        """The question as asked: its text, or the typed query as JSON."""
+        return self._text
 
     @property
     def pending(self) -> MemoryRequest | None:
@@ -202,7 +206,7 @@ class ActiveQuestion:
         return self._belief_request()
 
     def accepts(self, reply: Mapping[str, Any]) -> bool:
-        """Whether a `memory/answer` reply is the one this question waits for."""
+        """Tell whether a `memory/answer` reply is the one this question waits for."""
         return (self._pending is not None and isinstance(reply, Mapping)
                 and str(reply.get('id')) == self._pending.request_id)
 
@@ -246,7 +250,9 @@ class ActiveQuestion:
         if self.trace.first_goal_stamp_s is None:
             self.trace.first_goal_stamp_s = stamp_s
         if start is not None and start != decision.place:
-            self.trace.distance_m += layout.place_path(start, decision.place)[1]
+            # Unreachable on the map: the trip fails and the place is excluded afterwards.
+            with contextlib.suppress(UnknownNodeError):
+                self.trace.distance_m += layout.place_path(start, decision.place)[1]
         self.phase = Phase.MOVING
         self._goal = GoToPlace(decision.place, layout.get_place(decision.place).position_m,
                                decision)
@@ -261,7 +267,7 @@ class ActiveQuestion:
         return SceneGraph()
 
     def _confirmed(self, reply: Mapping[str, Any]) -> object:
-        """The room memory saw the target in since the first goal, if any."""
+        """Return the room memory saw the target in since the first goal, if any."""
         value = reply.get('value')
         if self.trace.first_goal_stamp_s is None or not isinstance(value, Mapping):
             return None
@@ -272,21 +278,21 @@ class ActiveQuestion:
 
     # ---------------------------------------------------------- movement
     def on_arrived(self, stamp_s: float | None = None) -> MemoryRequest:
-        """The robot reached the goal and looked around; ask memory again."""
+        """Note the arrival (the robot looked around there) and ask memory again."""
         if self.phase is not Phase.MOVING or self._goal is None:
             raise InvalidInputError(f'not moving (phase {self.phase})')
         self.trace.path.append(self._goal.place_id)
         return self._belief_request(stamp_s)
 
     def on_goal_failed(self, reason: str = 'goal not reached') -> MemoryRequest:
-        """The robot did not reach the goal; never pick that place again for this question."""
+        """Note a goal not reached; never pick that place again for this question."""
         if self.phase is not Phase.MOVING or self._goal is None:
             raise InvalidInputError(f'not moving (phase {self.phase})')
         self.trace.failed.append(self._goal.place_id)
         return self._belief_request()
 
     def on_memory_timeout(self) -> MemoryRequest | FinalAnswer:
-        """No reply came: resend under a new id, or give up with an error answer."""
+        """Resend an unanswered request under a new id, or give up with an error answer."""
         if self._pending is None:
             raise InvalidInputError('no request is waiting for a reply')
         if self._retries_left <= 0:

@@ -1,1 +1,16 @@
-"""Thin rclpy nodes: message conversion, parameters, timers. The only place importing rclpy."""
+"""Thin rclpy nodes: message conversion, parameters, timers. The only place importing rclpy.
+
+Nodes (console scripts; `python -m robot_memory.ros.<node>` works too):
+
+- `sim_bridge_node` — a simulator on the camera, pose, odometry, layout and clock topics;
+  `goal_pose` and `cmd_vel` in.
+- `memory_node` — camera topics in, memory file built, `memory/query` answered, markers and
+  diagnostics out.
+- `planner_node` — `question` in, goals out, `answer` out (`robot_memory.core.active`).
+
+Pieces without rclpy: `sync` (stamp synchroniser), `assembler` (messages → frames, shared
+with `bag`), `conversions` and `markers` (message types only), `params` (frozen parameter
+dataclasses). Around the nodes: `bringup` (the graph in one process), `bag` (offline MCAP
+ingestion), `bench` (`robot-memory bench ros`), `probe` (node processes and a test
+participant), `cli_commands` (the `robot-memory` commands). QoS per topic: `qos`.
+"""

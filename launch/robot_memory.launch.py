@@ -1,0 +1,80 @@
+"""memory_node + planner_node (+ RViz): `ros2 launch robot_memory robot_memory.launch.py`.
+
+Camera topics can be remapped to a driver's names, e.g.
+`color_topic:=/camera/camera/color/image_raw depth_topic:=/camera/camera/depth/image_rect_raw`.
+"""
+
+from launch.actions import DeclareLaunchArgument, SetEnvironmentVariable
+from launch.conditions import IfCondition
+from launch.launch_description import LaunchDescription
+from launch.substitutions import LaunchConfiguration, PathJoinSubstitution
+from launch_ros.actions import Node
+from launch_ros.parameter_descriptions import ParameterValue
+from launch_ros.substitutions import FindPackageShare
+
+# (launch argument, topic inside the nodes, default, description)
+TOPIC_ARGUMENTS = (
+    ('color_topic', 'camera/color/image_raw', 'camera/color/image_raw',
+     'Colour images (rgb8 or bgr8).'),
+    ('depth_topic', 'camera/depth/image_rect', 'camera/depth/image_rect',
+     'Depth images registered to colour (32FC1 metres or 16UC1 millimetres).'),
+    ('semantic_topic', 'camera/semantic/image_raw', 'camera/semantic/image_raw',
+     'Instance-id images (32SC1, 16UC1 or 8UC1).'),
+    ('labels_topic', 'camera/semantic/labels', 'camera/semantic/labels',
+     'Instance id to class JSON (std_msgs/String, transient-local).'),
+    ('camera_info_topic', 'camera/color/camera_info', 'camera/color/camera_info',
+     'Camera intrinsics (sensor_msgs/CameraInfo).'),
+    ('pose_topic', 'camera/pose', 'camera/pose',
+     'Camera optical-frame pose in map (geometry_msgs/PoseStamped).'),
+    ('odom_topic', 'odom', 'odom', 'Robot odometry in the map frame, for arrival checks.'),
+    ('goal_topic', 'goal_pose', 'goal_pose', 'Where the planner sends goals (Nav2: goal_pose).'),
+)
+
+
+def generate_launch_description() -> LaunchDescription:
+    """Declare the arguments, then memory_node, planner_node and RViz."""
+    share = FindPackageShare('robot_memory')
+    params_file = LaunchConfiguration('params_file')
+    use_sim_time = ParameterValue(LaunchConfiguration('use_sim_time'), value_type=bool)
+    remappings = [(topic, LaunchConfiguration(name)) for name, topic, _, _ in TOPIC_ARGUMENTS]
+    arguments = [
+        DeclareLaunchArgument(
+            'params_file',
+            default_value=PathJoinSubstitution([share, 'config', 'robot_memory.yaml']),
+            description='Parameters of memory_node and planner_node.'),
+        DeclareLaunchArgument(
+            'use_sim_time', default_value='false',
+            description='Follow /clock (simulation, bag playback) instead of the wall clock.'),
+        DeclareLaunchArgument(
+            'rviz', default_value='false', description='Start RViz with the memory view.'),
+        DeclareLaunchArgument(
+            'rviz_config',
+            default_value=PathJoinSubstitution([share, 'rviz', 'robot_memory.rviz']),
+            description='RViz configuration file.'),
+        DeclareLaunchArgument(
+            'shared_memory', default_value='true',
+            description='Load the Fast DDS shared-memory profile for large images.'),
+        DeclareLaunchArgument(
+            'fastdds_profile',
+            default_value=PathJoinSubstitution([share, 'config', 'fastdds_shm.xml']),
+            description='Fast DDS XML profile loaded when shared_memory is true.'),
+        *(DeclareLaunchArgument(name, default_value=default, description=description)
+          for name, _, default, description in TOPIC_ARGUMENTS),
+    ]
+    return LaunchDescription([
+        *arguments,
+        # Fast DDS 2.x (Jazzy) reads the first variable, Fast DDS 3.x (Kilted on) the second.
+        *(SetEnvironmentVariable(variable, LaunchConfiguration('fastdds_profile'),
+                                 condition=IfCondition(LaunchConfiguration('shared_memory')))
+          for variable in ('FASTRTPS_DEFAULT_PROFILES_FILE', 'FASTDDS_DEFAULT_PROFILES_FILE')),
+        Node(package='robot_memory', executable='memory_node', name='memory_node',
+             parameters=[params_file, {'use_sim_time': use_sim_time}],
+             remappings=remappings, output='screen', emulate_tty=True),
+        Node(package='robot_memory', executable='planner_node', name='planner_node',
+             parameters=[params_file, {'use_sim_time': use_sim_time}],
+             remappings=remappings, output='screen', emulate_tty=True),
+        Node(package='rviz2', executable='rviz2', name='rviz2',
+             arguments=['-d', LaunchConfiguration('rviz_config')],
+             parameters=[{'use_sim_time': use_sim_time}],
+             condition=IfCondition(LaunchConfiguration('rviz')), output='screen'),
+    ])

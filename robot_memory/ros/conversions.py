@@ -1,0 +1,246 @@
+"""Messages ↔ core types with numpy: images, camera info, poses, label maps, stamps.
+
+Readers are duck-typed on the message fields, so they take rclpy messages and the messages
+`mcap_ros2.reader` decodes from a bag alike: live and offline ingestion share every step.
+Writers build the standard rclpy message types.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+from builtin_interfaces.msg import Time
+from diagnostic_msgs.msg import DiagnosticStatus, KeyValue
+from geometry_msgs.msg import Point, Pose, PoseStamped, Quaternion
+from nav_msgs.msg import Odometry
+from sensor_msgs.msg import CameraInfo, Image
+from std_msgs.msg import Header, String
+
+from robot_memory.core.types import CameraIntrinsics, SegmentLabel, StampedPose
+from robot_memory.exceptions import InvalidInputError
+from robot_memory.perception.frames import (
+    FrameRejected,
+    decode_color,
+    decode_depth,
+    decode_segments,
+    parse_label_map,
+)
+
+__all__ = [
+    'CAMERA_FRAME_ID',
+    'camera_info_msg',
+    'color_from_msg',
+    'depth_from_msg',
+    'diagnostic_status',
+    'diagnostic_values',
+    'image_msg',
+    'intrinsics_from_msg',
+    'labels_from_msg',
+    'labels_msg',
+    'odometry_msg',
+    'pose_from_msg',
+    'pose_msg',
+    'segments_from_msg',
+    'stamp_msg',
+    'stamp_s',
+]
+
+CAMERA_FRAME_ID = 'camera_color_optical_frame'
+_BYTES_PER_PIXEL = {'rgb8': 3, 'bgr8': 3, '32FC1': 4, '16UC1': 2, '32SC1': 4, '8UC1': 1,
+                    'mono8': 1, 'mono16': 2}
+
+
+# ------------------------------------------------------------------ stamps
+def stamp_s(stamp: Any) -> float:
+    """builtin_interfaces/Time → seconds."""
+    return float(stamp.sec) + float(stamp.nanosec) * 1e-9
+
+
+def stamp_msg(seconds: float) -> Time:
+    """Seconds → builtin_interfaces/Time (the rounding the simulator's recorder uses)."""
+    if not math.isfinite(seconds):
+        raise InvalidInputError(f'stamp must be finite, got {seconds!r}')
+    sec = math.floor(seconds)
+    nanosec = min(round((seconds - sec) * 1e9), 999_999_999)
+    return Time(sec=int(sec), nanosec=nanosec)
+
+
+def _header(seconds: float, frame_id: str) -> Header:
+    return Header(stamp=stamp_msg(seconds), frame_id=frame_id)
+
+
+# ------------------------------------------------------------------ images
+def image_msg(array: np.ndarray, encoding: str, seconds: float,
+              frame_id: str = CAMERA_FRAME_ID) -> Image:
+    """A (H, W[, C]) array → sensor_msgs/Image, little-endian, rows packed."""
+    if encoding not in _BYTES_PER_PIXEL:
+        raise InvalidInputError(f'encoding {encoding!r}; valid: {", ".join(_BYTES_PER_PIXEL)}')
+    data = np.ascontiguousarray(array)
+    if data.dtype.byteorder == '>':
+        data = data.astype(data.dtype.newbyteorder('<'))
+    height, width = data.shape[:2]
+    msg = Image(header=_header(seconds, frame_id), height=int(height), width=int(width),
+                encoding=encoding, is_bigendian=0, step=int(width * _BYTES_PER_PIXEL[encoding]))
+    msg.data = data.tobytes()
+    return msg
+
+
+def _image_fields(msg: Any) -> tuple[Any, str, int, int, int]:
+    try:
+        return msg.data, str(msg.encoding), int(msg.height), int(msg.width), int(msg.step)
+    except (AttributeError, TypeError, ValueError) as exc:
+        raise FrameRejected('bad_message', f'not an image message ({exc})') from None
+
+
+def color_from_msg(msg: Any) -> np.ndarray:
+    """sensor_msgs/Image rgb8 or bgr8 → (H, W, 3) uint8 RGB; raises `FrameRejected`."""
+    data, encoding, height, width, step = _image_fields(msg)
+    return decode_color(data, encoding, height, width, step)
+
+
+def depth_from_msg(msg: Any) -> np.ndarray:
+    """sensor_msgs/Image 32FC1 (m) or 16UC1 (mm) → (H, W) float32 metres, NaN invalid."""
+    data, encoding, height, width, step = _image_fields(msg)
+    return decode_depth(data, encoding, height, width, step, bool(msg.is_bigendian))
+
+
+def segments_from_msg(msg: Any) -> np.ndarray:
+    """sensor_msgs/Image of instance ids (32SC1, 16UC1, 8UC1) → (H, W) int32."""
+    data, encoding, height, width, step = _image_fields(msg)
+    return decode_segments(data, encoding, height, width, step)
+
+
+# ------------------------------------------------------------- camera info
+def camera_info_msg(intrinsics: CameraIntrinsics, seconds: float,
+                    frame_id: str = CAMERA_FRAME_ID) -> CameraInfo:
+    """Intrinsics → sensor_msgs/CameraInfo (plumb_bob, no distortion)."""
+    fields = intrinsics.to_camera_info()
+    return CameraInfo(header=_header(seconds, frame_id), height=fields['height'],
+                      width=fields['width'], distortion_model=fields['distortion_model'],
+                      d=fields['d'], k=fields['k'], r=fields['r'], p=fields['p'])
+
+
+def intrinsics_from_msg(msg: Any) -> CameraIntrinsics:
+    """sensor_msgs/CameraInfo → intrinsics; raises `FrameRejected` when unusable."""
+    try:
+        k = [float(v) for v in msg.k]
+        intrinsics = CameraIntrinsics(int(msg.width), int(msg.height), k[0], k[4], k[2], k[5])
+    except (AttributeError, IndexError, TypeError, ValueError, InvalidInputError) as exc:
+        raise FrameRejected('bad_camera_info', str(exc)) from None
+    if not all(math.isfinite(v) for v in (intrinsics.fx, intrinsics.fy, intrinsics.cx,
+                                         intrinsics.cy)):
+        raise FrameRejected('bad_camera_info', f'non-finite camera matrix {k}')
+    return intrinsics
+
+
+# ------------------------------------------------------------------ poses
+def pose_from_msg(msg: Any) -> StampedPose:
+    """geometry_msgs/PoseStamped → `StampedPose`; raises `FrameRejected` on NaN or zero q."""
+    try:
+        p, q = msg.pose.position, msg.pose.orientation
+        return StampedPose(stamp_s(msg.header.stamp), (p.x, p.y, p.z), (q.x, q.y, q.z, q.w),
+                           str(msg.header.frame_id) or 'map')
+    except (AttributeError, TypeError, ValueError) as exc:
+        raise FrameRejected('bad_pose', str(exc)) from None
+
+
+def _pose(pose: StampedPose) -> Pose:
+    x, y, z = pose.position_m
+    qx, qy, qz, qw = pose.orientation_xyzw
+    return Pose(position=Point(x=x, y=y, z=z), orientation=Quaternion(x=qx, y=qy, z=qz, w=qw))
+
+
+def pose_msg(pose: StampedPose) -> PoseStamped:
+    """`StampedPose` → geometry_msgs/PoseStamped."""
+    return PoseStamped(header=_header(pose.stamp_s, pose.frame_id), pose=_pose(pose))
+
+
+def odometry_msg(pose: StampedPose, child_frame_id: str = 'base_link',
+                 linear_mps: float = 0.0, angular_rad_s: float = 0.0) -> Odometry:
+    """A base pose and body-frame speeds → nav_msgs/Odometry."""
+    msg = Odometry(header=_header(pose.stamp_s, pose.frame_id), child_frame_id=child_frame_id)
+    msg.pose.pose = _pose(pose)
+    msg.twist.twist.linear.x = float(linear_mps)
+    msg.twist.twist.angular.z = float(angular_rad_s)
+    return msg
+
+
+# ------------------------------------------------------------- label maps
+def labels_msg(labels: Mapping[int, SegmentLabel], seconds: float | None,
+               frame_index: int | None = None) -> String:
+    """Segment labels → std_msgs/String JSON; the stamp inside pairs it with its frame."""
+    payload: dict[str, Any] = {}
+    if seconds is not None:
+        payload['stamp'] = {'sec': (t := stamp_msg(seconds)).sec, 'nanosec': t.nanosec}
+    if frame_index is not None:
+        payload['frame_index'] = int(frame_index)
+    payload['labels'] = {str(seg): {'label': lab.label, **dict(lab.attributes),
+                                    'confidence': lab.confidence}
+                         for seg, lab in sorted(labels.items())}
+    return String(data=json.dumps(payload, sort_keys=False))
+
+
+def labels_from_msg(msg: Any) -> tuple[float | None, dict[int, SegmentLabel]]:
+    """std_msgs/String JSON → (stamp or None for a fixed map, {segment id: label}).
+
+    Accepts the flat form this package publishes, the simulator recorder's form with nested
+    `attributes`, and a bare `{"3": "mug"}` map.
+    """
+    try:
+        payload = json.loads(msg.data)
+    except (AttributeError, TypeError, ValueError) as exc:
+        raise FrameRejected('bad_labels', f'label map is not JSON ({exc})') from None
+    if not isinstance(payload, dict):
+        raise FrameRejected('bad_labels', f'label map must be an object, got {payload!r}')
+    stamp = None
+    if isinstance(payload.get('stamp'), Mapping):
+        try:
+            stamp = float(payload['stamp']['sec']) + float(payload['stamp']['nanosec']) * 1e-9
+        except (KeyError, TypeError, ValueError) as exc:
+            raise FrameRejected('bad_labels', f'bad stamp {payload["stamp"]!r}') from exc
+        if not math.isfinite(stamp):
+            raise FrameRejected('bad_labels', f'bad stamp {payload["stamp"]!r}')
+    labels = payload.get('labels', payload if 'stamp' not in payload else {})
+    if isinstance(labels, Mapping):
+        labels = {key: _flatten(value) for key, value in labels.items()}
+    return stamp, parse_label_map({'labels': labels} if isinstance(labels, Mapping) else labels)
+
+
+def _flatten(value: Any) -> Any:
+    """Lift a nested `attributes` object to the top level, as `parse_label_map` expects."""
+    if isinstance(value, Mapping) and isinstance(value.get('attributes'), Mapping):
+        flat = {k: v for k, v in value.items() if k != 'attributes'}
+        for k, v in value['attributes'].items():
+            flat.setdefault(str(k), v)
+        return flat
+    return value
+
+
+# ------------------------------------------------------------- diagnostics
+def _flat(prefix: str, value: Any, out: dict[str, str]) -> None:
+    if isinstance(value, Mapping):
+        for k, v in sorted(value.items(), key=lambda kv: str(kv[0])):
+            _flat(f'{prefix}.{k}' if prefix else str(k), v, out)
+    elif isinstance(value, float):
+        out[prefix] = str(round(value, 6))
+    else:
+        out[prefix] = str(value)
+
+
+def diagnostic_status(name: str, values: Mapping[str, Any], level: bytes = DiagnosticStatus.OK,
+                      message: str = 'ok', hardware_id: str = 'robot_memory'
+                      ) -> DiagnosticStatus:
+    """A diagnostic_msgs/DiagnosticStatus; nested counters become `outer.inner` keys."""
+    flat: dict[str, str] = {}
+    _flat('', values, flat)
+    return DiagnosticStatus(level=level, name=name, message=message, hardware_id=hardware_id,
+                            values=[KeyValue(key=k, value=v) for k, v in flat.items()])
+
+
+def diagnostic_values(status: Any) -> dict[str, str]:
+    """DiagnosticStatus → {key: value}."""
+    return {kv.key: kv.value for kv in status.values}

@@ -1,0 +1,186 @@
+"""Node parameters: frozen dataclasses mirroring `config/*.yaml`, declared with descriptions.
+
+Each field carries its description in `metadata`; `declare_params(node, Cls)` declares every
+field once with `declare_parameter(name, default, ParameterDescriptor(description=…))` and
+builds the frozen value the node keeps. Units are in the names (`_s`, `_m`, `_hz`, `_px`).
+Types are checked here rather than by rclpy (`dynamic_typing`), so `rate: 10` in a YAML file
+for a float parameter is accepted instead of failing on INTEGER vs DOUBLE.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import MISSING, dataclass, field, fields
+from typing import Any, TypeVar
+
+from robot_memory.exceptions import InvalidInputError
+
+__all__ = [
+    'BACKENDS',
+    'BRIDGE_MODES',
+    'MemoryNodeParams',
+    'PlannerNodeParams',
+    'SimBridgeParams',
+    'declare_params',
+    'describe',
+]
+
+T = TypeVar('T')
+BACKENDS = ('builtin', 'habitat')
+BRIDGE_MODES = ('idle', 'patrol', 'stream')
+
+
+def _p(default: Any, description: str) -> Any:
+    return field(default=default, metadata={'description': description})
+
+
+def _positive(obj: object, *names: str) -> None:
+    for name in names:
+        value = getattr(obj, name)
+        if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
+            raise InvalidInputError(f'{name} must be a positive number, got {value!r}')
+
+
+def _non_negative(obj: object, *names: str) -> None:
+    for name in names:
+        value = getattr(obj, name)
+        if not (isinstance(value, int | float) and math.isfinite(value) and value >= 0):
+            raise InvalidInputError(f'{name} must be a number ≥ 0, got {value!r}')
+
+
+@dataclass(frozen=True, slots=True)
+class MemoryNodeParams:
+    """Parameters of `memory_node`."""
+
+    db_path: str = _p('robot_memory.db', 'SQLite memory file (created if missing).')
+    timezone: str = _p('UTC', 'IANA timezone for episode labels ("Monday morning").')
+    commit_interval_s: float = _p(1.0, 'Longest time between store commits (s).')
+    use_embeddings: bool = _p(True, 'Match object names with the text embedding model.')
+    layout_file: str = _p('', 'Rooms and places as SceneGraph JSON; empty: take map/layout.')
+    require_layout: bool = _p(True, 'Hold frames until rooms and places are known.')
+    map_frame: str = _p('map', 'Fixed frame of camera poses and markers (REP-105).')
+    sync_tolerance_s: float = _p(0.02, 'Largest stamp difference paired into one frame (s).')
+    sync_queue_frames: int = _p(30, 'Frames waiting for their partner messages, at most.')
+    require_color: bool = _p(True, 'Pair colour images into frames (false: depth + ids only).')
+    ingest_queue_frames: int = _p(30, 'Paired frames waiting for ingestion (oldest dropped).')
+    sensor_qos_reliable: bool = _p(False, 'Reliable sensor subscriptions (needs reliable '
+                                          'publishers); false: best effort, matches any.')
+    sensor_queue_msgs: int = _p(10, 'Depth of the sensor subscription queues (messages).')
+    markers_period_s: float = _p(1.0, 'Period of memory/markers (wall clock, s).')
+    diagnostics_period_s: float = _p(1.0, 'Period of diagnostics (wall clock, s).')
+    robot_path_spacing_m: float = _p(0.1, 'Closest spacing of robot path points (m).')
+    robot_path_max_points: int = _p(5000, 'Robot path points kept for markers.')
+    query_wait_max_s: float = _p(5.0, 'Longest a request with wait_for_stamp_s is held (s).')
+    latency_window_frames: int = _p(300, 'Frames in the latency and rate statistics.')
+
+    def __post_init__(self) -> None:
+        _positive(self, 'commit_interval_s', 'sync_queue_frames', 'ingest_queue_frames',
+                  'sensor_queue_msgs', 'markers_period_s', 'diagnostics_period_s',
+                  'robot_path_max_points', 'latency_window_frames')
+        _non_negative(self, 'sync_tolerance_s', 'robot_path_spacing_m', 'query_wait_max_s')
+        if not self.db_path:
+            raise InvalidInputError('db_path must name a file')
+
+
+@dataclass(frozen=True, slots=True)
+class PlannerNodeParams:
+    """Parameters of `planner_node`."""
+
+    detection_prob: float = _p(0.9, 'Chance that looking at a place shows what is there.')
+    cost_per_m: float = _p(0.01, 'Cost of travel in units of P(wrong answer) per metre.')
+    confidence_stop: float = _p(0.95, 'Answer without looking once this confident.')
+    max_steps: int = _p(8, 'Most places looked at for one question.')
+    arrival_tolerance_m: float = _p(0.5, 'Distance to the goal that counts as arrived (m).')
+    stopped_speed_mps: float = _p(0.05, 'Speed below which the robot counts as stopped (m/s, '
+                                        'rad/s).')
+    goal_timeout_s: float = _p(120.0, 'Give a goal up after this long (wall clock, s).')
+    memory_timeout_s: float = _p(15.0, 'Resend a memory request after this long (wall, s).')
+    memory_retries: int = _p(2, 'Resends of a memory request before answering with an error.')
+    map_frame: str = _p('map', 'Frame of goals and markers (REP-105).')
+
+    def __post_init__(self) -> None:
+        if not 0 < self.detection_prob <= 1 or not 0 < self.confidence_stop <= 1:
+            raise InvalidInputError(f'detection_prob and confidence_stop must be in (0, 1], '
+                                    f'got {self.detection_prob}, {self.confidence_stop}')
+        _positive(self, 'arrival_tolerance_m', 'goal_timeout_s', 'memory_timeout_s')
+        _non_negative(self, 'cost_per_m', 'max_steps', 'stopped_speed_mps', 'memory_retries')
+
+
+@dataclass(frozen=True, slots=True)
+class SimBridgeParams:
+    """Parameters of `sim_bridge_node`."""
+
+    backend: str = _p('builtin', f'Simulator backend: {", ".join(BACKENDS)}.')
+    habitat_config: str = _p('', 'HabitatConfig YAML (config/habitat.yaml) for the habitat '
+                                 'backend, which takes scene, camera and seed from it.')
+    world: str = _p('apartment', 'World kind (apartment, house, office) or a YAML world spec '
+                                 '(builtin backend).')
+    seed: int = _p(0, 'World and activity seed (builtin backend).')
+    scenario_file: str = _p('', 'Scenario YAML (sim/scenarios); overrides world and seed.')
+    width_px: int = _p(640, 'Camera image width (px, builtin backend).')
+    height_px: int = _p(480, 'Camera image height (px, builtin backend).')
+    hfov_deg: float = _p(69.0, 'Camera horizontal field of view (deg, builtin backend).')
+    mode: str = _p('idle', f'At start: {", ".join(BRIDGE_MODES)} (stream: re-send the dock '
+                           'views with fresh stamps, for transport benchmarks).')
+    patrol_days: int = _p(1, 'Days of daily patrols in patrol mode.')
+    patrol_start_day: int = _p(0, 'First simulated day of the patrol (0 = Monday).')
+    frame_rate_hz: float = _p(10.0, 'Frames published per wall-clock second.')
+    look_around_views: int = _p(8, 'Views of the look-around at each goal.')
+    start_after_subscribers: int = _p(0, 'Wait until every camera topic has this many '
+                                         'subscribers before patrolling or streaming.')
+    start_delay_s: float = _p(1.0, 'Then wait this long (wall clock, s): a subscriber seen '
+                                   'by the bridge may not have seen the bridge yet.')
+    idle_time_scale: float = _p(0.0, 'Simulated seconds per wall second while idle '
+                                     '(0: the world waits for the robot).')
+    clock_period_s: float = _p(0.1, 'Period of /clock and odom while idle (wall clock, s).')
+    cmd_vel_timeout_s: float = _p(0.5, 'Stop when cmd_vel is older than this (s).')
+    sensor_qos_reliable: bool = _p(True, 'Reliable camera topics (no loss; best-effort '
+                                         'subscribers still match).')
+    sensor_queue_msgs: int = _p(10, 'History depth of the camera publishers (messages).')
+    map_frame: str = _p('map', 'Fixed frame (REP-105).')
+    odom_frame: str = _p('odom', 'Odometry frame (equal to map in simulation).')
+    base_frame: str = _p('base_link', 'Robot base frame.')
+    camera_frame: str = _p('camera_color_optical_frame', 'Camera optical frame.')
+
+    def __post_init__(self) -> None:
+        if self.backend not in BACKENDS:
+            raise InvalidInputError(f'backend {self.backend!r}; valid: {", ".join(BACKENDS)}')
+        if self.mode not in BRIDGE_MODES:
+            raise InvalidInputError(f'mode {self.mode!r}; valid: {", ".join(BRIDGE_MODES)}')
+        _positive(self, 'width_px', 'height_px', 'hfov_deg', 'frame_rate_hz',
+                  'look_around_views', 'clock_period_s', 'cmd_vel_timeout_s',
+                  'sensor_queue_msgs')
+        _non_negative(self, 'patrol_days', 'patrol_start_day', 'start_after_subscribers',
+                      'start_delay_s', 'idle_time_scale')
+
+
+def describe(cls: type) -> dict[str, tuple[Any, str]]:
+    """Return {name: (default, description)} of a parameter dataclass."""
+    out = {}
+    for f in fields(cls):
+        default = f.default if f.default is not MISSING else f.default_factory()  # type: ignore[misc]
+        out[f.name] = (default, f.metadata['description'])
+    return out
+
+
+def _coerce(name: str, value: Any, default: Any) -> Any:
+    kind = type(default)
+    if isinstance(value, kind) and not (kind is int and isinstance(value, bool)):
+        return value
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if kind is bool and isinstance(value, str) and value.lower() in ('true', 'false'):
+        return value.lower() == 'true'
+    raise InvalidInputError(f'parameter {name} must be {kind.__name__}, got {value!r}')
+
+
+def declare_params(node: Any, cls: type[T]) -> T:
+    """Declare every field of `cls` on `node` and build the frozen value once."""
+    from rcl_interfaces.msg import ParameterDescriptor
+
+    values = {}
+    for name, (default, description) in describe(cls).items():
+        descriptor = ParameterDescriptor(description=description, dynamic_typing=True)
+        value = node.declare_parameter(name, default, descriptor).value
+        values[name] = _coerce(name, value, default)
+    return cls(**values)

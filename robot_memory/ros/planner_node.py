@@ -1,0 +1,279 @@
+"""planner_node: questions in → memory consulted, goals sent, arrivals awaited → answers out.
+
+Subscribes `question` (String: English text, or JSON `{"question": …}` / `{"query": {typed}}`
+with an optional `id`), `memory/answer` and `odom`. Publishes `memory/query`, `goal_pose`
+(PoseStamped in `map`), `answer` (String JSON: answer, confidence, evidence, path, rooms
+visited, decisions), `planner/markers` (its candidate goals) and `diagnostics`. QoS: `qos.py`.
+
+The question logic is `robot_memory.core.active.ActiveQuestion`; this node sends what it
+returns and feeds back replies, arrivals and timeouts. Arrival = an `odom` within
+`arrival_tolerance_m` of the goal with the robot stopped, after it was seen moving (a
+simulated or Nav2 robot stops only when it is done, look-around included). Odometry must be
+in the map frame for that test: on a real robot remap `odom` to a localised odometry.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+import time
+from collections import Counter, deque
+from typing import Any
+
+import rclpy
+from diagnostic_msgs.msg import DiagnosticArray
+from geometry_msgs.msg import PoseStamped
+from nav_msgs.msg import Odometry
+from rclpy.clock import Clock, ClockType
+from rclpy.executors import ExternalShutdownException
+from rclpy.node import Node
+from std_msgs.msg import String
+from visualization_msgs.msg import MarkerArray
+
+from robot_memory.core.active import (
+    ActiveQuestion,
+    FinalAnswer,
+    GoToPlace,
+    MemoryRequest,
+    Step,
+)
+from robot_memory.core.planner import PlannerParams, VoIPlanner
+from robot_memory.exceptions import InvalidInputError, RobotMemoryError
+from robot_memory.ros import qos
+from robot_memory.ros.conversions import diagnostic_status, stamp_s
+from robot_memory.ros.markers import planner_markers
+from robot_memory.ros.params import PlannerNodeParams, declare_params
+from robot_memory.ros.runtime import spin_nodes
+
+__all__ = ['PlannerNode', 'main', 'parse_question']
+
+
+def parse_question(data: str) -> tuple[str | None, str | dict[str, Any]]:
+    """`question` message text → (id or None, text or {"question"|"query": …})."""
+    text = data.strip()
+    if text.startswith('{'):
+        try:
+            payload = json.loads(text)
+        except ValueError:
+            payload = None
+        if isinstance(payload, dict):
+            if 'question' not in payload and 'query' not in payload:
+                raise InvalidInputError('a JSON question needs "question" or "query"')
+            request_id = payload.get('id')
+            return (str(request_id) if request_id is not None else None,
+                    {k: payload[k] for k in ('question', 'query') if k in payload})
+    if not text:
+        raise InvalidInputError('empty question')
+    return None, text
+
+
+class PlannerNode(Node):
+    """Answers questions, going to look where the value of information pays for the trip."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__('planner_node', **kwargs)
+        self.params = p = declare_params(self, PlannerNodeParams)
+        self.planner = VoIPlanner(PlannerParams(p.detection_prob, p.cost_per_m,
+                                                p.confidence_stop, p.max_steps))
+        self.counts: Counter[str] = Counter()
+        self._questions: deque[tuple[str, str | dict[str, Any]]] = deque()
+        self._session: ActiveQuestion | None = None
+        self._memory_deadline: float | None = None
+        self._goal_deadline: float | None = None
+        self._moved_since_goal = False
+        self._odom: tuple[float, float, float, bool] | None = None  # stamp, x, y, moving
+        self._asked = 0
+
+        self.create_subscription(String, 'question', self._on_question, qos.reliable(50))
+        self.create_subscription(String, 'memory/answer', self._on_memory_answer,
+                                 qos.reliable(50))
+        self.create_subscription(Odometry, 'odom', self._on_odom, qos.reliable())
+        self._query_pub = self.create_publisher(String, 'memory/query', qos.reliable(50))
+        self._goal_pub = self.create_publisher(PoseStamped, 'goal_pose', qos.reliable())
+        self._answer_pub = self.create_publisher(String, 'answer', qos.reliable(50))
+        self._markers_pub = self.create_publisher(MarkerArray, 'planner/markers',
+                                                  qos.latched())
+        self._diag_pub = self.create_publisher(DiagnosticArray, 'diagnostics', qos.reliable())
+        # Timeouts are wall-clock: simulated time stands still while nothing happens.
+        steady = Clock(clock_type=ClockType.STEADY_TIME)
+        self.create_timer(0.1, self._on_tick, clock=steady)
+        self.create_timer(1.0, self._publish_diagnostics, clock=steady)
+
+    # ------------------------------------------------------------ inputs
+    def _on_question(self, msg: String) -> None:
+        try:
+            question_id, question = parse_question(msg.data)
+        except InvalidInputError as exc:
+            self.counts['malformed_questions'] += 1
+            self.get_logger().warning(f'ignoring question {msg.data!r}: {exc}')
+            return
+        self._asked += 1
+        self._questions.append((question_id or f'{self.get_name()}-{self._asked}', question))
+        self.get_logger().info(f'question {self._questions[-1][0]}: {question}')
+        if self._session is None:
+            self._start_next()
+
+    def _on_memory_answer(self, msg: String) -> None:
+        session = self._session
+        if session is None or session.pending is None:
+            return
+        try:
+            reply = json.loads(msg.data)
+        except ValueError:
+            self.counts['malformed_replies'] += 1
+            return
+        if not isinstance(reply, dict) or not session.accepts(reply):
+            return  # another requester's reply
+        self._memory_deadline = None
+        try:
+            step = session.on_reply(reply, self._robot_place(session), self._odom_stamp())
+        except RobotMemoryError as exc:
+            step = self._failed(session, exc)
+        self._do(step)
+
+    def _on_odom(self, msg: Odometry) -> None:
+        x, y = msg.pose.pose.position.x, msg.pose.pose.position.y
+        twist = msg.twist.twist
+        speed = max(math.hypot(twist.linear.x, twist.linear.y), abs(twist.angular.z))
+        if not all(math.isfinite(v) for v in (x, y, speed)):
+            self.counts['malformed_odom'] += 1
+            return
+        moving = speed > self.params.stopped_speed_mps
+        self._odom = (stamp_s(msg.header.stamp), x, y, moving)
+        session = self._session
+        goal = session.goal if session is not None else None
+        if goal is None:
+            return
+        if moving:
+            self._moved_since_goal = True
+            return
+        gx, gy, _ = goal.position_m
+        if self._moved_since_goal and math.hypot(x - gx, y - gy) <= \
+                self.params.arrival_tolerance_m:
+            self._goal_deadline = None
+            self.counts['goals_reached'] += 1
+            self._do(session.on_arrived(self._odom[0]))
+
+    def _on_tick(self) -> None:
+        session = self._session
+        if session is None:
+            return
+        now = time.monotonic()
+        if self._goal_deadline is not None and now > self._goal_deadline:
+            self._goal_deadline = None
+            self.counts['goals_timed_out'] += 1
+            self.get_logger().warning(f'goal {session.goal.place_id if session.goal else ""} '
+                                      'not reached in time')
+            self._do(session.on_goal_failed('timeout'))
+        elif self._memory_deadline is not None and now > self._memory_deadline:
+            self._memory_deadline = None
+            self.counts['memory_timeouts'] += 1
+            self.get_logger().warning('memory node did not answer; asking again')
+            self._do(session.on_memory_timeout())
+
+    def _publish_diagnostics(self) -> None:
+        session = self._session
+        goal = session.goal if session is not None else None
+        values = {
+            'phase': session.phase if session is not None else 'idle',
+            'question': session.session_id if session is not None else '',
+            'goal': goal.place_id if goal is not None else '',
+            'questions_waiting': len(self._questions),
+            **dict(sorted(self.counts.items())),
+        }
+        array = DiagnosticArray()
+        array.header.stamp = self.get_clock().now().to_msg()
+        array.status = [diagnostic_status('planner_node: questions', values,
+                                          message=str(values['phase']))]
+        self._diag_pub.publish(array)
+
+    # ------------------------------------------------------------ steps
+    def _failed(self, session: ActiveQuestion, exc: Exception) -> FinalAnswer:
+        self.counts['failed_questions'] += 1
+        self.get_logger().error(f'question {session.session_id} failed: {exc}')
+        return FinalAnswer({'id': session.session_id, 'question': session.question_text,
+                            'ok': False, 'answer': None, 'confidence': 0.0, 'evidence': [],
+                            'error': str(exc), 'path': list(session.trace.path),
+                            'rooms_visited': [], 'num_rooms_visited': 0})
+
+    def _robot_place(self, session: ActiveQuestion) -> str | None:
+        if self._odom is None or session.layout is None:
+            return None
+        return session.layout.nearest_place(self._odom[1], self._odom[2])
+
+    def _odom_stamp(self) -> float | None:
+        return self._odom[0] if self._odom is not None else None
+
+    def _start_next(self) -> None:
+        while self._session is None and self._questions:
+            question_id, question = self._questions.popleft()
+            try:
+                self._session = ActiveQuestion(question, question_id, self.planner,
+                                               memory_retries=self.params.memory_retries)
+            except InvalidInputError as exc:
+                self.counts['malformed_questions'] += 1
+                self.get_logger().warning(f'question {question_id}: {exc}')
+                continue
+            self._do(self._session.start())
+
+    def _do(self, step: Step) -> None:
+        session = self._session
+        if isinstance(step, MemoryRequest):
+            self._memory_deadline = time.monotonic() + self.params.memory_timeout_s
+            self._query_pub.publish(String(data=json.dumps(step.request)))
+        elif isinstance(step, GoToPlace):
+            self._send_goal(step, session)
+        elif isinstance(step, FinalAnswer):
+            self._answer_pub.publish(String(data=json.dumps(step.result, default=str)))
+            self.counts['answered'] += 1
+            self.get_logger().info(f'answer {step.result["id"]}: {step.result.get("answer")} '
+                                   f'(path {step.result["path"]})')
+            if session is not None and session.layout is not None:
+                self._markers_pub.publish(planner_markers(None, session.layout,
+                                                          frame_id=self.params.map_frame))
+            self._session = None
+            self._memory_deadline = self._goal_deadline = None
+            self._start_next()
+
+    def _send_goal(self, step: GoToPlace, session: ActiveQuestion | None) -> None:
+        goal = PoseStamped()
+        goal.header.frame_id = self.params.map_frame
+        goal.header.stamp = self.get_clock().now().to_msg()
+        x, y, _ = step.position_m
+        goal.pose.position.x, goal.pose.position.y = float(x), float(y)
+        goal.pose.orientation.w = 1.0
+        self._moved_since_goal = False
+        self._goal_deadline = time.monotonic() + self.params.goal_timeout_s
+        self._goal_pub.publish(goal)
+        self.counts['goals_sent'] += 1
+        self.get_logger().info(f'going to {step.place_id} ({step.decision.reason}, value '
+                               f'{step.decision.value:.3f}, cost {step.decision.cost:.3f})')
+        if session is not None and session.layout is not None:
+            self._markers_pub.publish(planner_markers(step.decision, session.layout,
+                                                      step.place_id, self.params.map_frame))
+
+
+def main(args: list[str] | None = None) -> int:
+    """Run planner_node until SIGINT."""
+    rclpy.init(args=args)
+    try:
+        node = PlannerNode()
+    except RobotMemoryError as exc:
+        rclpy.logging.get_logger('planner_node').fatal(f'cannot start: {exc}')
+        rclpy.try_shutdown()
+        return 2
+    except (KeyboardInterrupt, ExternalShutdownException):
+        rclpy.try_shutdown()
+        return 0
+    try:
+        spin_nodes([node])
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    finally:
+        rclpy.try_shutdown()
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

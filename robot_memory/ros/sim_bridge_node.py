@@ -1,0 +1,358 @@
+"""sim_bridge_node: a `SimBackend` on the standard robot topics.
+
+Publishes `camera/color/image_raw` (rgb8), `camera/depth/image_rect` (32FC1 m),
+`camera/semantic/image_raw` (32SC1 instance ids), `camera/semantic/labels` (String JSON with
+the frame's stamp inside, transient-local), `camera/color/camera_info`, `camera/pose`
+(PoseStamped in `map`), `odom`, `map/layout` (rooms and places, String JSON, transient-local),
+`diagnostics`, and `/clock` when `use_sim_time` is true. Takes `goal_pose` (PoseStamped in
+`map`: drive to the nearest place, streaming frames, look around, then stop — arrival shows as
+an `odom` at the goal with zero twist) and `cmd_vel`.
+
+The simulator computes a whole trip at once; its frames are then published one per tick at
+`frame_rate_hz`, so subscribers see a camera stream at a steady rate. QoS: `qos.py`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import replace
+from typing import Any
+
+import rclpy
+from diagnostic_msgs.msg import DiagnosticArray
+from geometry_msgs.msg import PoseStamped, Twist
+from nav_msgs.msg import Odometry
+from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
+from rclpy.clock import Clock, ClockType
+from rclpy.executors import ExternalShutdownException
+from rclpy.node import Node
+from rosgraph_msgs.msg import Clock as ClockMsg
+from sensor_msgs.msg import CameraInfo, Image
+from std_msgs.msg import String
+
+from robot_memory.core.types import Frame, StampedPose
+from robot_memory.exceptions import InvalidInputError, RobotMemoryError
+from robot_memory.ros import qos
+from robot_memory.ros.conversions import (
+    camera_info_msg,
+    diagnostic_status,
+    image_msg,
+    labels_msg,
+    odometry_msg,
+    pose_msg,
+    stamp_msg,
+)
+from robot_memory.ros.params import SimBridgeParams, declare_params
+from robot_memory.ros.runtime import spin_nodes
+
+__all__ = ['SimBridgeNode', 'main', 'make_backend']
+
+
+def make_backend(params: SimBridgeParams) -> Any:
+    """Build the simulator a bridge parameter set names."""
+    if params.backend == 'habitat':
+        from robot_memory.sim.habitat_backend import HabitatConfig, HabitatSim
+
+        if not params.habitat_config:
+            raise InvalidInputError('backend habitat needs habitat_config: a HabitatConfig '
+                                    'YAML such as config/habitat.yaml (docs/habitat.md)')
+        try:
+            return HabitatSim(HabitatConfig.from_yaml(params.habitat_config))
+        except ImportError as exc:  # habitat_sim comes from conda only
+            raise InvalidInputError(str(exc)) from None
+    from robot_memory.sim.backend import BuiltinSim, SimConfig, load_scenario
+    from robot_memory.sim.renderer import CameraConfig
+
+    if params.scenario_file:
+        config = load_scenario(params.scenario_file)
+    else:
+        config = SimConfig(world=params.world, seed=params.seed)
+    camera = replace(config.camera if isinstance(config.camera, CameraConfig) else
+                     CameraConfig(), width=params.width_px, height=params.height_px,
+                     hfov_deg=params.hfov_deg)
+    return BuiltinSim(replace(config, camera=camera,
+                              look_around_views=params.look_around_views))
+
+
+def _base_pose(frame: Frame, odom_frame: str) -> StampedPose:
+    """Place the robot base under the camera, facing along the optical axis."""
+    m = frame.map_T_camera
+    yaw = math.atan2(float(m[1, 2]), float(m[0, 2]))
+    return StampedPose(frame.stamp_s, (float(m[0, 3]), float(m[1, 3]), 0.0),
+                       (0.0, 0.0, math.sin(yaw / 2), math.cos(yaw / 2)), odom_frame)
+
+
+class SimBridgeNode(Node):
+    """Drives a simulator from goals and velocity commands; publishes what it senses."""
+
+    def __init__(self, backend: Any = None, **kwargs: Any) -> None:
+        super().__init__('sim_bridge_node', **kwargs)
+        self.params = p = declare_params(self, SimBridgeParams)
+        self.sim = backend if backend is not None else make_backend(p)
+        self.layout = self.sim.scene_graph()
+        self.use_sim_time = bool(self.get_parameter('use_sim_time').value)
+        self.counts: Counter[str] = Counter()
+        self._work: Iterator[Frame] | None = None
+        self._start_pending = p.mode in ('patrol', 'stream')
+        self._goal_place: str | None = None
+        self._goal_pending: str | None = None
+        self._previous: tuple[float, float, float, float] | None = None
+        self._cmd: tuple[float, float, float] | None = None  # v, w, monotonic time
+        self._last_cmd_frame = 0.0
+        self._ready_since: float | None = None
+
+        sensor = qos.sensor(p.sensor_queue_msgs, p.sensor_qos_reliable)
+        self._pubs = {
+            'color': self.create_publisher(Image, 'camera/color/image_raw', sensor),
+            'depth': self.create_publisher(Image, 'camera/depth/image_rect', sensor),
+            'semantic': self.create_publisher(Image, 'camera/semantic/image_raw', sensor),
+            'labels': self.create_publisher(String, 'camera/semantic/labels',
+                                            qos.latched(p.sensor_queue_msgs)),
+            'info': self.create_publisher(CameraInfo, 'camera/color/camera_info', sensor),
+            'pose': self.create_publisher(PoseStamped, 'camera/pose', sensor),
+        }
+        self._odom_pub = self.create_publisher(Odometry, 'odom', qos.reliable())
+        self._layout_pub = self.create_publisher(String, 'map/layout', qos.latched())
+        self._diag_pub = self.create_publisher(DiagnosticArray, 'diagnostics', qos.reliable())
+        self._clock_pub = (self.create_publisher(ClockMsg, '/clock', qos.reliable(1))
+                           if self.use_sim_time else None)
+        group = MutuallyExclusiveCallbackGroup()
+        self.create_subscription(PoseStamped, 'goal_pose', self._on_goal, qos.reliable(),
+                                 callback_group=group)
+        self.create_subscription(Twist, 'cmd_vel', self._on_cmd_vel, qos.reliable(),
+                                 callback_group=group)
+        steady = Clock(clock_type=ClockType.STEADY_TIME)
+        self.create_timer(1.0 / p.frame_rate_hz, self._on_frame_tick, group, clock=steady)
+        self.create_timer(p.clock_period_s, self._on_idle_tick, group, clock=steady)
+        self.create_timer(1.0, self._publish_diagnostics, group, clock=steady)
+        self._publish_layout()
+        self._publish_stopped()
+        self.get_logger().info(
+            f'{p.backend} simulator ({p.world}, seed {p.seed}), {p.width_px}x{p.height_px} at '
+            f'{p.frame_rate_hz:g} Hz, mode {p.mode}; {len(self.layout.rooms)} rooms, '
+            f'{len(self.layout.places)} places')
+
+    # ------------------------------------------------------------ state
+    @property
+    def busy(self) -> bool:
+        """Whether frames of a patrol, goal or stream are still to be published."""
+        return self._work is not None or self._start_pending or self._goal_pending is not None
+
+    @property
+    def frames_published(self) -> int:
+        """Frames published so far."""
+        return self.counts['frames_published']
+
+    # ------------------------------------------------------------ inputs
+    def _on_goal(self, msg: PoseStamped) -> None:
+        x, y = msg.pose.position.x, msg.pose.position.y
+        if msg.header.frame_id not in (self.params.map_frame, '') or \
+                not (math.isfinite(x) and math.isfinite(y)):
+            self.counts['goals_rejected'] += 1
+            self.get_logger().warning(f'goal ({x}, {y}) in {msg.header.frame_id!r} rejected: '
+                                      f'needs finite x, y in {self.params.map_frame!r}')
+            return
+        place = self.layout.nearest_place(x, y)
+        if place is None:
+            self.counts['goals_rejected'] += 1
+            return
+        self.counts['goals_received'] += 1
+        if self._goal_pending is not None:
+            self.counts['goals_replaced'] += 1
+        self._goal_pending = place
+        self.get_logger().info(f'goal ({x:.2f}, {y:.2f}) → {place}')
+
+    def _on_cmd_vel(self, msg: Twist) -> None:
+        v, w = msg.linear.x, msg.angular.z
+        if not (math.isfinite(v) and math.isfinite(w)):
+            self.counts['cmd_vel_rejected'] += 1
+            return
+        self._cmd = (float(v), float(w), time.monotonic())
+
+    # ------------------------------------------------------------ work
+    def _subscribers_ready(self) -> bool:
+        wanted = self.params.start_after_subscribers
+        if wanted > 0 and min(pub.get_subscription_count()
+                              for pub in self._pubs.values()) < wanted:
+            return False
+        if self._ready_since is None:
+            self._ready_since = time.monotonic()
+        return time.monotonic() - self._ready_since >= self.params.start_delay_s
+
+    def _next_work(self) -> Iterator[Frame] | None:
+        if self._start_pending:
+            if not self._subscribers_ready():
+                return None
+            self._start_pending = False
+            return self._stream() if self.params.mode == 'stream' else self._patrol()
+        if self._goal_pending is not None:
+            place, self._goal_pending = self._goal_pending, None
+            self._goal_place = place
+            return self._goal(place)
+        return None
+
+    def _patrol(self) -> Iterator[Frame]:
+        first = self.params.patrol_start_day
+        for day in range(first, first + self.params.patrol_days):
+            self.get_logger().info(f'patrol of day {day}')
+            yield from self.sim.patrol_day(day)
+
+    def _goal(self, place: str) -> Iterator[Frame]:
+        yield from self.sim.go_to(place).frames
+        yield from self.sim.look_around(self.params.look_around_views)
+        self.counts['goals_reached'] += 1
+
+    def _stream(self) -> Iterator[Frame]:
+        # Rendered once: the stream measures transport, not the renderer.
+        views = self.sim.look_around(self.params.look_around_views)
+        period = 1.0 / self.params.frame_rate_hz
+        k = 0
+        while True:
+            self.sim.step(period)
+            yield replace(views[k % len(views)], stamp_s=self.sim.now_s, frame_index=k)
+            k += 1
+
+    def _on_frame_tick(self) -> None:
+        if self._work is None:
+            self._work = self._next_work()
+            if self._work is None:
+                return
+        try:
+            frame = next(self._work)
+        except StopIteration:
+            self._finish_work()
+            return
+        except RobotMemoryError as exc:
+            self.counts['goals_failed'] += 1
+            self.get_logger().error(f'simulator refused: {exc}')
+            self._finish_work()
+            return
+        self.publish_frame(frame)
+
+    def _finish_work(self) -> None:
+        self._work = None
+        self._goal_place = None
+        self._publish_stopped()
+
+    def _on_idle_tick(self) -> None:
+        if self.busy:
+            return
+        dt = self.params.clock_period_s
+        if self._cmd is not None and time.monotonic() - self._cmd[2] <= \
+                self.params.cmd_vel_timeout_s:
+            self._drive(self._cmd[0], self._cmd[1], dt)
+            return
+        if self.params.idle_time_scale > 0:
+            self.sim.step(dt * self.params.idle_time_scale)
+        self._publish_stopped()
+
+    def _drive(self, v: float, w: float, dt: float) -> None:
+        """Integrate a velocity command (no collision checking in the built-in world)."""
+        pose = self.sim.pose
+        yaw = pose.yaw_rad + w * dt
+        x, y, _ = pose.position_m
+        self.sim.teleport(x + v * math.cos(yaw) * dt, y + v * math.sin(yaw) * dt, yaw)
+        self.sim.step(dt)
+        now = time.monotonic()
+        if now - self._last_cmd_frame >= 1.0 / self.params.frame_rate_hz:
+            self._last_cmd_frame = now
+            self.publish_frame(self.sim.observe())
+        else:
+            self._publish_odom(self.sim.pose, v, w)
+
+    # ------------------------------------------------------------ outputs
+    def publish_frame(self, frame: Frame) -> None:
+        """Publish one frame on the camera topics, with odom and /clock at its stamp."""
+        t = frame.stamp_s
+        p = self.params
+        self._publish_clock(t)
+        self._pubs['labels'].publish(labels_msg(frame.labels, t, frame.frame_index))
+        self._pubs['info'].publish(camera_info_msg(frame.intrinsics, t, p.camera_frame))
+        self._pubs['pose'].publish(pose_msg(StampedPose.from_matrix(t, frame.map_T_camera,
+                                                                    p.map_frame)))
+        self._pubs['color'].publish(image_msg(frame.rgb, 'rgb8', t, p.camera_frame))
+        self._pubs['semantic'].publish(image_msg(frame.segments.astype('<i4'), '32SC1', t,
+                                                 p.camera_frame))
+        # Depth last: it is the memory node's anchor stream, so its partners are already there.
+        self._pubs['depth'].publish(image_msg(frame.depth_m.astype('<f4'), '32FC1', t,
+                                              p.camera_frame))
+        base = _base_pose(frame, p.odom_frame)
+        v = w = 0.0
+        if self._previous is not None:
+            t0, x0, y0, yaw0 = self._previous
+            dt = t - t0
+            if 0 < dt < 10.0:
+                x, y, _ = base.position_m
+                v = math.hypot(x - x0, y - y0) / dt
+                w = math.remainder(base.yaw_rad - yaw0, math.tau) / dt
+        self._publish_odom(base, v, w)
+        self.counts['frames_published'] += 1
+
+    def _publish_odom(self, pose: StampedPose, v: float, w: float) -> None:
+        odom = replace(pose, frame_id=self.params.odom_frame)
+        self._previous = (odom.stamp_s, odom.position_m[0], odom.position_m[1], odom.yaw_rad)
+        self._odom_pub.publish(odometry_msg(odom, self.params.base_frame, v, w))
+
+    def _publish_stopped(self) -> None:
+        self._publish_clock(self.sim.now_s)
+        self._publish_odom(self.sim.pose, 0.0, 0.0)
+
+    def _publish_clock(self, stamp_s: float) -> None:
+        if self._clock_pub is not None:
+            self._clock_pub.publish(ClockMsg(clock=stamp_msg(stamp_s)))
+
+    def _publish_layout(self) -> None:
+        payload = {'stamp': {'sec': (t := stamp_msg(self.sim.now_s)).sec,
+                             'nanosec': t.nanosec},
+                   'frame_id': self.params.map_frame, 'layout': self.layout.to_dict()}
+        self._layout_pub.publish(String(data=json.dumps(payload)))
+
+    def _publish_diagnostics(self) -> None:
+        values = {
+            'mode': self.params.mode, 'busy': self.busy, 'sim_time_s': self.sim.now_s,
+            'place': getattr(self.sim, 'place_id', ''), 'goal': self._goal_place or '',
+            'subscribers': min(pub.get_subscription_count() for pub in self._pubs.values()),
+            **{k: v for k, v in sorted(self.counts.items())},
+        }
+        array = DiagnosticArray()
+        array.header.stamp = self.get_clock().now().to_msg()
+        array.status = [diagnostic_status('sim_bridge_node: simulator', values,
+                                          message='busy' if self.busy else 'idle')]
+        self._diag_pub.publish(array)
+
+    def destroy_node(self) -> None:
+        """Release the simulator, then destroy the node."""
+        try:
+            self.sim.close()
+        finally:
+            super().destroy_node()
+
+
+def main(args: list[str] | None = None) -> int:
+    """Run sim_bridge_node until SIGINT."""
+    rclpy.init(args=args)
+    try:
+        node = SimBridgeNode()
+    except (RobotMemoryError, OSError) as exc:
+        rclpy.logging.get_logger('sim_bridge_node').fatal(f'cannot start: {exc}')
+        rclpy.try_shutdown()
+        return 2
+    except (KeyboardInterrupt, ExternalShutdownException):
+        rclpy.try_shutdown()
+        return 0
+    try:
+        spin_nodes([node])
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    finally:
+        rclpy.try_shutdown()
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,248 @@
+"""Static tests of the launch files, the RViz configuration and the installed files.
+
+There is no `launch` / `launch_ros` package here, so the launch files are checked by parsing
+them, and by running them against small stand-ins of the launch classes that record what
+they were given.
+"""
+
+from __future__ import annotations
+
+import ast
+import glob
+import runpy
+import sys
+import types
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+LAUNCH_FILES = sorted((ROOT / 'launch').glob('*.launch.py'))
+NODE_MODULES = ('sim_bridge_node', 'memory_node', 'planner_node')
+
+
+def _console_scripts() -> dict[str, str]:
+    tree = ast.parse((ROOT / 'setup.py').read_text())
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Dict):
+            for key, value in zip(node.keys, node.values, strict=True):
+                if isinstance(key, ast.Constant) and key.value == 'console_scripts':
+                    entries = ast.literal_eval(value)
+                    return {e.split('=')[0].strip(): e.split('=')[1].strip() for e in entries}
+    raise AssertionError('setup.py declares no console_scripts')
+
+
+def _installed_globs() -> list[str]:
+    """data_files source patterns of setup.py (`glob('config/*')` …)."""
+    tree = ast.parse((ROOT / 'setup.py').read_text())
+    return [ast.literal_eval(n.args[0]) for n in ast.walk(tree)
+            if isinstance(n, ast.Call) and getattr(n.func, 'id', '') == 'glob']
+
+
+def _calls(tree: ast.AST, name: str) -> list[ast.Call]:
+    return [n for n in ast.walk(tree) if isinstance(n, ast.Call)
+            and (getattr(n.func, 'id', None) == name or getattr(n.func, 'attr', None) == name)]
+
+
+def _kwarg(call: ast.Call, name: str) -> ast.expr | None:
+    return next((k.value for k in call.keywords if k.arg == name), None)
+
+
+def test_there_are_the_two_launch_files() -> None:
+    assert [p.name for p in LAUNCH_FILES] == ['robot_memory.launch.py', 'sim.launch.py']
+
+
+@pytest.mark.parametrize('path', LAUNCH_FILES, ids=lambda p: p.name)
+def test_launch_file_parses_and_defines_its_entry_point(path: Path) -> None:
+    tree = ast.parse(path.read_text(), str(path))
+    names = {n.name for n in tree.body if isinstance(n, ast.FunctionDef)}
+    assert 'generate_launch_description' in names
+
+
+@pytest.mark.parametrize('path', LAUNCH_FILES, ids=lambda p: p.name)
+def test_every_executable_is_a_console_script_of_the_package(path: Path) -> None:
+    scripts = _console_scripts()
+    tree = ast.parse(path.read_text())
+    nodes = _calls(tree, 'Node')
+    assert nodes
+    ours = set()
+    for call in nodes:
+        package = ast.literal_eval(_kwarg(call, 'package'))
+        executable = ast.literal_eval(_kwarg(call, 'executable'))
+        if package == 'robot_memory':
+            assert executable in scripts, executable
+            module, func = scripts[executable].split(':')
+            source = ROOT / (module.replace('.', '/') + '.py')
+            assert f'def {func}(' in source.read_text(), scripts[executable]
+            ours.add(executable)
+        else:
+            assert (package, executable) == ('rviz2', 'rviz2')
+            assert _kwarg(call, 'condition') is not None  # RViz only on request
+    expected = {'memory_node', 'planner_node'} | (
+        {'sim_bridge_node'} if path.name == 'sim.launch.py' else set())
+    assert ours == expected
+
+
+@pytest.mark.parametrize('path', LAUNCH_FILES, ids=lambda p: p.name)
+def test_every_file_named_exists_and_is_installed(path: Path) -> None:
+    tree = ast.parse(path.read_text())
+    assigned = {n.targets[0].id: n.value for n in ast.walk(tree)
+                if isinstance(n, ast.Assign) and isinstance(n.targets[0], ast.Name)}
+    named = []
+    for call in _calls(tree, 'PathJoinSubstitution'):
+        parts = call.args[0]
+        assert isinstance(parts, ast.List)
+        share = parts.elts[0]
+        if isinstance(share, ast.Name):  # share = FindPackageShare('robot_memory')
+            share = assigned[share.id]
+        assert isinstance(share, ast.Call) and share.func.id == 'FindPackageShare'
+        assert ast.literal_eval(share.args[0]) == 'robot_memory'
+        named.append(Path(*(ast.literal_eval(e) for e in parts.elts[1:])))
+    assert named
+    patterns = _installed_globs()
+    for relative in named:
+        assert (ROOT / relative).is_file(), relative
+        assert any(relative in {Path(p) for p in glob.glob(pattern, root_dir=ROOT)}
+                   for pattern in patterns), f'{relative} is not installed by setup.py'
+
+
+@pytest.mark.parametrize('path', LAUNCH_FILES, ids=lambda p: p.name)
+def test_every_argument_is_declared_with_a_description(path: Path) -> None:
+    tree = ast.parse(path.read_text())
+    declared: dict[str, str] = {}
+    table = next((n.value for n in tree.body if isinstance(n, ast.Assign)
+                  and getattr(n.targets[0], 'id', '') == 'TOPIC_ARGUMENTS'), None)
+    if table is not None:  # arguments declared in a loop over a literal table
+        declared.update({name: description
+                         for name, _, _, description in ast.literal_eval(table)})
+    for call in _calls(tree, 'DeclareLaunchArgument'):
+        if isinstance(call.args[0], ast.Constant):
+            description = _kwarg(call, 'description')
+            assert description is not None, call.args[0].value
+            declared[call.args[0].value] = ast.literal_eval(description)
+    assert all(len(d) > 10 for d in declared.values()), declared
+    assert {'params_file', 'use_sim_time', 'rviz'} <= set(declared)
+    used = {ast.literal_eval(c.args[0]) for c in _calls(tree, 'LaunchConfiguration')
+            if isinstance(c.args[0], ast.Constant)}
+    assert used <= set(declared), used - set(declared)
+
+
+# ------------------------------------------------------- running with stand-ins
+class _Recorder:
+    """Stands in for a launch class: keeps its arguments."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.args, self.kwargs = args, kwargs
+
+
+def _stub_modules() -> dict[str, types.ModuleType]:
+    classes = {
+        'launch.actions': ('DeclareLaunchArgument', 'SetEnvironmentVariable',
+                           'IncludeLaunchDescription'),
+        'launch.conditions': ('IfCondition', 'UnlessCondition'),
+        'launch.launch_description': ('LaunchDescription',),
+        'launch.substitutions': ('LaunchConfiguration', 'PathJoinSubstitution'),
+        'launch_ros.actions': ('Node',),
+        'launch_ros.parameter_descriptions': ('ParameterValue',),
+        'launch_ros.substitutions': ('FindPackageShare',),
+    }
+    modules = {'launch': types.ModuleType('launch'), 'launch_ros': types.ModuleType('launch_ros')}
+    for name, members in classes.items():
+        module = types.ModuleType(name)
+        for member in members:
+            setattr(module, member, type(member, (_Recorder,), {}))
+        modules[name] = module
+    return modules
+
+
+@pytest.mark.parametrize('path', LAUNCH_FILES, ids=lambda p: p.name)
+def test_launch_file_runs_against_stand_ins(path: Path, monkeypatch: pytest.MonkeyPatch
+                                            ) -> None:
+    for name, module in _stub_modules().items():
+        monkeypatch.setitem(sys.modules, name, module)
+    description = runpy.run_path(str(path))['generate_launch_description']()
+    actions = description.args[0]
+    kinds = [type(a).__name__ for a in actions]
+    assert kinds.count('Node') == (4 if path.name == 'sim.launch.py' else 3)
+    assert 'SetEnvironmentVariable' in kinds
+    for node in (a for a in actions if type(a).__name__ == 'Node'):
+        if node.kwargs['package'] == 'robot_memory':
+            assert node.kwargs['name'] == node.kwargs['executable']
+            assert node.kwargs['parameters']  # a parameter file and use_sim_time
+    remaps = [r for a in actions if type(a).__name__ == 'Node'
+              for r in a.kwargs.get('remappings', [])]
+    assert {topic for topic, _ in remaps} <= _subscribed_or_published_topics()
+
+
+# ------------------------------------------------------------------------ RViz
+def _topics_of(module: str, method: str) -> set[str]:
+    tree = ast.parse((ROOT / 'robot_memory' / 'ros' / f'{module}.py').read_text())
+    topics = set()
+    for call in _calls(tree, method):
+        if len(call.args) >= 2 and isinstance(call.args[1], ast.Constant):
+            topics.add(call.args[1].value.lstrip('/'))
+    return topics
+
+
+def _published_topics() -> set[str]:
+    return set().union(*(_topics_of(m, 'create_publisher') for m in NODE_MODULES))
+
+
+def _subscribed_or_published_topics() -> set[str]:
+    from robot_memory.ros.memory_node import SENSOR_TOPICS
+
+    subscribed = set().union(*(_topics_of(m, 'create_subscription') for m in NODE_MODULES))
+    return subscribed | _published_topics() | {t for _, t in SENSOR_TOPICS.values()}
+
+
+def _display_topics(node: Any) -> list[str]:
+    if isinstance(node, dict):
+        found = []
+        if 'Class' in node and isinstance(node.get('Topic'), dict):
+            found.append(node['Topic']['Value'])
+        for value in node.values():
+            found += _display_topics(value)
+        return found
+    if isinstance(node, list):
+        return [t for item in node for t in _display_topics(item)]
+    return []
+
+
+def test_rviz_displays_only_topics_the_nodes_publish() -> None:
+    config = yaml.safe_load((ROOT / 'rviz' / 'robot_memory.rviz').read_text())
+    displays = config['Visualization Manager']['Displays']
+    topics = _display_topics(displays)
+    assert {'/memory/markers', '/planner/markers'} <= set(topics)
+    published = _published_topics()
+    assert {'memory/markers', 'planner/markers', 'camera/color/image_raw'} <= published
+    for topic in topics:
+        assert topic.lstrip('/') in published, topic
+    assert config['Visualization Manager']['Global Options']['Fixed Frame'] == 'map'
+
+
+def test_rviz_enables_every_marker_namespace() -> None:
+    pytest.importorskip('visualization_msgs.msg')
+    from robot_memory.ros.markers import MEMORY_NAMESPACES, PLANNER_NAMESPACES
+
+    config = yaml.safe_load((ROOT / 'rviz' / 'robot_memory.rviz').read_text())
+    namespaces = {}
+    for display in config['Visualization Manager']['Displays']:
+        namespaces.update(display.get('Namespaces', {}))
+    assert set(namespaces) == set(MEMORY_NAMESPACES) | set(PLANNER_NAMESPACES)
+    assert all(namespaces.values())
+
+
+def test_fastdds_profile_has_a_16_mb_shared_memory_segment() -> None:
+    import xml.etree.ElementTree as ET
+
+    ns = {'d': 'http://www.eprosima.com/XMLSchemas/fastRTPS_Profiles'}
+    root = ET.parse(ROOT / 'config' / 'fastdds_shm.xml').getroot()
+    shm = [t for t in root.iterfind('.//d:transport_descriptor', ns)
+           if t.findtext('d:type', namespaces=ns) == 'SHM']
+    assert len(shm) == 1
+    assert int(shm[0].findtext('d:segment_size', namespaces=ns)) == 16 * 1024 * 1024
+    participant = root.find('.//d:participant', ns)
+    assert participant.get('is_default_profile') == 'true'
+    assert participant.findtext('.//d:useBuiltinTransports', namespaces=ns) == 'false'

@@ -1,0 +1,126 @@
+"""Tests of the node parameter dataclasses, their YAML mirrors and their declaration."""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from pathlib import Path
+
+import pytest
+import yaml
+
+from robot_memory.exceptions import InvalidInputError
+from robot_memory.ros.params import (
+    MemoryNodeParams,
+    PlannerNodeParams,
+    SimBridgeParams,
+    declare_params,
+    describe,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+CLASSES = {'memory_node': MemoryNodeParams, 'planner_node': PlannerNodeParams,
+           'sim_bridge_node': SimBridgeParams}
+UNITS = ('_s', '_m', '_hz', '_px', '_deg', '_mps', '_per_m')
+COUNTS = ('_frames', '_msgs', '_points', '_px', '_days', '_day', '_views', '_steps',
+          '_retries', '_subscribers')
+UNITLESS = {'detection_prob', 'confidence_stop', 'idle_time_scale', 'seed'}
+
+
+@pytest.mark.parametrize('cls', CLASSES.values(), ids=CLASSES.keys())
+def test_every_parameter_is_described_and_names_its_unit(cls: type) -> None:
+    for f in fields(cls):
+        description = f.metadata.get('description', '')
+        assert description.endswith('.') and len(description) > 10, f.name
+        if f.type in ('float', 'int') and f.name not in UNITLESS:
+            assert f.name.endswith(UNITS if f.type == 'float' else COUNTS), f.name
+
+
+@pytest.mark.parametrize(('path', 'node'), [
+    ('config/robot_memory.yaml', 'memory_node'), ('config/robot_memory.yaml', 'planner_node'),
+    ('config/sim.yaml', 'sim_bridge_node')])
+def test_config_files_mirror_the_dataclasses(path: str, node: str) -> None:
+    values = yaml.safe_load((ROOT / path).read_text())[node]['ros__parameters']
+    assert 'use_sim_time' in values
+    values.pop('use_sim_time')
+    assert set(values) == set(describe(CLASSES[node]))
+    assert CLASSES[node](**values)  # valid as written
+
+
+def test_simulation_overrides_name_only_real_parameters() -> None:
+    config = yaml.safe_load((ROOT / 'config/sim.yaml').read_text())
+    for node, section in config.items():
+        assert set(section['ros__parameters']) - {'use_sim_time'} <= set(describe(CLASSES[node]))
+
+
+@pytest.mark.parametrize(('cls', 'kwargs', 'message'), [
+    (SimBridgeParams, {'backend': 'gazebo'}, "backend 'gazebo'; valid: builtin, habitat"),
+    (SimBridgeParams, {'mode': 'run'}, "mode 'run'; valid: idle, patrol, stream"),
+    (SimBridgeParams, {'frame_rate_hz': 0.0}, 'frame_rate_hz must be a positive number, '
+                                              'got 0.0'),
+    (MemoryNodeParams, {'sync_tolerance_s': -1.0}, 'sync_tolerance_s must be a number ≥ 0, '
+                                                   'got -1.0'),
+    (PlannerNodeParams, {'detection_prob': 1.5}, 'detection_prob and confidence_stop must '
+                                                 'be in (0, 1], got 1.5, 0.95'),
+])
+def test_bad_values_raise_with_the_name_and_the_valid_ones(cls: type, kwargs: dict,
+                                                           message: str) -> None:
+    with pytest.raises(InvalidInputError) as info:
+        cls(**kwargs)
+    assert str(info.value) == message
+
+
+class _FakeNode:
+    """Records declarations the way rclpy's Node.declare_parameter is called."""
+
+    def __init__(self, overrides: dict[str, object]) -> None:
+        self.overrides = overrides
+        self.descriptors: dict[str, object] = {}
+
+    def declare_parameter(self, name: str, value: object, descriptor: object) -> object:
+        self.descriptors[name] = descriptor
+        return type('P', (), {'value': self.overrides.get(name, value)})()
+
+
+def test_declaration_coerces_yaml_integers_and_keeps_descriptions() -> None:
+    node = _FakeNode({'frame_rate_hz': 30, 'width_px': 160})
+    params = declare_params(node, SimBridgeParams)
+    assert params.frame_rate_hz == 30.0 and isinstance(params.frame_rate_hz, float)
+    assert params.width_px == 160
+    assert node.descriptors['frame_rate_hz'].description.startswith('Frames published')
+    with pytest.raises(InvalidInputError, match='parameter width_px must be int'):
+        declare_params(_FakeNode({'width_px': 'wide'}), SimBridgeParams)
+
+
+def test_declaration_on_a_real_node_reads_overrides() -> None:
+    rclpy = pytest.importorskip('rclpy')
+    from rclpy.context import Context
+    from rclpy.node import Node
+    from rclpy.parameter import Parameter
+
+    context = Context()
+    rclpy.init(context=context, domain_id=0)
+    try:
+        node = Node('params_test', context=context, start_parameter_services=False,
+                    parameter_overrides=[Parameter('max_steps', value=3),
+                                         Parameter('cost_per_m', value=1)])
+        params = declare_params(node, PlannerNodeParams)
+        assert params.max_steps == 3 and params.cost_per_m == 1.0
+        described = node.describe_parameter('arrival_tolerance_m')
+        assert 'arrived' in described.description
+        node.destroy_node()
+    finally:
+        rclpy.try_shutdown(context=context)
+
+
+def test_habitat_backend_needs_its_config_file() -> None:
+    from robot_memory.ros.sim_bridge_node import make_backend
+
+    with pytest.raises(InvalidInputError, match='backend habitat needs habitat_config'):
+        make_backend(SimBridgeParams(backend='habitat'))
+
+
+def test_habitat_config_file_is_a_valid_habitat_config() -> None:
+    from robot_memory.sim.habitat_backend import HabitatConfig
+
+    config = HabitatConfig.from_yaml(ROOT / 'config' / 'habitat.yaml')
+    assert config.sensor_width_px == 640 and config.scene_path.endswith('.glb')
