@@ -186,7 +186,7 @@ class MemoryService:
                 reply['belief'] = [{'value': h.value, 'prob': h.prob, 'places': sorted(h.places)}
                                    for h in self.engine.belief(query, now)]
             return reply
-        except (RobotMemoryError, KeyError, TypeError, ValueError) as exc:
+        except (RobotMemoryError, KeyError, TypeError, ValueError, ImportError, OSError) as exc:
             self.request_errors += 1
             log.warning('bad memory request: %s', exc)
             return {'id': request_id, 'ok': False, 'error': str(exc)}

@@ -218,3 +218,13 @@ def test_discount_lowers_only_unconfirmed_visited_hypotheses() -> None:
 def test_room_of_place_reads_the_layout_then_the_id(two_room_graph: SceneGraph) -> None:
     assert room_of_place('place:kitchen/0', two_room_graph) == 'room:kitchen'
     assert room_of_place('place:living_room/3') == 'room:living_room'
+
+
+def test_a_count_answer_is_never_rewritten_as_a_location() -> None:
+    from robot_memory.core.active import _posterior
+    from robot_memory.core.query_engine import Hypothesis
+
+    answer = {'value': {'count': 1, 'room': 'room:study', 'label': 'glasses'},
+              'confidence': 0.6, 'answer': 'There is 1 glasses in the study.'}
+    belief = [Hypothesis('as remembered', 0.9, frozenset({'place:study/0'}))]
+    assert _posterior(answer, belief, looked=True) == {}

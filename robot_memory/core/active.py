@@ -344,9 +344,11 @@ def _posterior(answer: Mapping[str, Any], belief: Sequence[Hypothesis],
                looked: bool) -> dict[str, Any]:
     """Prefer the belief over memory's room once looking showed memory is out of date."""
     value = answer.get('value')
-    if not belief or not isinstance(value, Mapping) or 'room' not in value:
+    if not belief or not isinstance(value, Mapping) or 'object_id' not in value:
         return {}
     top = belief[0]
+    if not str(top.value).startswith('room:'):
+        return {}  # a belief over counts or states, not over where an object is
     if top.value == value.get('room'):
         return {'confidence': max(float(answer['confidence']), top.prob)}
     if not looked:

@@ -31,6 +31,7 @@ class PlannerParams:
     cost_per_m: float = 0.004
     confidence_stop: float = 0.97
     max_steps: int = 8
+    min_value: float = 1e-6  # below this an expected gain is rounding noise
 
     def __post_init__(self) -> None:
         if not 0 < self.detection_prob <= 1:
@@ -115,7 +116,7 @@ class VoIPlanner:
         scored = []
         for place in places:
             value = evsi(belief, place, p.detection_prob)
-            if value <= 0:
+            if value <= p.min_value:
                 continue
             cost = p.cost_per_m * self._distance(robot_place, place, layout)
             scored.append((place, value, cost))

@@ -3,9 +3,10 @@
 1. Bring up sim_bridge_node + memory_node + planner_node in one process (real DDS).
 2. The bridge patrols the built-in apartment for `days` simulated days; memory_node builds
    the episodic scene graph from the camera topics and saves it to `demo_out/memory.db`.
-3. About twenty questions of every category, generated from the simulator's ground truth, go
-   to the planner node on `question`; it answers from memory and, where looking pays, sends
-   the robot (`goal_pose`) before answering on `answer`.
+   Then a day passes without patrols (people keep moving things).
+3. At 17:00 that day, about twenty questions of every category, generated from the
+   simulator's ground truth, go to the planner node on `question`; it answers from memory and,
+   where looking pays, sends the robot (`goal_pose`) before answering on `answer`.
 4. A table of the answers is printed, and `demo_out/report.html` is written: the top-down
    map, the scene graph at two times with the diff, the planner's path for a present-tense
    question, and the accuracy chart.
@@ -24,8 +25,9 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from robot_memory.eval.laeqa import EvalQuestion, generate_questions, is_correct
+from robot_memory.eval.laeqa import ASKED_HOUR, EvalQuestion, generate_questions, is_correct
 from robot_memory.eval.report import QARow, write_report
+from robot_memory.sim.clock import DAY_S, SIM_EPOCH_S
 
 __all__ = ['run_demo']
 
@@ -125,7 +127,12 @@ def run_demo(out_dir: Path, days: int = 3, seed: int = 0, questions: int = 20,
         sim = graph.bridge.sim
         memory = graph.memory.service.memory
         state = _State(sim, sim.visibility_log())
-        asked_s = sim.now_s
+        # Ask the next afternoon, before the evening patrol: people have been moving things
+        # for a day since the robot last looked, so some answers need a look.
+        asked_s = SIM_EPOCH_S + days * DAY_S + ASKED_HOUR * 3600.0
+        if sim.now_s < asked_s:
+            sim.step(asked_s - sim.now_s)
+            time.sleep(1.0)  # the bridge publishes the new /clock on its idle tick
         pool = generate_questions(state, asked_s, BUILTIN_PHRASINGS, per_type=6, seed=seed)
         chosen = _pick(pool, questions)
         with Progress(console=console, transient=True) as progress:

@@ -123,6 +123,10 @@ def parse_label_map(payload: str | Mapping[str, Any]) -> dict[int, SegmentLabel]
         elif isinstance(value, Mapping) and isinstance(value.get('label'), str):
             attrs = {k: v for k, v in value.items()
                      if k not in ('label', 'confidence') and isinstance(v, str | int | float)}
+            nested = value.get('attributes')
+            if isinstance(nested, Mapping):  # {"label": …, "attributes": {"color": …}}
+                attrs.update({k: v for k, v in nested.items()
+                              if isinstance(v, str | int | float)})
             try:
                 confidence = float(value.get('confidence', 1.0))
             except (TypeError, ValueError):

@@ -318,6 +318,11 @@ class MemoryNode(Node):
         self._deferred = waiting
 
     def _answer(self, request: Any) -> None:
+        if isinstance(request, dict) and request.get('now_s') is None:
+            # Answer as of the node's clock (sim time under use_sim_time, wall time on a
+            # robot): staleness grows while the robot is not looking.
+            clock_s = self.get_clock().now().nanoseconds * 1e-9
+            request = {**request, 'now_s': max(clock_s, self.service.memory.now_s)}
         try:
             reply = self.service.handle(request)
         except Exception as exc:  # e.g. the question parser is not installed

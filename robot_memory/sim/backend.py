@@ -287,6 +287,10 @@ class BuiltinSim:
         """Put the robot at a pose without moving the clock (for tests and benchmarks)."""
         self._xy, self._yaw = (float(x), float(y)), float(yaw_rad)
         self.trail.append((self._now_s, *self._xy))
+        # Paths start from the place the robot is at: the nearest one to where it was put.
+        self._place = min((p.place_id for p in self.world.places),
+                          key=lambda pid: math.dist(self.world.place(pid).position_m[:2],
+                                                    self._xy))
 
     def look_around(self, n_views: int | None = None) -> list[Frame]:
         """Turn through a full circle in `n_views` steps, one frame per view."""
