@@ -24,11 +24,9 @@ from functools import partial
 from typing import Any
 
 import numpy as np
-import rclpy
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
 from geometry_msgs.msg import PoseStamped
 from rclpy.clock import Clock, ClockType
-from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from sensor_msgs.msg import CameraInfo, Image
 from std_msgs.msg import String
@@ -42,7 +40,7 @@ from robot_memory.ros.assembler import FrameAssembler
 from robot_memory.ros.conversions import diagnostic_status
 from robot_memory.ros.markers import memory_markers
 from robot_memory.ros.params import MemoryNodeParams, declare_params
-from robot_memory.ros.runtime import spin_nodes
+from robot_memory.ros.runtime import run_node
 from robot_memory.service import MemoryService, MemoryServiceParams
 
 __all__ = ['GIL_SWITCH_INTERVAL_S', 'SENSOR_TOPICS', 'MemoryNode', 'load_layout', 'main',
@@ -433,23 +431,7 @@ GIL_SWITCH_INTERVAL_S = 0.001
 def main(args: list[str] | None = None) -> int:
     """Run memory_node until SIGINT."""
     sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
-    rclpy.init(args=args)
-    try:
-        node = MemoryNode()
-    except (RobotMemoryError, OSError) as exc:
-        rclpy.logging.get_logger('memory_node').fatal(f'cannot start: {exc}')
-        rclpy.try_shutdown()
-        return 2
-    except (KeyboardInterrupt, ExternalShutdownException):
-        rclpy.try_shutdown()
-        return 0
-    try:
-        spin_nodes([node])
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        rclpy.try_shutdown()
-    return 0
+    return run_node('memory_node', MemoryNode, args)
 
 
 if __name__ == '__main__':

@@ -21,12 +21,10 @@ import time
 from collections import Counter, deque
 from typing import Any
 
-import rclpy
 from diagnostic_msgs.msg import DiagnosticArray
 from geometry_msgs.msg import PoseStamped
 from nav_msgs.msg import Odometry
 from rclpy.clock import Clock, ClockType
-from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from std_msgs.msg import String
 from visualization_msgs.msg import MarkerArray
@@ -44,7 +42,7 @@ from robot_memory.ros import qos
 from robot_memory.ros.conversions import diagnostic_status, stamp_s
 from robot_memory.ros.markers import planner_markers
 from robot_memory.ros.params import PlannerNodeParams, declare_params
-from robot_memory.ros.runtime import spin_nodes
+from robot_memory.ros.runtime import run_node
 
 __all__ = ['PlannerNode', 'main', 'parse_question']
 
@@ -256,23 +254,7 @@ class PlannerNode(Node):
 
 def main(args: list[str] | None = None) -> int:
     """Run planner_node until SIGINT."""
-    rclpy.init(args=args)
-    try:
-        node = PlannerNode()
-    except RobotMemoryError as exc:
-        rclpy.logging.get_logger('planner_node').fatal(f'cannot start: {exc}')
-        rclpy.try_shutdown()
-        return 2
-    except (KeyboardInterrupt, ExternalShutdownException):
-        rclpy.try_shutdown()
-        return 0
-    try:
-        spin_nodes([node])
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        rclpy.try_shutdown()
-    return 0
+    return run_node('planner_node', PlannerNode, args)
 
 
 if __name__ == '__main__':

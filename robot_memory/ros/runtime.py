@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
+import rclpy
 from rclpy.executors import (
     Executor,
     ExternalShutdownException,
@@ -12,7 +13,9 @@ from rclpy.executors import (
 )
 from rclpy.node import Node
 
-__all__ = ['spin_nodes']
+from robot_memory.exceptions import RobotMemoryError
+
+__all__ = ['run_node', 'spin_nodes']
 
 
 def spin_nodes(nodes: Sequence[Node], multi_threaded: bool = False) -> None:
@@ -39,3 +42,28 @@ def spin_nodes(nodes: Sequence[Node], multi_threaded: bool = False) -> None:
                 node.destroy_node()
             except Exception as exc:  # keep destroying the others
                 node.get_logger().error(f'destroying {node.get_name()} failed: {exc!r}')
+
+
+def run_node(name: str, factory: Callable[[], Node], args: list[str] | None = None) -> int:
+    """The body of a node's `main`: init, build, spin until SIGINT, shut down; an exit code.
+
+    A node that cannot start (bad parameters, an unreadable memory file) logs why and
+    returns 2; SIGINT at any point is a clean stop.
+    """
+    rclpy.init(args=args)
+    try:
+        node = factory()
+    except (RobotMemoryError, OSError) as exc:
+        rclpy.logging.get_logger(name).fatal(f'cannot start: {exc}')
+        rclpy.try_shutdown()
+        return 2
+    except (KeyboardInterrupt, ExternalShutdownException):
+        rclpy.try_shutdown()
+        return 0
+    try:
+        spin_nodes([node])
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    finally:
+        rclpy.try_shutdown()
+    return 0

@@ -23,13 +23,11 @@ from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
-import rclpy
 from diagnostic_msgs.msg import DiagnosticArray
 from geometry_msgs.msg import PoseStamped, Twist
 from nav_msgs.msg import Odometry
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
 from rclpy.clock import Clock, ClockType
-from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from rosgraph_msgs.msg import Clock as ClockMsg
 from sensor_msgs.msg import CameraInfo, Image
@@ -48,7 +46,7 @@ from robot_memory.ros.conversions import (
     stamp_msg,
 )
 from robot_memory.ros.params import SimBridgeParams, declare_params
-from robot_memory.ros.runtime import spin_nodes
+from robot_memory.ros.runtime import run_node
 
 __all__ = ['SimBridgeNode', 'main', 'make_backend']
 
@@ -335,23 +333,7 @@ class SimBridgeNode(Node):
 
 def main(args: list[str] | None = None) -> int:
     """Run sim_bridge_node until SIGINT."""
-    rclpy.init(args=args)
-    try:
-        node = SimBridgeNode()
-    except (RobotMemoryError, OSError) as exc:
-        rclpy.logging.get_logger('sim_bridge_node').fatal(f'cannot start: {exc}')
-        rclpy.try_shutdown()
-        return 2
-    except (KeyboardInterrupt, ExternalShutdownException):
-        rclpy.try_shutdown()
-        return 0
-    try:
-        spin_nodes([node])
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        rclpy.try_shutdown()
-    return 0
+    return run_node('sim_bridge_node', SimBridgeNode, args)
 
 
 if __name__ == '__main__':
