@@ -102,8 +102,10 @@ def associate(observations: Sequence[tuple[str, str, tuple[float, float, float]]
             taken.add(int(j))
 
     left = [i for i in range(n_obs) if result[i] is None]
+    # Furniture is not carried around: it is only ever matched where it stands.
     candidates = [j for j, t in enumerate(tracks)
-                  if j not in taken and t.confirmed and (t.session != session or not t.present)]
+                  if j not in taken and t.confirmed and t.mobility == 'movable'
+                  and (t.session != session or not t.present)]
     if not left or not candidates:
         return result
     cost2 = np.full((len(left), len(candidates)), _BIG)

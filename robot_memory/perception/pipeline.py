@@ -56,6 +56,7 @@ class PipelineParams:
     support_gap_m: float = 0.15
     tentative_ttl_s: float = 3 * 86400.0
     merge_radius_m: float = 0.35
+    max_furniture_m: float = 2.6
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,14 +207,19 @@ class MappingPipeline:
         self.tracks[object_id] = track
         return track
 
-    @staticmethod
-    def _grow_box(track: Track, obs: ObjectObservation) -> ObjectObservation:
+    def _grow_box(self, track: Track, obs: ObjectObservation) -> ObjectObservation:
         """Accumulate a furniture track's box over partial views; observe its centre."""
         lo = tuple(c - e / 2 for c, e in zip(obs.centroid_m, obs.extent_m, strict=True))
         hi = tuple(c + e / 2 for c, e in zip(obs.centroid_m, obs.extent_m, strict=True))
         if track.box_m is not None:
-            lo = tuple(min(a, b) for a, b in zip(lo, track.box_m[0], strict=True))
-            hi = tuple(max(a, b) for a, b in zip(hi, track.box_m[1], strict=True))
+            grown_lo = tuple(min(a, b) for a, b in zip(lo, track.box_m[0], strict=True))
+            grown_hi = tuple(max(a, b) for a, b in zip(hi, track.box_m[1], strict=True))
+            if max(b - a for a, b in zip(grown_lo, grown_hi, strict=True)) <= \
+                    self.params.max_furniture_m:
+                lo, hi = grown_lo, grown_hi
+            else:
+                # Larger than any piece of furniture: two neighbours of one class, not one.
+                lo, hi = track.box_m
         track.box_m = (lo, hi)
         centre = tuple((a + b) / 2 for a, b in zip(lo, hi, strict=True))
         extent = tuple(b - a for a, b in zip(lo, hi, strict=True))
