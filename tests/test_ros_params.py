@@ -124,3 +124,14 @@ def test_habitat_config_file_is_a_valid_habitat_config() -> None:
 
     config = HabitatConfig.from_yaml(ROOT / 'config' / 'habitat.yaml')
     assert config.sensor_width_px == 640 and config.scene_path.endswith('.glb')
+
+
+def test_a_regions_file_is_a_layout_for_the_memory_node() -> None:
+    from pathlib import Path
+
+    from robot_memory.ros.memory_node import load_layout
+
+    example = Path(__file__).resolve().parents[1] / 'sim' / 'regions_example.yaml'
+    layout = load_layout(str(example))
+    assert 'room:kitchen' in layout.rooms
+    assert layout.places

@@ -62,7 +62,8 @@ def _percentile(values: Any, q: float) -> float:
 
 
 def load_layout(path: str) -> SceneGraph:
-    """Read rooms and places from a SceneGraph JSON or YAML file (optionally under `layout`)."""
+    """Read rooms and places: a regions YAML (`regions:`, see sim/regions_example.yaml) or a
+    SceneGraph JSON / YAML (optionally under `layout`)."""
     with open(path, encoding='utf-8') as fh:
         text = fh.read()
     if path.endswith(('.yaml', '.yml')):
@@ -71,6 +72,10 @@ def load_layout(path: str) -> SceneGraph:
         data = yaml.safe_load(text)
     else:
         data = json.loads(text)
+    if isinstance(data, dict) and 'regions' in data:
+        from robot_memory.perception.rooms import load_regions
+
+        return load_regions(data)
     return SceneGraph.from_dict(data.get('layout', data))
 
 

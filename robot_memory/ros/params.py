@@ -87,8 +87,8 @@ class PlannerNodeParams:
     """Parameters of `planner_node`."""
 
     detection_prob: float = _p(0.9, 'Chance that looking at a place shows what is there.')
-    cost_per_m: float = _p(0.01, 'Cost of travel in units of P(wrong answer) per metre.')
-    confidence_stop: float = _p(0.95, 'Answer without looking once this confident.')
+    cost_per_m: float = _p(0.004, 'Cost of travel in units of P(wrong answer) per metre.')
+    confidence_stop: float = _p(0.97, 'Answer without looking once this confident.')
     max_steps: int = _p(8, 'Most places looked at for one question.')
     arrival_tolerance_m: float = _p(0.5, 'Distance to the goal that counts as arrived (m).')
     stopped_speed_mps: float = _p(0.05, 'Speed below which the robot counts as stopped (m/s, '
