@@ -60,7 +60,7 @@ def test_simulation_overrides_name_only_real_parameters() -> None:
     (MemoryNodeParams, {'sync_tolerance_s': -1.0}, 'sync_tolerance_s must be a number ≥ 0, '
                                                    'got -1.0'),
     (PlannerNodeParams, {'detection_prob': 1.5}, 'detection_prob and confidence_stop must '
-                                                 'be in (0, 1], got 1.5, 0.95'),
+                                                 'be in (0, 1], got 1.5, 0.97'),
 ])
 def test_bad_values_raise_with_the_name_and_the_valid_ones(cls: type, kwargs: dict,
                                                            message: str) -> None:
