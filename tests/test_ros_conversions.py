@@ -209,3 +209,40 @@ def test_assembler_without_colour_ignores_colour() -> None:
     frames = [f for stream, msg in messages.items() for f in assembler.add(stream, msg)]
     assert len(frames) == 1 and frames[0].rgb.size == 0
     assert 'color' not in assembler.stats()['received']
+
+
+def test_a_tf_transform_becomes_the_camera_pose_in_map() -> None:
+    from geometry_msgs.msg import TransformStamped
+
+    from robot_memory.ros.conversions import pose_from_transform
+
+    msg = TransformStamped()
+    msg.header.frame_id = 'map'
+    msg.header.stamp.sec = 12
+    msg.transform.translation.x = 1.5
+    msg.transform.rotation.w = 1.0
+    pose = pose_from_transform(msg, 'map')
+    assert pose.position_m == (1.5, 0.0, 0.0) and pose.stamp_s == 12.0
+
+
+def test_an_occupancy_grid_becomes_rooms() -> None:
+    import numpy as np
+    from nav_msgs.msg import OccupancyGrid
+
+    from robot_memory.perception.rooms import rooms_from_occupancy
+    from robot_memory.ros.conversions import occupancy_from_msg
+
+    grid = np.full((60, 120), 100, dtype=np.int8)
+    grid[5:55, 5:58] = 0  # two 2.65 m rooms …
+    grid[5:55, 62:115] = 0
+    grid[25:35, 58:62] = 0  # … joined by a 0.5 m doorway
+    msg = OccupancyGrid()
+    msg.info.width, msg.info.height, msg.info.resolution = 120, 60, 0.05
+    msg.info.origin.orientation.w = 1.0
+    msg.data = grid.ravel().tolist()
+    cells, resolution, origin = occupancy_from_msg(msg)
+    assert cells.shape == (60, 120) and resolution == pytest.approx(0.05) and origin == (0, 0)
+    assert len(rooms_from_occupancy(cells, resolution, origin).rooms) == 2
+    msg.info.origin.orientation.z = 0.7
+    with pytest.raises(FrameRejected, match='rotated map origins are not supported'):
+        occupancy_from_msg(msg)

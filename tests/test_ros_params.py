@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import fields
 from pathlib import Path
 
@@ -37,7 +38,8 @@ def test_every_parameter_is_described_and_names_its_unit(cls: type) -> None:
 
 @pytest.mark.parametrize(('path', 'node'), [
     ('config/robot_memory.yaml', 'memory_node'), ('config/robot_memory.yaml', 'planner_node'),
-    ('config/sim.yaml', 'sim_bridge_node')])
+    ('config/robot_example.yaml', 'memory_node'),
+    ('config/robot_example.yaml', 'planner_node'), ('config/sim.yaml', 'sim_bridge_node')])
 def test_config_files_mirror_the_dataclasses(path: str, node: str) -> None:
     values = yaml.safe_load((ROOT / path).read_text())[node]['ros__parameters']
     assert 'use_sim_time' in values
@@ -135,3 +137,37 @@ def test_a_regions_file_is_a_layout_for_the_memory_node() -> None:
     layout = load_layout(str(example))
     assert 'room:kitchen' in layout.rooms
     assert layout.places
+
+
+@pytest.mark.timeout(60)
+def test_without_tf2_a_tf_pose_source_falls_back_to_the_pose_topic(tmp_path: Path) -> None:
+    import importlib.util
+
+    import rclpy
+    from rclpy.parameter import Parameter
+
+    from robot_memory.ros.memory_node import MemoryNode
+
+    if importlib.util.find_spec('tf2_ros') is not None:
+        pytest.skip('tf2_ros is installed here: the fallback is not exercised')
+    rclpy.init(domain_id=180 + os.getpid() % 40)
+    try:
+        node = MemoryNode(parameter_overrides=[
+            Parameter('pose_source', value='tf'),
+            Parameter('db_path', value=str(tmp_path / 'm.db')),
+            Parameter('map_topic', value='map')])
+        topics = {s.topic_name for s in node.subscriptions}
+        assert node._tf_buffer is None
+        assert any(t.endswith('camera/pose') for t in topics)
+        assert any(t.endswith('/map') for t in topics)
+        node.destroy_node()
+    finally:
+        rclpy.try_shutdown()
+
+
+def test_the_robot_example_builds_valid_parameters() -> None:
+    values = yaml.safe_load((ROOT / 'config' / 'robot_example.yaml').read_text())
+    memory = values['memory_node']['ros__parameters']
+    memory.pop('use_sim_time')
+    params = MemoryNodeParams(**memory)
+    assert params.pose_source == 'tf' and params.map_topic == 'map'

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from robot_memory.core.types import Frame
+from robot_memory.core.types import Frame, StampedPose
 from robot_memory.perception.frames import FrameRejected, make_frame
 from robot_memory.ros.conversions import (
     color_from_msg,
@@ -78,6 +78,9 @@ class FrameAssembler:
             # Anything else that does not parse is malformed input too, never a crash.
             self.malformed[f'{stream}:{type(exc).__name__}'] += 1
             return []
+        return self._build(matched)
+
+    def _build(self, matched: list[tuple[float, dict[str, Any]]]) -> list[Frame]:
         frames = []
         for stamp, items in matched:
             try:
@@ -90,6 +93,13 @@ class FrameAssembler:
             self.frames_built += 1
             frames.append(frame)
         return frames
+
+    def add_pose(self, pose: StampedPose) -> list[Frame]:
+        """Take a camera pose found another way (tf) instead of from a pose message."""
+        if pose.frame_id != self.map_frame:
+            self.malformed['pose:wrong_frame'] += 1
+            return []
+        return self._build(self.sync.add('pose', pose.stamp_s, pose))
 
     def stats(self) -> dict[str, Any]:
         """Return the counters for diagnostics."""

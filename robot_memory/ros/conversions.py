@@ -41,8 +41,10 @@ __all__ = [
     'intrinsics_from_msg',
     'labels_from_msg',
     'labels_msg',
+    'occupancy_from_msg',
     'odometry_msg',
     'pose_from_msg',
+    'pose_from_transform',
     'pose_msg',
     'segments_from_msg',
     'stamp_msg',
@@ -146,6 +148,36 @@ def pose_from_msg(msg: Any) -> StampedPose:
                            str(msg.header.frame_id) or 'map')
     except (AttributeError, TypeError, ValueError) as exc:
         raise FrameRejected('bad_pose', str(exc)) from None
+
+
+def pose_from_transform(msg: Any, map_frame: str) -> StampedPose:
+    """geometry_msgs/TransformStamped (map → camera) → `StampedPose` of the camera in `map`."""
+    try:
+        t, q = msg.transform.translation, msg.transform.rotation
+        return StampedPose(stamp_s(msg.header.stamp), (t.x, t.y, t.z), (q.x, q.y, q.z, q.w),
+                           str(msg.header.frame_id) or map_frame)
+    except (AttributeError, TypeError, ValueError) as exc:
+        raise FrameRejected('bad_pose', str(exc)) from None
+
+
+def occupancy_from_msg(msg: Any) -> tuple[np.ndarray, float, tuple[float, float]]:
+    """nav_msgs/OccupancyGrid → (int8 grid rows along +y, resolution, origin x, y).
+
+    A rotated map origin is refused: room polygons are built axis-aligned with `map`.
+    """
+    info = msg.info
+    w, h = int(info.width), int(info.height)
+    data = np.asarray(msg.data, dtype=np.int8)
+    if w <= 0 or h <= 0 or data.size != w * h:
+        raise FrameRejected('bad_map', f'{w}x{h} map with {data.size} cells')
+    q = info.origin.orientation
+    if abs(q.x) > 1e-6 or abs(q.y) > 1e-6 or abs(q.z) > 1e-6:
+        raise FrameRejected('bad_map', 'rotated map origins are not supported')
+    resolution = float(info.resolution)
+    if not (resolution > 0 and math.isfinite(resolution)):
+        raise FrameRejected('bad_map', f'resolution {resolution!r}')
+    return data.reshape(h, w), resolution, (float(info.origin.position.x),
+                                            float(info.origin.position.y))
 
 
 def _pose(pose: StampedPose) -> Pose:

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
 from geometry_msgs.msg import PoseStamped
+from nav_msgs.msg import OccupancyGrid
 from rclpy.clock import Clock, ClockType
 from rclpy.node import Node
 from sensor_msgs.msg import CameraInfo, Image
@@ -37,7 +38,11 @@ from robot_memory.core.types import Frame
 from robot_memory.exceptions import RobotMemoryError
 from robot_memory.ros import qos
 from robot_memory.ros.assembler import FrameAssembler
-from robot_memory.ros.conversions import diagnostic_status
+from robot_memory.ros.conversions import (
+    diagnostic_status,
+    occupancy_from_msg,
+    pose_from_transform,
+)
 from robot_memory.ros.markers import memory_markers
 from robot_memory.ros.params import MemoryNodeParams, declare_params
 from robot_memory.ros.runtime import run_node
@@ -124,14 +129,21 @@ class MemoryNode(Node):
         self._last_problems = 0
         self._service_stats = self.service.diagnostics()
 
+        self._tf_buffer: Any = None
+        if p.pose_source == 'tf':
+            self._tf_buffer = self._make_tf_buffer()
         sensor_qos = qos.sensor(p.sensor_queue_msgs, p.sensor_qos_reliable)
         for stream, (msg_type, topic) in SENSOR_TOPICS.items():
             if stream == 'color' and not p.require_color:
+                continue
+            if stream == 'pose' and self._tf_buffer is not None:
                 continue
             profile = qos.latched(p.sensor_queue_msgs) if stream == 'labels' else sensor_qos
             self.create_subscription(msg_type, topic, partial(self._on_sensor, stream),
                                      profile)
         self.create_subscription(String, 'map/layout', self._on_layout, qos.latched())
+        if p.map_topic and not p.layout_file:
+            self.create_subscription(OccupancyGrid, p.map_topic, self._on_map, qos.latched())
         self.create_subscription(String, 'memory/query', self._on_query, qos.reliable(50))
         self._answer_pub = self.create_publisher(String, 'memory/answer', qos.reliable(50))
         self._markers_pub = self.create_publisher(MarkerArray, 'memory/markers', qos.latched())
@@ -149,12 +161,42 @@ class MemoryNode(Node):
             f'{len(self._layout().rooms)} rooms; sensor QoS '
             f'{"reliable" if p.sensor_qos_reliable else "best effort"}')
 
+    def _make_tf_buffer(self) -> Any:
+        try:
+            import tf2_ros  # lazily: not every install has tf2 (the PyPI wheels do not)
+        except ImportError:
+            self.get_logger().error(
+                "pose_source 'tf' needs tf2_ros, which is not installed; taking camera poses "
+                'from camera/pose instead')
+            return None
+        buffer = tf2_ros.Buffer()
+        self._tf_listener = tf2_ros.TransformListener(buffer, self)
+        return buffer
+
+    def _pose_from_tf(self, msg: Any) -> Any:
+        """The camera pose at a depth image's stamp, from tf; None (counted) if unknown."""
+        from rclpy.time import Time
+
+        try:
+            transform = self._tf_buffer.lookup_transform(
+                self.params.map_frame, self.params.camera_frame, Time.from_msg(msg.header.stamp))
+            return pose_from_transform(transform, self.params.map_frame)
+        except Exception as exc:  # tf2's lookup, extrapolation and connectivity errors
+            self._counts['tf_unavailable'] += 1
+            self.get_logger().debug(f'no camera pose from tf: {exc}')
+            return None
+
     # ------------------------------------------------------------ receiving
     def _on_sensor(self, stream: str, msg: Any, info: dict[str, Any]) -> None:
         now_ns = time.time_ns()
         with self._cond:
             self._track_transport(stream, info, now_ns)
-            frames = self.assembler.add(stream, msg)
+            frames = []
+            if stream == 'depth' and self._tf_buffer is not None:
+                pose = self._pose_from_tf(msg)
+                if pose is not None:
+                    frames += self.assembler.add_pose(pose)
+            frames += self.assembler.add(stream, msg)
             for frame in frames:
                 if len(self._frames) >= self.params.ingest_queue_frames:
                     self._frames.popleft()
@@ -192,6 +234,23 @@ class MemoryNode(Node):
             return
         with self._cond:
             self._layouts.append(item)
+            self._cond.notify()
+
+    def _on_map(self, msg: OccupancyGrid) -> None:
+        """Segment rooms from the robot's map when no layout was given."""
+        from robot_memory.perception.rooms import SegmentationParams, rooms_from_occupancy
+
+        try:
+            grid, resolution, origin = occupancy_from_msg(msg)
+            seg = SegmentationParams(door_width_m=self.params.door_width_m)
+            layout = rooms_from_occupancy(grid, resolution, origin, seg)
+        except (RobotMemoryError, AttributeError, TypeError, ValueError) as exc:
+            self._count('malformed_map')
+            self.get_logger().warning(f'cannot segment rooms from {self.params.map_topic}: {exc}')
+            return
+        self.get_logger().info(f'{len(layout.rooms)} rooms segmented from {self.params.map_topic}')
+        with self._cond:
+            self._layouts.append((None, layout))
             self._cond.notify()
 
     def _on_query(self, msg: String) -> None:

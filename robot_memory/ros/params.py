@@ -56,7 +56,16 @@ class MemoryNodeParams:
     timezone: str = _p('UTC', 'IANA timezone for episode labels ("Monday morning").')
     commit_interval_s: float = _p(1.0, 'Longest time between store commits (s).')
     use_embeddings: bool = _p(True, 'Match object names with the text embedding model.')
-    layout_file: str = _p('', 'Rooms and places as SceneGraph JSON; empty: take map/layout.')
+    layout_file: str = _p('', 'Rooms and places: a regions YAML or SceneGraph JSON; empty: '
+                              'take map/layout (or segment map_topic).')
+    map_topic: str = _p('', 'nav_msgs/OccupancyGrid to segment rooms from when no layout is '
+                            'given (e.g. map); empty: off.')
+    door_width_m: float = _p(1.0, 'Widest doorway when segmenting rooms from the map (m).')
+    pose_source: str = _p('topic', "Camera pose: 'topic' (camera/pose, PoseStamped in "
+                                   "map_frame) or 'tf' (map_frame → camera_frame, needs "
+                                   'tf2_ros).')
+    camera_frame: str = _p('camera_color_optical_frame', 'Optical frame of the camera, for '
+                                                         "pose_source 'tf'.")
     require_layout: bool = _p(True, 'Hold frames until rooms and places are known.')
     map_frame: str = _p('map', 'Fixed frame of camera poses and markers (REP-105).')
     sync_tolerance_s: float = _p(0.02, 'Largest stamp difference paired into one frame (s).')
@@ -78,8 +87,11 @@ class MemoryNodeParams:
                   'sensor_queue_msgs', 'markers_period_s', 'diagnostics_period_s',
                   'robot_path_max_points', 'latency_window_frames')
         _non_negative(self, 'sync_tolerance_s', 'robot_path_spacing_m', 'query_wait_max_s')
+        _positive(self, 'door_width_m')
         if not self.db_path:
             raise InvalidInputError('db_path must name a file')
+        if self.pose_source not in ('topic', 'tf'):
+            raise InvalidInputError(f'pose_source {self.pose_source!r}; valid: topic, tf')
 
 
 @dataclass(frozen=True, slots=True)
