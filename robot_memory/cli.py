@@ -6,13 +6,13 @@ import json
 import logging
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from robot_memory import __version__
+from robot_memory._console import console, emit, out
 from robot_memory.exceptions import RobotMemoryError
 
 __all__ = ['app', 'main']
@@ -29,22 +29,6 @@ app.add_typer(bench_app, name='bench')
 eval_app = typer.Typer(help="Evaluations against the simulator's ground truth.",
                        no_args_is_help=True)
 app.add_typer(eval_app, name='eval')
-
-console = Console(stderr=True)
-out = Console()
-
-
-def _emit(result: dict[str, Any], as_json: bool, title: str) -> None:
-    if as_json:
-        sys.stdout.write(json.dumps(result, sort_keys=False) + '\n')
-        return
-    table = Table(title=title)
-    table.add_column('figure')
-    table.add_column('value', justify='right')
-    for key, value in result.items():
-        table.add_row(key, f'{value:.4g}' if isinstance(value, float) else str(value))
-    out.print(table)
-
 
 @app.callback(invoke_without_command=True)
 def _root(
@@ -70,7 +54,7 @@ def bench_store_cmd(
 
     with console.status('running the store benchmark…', spinner='dots'):
         result = bench_store(objects, days, seed)
-    _emit(result, as_json, 'bench store')
+    emit(result, as_json, 'bench store')
 
 
 @bench_app.command('ingest')
@@ -86,7 +70,7 @@ def bench_ingest_cmd(
 
     with console.status('rendering a patrol, then ingesting it…', spinner='dots'):
         result = bench_ingest(seed, days, world)
-    _emit(result, as_json, 'bench ingest')
+    emit(result, as_json, 'bench ingest')
 
 
 @bench_app.command('sim')
@@ -100,7 +84,7 @@ def bench_sim_cmd(
 
     with console.status('rendering…', spinner='dots'):
         result = bench_sim(frames=frames, seed=seed)
-    _emit(result, as_json, 'bench sim')
+    emit(result, as_json, 'bench sim')
 
 
 @app.command('sim')
@@ -117,7 +101,7 @@ def sim_cmd(
     from robot_memory.sim.commands import run_sim
 
     summary = run_sim(seed, days, out_dir, world=world, progress=not as_json)
-    _emit(summary, as_json, f'simulation written to {out_dir}')
+    emit(summary, as_json, f'simulation written to {out_dir}')
 
 
 @eval_app.command('mapping')
@@ -132,7 +116,7 @@ def eval_mapping_cmd(
     from robot_memory.eval.mapping import eval_mapping
 
     result = eval_mapping(seed, days, world, progress=not as_json)
-    _emit(result, as_json, 'eval mapping')
+    emit(result, as_json, 'eval mapping')
 
 
 @eval_app.command('laeqa')
@@ -159,7 +143,7 @@ def eval_laeqa_cmd(
     result = eval_laeqa(seed, days, world, names, phrasings, out_dir, per_type,
                         progress=not as_json)
     if as_json:
-        _emit(result, True, 'eval laeqa')
+        emit(result, True, 'eval laeqa')
         return
     table = Table(title=f'LA-EQA: {result["questions"]} questions, parse coverage '
                         f'{result["parse_coverage"]:.2f}')

@@ -12,32 +12,14 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
+
+from robot_memory._console import console, emit, out
 
 __all__ = ['register']
 
 if importlib.util.find_spec('rclpy') is None:
     # The CLI registers these commands only where ROS 2 is installed.
     raise ImportError('rclpy is not installed')
-
-console = Console(stderr=True)
-out = Console()
-
-
-def _print(result: dict[str, Any], as_json: bool, title: str) -> None:
-    if as_json:
-        sys.stdout.write(json.dumps(result, default=str) + '\n')
-        return
-    table = Table(title=title)
-    table.add_column('figure')
-    table.add_column('value', justify='right')
-    for key, value in result.items():
-        shown = json.dumps(value, default=str) if isinstance(value, dict | list) else (
-            f'{value:.4g}' if isinstance(value, float) else str(value))
-        table.add_row(key, shown)
-    out.print(table)
-
 
 def bringup_cmd(
     sim: Annotated[str, typer.Option(help='Simulator: builtin, or none (a real robot).')]
@@ -124,7 +106,7 @@ def ingest_cmd(
         given = (SIM_EPOCH_S, World.named(world, seed).scene_graph())
     with console.status(f'ingesting {bag}…', spinner='dots'):
         result = ingest_bag(bag, db, given, tolerance_s, color)
-    _print(result, as_json, 'ingest')
+    emit(result, as_json, 'ingest')
 
 
 def bench_ros_cmd(
@@ -143,7 +125,7 @@ def bench_ros_cmd(
     with console.status('benchmarking ROS transport…', spinner='dots'):
         result = bench_ros(width, height, rate_hz, duration_s, warmup_s,
                            profiles=tuple(profile) if profile else PROFILES)
-    _print(result, as_json, 'bench ros')
+    emit(result, as_json, 'bench ros')
 
 
 def register(app: typer.Typer, bench_app: typer.Typer) -> None:
