@@ -351,6 +351,10 @@ class MappingPipeline:
                 continue  # folded into another track a moment ago
             if not (track.confirmed and track.present) or track.object_id in observed:
                 continue
+            if track.mobility != 'movable':
+                # Furniture is seen in parts, and its remembered centre may lie behind what
+                # the camera sees of it: an empty-looking centre is no evidence it left.
+                continue
             where = np.asarray(track.anchor_m or track.position_m, dtype=float)
             x, y, z = rot.T @ (where - trans)
             if not 0.3 < z < p.negative_max_range_m:
