@@ -112,7 +112,7 @@ def run_demo(out_dir: Path, days: int = 3, seed: int = 0, questions: int = 20,
     }
     graph = Bringup('builtin', [share_file('config', 'robot_memory.yaml'),
                                 share_file('config', 'sim.yaml')], overrides,
-                    domain_id=domain_id)
+                    domain_id=domain_id, quiet=True)
     rows: list[QARow] = []
     graph.start()
     try:

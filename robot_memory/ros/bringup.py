@@ -46,7 +46,7 @@ class Bringup:
 
     def __init__(self, sim: str = 'builtin', params_files: Sequence[str | Path] = (),
                  overrides: Mapping[str, Mapping[str, Any]] | None = None,
-                 domain_id: int | None = None) -> None:
+                 domain_id: int | None = None, quiet: bool = False) -> None:
         if sim not in SIMULATORS:
             raise InvalidInputError(f'sim {sim!r}; valid: {", ".join(SIMULATORS)}')
         args = ['--ros-args']
@@ -68,6 +68,10 @@ class Bringup:
             rclpy.try_shutdown()
             raise
         self.nodes = [n for n in (self.bridge, self.memory, self.planner) if n is not None]
+        if quiet:
+            # A tool showing its own progress: the nodes only speak up for problems.
+            for node in self.nodes:
+                node.get_logger().set_level(rclpy.logging.LoggingSeverity.WARN)
         self.answers: list[dict[str, Any]] = []
         self._asker = rclpy.create_node('bringup_asker')
         self._question_pub = self._asker.create_publisher(String, 'question', qos.reliable(50))
