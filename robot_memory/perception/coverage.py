@@ -48,16 +48,9 @@ class ViewHistory:
 
     def seen_before(self, point: tuple[float, float, float]) -> bool:
         """Whether a view from an earlier session had `point` in clear view."""
-        return self._seen(point, earlier_only=True)
-
-    def seen(self, point: tuple[float, float, float]) -> bool:
-        """Whether any remembered view had `point` in clear view."""
-        return self._seen(point, earlier_only=False)
-
-    def _seen(self, point: tuple[float, float, float], earlier_only: bool) -> bool:
         p = np.array([*point, 1.0])
         for session, camera_T_map, depth, (fx, fy, cx, cy) in reversed(self._views):
-            if earlier_only and session >= self._session:
+            if session >= self._session:
                 continue
             x, y, z, _ = camera_T_map @ p
             if not 0.2 < z < self.max_range_m:
