@@ -21,6 +21,7 @@ from robot_memory.core.events import (
     ObjectLost,
     ObjectSeen,
     ObjectsMerged,
+    PlaceObserved,
     event_from_record,
     event_to_record,
 )
@@ -92,11 +93,13 @@ def test_bad_observations_are_refused_with_the_reason(kwargs: dict, message: str
     ObjectLost(4.0, 'object:1', (7,)),
     ObjectsMerged(5.0, 'object:1', 'object:2'),
     LayoutSet(0.0, {'nodes': [], 'edges': []}),
+    PlaceObserved(6.0, 'place:kitchen/0'),
 ])
 def test_events_round_trip_through_records(event: object) -> None:
     assert event_from_record(event_to_record(event)) == event
 
 
 def test_a_malformed_record_lists_the_valid_kinds() -> None:
-    with pytest.raises(InvalidInputError, match='kinds: created, fact, layout, lost, merged'):
+    with pytest.raises(InvalidInputError,
+                       match='kinds: created, fact, layout, lost, merged, place'):
         event_from_record({'kind': 'teleport'})

@@ -193,3 +193,15 @@ def test_the_active_loop_finds_a_moved_object(memory: EpisodicMemory,
     else:
         assert result.path[-1].startswith('place:study')
         assert result.answer.confidence > 0.95
+
+
+def test_a_room_is_as_fresh_as_its_least_recently_seen_place(memory: EpisodicMemory) -> None:
+    engine = QueryEngine(memory)
+    now = MONDAY_S + 6 * DAY
+    memory.observe_place('place:study/0', now - 60)
+    one_corner = engine.answer(Count(Target('mug'), 'room:study'), now).confidence
+    memory.observe_place('place:study/1', now - 30)
+    both = engine.answer(Count(Target('mug'), 'room:study'), now).confidence
+    assert one_corner < 0.8 < both
+    assert memory.place_observed_s('place:study/1') == now - 30
+    assert memory.place_observed_s('place:kitchen/0') is None

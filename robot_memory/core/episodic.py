@@ -29,6 +29,7 @@ from robot_memory.core.events import (
     ObjectLost,
     ObjectSeen,
     ObjectsMerged,
+    PlaceObserved,
     normalise_fact,
 )
 from robot_memory.core.scene_graph import EdgeKind, ObjectAttributes, SceneGraph
@@ -304,6 +305,7 @@ class EpisodicMemory:
         self.staleness = StalenessModel(staleness)
         self._objects: dict[str, _Object] = {}
         self._layouts: list[tuple[float, SceneGraph]] = []
+        self._place_views: dict[str, list[float]] = {}
         self._stamps: list[float] = []
         self._journal: list[Event] = []
         self._num_events = 0
@@ -318,6 +320,7 @@ class EpisodicMemory:
             ObjectLost: self._apply_lost,
             ObjectsMerged: self._apply_merged,
             LayoutSet: self._apply_layout,
+            PlaceObserved: self._apply_place,
         }.get(type(event))
         if handler is None:
             raise InvalidInputError(f'not a memory event: {event!r}')
@@ -373,6 +376,20 @@ class EpisodicMemory:
     def merge(self, keep_id: str, drop_id: str, stamp_s: float) -> None:
         """Fold a duplicate object into another."""
         self.apply(ObjectsMerged(stamp_s, keep_id, drop_id))
+
+    def observe_place(self, place_id: str, stamp_s: float) -> bool:
+        """Record a look from a place; logged at most once per `seen_resolution_s`."""
+        views = self._place_views.get(place_id)
+        if views and stamp_s - views[-1] < self.seen_resolution_s:
+            return False
+        self.apply(PlaceObserved(stamp_s, place_id))
+        return True
+
+    def place_observed_s(self, place_id: str, t: float | None = None) -> float | None:
+        """When the robot last looked from a place, as known at `t` (None: never)."""
+        views = self._place_views.get(place_id, [])
+        i = bisect.bisect_right(views, self.now_s if t is None else t)
+        return views[i - 1] if i else None
 
     def set_layout(self, graph: SceneGraph, stamp_s: float) -> None:
         """Set the static layers (rooms, places and their edges)."""
@@ -486,6 +503,11 @@ class EpisodicMemory:
         for stamp in drop.seen_s:
             bisect.insort(keep.seen_s, stamp)
         drop.merged_into, drop.merged_s = keep.object_id, e.stamp_s
+
+    def _apply_place(self, e: PlaceObserved) -> None:
+        if not e.place_id:
+            raise InvalidInputError('a place observation needs a place id')
+        bisect.insort(self._place_views.setdefault(e.place_id, []), e.stamp_s)
 
     def _apply_layout(self, e: LayoutSet) -> None:
         graph = SceneGraph.from_dict(e.graph)
@@ -670,6 +692,7 @@ class EpisodicMemory:
         return {
             'objects': objects,
             'layouts': [[s, g.to_dict()] for s, g in self._layouts],
+            'place_views': {k: list(v) for k, v in sorted(self._place_views.items())},
             'stamps': list(self._stamps),
             'staleness': {
                 'class': {k: [t.exposure_s, t.moves]
@@ -699,6 +722,8 @@ class EpisodicMemory:
                         for v, a, b, ids, ls in ivs]
                 objects[object_id] = obj
             layouts = [(float(s), SceneGraph.from_dict(g)) for s, g in data['layouts']]
+            place_views = {str(k): [float(t) for t in v]
+                           for k, v in data.get('place_views', {}).items()}
             by_class = {k: _Tally(float(e), int(m))
                         for k, (e, m) in data['staleness']['class'].items()}
             by_instance = {k: _Tally(float(e), int(m))
@@ -708,6 +733,7 @@ class EpisodicMemory:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise InvalidInputError(f'malformed memory snapshot: {exc!r}') from exc
         self._objects, self._layouts, self._stamps = objects, layouts, stamps
+        self._place_views = place_views
         self.staleness._by_class, self.staleness._by_instance = by_class, by_instance
         self._num_events = num_events
         self._journal = []

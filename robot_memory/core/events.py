@@ -122,6 +122,14 @@ class ObjectsMerged:
 
 
 @dataclass(frozen=True, slots=True)
+class PlaceObserved:
+    """The robot looked around from a place (what it saw there is now known, or absent)."""
+
+    stamp_s: float
+    place_id: str
+
+
+@dataclass(frozen=True, slots=True)
 class LayoutSet:
     """The static layers (building, rooms, places, their edges) as `SceneGraph.to_dict()`."""
 
@@ -129,7 +137,8 @@ class LayoutSet:
     graph: dict[str, Any]
 
 
-Event = ObjectCreated | FactChanged | ObjectSeen | ObjectLost | ObjectsMerged | LayoutSet
+Event = (ObjectCreated | FactChanged | ObjectSeen | ObjectLost | ObjectsMerged | LayoutSet
+         | PlaceObserved)
 _KINDS: dict[str, type] = {
     'created': ObjectCreated,
     'fact': FactChanged,
@@ -137,6 +146,7 @@ _KINDS: dict[str, type] = {
     'lost': ObjectLost,
     'merged': ObjectsMerged,
     'layout': LayoutSet,
+    'place': PlaceObserved,
 }
 _KIND_OF = {cls: kind for kind, cls in _KINDS.items()}
 

@@ -224,12 +224,25 @@ class QueryEngine:
         return Answer(q, self._location(best), text, conf, (self._evidence(best),))
 
     def _room_staleness(self, room_id: str, label: str, t: float) -> float:
-        view = self.memory.at(t)
-        seen = [s.last_seen_s for s in view.objects.values() if s.room_id == room_id]
-        if not seen:
-            return 0.3
-        dt = t - max(seen)
-        return self.memory.staleness.p_still_there(label, max(dt, 0.0))
+        """Belief that nothing of `label` came or went in a room since the robot looked.
+
+        A room is as fresh as its least recently seen place: a look from one corner says
+        little about the far side.
+        """
+        layout = self.memory.layout_at(t)
+        places = layout.places_in(room_id) if layout.has_node(room_id) else []
+        views = [self.memory.place_observed_s(p, t) for p in places]
+        if places and all(v is not None for v in views):
+            last = min(v for v in views if v is not None)
+        else:
+            seen = [s.last_seen_s for s in self.memory.at(t).objects.values()
+                    if s.room_id == room_id]
+            if not seen:
+                return 0.3
+            # Some place of the room was never looked from: never fully sure of it.
+            last = max(seen) - (self.memory.staleness.class_tau(label).tau_s * 0.25
+                                if places else 0.0)
+        return self.memory.staleness.p_still_there(label, max(t - last, 0.0))
 
     def _count(self, q: Count, now: float) -> Answer:
         probe = q.at.probe_s(now)

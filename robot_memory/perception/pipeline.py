@@ -57,6 +57,7 @@ class PipelineParams:
     tentative_ttl_s: float = 3 * 86400.0
     merge_radius_m: float = 0.35
     max_furniture_m: float = 2.6
+    place_radius_m: float = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,6 +190,7 @@ class MappingPipeline:
 
         # After association: what this frame shows counts as looked-at from the next frame on.
         self.coverage.update(frame)
+        self._note_place(frame)
         absent = self._negative_evidence(frame, set(associations.values()))
         timings['negative'] = (time.perf_counter() - t4) * 1e3
         self._prune(frame.stamp_s)
@@ -313,6 +315,19 @@ class MappingPipeline:
         lost.session = newcomer.session
         lost.co_seen |= newcomer.co_seen
         del self.tracks[newcomer.object_id]
+
+    def _note_place(self, frame: Frame) -> None:
+        """Record that the robot looked from the place it stands at (within `place_radius_m`)."""
+        x, y = float(frame.map_T_camera[0, 3]), float(frame.map_T_camera[1, 3])
+        place = self.layout.nearest_place(x, y)
+        if place is None:
+            return
+        px, py, _ = self.layout.get_place(place).position_m
+        if math.hypot(px - x, py - y) <= self.params.place_radius_m:
+            try:
+                self.memory.observe_place(place, frame.stamp_s)
+            except RobotMemoryError as exc:
+                log.debug('place observation refused: %s', exc)
 
     def _room_of(self, position: tuple[float, float, float]) -> str:
         return self.layout.find_room_at(position[0], position[1]) or ''
