@@ -5,7 +5,6 @@ from __future__ import annotations
 import itertools
 import logging
 import math
-from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -16,18 +15,17 @@ import numpy as np
 
 from robot_memory.core.scene_graph import SceneGraph
 from robot_memory.core.types import CameraIntrinsics, Frame, SegmentLabel, StampedPose
-from robot_memory.exceptions import InvalidInputError, UnknownNodeError
+from robot_memory.exceptions import InvalidInputError
 from robot_memory.sim.activity import ActivityConfig, ActivityModel
 from robot_memory.sim.clock import SIM_EPOCH_S, sim_time
 from robot_memory.sim.navigation import Navigator
 from robot_memory.sim.renderer import CameraConfig, RenderConfig, Renderer, camera_pose
-from robot_memory.sim.truth import TruthLog
+from robot_memory.sim.truth import FrameTruth, TruthLog
 from robot_memory.sim.world import World
 
 __all__ = ['BuiltinSim', 'NavResult', 'SimBackend', 'SimConfig', 'load_scenario']
 
 log = logging.getLogger(__name__)
-TRUTH_FRAMES_KEPT = 4096  # per-frame truth kept for evaluators
 VISIBLE_MIN_PX = 200  # an object this large in a frame counts as seen, for evaluators
 
 
@@ -174,8 +172,7 @@ class BuiltinSim:
         self._yaw = 0.0
         self._frame_index = 0
         self._rng = np.random.default_rng([seed, 13])
-        self._last_truth: dict[int, str] = {}
-        self._truth_by_frame: OrderedDict[int, dict[int, str]] = OrderedDict()
+        self._frame_truth = FrameTruth()
         self._visible: dict[str, list[float]] = {}
         self.trail: list[tuple[float, float, float]] = [(self._now_s, x, y)]
         log.debug('reset %r', self.world)
@@ -225,7 +222,7 @@ class BuiltinSim:
 
     def last_frame_truth(self) -> dict[int, str]:
         """Segment id → true object or furniture id for the last frame (for evaluators)."""
-        return dict(self._last_truth)
+        return self._frame_truth.last()
 
     def visibility_log(self) -> dict[str, list[float]]:
         """True id → stamps of the frames it filled at least `VISIBLE_MIN_PX` pixels of."""
@@ -233,11 +230,7 @@ class BuiltinSim:
 
     def frame_truth(self, frame_index: int) -> dict[int, str]:
         """Segment id → true id for one of the recent frames (`go_to` renders ahead)."""
-        truth = self._truth_by_frame.get(frame_index)
-        if truth is None:
-            raise UnknownNodeError(f'no truth kept for frame {frame_index}; the last '
-                                   f'{TRUTH_FRAMES_KEPT} frames are kept')
-        return dict(truth)
+        return self._frame_truth.get(frame_index)
 
     # ------------------------------------------------------------- motion
     def step(self, dt_s: float) -> None:
@@ -340,10 +333,7 @@ class BuiltinSim:
                 labels[int(seg)] = SegmentLabel(furn.cls, {'color': furn.color})
             truth[int(seg)] = owner_id
         segments = np.take(lut, out.owner + 1)
-        self._last_truth = truth
-        self._truth_by_frame[self._frame_index] = truth
-        while len(self._truth_by_frame) > TRUTH_FRAMES_KEPT:
-            self._truth_by_frame.popitem(last=False)
+        self._frame_truth.record(self._frame_index, truth)
         frame = Frame(self._now_s, out.rgb, out.depth_m.astype(np.float32, copy=False),
                       segments.astype(np.int32, copy=False), labels, map_T_camera,
                       self.intrinsics, self._frame_index)

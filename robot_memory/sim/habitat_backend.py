@@ -23,7 +23,6 @@ import itertools
 import logging
 import math
 import os
-from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
@@ -42,6 +41,7 @@ from robot_memory.core.types import CameraIntrinsics, Frame, SegmentLabel, Stamp
 from robot_memory.exceptions import InvalidInputError, UnknownNodeError
 from robot_memory.sim.backend import NavResult
 from robot_memory.sim.clock import SIM_EPOCH_S, sim_time
+from robot_memory.sim.truth import FrameTruth
 
 __all__ = [
     'BACKGROUND_CATEGORIES',
@@ -88,7 +88,6 @@ BACKGROUND_CATEGORIES = frozenset({
     '', 'unknown', 'unlabeled', 'unlabelled', 'no_label', 'void', 'misc', 'objects', 'wall',
     'floor', 'ceiling', 'beam', 'column', 'railing', 'stairs', 'roof',
 })
-TRUTH_FRAMES_KEPT = 4096  # per-frame truth kept for evaluators, as in BuiltinSim
 _CANDIDATE_STEP_M = 0.25  # grid of candidate places on the navmesh
 _FLOOR_TOLERANCE_M = 0.5  # navmesh points within this of the floor height are on the floor
 
@@ -567,8 +566,7 @@ class HabitatSim:
         self._now_s = SIM_EPOCH_S
         self._rng = np.random.default_rng([self.config.seed, 13])
         self._frame_index = 0
-        self._last_truth: dict[int, str] = {}
-        self._truth_by_frame: OrderedDict[int, dict[int, str]] = OrderedDict()
+        self._frame_truth = FrameTruth()
         self._place = self._dock
         self._set_agent(self._hab_position(self._dock), 0.0)
         x, y, _ = self._graph.get_place(self._dock).position_m
@@ -614,15 +612,11 @@ class HabitatSim:
 
     def last_frame_truth(self) -> dict[int, str]:
         """Segment id → `habitat:<instance id>` for the last frame (for evaluators)."""
-        return dict(self._last_truth)
+        return self._frame_truth.last()
 
     def frame_truth(self, frame_index: int) -> dict[int, str]:
         """Segment id → true instance for one of the recent frames."""
-        truth = self._truth_by_frame.get(frame_index)
-        if truth is None:
-            raise UnknownNodeError(f'no truth kept for frame {frame_index}; the last '
-                                   f'{TRUTH_FRAMES_KEPT} frames are kept')
-        return dict(truth)
+        return self._frame_truth.get(frame_index)
 
     # ------------------------------------------------------------- helpers
     def _coeffs(self, rotation: Any) -> Quat:
@@ -737,10 +731,7 @@ class HabitatSim:
             intrinsics=self.intrinsics, categories=self._categories, rng=self._rng,
             frame_index=self._frame_index)
         truth = {seg: f'habitat:{inst}' for seg, inst in converted.instance_of.items()}
-        self._last_truth = truth
-        self._truth_by_frame[self._frame_index] = truth
-        while len(self._truth_by_frame) > TRUTH_FRAMES_KEPT:
-            self._truth_by_frame.popitem(last=False)
+        self._frame_truth.record(self._frame_index, truth)
         self._frame_index += 1
         return converted.frame
 

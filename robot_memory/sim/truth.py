@@ -10,6 +10,7 @@ import bisect
 import hashlib
 import json
 import math
+from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -17,7 +18,7 @@ from typing import Any
 
 from robot_memory.exceptions import InvalidInputError, UnknownNodeError
 
-__all__ = ['ObjectTruth', 'TruthInterval', 'TruthLog']
+__all__ = ['FrameTruth', 'ObjectTruth', 'TruthInterval', 'TruthLog']
 
 Vec3 = tuple[float, float, float]
 
@@ -181,3 +182,35 @@ class TruthLog:
 
     def __repr__(self) -> str:
         return f'TruthLog(objects={len(self._intervals)}, intervals={self.num_intervals()})'
+
+
+class FrameTruth:
+    """Segment id → true id of the most recent frames, kept apart from the frames themselves.
+
+    Backends render ahead (`go_to` returns a list of frames), so evaluators look a frame's
+    truth up by its index rather than asking for "the last frame".
+    """
+
+    def __init__(self, frames_kept: int = 4096) -> None:
+        self.frames_kept = frames_kept
+        self._by_frame: OrderedDict[int, dict[int, str]] = OrderedDict()
+        self._last: dict[int, str] = {}
+
+    def record(self, frame_index: int, truth: dict[int, str]) -> None:
+        """Keep one frame's segment truth, forgetting the oldest beyond `frames_kept`."""
+        self._last = truth
+        self._by_frame[frame_index] = truth
+        while len(self._by_frame) > self.frames_kept:
+            self._by_frame.popitem(last=False)
+
+    def last(self) -> dict[int, str]:
+        """Truth of the last frame recorded."""
+        return dict(self._last)
+
+    def get(self, frame_index: int) -> dict[int, str]:
+        """Truth of one recent frame; raises `UnknownNodeError` once it is forgotten."""
+        truth = self._by_frame.get(frame_index)
+        if truth is None:
+            raise UnknownNodeError(f'no truth kept for frame {frame_index}; the last '
+                                   f'{self.frames_kept} frames are kept')
+        return dict(truth)
