@@ -538,6 +538,15 @@ class EpisodicMemory:
         """Whether memory has ever known the object."""
         return object_id in self._objects
 
+    def label_of(self, object_id: str) -> str:
+        """Class of an object, or '' when memory never knew it."""
+        obj = self._objects.get(object_id)
+        return obj.label if obj is not None else ''
+
+    def labels(self) -> list[str]:
+        """Classes of every object memory has known, sorted."""
+        return sorted({o.label for o in self._objects.values()})
+
     def is_discovery(self, object_id: str) -> bool:
         """Whether the object was first seen where the robot had never looked before."""
         obj = self._objects.get(object_id)

@@ -82,14 +82,11 @@ class QueryEngine:
 
     def label_of(self, object_id: str) -> str:
         """Class of a memory object, or '' when unknown."""
-        return self.memory.history(object_id).label if self.memory.has_object(object_id) else ''
-
-    def _labels(self) -> list[str]:
-        return sorted({h.label for h in self.memory.iter_objects()})
+        return self.memory.label_of(object_id)
 
     def resolve_label(self, label: str) -> str:
         """The memory class a query label stands for (open-vocabulary when a matcher is set)."""
-        labels = self._labels()
+        labels = self.memory.labels()
         if label in labels or self.label_matcher is None:
             return label
         return self.label_matcher(label, labels) or label

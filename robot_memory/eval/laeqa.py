@@ -114,12 +114,9 @@ def _ingest(state: Patrolled, frame: Frame, record: bool) -> None:
             state.seen_gt.setdefault(gt, []).append(frame.stamp_s)
     x, y = float(frame.map_T_camera[0, 3]), float(frame.map_T_camera[1, 3])
     room = state.layout.find_room_at(x, y) or ''
-    labels = frame.labels
-    from robot_memory.perception.observations import extract_observations
-
     dets = [(o.observation.label, o.observation.attributes.get('color', ''),
              o.observation.attributes.get('state', ''), o.observation.centroid_m)
-            for o in extract_observations(frame) if o.segment_id in labels]
+            for o in result.seen]
     state.records.append(FrameRecord(frame.stamp_s, room, dets))
 
 

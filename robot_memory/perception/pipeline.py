@@ -72,6 +72,7 @@ class FrameResult:
     segment_objects: dict[int, str] = field(default_factory=dict)
     absent: tuple[str, ...] = ()
     confirmed: tuple[Candidate, ...] = ()
+    seen: tuple[SegmentObservation, ...] = ()  # what the frame's segments showed
     timings_ms: dict[str, float] = field(default_factory=dict)
 
 
@@ -197,7 +198,8 @@ class MappingPipeline:
         self.frames_accepted += 1
         self.timings_ms.update(timings)
         return FrameResult(frame.stamp_s, True, None, len(seen), associations,
-                           segment_objects, tuple(absent), tuple(confirmed), timings)
+                           segment_objects, tuple(absent), tuple(confirmed), tuple(seen),
+                           timings)
 
     # ------------------------------------------------------------- helpers
     def _new_track(self, segment: SegmentObservation) -> Track:
