@@ -123,7 +123,10 @@ class Graph:
         return found[0]
 
     def close(self) -> dict[str, int]:
+        """Stop every node; keep the log tail of any that did not exit 0."""
         codes = {name: process.stop() for name, process in self.processes.items()}
+        self.failed_logs = {name: self.processes[name].log()[-3000:]
+                            for name, code in codes.items() if code != 0}
         self.probe.close()
         return codes
 
@@ -157,7 +160,8 @@ def patrolled(tmp_path_factory: pytest.TempPathFactory) -> Any:
                'live_memory': live, 'tmp': tmp}
     finally:
         codes = graph.close()
-    assert codes == {'memory_node': 0, 'planner_node': 0, 'sim_bridge_node': 0}, codes
+    assert codes == {'memory_node': 0, 'planner_node': 0, 'sim_bridge_node': 0}, \
+        graph.failed_logs
 
 
 @pytest.mark.timeout(150)
@@ -320,7 +324,7 @@ def lone_memory_node(tmp_path: Path) -> Any:
         yield graph
     finally:
         codes = graph.close()
-    assert codes == {'memory_node': 0}, codes
+    assert codes == {'memory_node': 0}, graph.failed_logs
 
 
 def _bad_messages(t: float) -> list[tuple[str, Any]]:
@@ -402,7 +406,7 @@ def test_bridge_on_sim_time_publishes_clock_layout_and_odometry(tmp_path: Path) 
         assert odom[-1].header.frame_id == 'odom' and odom[-1].child_frame_id == 'base_link'
     finally:
         codes = graph.close()
-    assert codes == {'sim_bridge_node': 0}
+    assert codes == {'sim_bridge_node': 0}, graph.failed_logs
 
 
 @pytest.mark.timeout(60)

@@ -28,7 +28,7 @@ from robot_memory.exceptions import InvalidInputError
 from robot_memory.ros import qos
 from robot_memory.ros.memory_node import GIL_SWITCH_INTERVAL_S, MemoryNode
 from robot_memory.ros.planner_node import PlannerNode
-from robot_memory.ros.runtime import spin_nodes
+from robot_memory.ros.runtime import shutdown, spin_nodes
 from robot_memory.ros.sim_bridge_node import SimBridgeNode
 
 __all__ = ['SIMULATORS', 'Bringup']
@@ -65,7 +65,7 @@ class Bringup:
             self.planner = PlannerNode(parameter_overrides=_overrides(
                 overrides.get('planner_node')))
         except Exception:
-            rclpy.try_shutdown()
+            shutdown()
             raise
         self.nodes = [n for n in (self.bridge, self.memory, self.planner) if n is not None]
         if quiet:
@@ -98,7 +98,7 @@ class Bringup:
         except (KeyboardInterrupt, ExternalShutdownException):
             pass
         finally:
-            rclpy.try_shutdown()
+            shutdown()
 
     def wait_for_patrol(self, timeout_s: float, progress: Callable[[str], None] | None = None
                         ) -> bool:
@@ -137,7 +137,7 @@ class Bringup:
 
     def stop(self) -> None:
         """Shut down; the executor thread destroys the nodes (memory commits its file)."""
-        rclpy.try_shutdown()
+        shutdown()
         if self._thread is not None:
             self._thread.join(timeout=60.0)
 

@@ -26,6 +26,8 @@ from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.qos import QoSProfile
 
+from robot_memory.ros.runtime import shutdown
+
 __all__ = ['NODE_MODULES', 'PROFILE_VARIABLES', 'NodeProcess', 'Probe', 'ros_env']
 
 # Fast DDS 2.x (ROS 2 Jazzy) reads FASTRTPS_…; Fast DDS 3.x (Kilted on) reads FASTDDS_….
@@ -92,8 +94,9 @@ class NodeProcess:
         return int(self.process.returncode)
 
     def log(self) -> str:
-        """Return what the node wrote so far."""
-        self._log.flush()
+        """Return what the node wrote so far (also after `stop`)."""
+        if not self._log.closed:
+            self._log.flush()
         return self.log_path.read_text(errors='replace')
 
 
@@ -146,7 +149,7 @@ class Probe:
         """Destroy the node and shut the context down."""
         self.executor.shutdown(timeout_sec=5.0)
         self.node.destroy_node()
-        rclpy.try_shutdown(context=self.context)
+        shutdown(context=self.context)
 
     def __enter__(self) -> Probe:
         return self

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 import rclpy
+from rclpy.context import Context
 from rclpy.executors import (
     Executor,
     ExternalShutdownException,
@@ -15,7 +16,22 @@ from rclpy.node import Node
 
 from robot_memory.exceptions import RobotMemoryError
 
-__all__ = ['run_node', 'spin_nodes']
+__all__ = ['run_node', 'shutdown', 'spin_nodes']
+
+
+def shutdown(context: Context | None = None) -> None:
+    """Shut rclpy down unless it already is.
+
+    rclpy's SIGINT handler shuts the context down from its own thread, so a shutdown racing it
+    finds the context already gone (`RCLError`, a `RuntimeError`): that is the stop we wanted.
+    """
+    try:
+        rclpy.try_shutdown(context=context)
+    except RuntimeError:
+        if context is not None and context.ok():
+            raise
+        if context is None and rclpy.ok():
+            raise
 
 
 def spin_nodes(nodes: Sequence[Node], multi_threaded: bool = False) -> None:
@@ -55,15 +71,15 @@ def run_node(name: str, factory: Callable[[], Node], args: list[str] | None = No
         node = factory()
     except (RobotMemoryError, OSError) as exc:
         rclpy.logging.get_logger(name).fatal(f'cannot start: {exc}')
-        rclpy.try_shutdown()
+        shutdown()
         return 2
     except (KeyboardInterrupt, ExternalShutdownException):
-        rclpy.try_shutdown()
+        shutdown()
         return 0
     try:
         spin_nodes([node])
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
     finally:
-        rclpy.try_shutdown()
+        shutdown()
     return 0
