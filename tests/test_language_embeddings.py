@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from robot_memory.core.clock import MemoryClock
-from robot_memory.core.queries import Count, Target, WhereIs
+from robot_memory.core.queries import Count, IsAt, Target, WhereIs
 from robot_memory.exceptions import InvalidInputError
 from robot_memory.language import (
     DEFAULT_LABELS,
@@ -150,7 +150,7 @@ def test_a_cupboard_is_a_place_to_look_not_a_room(parser: QuestionParser) -> Non
     vocabulary = Vocabulary.from_names(['mug', 'cabinet'], ['kitchen'])
     narrow = QuestionParser(vocabulary, MemoryClock(), parser.embedder)
     result = narrow.parse('Is the mug in the cupboard?', NOW_S)
-    assert result.query == WhereIs(Target('mug', text='mug'))
+    assert result.query == IsAt(Target('mug', text='mug'), support='cabinet', relation='in')
     assert result.matched['place'] == 'cupboard'
     assert narrow.parse('How many mugs are in the cupboard?', NOW_S).error == (
         "'How many mugs are in the cupboard?' asks about what is at 'cupboard', which is not a "

@@ -80,7 +80,8 @@ def test_builtin_phrasings_cover_every_question_type_with_three_to_five_template
 def test_question_types_map_to_query_types_and_categories() -> None:
     assert {k: (t.__name__, str(c)) for k, (t, c) in QUESTION_TYPES.items()} == {
         'where_now': ('WhereIs', 'present'),
-        'where_last_seen': ('LastSeen', 'past_present'),
+        'where_last_seen': ('LastSeen', 'past'),
+        'still_there': ('IsAt', 'past_present'),
         'where_on_day': ('WhereWas', 'past'),
         'count_in_room': ('Count', 'present'),
         'state_now': ('StateOf', 'present'),
@@ -138,8 +139,8 @@ def test_query_matches_rejects_an_unknown_question_type() -> None:
         query_matches(None, 'where_tomorrow', label='mug')
     assert str(excinfo.value) == (
         "unknown question type 'where_tomorrow'; valid: where_now, where_last_seen, "
-        'where_on_day, count_in_room, state_now, state_on_day, changed_since, usual_location, '
-        'when_appeared')
+        'still_there, where_on_day, count_in_room, state_now, state_on_day, changed_since, '
+        'usual_location, when_appeared')
 
 
 def test_a_partial_file_is_read_as_is(tmp_path: Path) -> None:
@@ -151,15 +152,15 @@ def test_a_partial_file_is_read_as_is(tmp_path: Path) -> None:
 @pytest.mark.parametrize(('content', 'error'), [
     ('where_now: [unclosed', '{path} is not valid YAML (line 1)'),
     ('- a list\n- not a mapping', '{path} must map question types to lists of templates; '
-     'types: where_now, where_last_seen, where_on_day, count_in_room, state_now, '
+     'types: where_now, where_last_seen, still_there, where_on_day, count_in_room, state_now, '
      'state_on_day, changed_since, usual_location, when_appeared'),
     ('', '{path} must map question types to lists of templates; types: where_now, '
-     'where_last_seen, where_on_day, count_in_room, state_now, state_on_day, changed_since, '
-     'usual_location, when_appeared'),
+     'where_last_seen, still_there, where_on_day, count_in_room, state_now, state_on_day, '
+     'changed_since, usual_location, when_appeared'),
     ('where_tomorrow: ["Where will the {object} be?"]',
      "{path}: unknown question type 'where_tomorrow'; valid: where_now, where_last_seen, "
-     'where_on_day, count_in_room, state_now, state_on_day, changed_since, usual_location, '
-     'when_appeared'),
+     'still_there, where_on_day, count_in_room, state_now, state_on_day, changed_since, '
+     'usual_location, when_appeared'),
     ('where_now: []', '{path}: where_now must be a non-empty list of template strings'),
     ('where_now: "Where is the {object}?"',
      '{path}: where_now must be a non-empty list of template strings'),

@@ -7,8 +7,10 @@ import pytest
 from robot_memory.core import EpisodicMemory, FactKey, PlaceAttributes, SceneGraph
 from robot_memory.core.planner import PlannerParams, VoIPlanner, evsi
 from robot_memory.core.queries import (
+    Category,
     Changes,
     Count,
+    IsAt,
     LastSeen,
     StateOf,
     Target,
@@ -106,6 +108,57 @@ def test_counts_states_and_first_sightings(memory: EpisodicMemory) -> None:
     assert first.value['day'] == 'Monday'
     last = engine.answer(LastSeen(Target('lamp')), now)
     assert last.value['room'] == 'room:study'
+
+
+def test_is_at_answers_yes_or_no_about_a_room_or_a_support(memory: EpisodicMemory) -> None:
+    engine = QueryEngine(memory)
+    thursday = MONDAY_S + 3 * DAY + 8 * HOUR
+    kitchen = engine.answer(IsAt(Target('backpack'), 'room:kitchen'), thursday)
+    assert kitchen.value['yes'] is True and kitchen.confidence == pytest.approx(1.0)
+    assert kitchen.text.startswith('Yes, the backpack is in the kitchen')
+    hook = engine.answer(IsAt(Target('backpack'), support='coat_hook', relation='on'),
+                         thursday)
+    assert hook.value['yes'] is True
+    assert engine.answer(IsAt(Target('backpack'), support='coat_hook', relation='in'),
+                         thursday).value['yes'] is False
+    study = engine.answer(IsAt(Target('backpack'), 'room:study'), thursday)
+    assert study.value['yes'] is False
+    assert study.text.startswith('No, I last saw the backpack on the coat_hook in the kitchen')
+    tuesday_evening = MONDAY_S + DAY + 20 * HOUR
+    assert engine.answer(IsAt(Target('backpack'), support='coat_hook', relation='near'),
+                         tuesday_evening).value['yes'] is False
+    assert engine.answer(IsAt(Target('lamp'), support='coat_hook', relation='near'),
+                         thursday).value['yes'] is False
+    # Past: where it was on Tuesday evening (put there at 19:00, not seen again that night).
+    evening = TimeRange(MONDAY_S + DAY + 19.5 * HOUR, MONDAY_S + DAY + 21 * HOUR, 'then')
+    past = engine.answer(IsAt(Target('backpack'), 'room:study', at=evening), thursday)
+    assert past.value['yes'] is True and 0.5 < past.confidence < 1.0
+    assert past.text.startswith('Yes, the backpack was in the study')
+    assert not past.needs_verification
+
+
+def test_is_at_goes_stale_and_asks_to_be_checked(memory: EpisodicMemory) -> None:
+    engine = QueryEngine(memory)
+    later = MONDAY_S + 5 * DAY + 8 * HOUR
+    query = IsAt(Target('backpack'), 'room:kitchen', category=Category.PAST_PRESENT)
+    answer = engine.answer(query, later)
+    assert answer.value['p_yes'] < 0.5 and answer.value['yes'] is False
+    assert answer.text.startswith('Probably not any more: I saw the backpack in the kitchen')
+    assert answer.needs_verification
+    belief = engine.belief(query, later)
+    assert [h.value for h in belief] == ['no', 'yes']
+    assert belief[1].prob == pytest.approx(answer.value['p_yes'])
+    assert all(h.places == frozenset({'place:kitchen/0'}) for h in belief)
+    assert query_from_dict(query_to_dict(query)) == query
+
+
+def test_is_at_refuses_what_it_cannot_check(memory: EpisodicMemory) -> None:
+    engine = QueryEngine(memory)
+    piano = engine.answer(IsAt(Target('backpack'), support='piano', relation='near'))
+    assert piano.value is None and piano.text == ('I have no memory of a piano to check '
+                                                  'against.')
+    nowhere = engine.answer(IsAt(Target('backpack')))
+    assert not nowhere.ok and engine.belief(IsAt(Target('backpack'))) == []
 
 
 def test_changes_since_a_time_in_one_room(memory: EpisodicMemory) -> None:

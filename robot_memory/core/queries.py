@@ -19,6 +19,7 @@ __all__ = [
     'Count',
     'Evidence',
     'History',
+    'IsAt',
     'LastSeen',
     'Query',
     'StateOf',
@@ -84,10 +85,27 @@ class WhereIs:
 
 @dataclass(frozen=True, slots=True)
 class LastSeen:
-    """Where and when was X last seen?"""
+    """Where and when was X last seen? (The robot's own past sightings: a past question.)"""
 
     target: Target
-    category: Category = Category.PAST_PRESENT
+    category: Category = Category.PAST
+
+
+@dataclass(frozen=True, slots=True)
+class IsAt:
+    """Is X (still) in a room, or on / in / near a piece of furniture? A yes/no question.
+
+    `support` is the class of what X stands on, is in or is near ('sofa'); `relation` is
+    'on', 'in' or 'near' ('' accepts on or in). "Still" makes it `past_present`: it was
+    there, is it there now?
+    """
+
+    target: Target
+    room: str = ''
+    support: str = ''
+    relation: str = ''
+    at: TimeRange = field(default_factory=TimeRange)
+    category: Category = Category.PRESENT
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,10 +184,11 @@ class WhenAppeared:
     category: Category = Category.PAST
 
 
-Query = (WhereIs | LastSeen | WhereWas | Count | StateOf | WhatIn | Changes | History | Usual
-         | WhenAppeared)
+Query = (WhereIs | LastSeen | IsAt | WhereWas | Count | StateOf | WhatIn | Changes | History
+         | Usual | WhenAppeared)
 QUERY_TYPES: dict[str, type] = {cls.__name__: cls for cls in (
-    WhereIs, LastSeen, WhereWas, Count, StateOf, WhatIn, Changes, History, Usual, WhenAppeared)}
+    WhereIs, LastSeen, IsAt, WhereWas, Count, StateOf, WhatIn, Changes, History, Usual,
+    WhenAppeared)}
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from robot_memory.core.clock import DAY_PARTS
@@ -20,10 +20,12 @@ from robot_memory.core.episodic import EpisodicMemory, ObjectFacts, ObjectState
 from robot_memory.core.events import FactKey
 from robot_memory.core.queries import (
     Answer,
+    Category,
     Changes,
     Count,
     Evidence,
     History,
+    IsAt,
     LastSeen,
     Query,
     StateOf,
@@ -38,7 +40,9 @@ from robot_memory.core.retrieval import GraphIndex
 from robot_memory.core.scene_graph import RoomAttributes
 from robot_memory.exceptions import InvalidInputError
 
-__all__ = ['EngineParams', 'Hypothesis', 'QueryEngine']
+__all__ = ['NEAR_M', 'EngineParams', 'Hypothesis', 'QueryEngine']
+
+NEAR_M = 1.5  # 'near the sofa': within this distance of one
 
 LabelMatcher = Callable[[str, Sequence[str]], str | None]
 
@@ -168,7 +172,7 @@ class QueryEngine:
             WhereIs: self._where_is, LastSeen: self._last_seen, WhereWas: self._where_was,
             Count: self._count, StateOf: self._state_of, WhatIn: self._what_in,
             Changes: self._changes, History: self._history, Usual: self._usual,
-            WhenAppeared: self._when_appeared,
+            WhenAppeared: self._when_appeared, IsAt: self._is_at,
         }.get(type(query))
         if handler is None:
             raise InvalidInputError(f'not a query: {query!r}')
@@ -206,6 +210,83 @@ class QueryEngine:
                 f'{value["when"]}.')
         conf = self._p_still(best, now)
         return Answer(q, value, text, 1.0, (self._evidence(best),), self._verify(conf))
+
+    def _at_place(self, q: IsAt, state: ObjectState) -> bool:
+        """Whether a remembered object state is where an `IsAt` query asks about."""
+        if not state.present or (q.room and state.room_id != q.room):
+            return False
+        if not q.support:
+            return True
+        support = self.resolve_label(q.support)
+        relation, support_id = state.support if state.support else ('', '')
+        if support_id and self.label_of(support_id) == support and (
+                q.relation in ('', 'near') or relation == q.relation):
+            return True
+        if q.relation != 'near' or state.position_m is None:
+            return False
+        return any(s.label == support and s.position_m is not None
+                   and math.dist(s.position_m, state.position_m) <= NEAR_M
+                   for s in self.memory.at(state.last_seen_s).objects.values())
+
+    def _p_at(self, q: IsAt, best: ObjectState, t: float) -> float:
+        """P(the target is where `q` asks, at `t`): it stayed there, or it moved in unseen."""
+        p_stay = self._p_still(best, t)
+        here = self._at_place(q, best)
+        if not q.room or (q.support and not here):
+            return p_stay if here else 0.0
+        label = best.label
+        prior = self.room_prior(best.object_id, label, t).get(q.room, 0.0)
+        # It may have moved into the room since: as likely as the room is stale.
+        came = prior * (1.0 - self._room_staleness(q.room, label, t))
+        return (p_stay if here else 0.0) + (1.0 - p_stay) * came
+
+    def _place_words(self, q: IsAt) -> str:
+        parts = []
+        if q.support:
+            relation = {'near': 'near', 'in': 'in'}.get(q.relation, 'on')
+            parts.append(f'{relation} the {q.support.replace("_", " ")}')
+        if q.room:
+            parts.append(f'in the {self.room_name(q.room)}')
+        return ' '.join(parts)
+
+    def _is_at(self, q: IsAt, now: float) -> Answer:
+        if not q.room and not q.support:
+            return Answer(q, None, 'The question asks whether something is somewhere but '
+                          'names no room or furniture.', 0.0, (), error='no place asked about')
+        if q.support and self.resolve_label(q.support) not in self.memory.labels():
+            return Answer(q, None, f'I have no memory of a {q.support.replace("_", " ")} to '
+                          'check against.', 0.0, (), needs_verification=True)
+        probe = q.at.probe_s(now)
+        cands = self.candidates(replace(q.target, room=''), probe)
+        if not cands:
+            return self._unknown(q, q.target)
+        best = max(cands, key=lambda s: (self._at_place(q, s) and s.present,
+                                         self._p_still(s, probe), s.last_seen_s))
+        where = self._place_words(q)
+        thing = self._describe(q.target)
+        when = self.memory.clock.label(best.last_seen_s)
+        if q.at.is_now:
+            p = self._p_at(q, best, probe)
+        else:
+            conf = self._confidence_at(best, probe, now)
+            p = conf if self._at_place(q, best) else 1.0 - conf
+        yes = p >= 0.5
+        conf = max(p, 1.0 - p)
+        still = ' still' if q.category is Category.PAST_PRESENT else ''
+        verb = 'is' if q.at.is_now else 'was'
+        if yes:
+            text = f'Yes, the {thing} {verb}{still} {where} (last seen {when}).'
+        elif self._at_place(q, best):
+            text = (f'Probably not any more: I saw the {thing} {where} {when}, but that was '
+                    f'long enough ago that it has likely moved.')
+        elif best.present:
+            text = f'No, I last saw the {thing} {self._place_phrase(best)} {when}.'
+        else:
+            text = (f'No, the {thing} was not there when I last looked; I saw it '
+                    f'{self._place_phrase(best)} {when}.')
+        value = {**self._location(best), 'yes': yes, 'p_yes': round(p, 4)}
+        return Answer(q, value, text, conf, (self._evidence(best),),
+                      self._verify(conf) and q.at.is_now)
 
     def _where_was(self, q: WhereWas, now: float) -> Answer:
         probe = q.at.probe_s(now)
@@ -470,7 +551,8 @@ class QueryEngine:
         def places_of(room: str) -> frozenset[str]:
             return frozenset(layout.places_in(room)) if layout.has_node(room) else frozenset()
 
-        if isinstance(query, WhereIs | LastSeen):
+        if isinstance(query, WhereIs):
+            # (LastSeen is about past sightings: memory answers it, looking cannot fix it.)
             cands = self.candidates(query.target, now)
             label = self.resolve_label(query.target.label)
             best = max(cands, key=lambda s: (self._p_still(s, now), s.last_seen_s),
@@ -482,6 +564,15 @@ class QueryEngine:
                 prob = (1 - p_stay) * p + (p_stay if best and room == best.room_id else 0.0)
                 hyps.append(Hypothesis(room, prob, places_of(room)))
             return _normalise(hyps)
+        if isinstance(query, IsAt) and query.at.is_now:
+            answer = self.answer(query, now)
+            if answer.value is None:
+                return []
+            room = query.room or str(answer.value.get('room') or '')
+            places = places_of(room)
+            p = float(answer.value['p_yes'])
+            # Looking there settles it either way: both answers are checked at its places.
+            return _normalise([Hypothesis('yes', p, places), Hypothesis('no', 1 - p, places)])
         if isinstance(query, StateOf) and query.at.is_now:
             cands = self.candidates(query.target, now)
             if not cands:

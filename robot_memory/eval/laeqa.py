@@ -192,6 +192,11 @@ def generate_questions(state: Patrolled, asked_s: float, phrasings: dict[str, li
         add('where_last_seen', {'object': desc(g)}, g,
             {'room': then.room, 'support': support_cls.get(then.support, ''),
              'or_now': {'room': small[g].room, 'support': support_cls.get(small[g].support, '')}})
+    for g in sample(candidates):
+        # "Is it still where I left it?": asked about the room it was last seen in.
+        then = truth.at(max(state.seen_gt[g]))[g]
+        add('still_there', {'object': desc(g), 'room': _room_name(then.room)}, g,
+            {'yes': small[g].room == then.room}, room_id=f'room:{then.room}')
     # Day questions: objects that stayed in one room (or one state) all that day.
     day_items = []
     for g in candidates:
@@ -298,7 +303,7 @@ def is_correct(q: EvalQuestion, value: Any) -> bool:
         return False
     if q.qtype == 'count_in_room':
         return value.get('count') == e['count']
-    if q.qtype in ('state_now', 'state_on_day'):
+    if q.qtype in ('state_now', 'state_on_day', 'still_there'):
         return value.get('yes') is e['yes']
     if q.qtype == 'changed_since':
         return bool(value.get('changed')) is e['yes']
@@ -425,6 +430,9 @@ def frame_retrieval_answer(q: EvalQuestion, query: Query | None, records: list[F
         until = q.day_start_s + DAY_S if q.qtype == 'state_on_day' and q.day_start_s else math.inf
         h = hits(until=until)
         return {'yes': h[-1][2] == q.state} if h else None
+    if q.qtype == 'still_there':
+        h = hits()
+        return {'yes': h[-1][1] == q.room_id} if h else None
     if q.qtype == 'count_in_room':
         room_records = [r for r in records if r.room_id == q.room_id]
         if not room_records:

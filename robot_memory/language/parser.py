@@ -33,6 +33,7 @@ from robot_memory.core.queries import (
     Changes,
     Count,
     History,
+    IsAt,
     LastSeen,
     Query,
     StateOf,
@@ -213,6 +214,11 @@ _STATE_QUESTION = re.compile(r'\bwhat state\b|\bstatus\b|\bcondition\b|\bstate o
                              r'|\boff or on\b')
 _YES_NO_BE = re.compile(r'^(?:(?:hey|ok|okay|so|robot)\W+)*(?:is|are|was|were)\b')
 _PAST = re.compile(r'\b(?:was|were|did|had)\b')
+_EXISTENTIAL = re.compile(r'^(?:(?:hey|ok|okay|so|robot)\W+)*(?:is|are|was|were) there\b')
+_STILL = re.compile(r'\bstill\b|\banymore\b|\bany more\b|\bany longer\b')
+# The relation a preposition names in "is the mug on / in / by the X?"
+_RELATIONS = {'on': 'on', 'onto': 'on', 'atop': 'on', 'upon': 'on', 'in': 'in', 'inside': 'in',
+              'into': 'in', 'within': 'in'}
 
 # Open-vocabulary thresholds, tuned on held-out synonyms and non-objects (see the tests): a
 # match must be similar enough and clearly better than the runner-up.
@@ -568,6 +574,13 @@ class QuestionParser:
             at, category = self._at(q, when, past, now_s)
             return WhatIn(room_id, at, category)
         seen = bool(_SEEN.search(cue))
+        if (_YES_NO_BE.search(cue) and not _EXISTENTIAL.search(cue) and not where
+                and not seen and not _LAST.search(cue)):
+            support = self._support(phrases)
+            if room_id or support is not None:
+                matched['rule'] = 'is_at'
+                return self._is_at(q, cue, target, room_id, support, when, past, now_s,
+                                   matched)
         if where or seen or _LAST.search(cue) or (
                 _YES_NO_BE.search(cue) and (room_id or matched.get('place'))):
             return self._where(q, cue, target, when, past, seen, now_s, matched)
@@ -613,6 +626,29 @@ class QuestionParser:
                 return WhereWas(target(), when.range)
         matched['rule'] = 'where_is'
         return WhereIs(target())
+
+    def _support(self, phrases: list[_Phrase]) -> _Phrase | None:
+        """The furniture a yes/no location question names ("still on the sofa"), if any."""
+        places = [p for p in phrases if p.preceded_by in _LOCATION_PREPOSITIONS
+                  and p.words and not _only_generic(p)]
+        return places[0] if places and len(phrases) > len(places) else None
+
+    def _is_at(self, q: str, cue: str, target: Callable[[bool], Target], room_id: str,
+               support: _Phrase | None, when: TimeExpression | None, past: bool, now_s: float,
+               matched: dict[str, Any]) -> IsAt:
+        # The room is where to check, not which object: "is the mug still in the kitchen?"
+        what = target(False)
+        label = relation = ''
+        if support is not None:
+            words = ' '.join(support.words)
+            label = (support.label.value if support.label is not None
+                     else self._open_label(support.words)[0])
+            relation = _RELATIONS.get(support.preceded_by, 'near')
+            matched.update(support=words, support_label=label, relation=relation)
+        at, category = self._at(q, when, past, now_s)
+        if category is Category.PRESENT and _STILL.search(cue):
+            category = Category.PAST_PRESENT
+        return IsAt(what, room_id, label, relation, at, category)
 
     def _last_seen(self, q: str, target: Target, when: TimeExpression | None,
                    now_s: float) -> Query:

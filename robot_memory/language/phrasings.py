@@ -12,8 +12,10 @@ Each benchmark question type has one meaning, one expected query type and one ca
 - `{state}`: a state of the object ('open', 'closed', 'on', 'off'); the state questions
   (`state_now`, `state_on_day`) are yes/no questions about that state.
 
-`changed_since` asks whether one object has moved since the start of `{day}` (a yes/no answer);
-`usual_location` asks for the habitual place (no time of day in the built-in templates).
+`still_there` asks whether an object is still in the room where the robot last saw it (a
+yes/no answer that the present decides). `changed_since` asks whether one object has moved
+since the start of `{day}` (a yes/no answer); `usual_location` asks for the habitual place (no
+time of day in the built-in templates).
 
 `load_phrasings` reads a YAML file of the same shape, so anyone can test the parser on wording
 it has never seen (`robot-memory eval laeqa --phrasings FILE`).
@@ -29,6 +31,7 @@ from robot_memory.core.queries import (
     Category,
     Changes,
     Count,
+    IsAt,
     LastSeen,
     Query,
     StateOf,
@@ -54,7 +57,8 @@ PLACEHOLDERS = ('object', 'room', 'day', 'state')
 
 QUESTION_TYPES: dict[str, tuple[type, Category]] = {
     'where_now': (WhereIs, Category.PRESENT),
-    'where_last_seen': (LastSeen, Category.PAST_PRESENT),
+    'where_last_seen': (LastSeen, Category.PAST),
+    'still_there': (IsAt, Category.PAST_PRESENT),
     'where_on_day': (WhereWas, Category.PAST),
     'count_in_room': (Count, Category.PRESENT),
     'state_now': (StateOf, Category.PRESENT),
@@ -67,6 +71,7 @@ QUESTION_TYPES: dict[str, tuple[type, Category]] = {
 REQUIRED_PLACEHOLDERS: dict[str, frozenset[str]] = {
     'where_now': frozenset({'object'}),
     'where_last_seen': frozenset({'object'}),
+    'still_there': frozenset({'object', 'room'}),
     'where_on_day': frozenset({'object', 'day'}),
     'count_in_room': frozenset({'object', 'room'}),
     'state_now': frozenset({'object', 'state'}),
@@ -89,6 +94,12 @@ BUILTIN_PHRASINGS: dict[str, list[str]] = {
         'When did you last see the {object}?',
         'Where was the {object} last seen?',
         'Where have you seen my {object} last?',
+    ],
+    'still_there': [
+        'Is the {object} still in the {room}?',
+        'Is my {object} still in the {room}?',
+        'Is the {object} in the {room} still?',
+        'Is the {object} still there in the {room}?',
     ],
     'where_on_day': [
         'Where was the {object} on {day}?',
@@ -216,7 +227,7 @@ def query_matches(query: Query | None, question_type: str, *, label: str, color:
     target = getattr(query, 'target', None)
     if target is None or target.label != label or (color and target.color != color):
         return False
-    if isinstance(query, Count) and query.room != room_id:
+    if isinstance(query, Count | IsAt) and query.room != room_id:
         return False
     if day_start_s is not None:
         if isinstance(query, WhereWas | StateOf):
