@@ -47,6 +47,8 @@ def test_the_laeqa_harness_scores_planners_side_by_side(tmp_path: Path) -> None:
     ('where_now', {'room': 'kitchen', 'support': ''}, {'room': 'room:study'}, False),
     ('where_last_seen', {'room': 'kitchen', 'support': '', 'or_now': {'room': 'study'}},
      {'room': 'room:study'}, True),
+    ('still_there', {'yes': False}, {'yes': False, 'room': 'room:kitchen'}, True),
+    ('still_there', {'yes': True}, {'yes': False}, False),
     ('count_in_room', {'count': 2}, {'count': 2}, True),
     ('state_now', {'yes': False}, {'yes': True}, False),
     ('changed_since', {'yes': True}, {'changed': True}, True),

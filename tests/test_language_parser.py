@@ -136,9 +136,9 @@ def test_question_becomes_the_expected_query(parser: QuestionParser, question: s
     ('Where is it?', "could not tell which object 'Where is it?' is about: it names no object "
                      '(say which, e.g. "the red mug")'),
     ('Tell me a joke', "could not tell what 'Tell me a joke' asks: none of the question forms "
-                       'I know (where is …, where was … on <day>, when did you last see …, how '
-                       'many … in <room>, is … open, what is in <room>, what changed since …, '
-                       'where is … usually, when did … first appear)'),
+                       'I know (where is …, where was … on <day>, when did you last see …, is … '
+                       'still in <room>, how many … in <room>, is … open, what is in <room>, '
+                       'what changed since …, where is … usually, when did … first appear)'),
     ('How many mugs are in the garage?',
      "unknown room 'garage' in 'How many mugs are in the garage?'; known rooms: bathroom, "
      'bedroom, dining room, hallway, kitchen, living room, study'),
@@ -317,13 +317,15 @@ def test_backend_is_not_asked_when_the_rules_suffice() -> None:
 @pytest.mark.parametrize(('backend', 'error'), [
     (_CannedBackend({}), "could not tell what 'Tell me a joke' asks: none of the question forms "
                          'I know (where is …, where was … on <day>, when did you last see …, '
-                         'how many … in <room>, is … open, what is in <room>, what changed '
-                         'since …, where is … usually, when did … first appear); the language '
+                         'is … still in <room>, how many … in <room>, is … open, what is in '
+                         '<room>, what changed since …, where is … usually, when did … first '
+                         'appear); the language '
                          "model rephrased it as 'UNKNOWN', which I could not read either"),
     (_CannedBackend({}, error='server down'),
      "could not tell what 'Tell me a joke' asks: none of the question forms I know (where is "
-     '…, where was … on <day>, when did you last see …, how many … in <room>, is … open, what '
-     'is in <room>, what changed since …, where is … usually, when did … first appear) (the '
+     '…, where was … on <day>, when did you last see …, is … still in <room>, how many … in '
+     '<room>, is … open, what is in <room>, what changed since …, where is … usually, when did '
+     '… first appear) (the '
      'language model could not rephrase it: server down)'),
 ])
 def test_backend_failures_keep_the_rules_reason(backend: _CannedBackend, error: str) -> None:

@@ -173,6 +173,22 @@ def test_a_moved_object_keeps_its_identity() -> None:
     assert pipeline.memory.diff(MONDAY_S + 60, evening + 60).summary()['moved'] == [object_id]
 
 
+def test_a_different_colour_at_the_same_spot_is_another_object() -> None:
+    """The red mug put where the blue mug stood is not the blue mug, however close."""
+    rng = np.random.default_rng(5)
+    pipeline = _pipeline()
+    for k in range(4):
+        pipeline.process(_render([('mug', 'blue', (2.0, 0.8, 1.1), 0.2)], MONDAY_S + k, rng)[0])
+    (blue,) = pipeline.memory.object_ids
+    evening = MONDAY_S + 10 * 3600
+    for k in range(4):
+        result = pipeline.process(_render([('mug', 'red', (2.1, 0.8, 1.1), 0.2)], evening + k,
+                                          rng)[0])
+        assert blue not in result.segment_objects.values()
+    colours = {pipeline.memory.history(o).color for o in pipeline.memory.object_ids}
+    assert colours == {'blue', 'red'}
+
+
 def test_negative_evidence_closes_an_interval_when_the_spot_is_visible_and_empty() -> None:
     rng = np.random.default_rng(5)
     pipeline = _pipeline()

@@ -597,9 +597,9 @@ class QuestionParser:
                            f' {self._room_list()}')
         raise _Failure(
             f'could not tell what {q!r} asks: none of the question forms I know (where is …, '
-            'where was … on <day>, when did you last see …, how many … in <room>, is … open, '
-            'what is in <room>, what changed since …, where is … usually, when did … first '
-            'appear)')
+            'where was … on <day>, when did you last see …, is … still in <room>, how many … in '
+            '<room>, is … open, what is in <room>, what changed since …, where is … usually, '
+            'when did … first appear)')
 
     def _where(self, q: str, cue: str, target: Callable[[], Target],
                when: TimeExpression | None, past: bool, seen: bool, now_s: float,

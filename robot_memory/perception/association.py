@@ -31,6 +31,10 @@ class AssociationParams:
 
     gate_m: float = 0.5
     reid_gate_m: float = 50.0
+    # Two known, different colours never match (the red mug put where the blue one stood is
+    # the red mug). A detector whose colours flicker sets `color_gate` false: then a
+    # different colour only costs `color_penalty_m` of distance.
+    color_gate: bool = True
     color_penalty_m: float = 0.6
 
 
@@ -93,6 +97,8 @@ def associate(observations: Sequence[tuple[str, str, tuple[float, float, float]]
     for i, (_, colour, _) in enumerate(observations):
         for j, track in enumerate(tracks):
             if same_class[i, j] and track.present and dist[i, j] <= p.gate_m:
+                if p.color_gate and colour and track.color and colour != track.color:
+                    continue
                 cost[i, j] = dist[i, j] + _colour_cost(colour, track.color, p.color_penalty_m)
     taken: set[int] = set()
     rows, cols = linear_sum_assignment(cost)

@@ -36,6 +36,8 @@ from visualization_msgs.msg import MarkerArray
 from robot_memory.core.scene_graph import OBJECT_RELATIONS, SceneGraph
 from robot_memory.core.types import Frame
 from robot_memory.exceptions import RobotMemoryError
+from robot_memory.perception.association import AssociationParams
+from robot_memory.perception.pipeline import PipelineParams
 from robot_memory.ros import qos
 from robot_memory.ros.assembler import FrameAssembler
 from robot_memory.ros.conversions import (
@@ -102,7 +104,8 @@ class MemoryNode(Node):
         self.params = p = declare_params(self, MemoryNodeParams)
         self.service = MemoryService(MemoryServiceParams(
             db_path=p.db_path, timezone=p.timezone, commit_interval_s=p.commit_interval_s,
-            use_embeddings=p.use_embeddings))
+            use_embeddings=p.use_embeddings,
+            pipeline=PipelineParams(association=AssociationParams(color_gate=p.color_gate))))
         if p.layout_file:
             self._apply_layout(load_layout(p.layout_file), 0.0)
         self.assembler = FrameAssembler(p.sync_tolerance_s, p.sync_queue_frames,

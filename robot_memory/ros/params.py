@@ -67,6 +67,9 @@ class MemoryNodeParams:
     camera_frame: str = _p('camera_color_optical_frame', 'Optical frame of the camera, for '
                                                          "pose_source 'tf'.")
     require_layout: bool = _p(True, 'Hold frames until rooms and places are known.')
+    color_gate: bool = _p(True, "A detection whose known colour differs from an object's "
+                                'is never that object (false for detectors whose colours '
+                                'flicker: then it only weighs against the match).')
     map_frame: str = _p('map', 'Fixed frame of camera poses and markers (REP-105).')
     sync_tolerance_s: float = _p(0.02, 'Largest stamp difference paired into one frame (s).')
     sync_queue_frames: int = _p(30, 'Frames waiting for their partner messages, at most.')
