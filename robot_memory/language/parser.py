@@ -212,7 +212,13 @@ _WHAT = re.compile(r'^(?:(?:hey|ok|okay|so|and|robot|please)\W+)*(?:what|which|l
 _STATE_QUESTION = re.compile(r'\bwhat state\b|\bstatus\b|\bcondition\b|\bstate of\b'
                              r'|\bopen or closed\b|\bclosed or open\b|\bon or off\b'
                              r'|\boff or on\b')
-_YES_NO_BE = re.compile(r'^(?:(?:hey|ok|okay|so|robot)\W+)*(?:is|are|was|were)\b')
+# A yes/no question about being somewhere: "is the mug …", "quick check, is the mug …",
+# "can you confirm (that) the mug is …".
+_YES_NO_BE = re.compile(
+    r'^(?:(?:hey|ok|okay|so|robot)\W+)*(?:is|are|was|were)\b'
+    r'|^[a-z ]{1,30} , (?:is|are|was|were)\b'
+    r'|\b(?:check|confirm|verify|tell me|see|sure)(?: (?:if|whether|that))? '
+    r'(?:the|my|our|your|his|her|their) [a-z0-9\' ]+? (?:is|are|was|were)\b')
 _PAST = re.compile(r'\b(?:was|were|did|had)\b')
 _EXISTENTIAL = re.compile(r'^(?:(?:hey|ok|okay|so|robot)\W+)*(?:is|are|was|were) there\b')
 _STILL = re.compile(r'\bstill\b|\banymore\b|\bany more\b|\bany longer\b')
