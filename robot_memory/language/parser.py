@@ -536,7 +536,8 @@ class QuestionParser:
                 raise _Failure(f'{q!r} asks about what is at {place!r}, which is not a room; I '
                                'can count and list things per room')
 
-        if _COUNT.search(cue):
+        if _COUNT.search(cue) or (_EXISTENTIAL.search(cue) and room_id and not where):
+            # "Is there a mug in the kitchen?" is answered by how many there are.
             matched['rule'] = 'count'
             require_known_scope()
             at, category = self._at(q, when, past, now_s)
