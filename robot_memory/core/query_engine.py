@@ -222,7 +222,8 @@ class QueryEngine:
         if support_id and self.label_of(support_id) == support and (
                 q.relation in ('', 'near') or relation == q.relation):
             return True
-        if q.relation != 'near' or state.position_m is None:
+        # Near it, or on it with the contact not made out (memory has no support for it).
+        if (q.relation != 'near' and support_id) or state.position_m is None:
             return False
         return any(s.label == support and s.position_m is not None
                    and math.dist(s.position_m, state.position_m) <= NEAR_M
