@@ -247,6 +247,13 @@ def test_text_question_is_answered(patrolled: dict[str, Any]) -> None:
                            topic='question', timeout_s=80.0)
     assert answer['ok'] is True, answer
     assert answer['evidence']
+    room = answer['value']['room_name']
+    still = graph.request({'id': 'q-still', 'question': f'Is the mug still in the {room}?'},
+                          topic='question', timeout_s=80.0)
+    assert still['ok'] is True, still
+    assert still['query']['type'] == 'IsAt' and still['query']['category'] == 'past_present'
+    assert still['query']['room'] == answer['value']['room']
+    assert isinstance(still['value']['yes'], bool) and still['evidence']
 
 
 @pytest.mark.timeout(60)
