@@ -71,6 +71,7 @@ def parser() -> QuestionParser:
      IsAt(target('mug'), 'room:kitchen', category=Category.PAST_PRESENT)),
     ('Can you confirm that the mug is in the study?', IsAt(target('mug'), 'room:study')),
     ('Is there a mug in the kitchen?', Count(target('mug'), 'room:kitchen')),
+    ('Is my mug still there?', IsAt(target('mug'), category=Category.PAST_PRESENT)),
     ('Was the mug in the study yesterday?',
      IsAt(target('mug'), 'room:study', at=TimeRange(at(3), at(4), 'yesterday'),
           category=Category.PAST)),

@@ -157,13 +157,23 @@ def test_is_at_goes_stale_and_asks_to_be_checked(memory: EpisodicMemory) -> None
     assert query_from_dict(query_to_dict(query)) == query
 
 
+def test_is_it_still_there_asks_about_where_it_was_last_seen(memory: EpisodicMemory) -> None:
+    engine = QueryEngine(memory)
+    tuesday_evening = MONDAY_S + DAY + 20 * HOUR
+    there = engine.answer(IsAt(Target('backpack'), category=Category.PAST_PRESENT),
+                          tuesday_evening)
+    assert there.value['yes'] is True and there.value['room'] == 'room:study'
+    assert there.text.startswith('Yes, the backpack is still in the study')
+    belief = engine.belief(IsAt(Target('backpack')), tuesday_evening + 3 * DAY)
+    assert {h.value for h in belief} == {'yes', 'no'}
+    assert all(h.places == frozenset({'place:kitchen/0'}) for h in belief)  # back Thursday
+
+
 def test_is_at_refuses_what_it_cannot_check(memory: EpisodicMemory) -> None:
     engine = QueryEngine(memory)
     piano = engine.answer(IsAt(Target('backpack'), support='piano', relation='near'))
     assert piano.value is None and piano.text == ('I have no memory of a piano to check '
                                                   'against.')
-    nowhere = engine.answer(IsAt(Target('backpack')))
-    assert not nowhere.ok and engine.belief(IsAt(Target('backpack'))) == []
 
 
 def test_changes_since_a_time_in_one_room(memory: EpisodicMemory) -> None:

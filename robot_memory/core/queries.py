@@ -96,8 +96,9 @@ class IsAt:
     """Is X (still) in a room, or on / in / near a piece of furniture? A yes/no question.
 
     `support` is the class of what X stands on, is in or is near ('sofa'); `relation` is
-    'on', 'in' or 'near' ('' accepts on or in). "Still" makes it `past_present`: it was
-    there, is it there now?
+    'on', 'in' or 'near' ('' accepts on or in). Neither room nor support: where it was last
+    seen ("is my mug still there?"). "Still" makes it `past_present`: it was there, is it
+    there now?
     """
 
     target: Target

@@ -251,9 +251,7 @@ class QueryEngine:
         return ' '.join(parts)
 
     def _is_at(self, q: IsAt, now: float) -> Answer:
-        if not q.room and not q.support:
-            return Answer(q, None, 'The question asks whether something is somewhere but '
-                          'names no room or furniture.', 0.0, (), error='no place asked about')
+        """Yes or no, with P(yes) in the value; no room and no support: where last seen."""
         if q.support and self.resolve_label(q.support) not in self.memory.labels():
             return Answer(q, None, f'I have no memory of a {q.support.replace("_", " ")} to '
                           'check against.', 0.0, (), needs_verification=True)
@@ -261,6 +259,10 @@ class QueryEngine:
         cands = self.candidates(replace(q.target, room=''), probe)
         if not cands:
             return self._unknown(q, q.target)
+        if not q.room and not q.support:
+            # "Is my mug still there?": in the room where it was last seen.
+            last = max(cands, key=lambda s: s.last_seen_s)
+            q = replace(q, room=last.room_id)
         best = max(cands, key=lambda s: (self._at_place(q, s) and s.present,
                                          self._p_still(s, probe), s.last_seen_s))
         where = self._place_words(q)

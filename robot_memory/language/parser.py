@@ -221,6 +221,8 @@ _YES_NO_BE = re.compile(
     r'(?:the|my|our|your|his|her|their) [a-z0-9\' ]+? (?:is|are|was|were)\b')
 _PAST = re.compile(r'\b(?:was|were|did|had)\b')
 _EXISTENTIAL = re.compile(r'^(?:(?:hey|ok|okay|so|robot)\W+)*(?:is|are|was|were) there\b')
+_STILL_THERE = re.compile(r'\bstill (?:there|here|in (?:its|her|his|their) place)\b'
+                          r'|\bthere still\b')
 _STILL = re.compile(r'\bstill\b|\banymore\b|\bany more\b|\bany longer\b')
 # The relation a preposition names in "is the mug on / in / by the X?"
 _RELATIONS = {'on': 'on', 'onto': 'on', 'atop': 'on', 'upon': 'on', 'in': 'in', 'inside': 'in',
@@ -584,7 +586,7 @@ class QuestionParser:
         if (_YES_NO_BE.search(cue) and not _EXISTENTIAL.search(cue) and not where
                 and not seen and not _LAST.search(cue)):
             support = self._support(phrases)
-            if room_id or support is not None:
+            if room_id or support is not None or _STILL_THERE.search(cue):
                 matched['rule'] = 'is_at'
                 return self._is_at(q, cue, target, room_id, support, when, past, now_s,
                                    matched)
