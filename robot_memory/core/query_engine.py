@@ -277,9 +277,13 @@ class QueryEngine:
         conf = max(p, 1.0 - p)
         still = ' still' if q.category is Category.PAST_PRESENT else ''
         verb = 'is' if q.at.is_now else 'was'
-        if yes:
+        here = self._at_place(q, best)
+        if yes and here:
             text = f'Yes, the {thing} {verb}{still} {where} (last seen {when}).'
-        elif self._at_place(q, best):
+        elif yes:
+            text = (f'Probably: it is often {where}, though I last saw the {thing} '
+                    f'{self._place_phrase(best)} {when}.')
+        elif here:
             text = (f'Probably not any more: I saw the {thing} {where} {when}, but that was '
                     f'long enough ago that it has likely moved.')
         elif best.present:
