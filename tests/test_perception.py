@@ -218,6 +218,22 @@ def test_negative_evidence_does_not_close_an_interval_when_occluded() -> None:
     assert pipeline.memory.current(keys[0]).present
 
 
+def test_a_surface_just_in_front_of_an_object_hides_it() -> None:
+    """A wall a hand's breadth in front of where the keys were (seen from the next room)."""
+    rng = np.random.default_rng(8)
+    pipeline = _pipeline()
+    for k in range(4):
+        pipeline.process(_render([('keys', 'black', (2.5, 0.0, 1.0), 0.4)], MONDAY_S + k,
+                                 rng)[0])
+    later = MONDAY_S + 7200
+    screen = ('box', 'brown', (2.35, 0.0, 1.0), 0.6)  # its face 0.25 m before the keys' face
+    for k in range(6):
+        pipeline.process(_render([screen], later + k, rng)[0])
+    (keys,) = [o for o in pipeline.memory.object_ids
+               if pipeline.memory.current(o).label == 'keys']
+    assert pipeline.memory.current(keys).present
+
+
 def test_an_object_where_the_robot_had_looked_appeared_elsewhere_it_was_discovered() -> None:
     rng = np.random.default_rng(7)
     pipeline = _pipeline()

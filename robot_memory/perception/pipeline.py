@@ -49,7 +49,11 @@ class PipelineParams:
     consolidation: ConsolidationParams = field(default_factory=ConsolidationParams)
     session_gap_s: float = 1800.0
     stamp_tolerance_s: float = 0.5
+    # A spot reads as empty when the depth there is not nearer than the object's own near face
+    # (its half width, plus `occlusion_margin_m` for position error), and never more than
+    # `occlusion_tolerance_m` nearer than its centre: anything closer stands in front of it.
     occlusion_tolerance_m: float = 0.3
+    occlusion_margin_m: float = 0.05
     negative_max_range_m: float = 4.5
     min_projected_px: float = 14.0
     image_margin_px: int = 16
@@ -175,7 +179,10 @@ class MappingPipeline:
             track.session = self.session
             associations[obs.obs_id] = track.object_id
             segment_objects[segment.segment_id] = track.object_id
-            discovered = not track.confirmed and not self.coverage.seen_before(obs.centroid_m)
+            # Furniture is part of the static scene, seen in parts: the first sight of it is a
+            # discovery wherever the robot had looked (just as it is never reported gone).
+            discovered = not track.confirmed and (
+                track.mobility != 'movable' or not self.coverage.seen_before(obs.centroid_m))
             facts = ObservedFacts(self._room_of(obs.centroid_m),
                                   self._support_of(segment, track.object_id), track.mobility,
                                   discovered)
@@ -257,8 +264,23 @@ class MappingPipeline:
                 self.merges += 1
                 self.consolidator.buffer.forget(drop.object_id)
                 keep.co_seen |= drop.co_seen
+                self._absorb_box(keep, drop)
                 del self.tracks[drop.object_id]
                 break
+
+    def _absorb_box(self, keep: Track, drop: Track) -> None:
+        """A furniture track keeps the parts its duplicate saw, so that they match it next time."""
+        if drop.box_m is None:
+            return
+        lo, hi = drop.box_m
+        if keep.box_m is not None:
+            lo = tuple(min(a, b) for a, b in zip(lo, keep.box_m[0], strict=True))
+            hi = tuple(max(a, b) for a, b in zip(hi, keep.box_m[1], strict=True))
+            if max(b - a for a, b in zip(lo, hi, strict=True)) > self.params.max_furniture_m:
+                return  # larger than any piece of furniture: keep what was its own
+        keep.box_m = (lo, hi)
+        keep.position_m = tuple((a + b) / 2 for a, b in zip(lo, hi, strict=True))
+        keep.extent_m = tuple(b - a for a, b in zip(lo, hi, strict=True))
 
     def _apply_changes(self, changes: list[Candidate]) -> None:
         for change in changes:
@@ -385,12 +407,18 @@ class MappingPipeline:
             if size_px < p.min_projected_px:
                 continue
             ui, vi = int(u), int(v)
-            window = frame.depth_m[max(vi - 2, 0):vi + 3, max(ui - 2, 0):ui + 3]
+            rows = slice(max(vi - 2, 0), vi + 3)
+            cols = slice(max(ui - 2, 0), ui + 3)
+            window = frame.depth_m[rows, cols]
             valid = window[np.isfinite(window) & (window > 0)]
             if valid.size == 0:
                 continue
-            if float(np.median(valid)) < z - p.occlusion_tolerance_m:
+            near_face = min(max(track.extent_m[0], track.extent_m[1]) / 2
+                            + p.occlusion_margin_m, p.occlusion_tolerance_m)
+            if float(np.median(valid)) < z - near_face:
                 continue  # something in front: occluded, no evidence either way
+            if _shows_label(frame, rows, cols, track.label):
+                continue  # the detector sees one there, too little of it to place: no evidence
             changes = self.consolidator.observe_absent(track.object_id, frame.stamp_s, -1)
             self._apply_changes(changes)
             absent.append(track.object_id)
@@ -436,6 +464,15 @@ class _LazyFlags:
 
     def __len__(self) -> int:
         return self._n
+
+
+def _shows_label(frame: Frame, rows: slice, cols: slice, label: str) -> bool:
+    """Whether any segment in this image window carries `label`."""
+    for seg in np.unique(frame.segments[rows, cols]):
+        seg_label = frame.labels.get(int(seg))
+        if seg_label is not None and seg_label.label == label:
+            return True
+    return False
 
 
 def _boxes_overlap(a: tuple[tuple[float, ...], tuple[float, ...]],
