@@ -104,6 +104,11 @@ def sim_cmd(
     emit(summary, as_json, f'simulation written to {out_dir}')
 
 
+DETECTOR_HELP = ('Simulated detector: perfect, realistic (10 % of segments missed, 3 % '
+                 'wrong class, 5 % wrong colour, 3 % wrong state), poor, or a YAML file of '
+                 'miss_rate, confusion_rate, color_flip_rate, state_flip_rate.')
+
+
 @eval_app.command('mapping')
 def eval_mapping_cmd(
     as_json: Annotated[bool, typer.Option('--json', help='Print one JSON object.')] = False,
@@ -111,11 +116,15 @@ def eval_mapping_cmd(
     days: Annotated[int, typer.Option(help='Days of patrol.')] = 3,
     world: Annotated[str, typer.Option(help='apartment, house, office or a YAML spec.')] =
     'apartment',
+    detector: Annotated[str, typer.Option(help=DETECTOR_HELP)] = 'perfect',
+    absent_confirm_views: Annotated[int, typer.Option(
+        help='Views of an empty spot that confirm an object is gone (0: 2).')] = 0,
 ) -> None:
     """Build memory from simulated patrols and score objects, identities and changes."""
     from robot_memory.eval.mapping import eval_mapping
 
-    result = eval_mapping(seed, days, world, progress=not as_json)
+    result = eval_mapping(seed, days, world, progress=not as_json, detector=detector,
+                          absent_confirm_views=absent_confirm_views)
     emit(result, as_json, 'eval mapping')
 
 
@@ -135,13 +144,14 @@ def eval_laeqa_cmd(
     per_type: Annotated[int, typer.Option(help='Questions per type at most.')] = 35,
     out_dir: Annotated[Path, typer.Option('--out', help='CSV and chart folder.')] =
     Path('laeqa_out'),
+    detector: Annotated[str, typer.Option(help=DETECTOR_HELP)] = 'perfect',
 ) -> None:
     """Long-term active embodied QA: generated questions, every planner side by side."""
     from robot_memory.eval.laeqa import PLANNERS, eval_laeqa
 
     names = PLANNERS if planner == 'all' else tuple(p.strip() for p in planner.split(','))
     result = eval_laeqa(seed, days, world, names, phrasings, out_dir, per_type,
-                        progress=not as_json)
+                        progress=not as_json, detector=detector)
     if as_json:
         emit(result, True, 'eval laeqa')
         return

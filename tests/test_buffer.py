@@ -30,6 +30,17 @@ def test_a_candidate_is_confirmed_when_it_persists_tau_seconds() -> None:
     assert confirmed is not None and confirmed.first_s == 0.0
 
 
+def test_absences_can_need_more_views_than_other_changes() -> None:
+    buffer = ShortTermBuffer(BufferParams(confirm_k=2, confirm_k_removed=3, confirm_tau_s=1.0))
+    results = [buffer.propose('a', ChangeKind.REMOVED, 'x', t, t) for t in (0.0, 5.0, 9.0)]
+    assert results[:2] == [None, None]  # no time shortcut for absences
+    assert results[2] is not None and results[2].count == 3
+    assert buffer.propose('b', ChangeKind.MOVED, 'y', 0.0, 1) is None
+    assert buffer.propose('b', ChangeKind.MOVED, 'y', 0.5, 2) is not None
+    with pytest.raises(InvalidInputError):
+        BufferParams(confirm_k_removed=-1)
+
+
 def test_a_contradicted_candidate_is_dropped_as_transient() -> None:
     buffer = ShortTermBuffer(BufferParams(confirm_k=3))
     buffer.propose('a', ChangeKind.MOVED, 'x', 0.0, 1)

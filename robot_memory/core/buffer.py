@@ -53,12 +53,18 @@ class BufferParams:
     capacity: int = 256
     policy: EvictionPolicy = EvictionPolicy.VALUE
     confirm_k: int = 2
+    # Absences are confirmed by this many views instead (0: confirm_k), with no time shortcut:
+    # a detector that misses a visible object now and then needs more of them than 1 or 2.
+    confirm_k_removed: int = 0
     confirm_tau_s: float = 2.0
     drop_after_s: float = 120.0
     history: int = 8
 
     def __post_init__(self) -> None:
         object.__setattr__(self, 'policy', _policy(self.policy))
+        if self.confirm_k_removed < 0:
+            raise InvalidInputError(f'confirm_k_removed must be >= 0, got '
+                                    f'{self.confirm_k_removed}')
         if self.capacity < 1 or self.confirm_k < 1 or self.history < 1:
             raise InvalidInputError(
                 f'capacity, confirm_k and history must be >= 1, got {self.capacity}, '
@@ -229,8 +235,12 @@ class ShortTermBuffer:
         if position is not None:
             cand.positions.append(position)
         p = self.params
-        if cand.count >= p.confirm_k or (
-                cand.count >= 2 and cand.last_s - cand.first_s >= p.confirm_tau_s):
+        if kind is ChangeKind.REMOVED and p.confirm_k_removed:
+            confirmed = cand.count >= p.confirm_k_removed
+        else:
+            confirmed = cand.count >= p.confirm_k or (
+                cand.count >= 2 and cand.last_s - cand.first_s >= p.confirm_tau_s)
+        if confirmed:
             del entry.candidates[kind]
             self._confirmed += 1
             value_out = cand.value

@@ -38,6 +38,7 @@ from robot_memory.core.types import Frame
 from robot_memory.exceptions import InvalidInputError
 from robot_memory.perception.pipeline import MappingPipeline
 from robot_memory.sim.clock import DAY_S, SIM_EPOCH_S
+from robot_memory.sim.detector import DetectorConfig, load_detector
 
 __all__ = ['PLANNERS', 'EvalQuestion', 'eval_laeqa', 'generate_questions']
 
@@ -85,11 +86,12 @@ class Patrolled:
 
 
 # ------------------------------------------------------------------ patrolling
-def patrol(seed: int, days: int, world: str = 'apartment', progress: Any = None) -> Patrolled:
+def patrol(seed: int, days: int, world: str = 'apartment', progress: Any = None,
+           detector: DetectorConfig | None = None) -> Patrolled:
     """Run `days` of patrols through perception; keep frame records for the baseline."""
     from robot_memory.sim.backend import BuiltinSim, SimConfig
 
-    sim = BuiltinSim(SimConfig(world=world, seed=seed))
+    sim = BuiltinSim(SimConfig(world=world, seed=seed, detector=detector or DetectorConfig()))
     layout = sim.scene_graph()
     memory = EpisodicMemory()
     memory.set_layout(layout, sim.now_s)
@@ -461,8 +463,13 @@ def eval_laeqa(seed: int = 0, days: int = 5, world: str = 'apartment',
                planners: tuple[str, ...] = PLANNERS, phrasings_path: Path | None = None,
                out_dir: Path = Path('laeqa_out'), per_type: int = 35,
                use_embeddings: bool = True, progress: bool = False,
-               planner_params: PlannerParams | None = None) -> dict[str, Any]:
-    """Run the benchmark; writes a per-question CSV and a chart, returns the summary."""
+               planner_params: PlannerParams | None = None,
+               detector: str = 'perfect') -> dict[str, Any]:
+    """Run the benchmark; writes a per-question CSV and a chart, returns the summary.
+
+    `detector`: a preset (perfect, realistic, poor) or a YAML file of detector error rates;
+    the patrols and every look while answering see through it.
+    """
     from robot_memory.language.parser import QuestionParser, Vocabulary
     from robot_memory.language.phrasings import (
         BUILTIN_PHRASINGS,
@@ -480,7 +487,8 @@ def eval_laeqa(seed: int = 0, days: int = 5, world: str = 'apartment',
     bar = _Bar(progress)
     with bar:
         bar.stage('patrolling', days)
-        base = patrol(seed, days, world, progress=lambda d: bar.advance())
+        base = patrol(seed, days, world, progress=lambda d: bar.advance(),
+                      detector=load_detector(detector))
         sim = base.sim
         asked_s = SIM_EPOCH_S + days * DAY_S + ASKED_HOUR * 3600.0
         sim.step(asked_s - sim.now_s)
@@ -540,7 +548,7 @@ def eval_laeqa(seed: int = 0, days: int = 5, world: str = 'apartment',
                 })
             bar.advance()
     summary = _summarise(rows, planners, len(questions), parsed_ok)
-    summary.update({'seed': seed, 'days': days, 'world': world,
+    summary.update({'seed': seed, 'days': days, 'world': world, 'detector': detector,
                     'phrasings': str(phrasings_path) if phrasings_path else 'builtin'})
     out_dir.mkdir(parents=True, exist_ok=True)
     _write_csv(rows, out_dir / 'laeqa_questions.csv')

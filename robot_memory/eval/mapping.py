@@ -23,9 +23,11 @@ from typing import Any
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
+from robot_memory.core.buffer import BufferParams
 from robot_memory.core.episodic import EpisodicMemory
 from robot_memory.core.store import MemoryStore
 from robot_memory.perception.pipeline import MappingPipeline, PipelineParams
+from robot_memory.sim.detector import DetectorConfig, load_detector
 
 __all__ = ['MappingRun', 'eval_mapping', 'run_mapping']
 
@@ -58,11 +60,12 @@ class MappingRun:
 
 def run_mapping(seed: int = 11, days: int = 3, world: str = 'apartment',
                 db_path: Path | None = None, progress: bool = False,
-                params: PipelineParams | None = None) -> MappingRun:
-    """Patrol `days` days and build memory from the frames."""
+                params: PipelineParams | None = None,
+                detector: DetectorConfig | None = None) -> MappingRun:
+    """Patrol `days` days and build memory from the frames (of a noisy detector, if given)."""
     from robot_memory.sim.backend import BuiltinSim, SimConfig
 
-    sim = BuiltinSim(SimConfig(world=world, seed=seed))
+    sim = BuiltinSim(SimConfig(world=world, seed=seed, detector=detector or DetectorConfig()))
     layout = sim.scene_graph()
     tmp = None
     if db_path is None:
@@ -289,11 +292,20 @@ def _score_changes(run: MappingRun, owner_gt: dict[str, str],
 
 
 def eval_mapping(seed: int = 11, days: int = 3, world: str = 'apartment',
-                 progress: bool = False) -> dict[str, Any]:
-    """Build memory from the simulator's patrols and score it; JSON-ready figures."""
-    run = run_mapping(seed, days, world, progress=progress)
+                 progress: bool = False, detector: str = 'perfect',
+                 absent_confirm_views: int = 0) -> dict[str, Any]:
+    """Build memory from the simulator's patrols and score it; JSON-ready figures.
+
+    `detector`: a preset (perfect, realistic, poor) or a YAML file of detector error rates;
+    `absent_confirm_views`: views of an empty spot that confirm a loss (0: the buffer's default).
+    """
+    params = PipelineParams(buffer=BufferParams(confirm_k_removed=absent_confirm_views))
+    run = run_mapping(seed, days, world, progress=progress, params=params,
+                      detector=load_detector(detector))
     result = score_mapping(run)
     result['seed'] = seed
     result['days'] = days
     result['world'] = world
+    result['detector'] = detector
+    result['absent_confirm_views'] = absent_confirm_views
     return result

@@ -33,6 +33,7 @@ from sensor_msgs.msg import CameraInfo, Image
 from std_msgs.msg import String
 from visualization_msgs.msg import MarkerArray
 
+from robot_memory.core.buffer import BufferParams
 from robot_memory.core.scene_graph import OBJECT_RELATIONS, SceneGraph
 from robot_memory.core.types import Frame
 from robot_memory.exceptions import RobotMemoryError
@@ -105,7 +106,9 @@ class MemoryNode(Node):
         self.service = MemoryService(MemoryServiceParams(
             db_path=p.db_path, timezone=p.timezone, commit_interval_s=p.commit_interval_s,
             use_embeddings=p.use_embeddings,
-            pipeline=PipelineParams(association=AssociationParams(color_gate=p.color_gate))))
+            pipeline=PipelineParams(
+                association=AssociationParams(color_gate=p.color_gate),
+                buffer=BufferParams(confirm_k_removed=p.absent_confirm_views))))
         if p.layout_file:
             self._apply_layout(load_layout(p.layout_file), 0.0)
         self.assembler = FrameAssembler(p.sync_tolerance_s, p.sync_queue_frames,

@@ -67,6 +67,9 @@ class MemoryNodeParams:
     camera_frame: str = _p('camera_color_optical_frame', 'Optical frame of the camera, for '
                                                          "pose_source 'tf'.")
     require_layout: bool = _p(True, 'Hold frames until rooms and places are known.')
+    absent_confirm_views: int = _p(0, 'Views of an empty spot that confirm an object is gone '
+                                      '(0: 2, as for other changes; 3-4 for a detector that '
+                                      'misses visible objects now and then).')
     color_gate: bool = _p(True, "A detection whose known colour differs from an object's "
                                 'is never that object (false for detectors whose colours '
                                 'flicker: then it only weighs against the match).')
@@ -89,7 +92,8 @@ class MemoryNodeParams:
         _positive(self, 'commit_interval_s', 'sync_queue_frames', 'ingest_queue_frames',
                   'sensor_queue_msgs', 'markers_period_s', 'diagnostics_period_s',
                   'robot_path_max_points', 'latency_window_frames')
-        _non_negative(self, 'sync_tolerance_s', 'robot_path_spacing_m', 'query_wait_max_s')
+        _non_negative(self, 'sync_tolerance_s', 'robot_path_spacing_m', 'query_wait_max_s',
+                      'absent_confirm_views')
         _positive(self, 'door_width_m')
         if not self.db_path:
             raise InvalidInputError('db_path must name a file')

@@ -18,10 +18,11 @@ from robot_memory.core.types import CameraIntrinsics, Frame, SegmentLabel, Stamp
 from robot_memory.exceptions import InvalidInputError
 from robot_memory.sim.activity import ActivityConfig, ActivityModel
 from robot_memory.sim.clock import SIM_EPOCH_S, sim_time
+from robot_memory.sim.detector import DetectorConfig, DetectorNoise
 from robot_memory.sim.navigation import Navigator
 from robot_memory.sim.renderer import CameraConfig, RenderConfig, Renderer, camera_pose
 from robot_memory.sim.truth import FrameTruth, TruthLog
-from robot_memory.sim.world import World
+from robot_memory.sim.world import COLORS, OBJECT_CATALOG, World
 
 __all__ = ['BuiltinSim', 'NavResult', 'SimBackend', 'SimConfig', 'load_scenario']
 
@@ -96,6 +97,7 @@ class SimConfig:
     camera: CameraConfig = field(default_factory=CameraConfig)
     render: RenderConfig = field(default_factory=RenderConfig)
     activity: ActivityConfig = field(default_factory=ActivityConfig)
+    detector: DetectorConfig = field(default_factory=DetectorConfig)
 
     def __post_init__(self) -> None:
         if self.speed_mps <= 0 or self.turn_rate_rad_s <= 0:
@@ -124,7 +126,7 @@ def load_scenario(source: str | Path | Mapping[str, Any], **overrides: Any) -> S
         raise InvalidInputError(f'unknown scenario keys {sorted(unknown)}; '
                                 f'valid: {", ".join(sorted(known))}')
     kwargs: dict[str, Any] = {k: v for k, v in data.items()
-                              if k not in ('camera', 'render', 'activity')}
+                              if k not in ('camera', 'render', 'activity', 'detector')}
     if 'patrol_start_hours' in kwargs:
         kwargs['patrol_start_hours'] = tuple(float(h) for h in kwargs['patrol_start_hours'])
     if 'camera' in data:
@@ -136,6 +138,8 @@ def load_scenario(source: str | Path | Mapping[str, Any], **overrides: Any) -> S
         kwargs['render'] = RenderConfig(**render)
     if 'activity' in data:
         kwargs['activity'] = ActivityConfig.from_dict(data['activity'])
+    if 'detector' in data:
+        kwargs['detector'] = DetectorConfig.from_value(data['detector'])
     kwargs.update(overrides)
     return SimConfig(**kwargs)
 
@@ -172,6 +176,8 @@ class BuiltinSim:
         self._yaw = 0.0
         self._frame_index = 0
         self._rng = np.random.default_rng([seed, 13])
+        self._detector = DetectorNoise(self.config.detector, list(OBJECT_CATALOG),
+                                       list(COLORS), seed)
         self._frame_truth = FrameTruth()
         self._visible: dict[str, list[float]] = {}
         self.trail: list[tuple[float, float, float]] = [(self._now_s, x, y)]
@@ -333,6 +339,10 @@ class BuiltinSim:
                 labels[int(seg)] = SegmentLabel(furn.cls, {'color': furn.color})
             truth[int(seg)] = owner_id
         segments = np.take(lut, out.owner + 1)
+        small = {seg for seg, owner_id in truth.items() if owner_id.startswith('obj:')}
+        labels, segments = self._detector.apply(labels, segments, small)
+        # Evaluators see what the detector reported; a missed segment was not seen.
+        truth = {seg: owner_id for seg, owner_id in truth.items() if seg in labels}
         self._frame_truth.record(self._frame_index, truth)
         frame = Frame(self._now_s, out.rgb, out.depth_m.astype(np.float32, copy=False),
                       segments.astype(np.int32, copy=False), labels, map_T_camera,
