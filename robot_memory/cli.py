@@ -119,12 +119,15 @@ def eval_mapping_cmd(
     detector: Annotated[str, typer.Option(help=DETECTOR_HELP)] = 'perfect',
     absent_confirm_views: Annotated[int, typer.Option(
         help='Views of an empty spot that confirm an object is gone (0: 2).')] = 0,
+    color_gate: Annotated[bool, typer.Option(
+        help='A different known colour rules a match out (off for detectors whose colours '
+             'flicker).')] = True,
 ) -> None:
     """Build memory from simulated patrols and score objects, identities and changes."""
     from robot_memory.eval.mapping import eval_mapping
 
     result = eval_mapping(seed, days, world, progress=not as_json, detector=detector,
-                          absent_confirm_views=absent_confirm_views)
+                          absent_confirm_views=absent_confirm_views, color_gate=color_gate)
     emit(result, as_json, 'eval mapping')
 
 

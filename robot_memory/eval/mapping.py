@@ -26,6 +26,7 @@ from scipy.optimize import linear_sum_assignment
 from robot_memory.core.buffer import BufferParams
 from robot_memory.core.episodic import EpisodicMemory
 from robot_memory.core.store import MemoryStore
+from robot_memory.perception.association import AssociationParams
 from robot_memory.perception.pipeline import MappingPipeline, PipelineParams
 from robot_memory.sim.detector import DetectorConfig, load_detector
 
@@ -293,13 +294,15 @@ def _score_changes(run: MappingRun, owner_gt: dict[str, str],
 
 def eval_mapping(seed: int = 11, days: int = 3, world: str = 'apartment',
                  progress: bool = False, detector: str = 'perfect',
-                 absent_confirm_views: int = 0) -> dict[str, Any]:
+                 absent_confirm_views: int = 0, color_gate: bool = True) -> dict[str, Any]:
     """Build memory from the simulator's patrols and score it; JSON-ready figures.
 
     `detector`: a preset (perfect, realistic, poor) or a YAML file of detector error rates;
-    `absent_confirm_views`: views of an empty spot that confirm a loss (0: the buffer's default).
+    `absent_confirm_views`: views of an empty spot that confirm a loss (0: the buffer's
+    default); `color_gate`: whether a different known colour rules a match out.
     """
-    params = PipelineParams(buffer=BufferParams(confirm_k_removed=absent_confirm_views))
+    params = PipelineParams(buffer=BufferParams(confirm_k_removed=absent_confirm_views),
+                            association=AssociationParams(color_gate=color_gate))
     run = run_mapping(seed, days, world, progress=progress, params=params,
                       detector=load_detector(detector))
     result = score_mapping(run)
@@ -308,4 +311,5 @@ def eval_mapping(seed: int = 11, days: int = 3, world: str = 'apartment',
     result['world'] = world
     result['detector'] = detector
     result['absent_confirm_views'] = absent_confirm_views
+    result['color_gate'] = color_gate
     return result
