@@ -87,6 +87,11 @@ def bench_sim_cmd(
     emit(result, as_json, 'bench sim')
 
 
+DETECTOR_HELP = ('Simulated detector: perfect, realistic (10 % of segments missed, 3 % '
+                 'wrong class, 5 % wrong colour, 3 % wrong state), poor, or a YAML file of '
+                 'miss_rate, confusion_rate, color_flip_rate, state_flip_rate.')
+
+
 @app.command('sim')
 def sim_cmd(
     out_dir: Annotated[Path, typer.Option('--out', help='Output folder.')] = Path('sim_out'),
@@ -96,17 +101,14 @@ def sim_cmd(
     'apartment',
     as_json: Annotated[bool, typer.Option('--json', help='Print the summary as JSON.')] =
     False,
+    detector: Annotated[str, typer.Option(help=DETECTOR_HELP)] = 'perfect',
 ) -> None:
     """Simulate patrols; write ground truth, a top-down map PNG and an MCAP recording."""
     from robot_memory.sim.commands import run_sim
 
-    summary = run_sim(seed, days, out_dir, world=world, progress=not as_json)
+    summary = run_sim(seed, days, out_dir, world=world, progress=not as_json,
+                      detector=detector)
     emit(summary, as_json, f'simulation written to {out_dir}')
-
-
-DETECTOR_HELP = ('Simulated detector: perfect, realistic (10 % of segments missed, 3 % '
-                 'wrong class, 5 % wrong colour, 3 % wrong state), poor, or a YAML file of '
-                 'miss_rate, confusion_rate, color_flip_rate, state_flip_rate.')
 
 
 @eval_app.command('mapping')

@@ -7,6 +7,7 @@ import logging
 import math
 import time
 from contextlib import nullcontext
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ import numpy as np
 from robot_memory.exceptions import InvalidInputError
 from robot_memory.sim.backend import BuiltinSim, SimConfig, load_scenario
 from robot_memory.sim.clock import sim_time
+from robot_memory.sim.detector import load_detector
 from robot_memory.sim.recording import McapRecorder
 from robot_memory.sim.renderer import CameraConfig
 from robot_memory.sim.topdown import save_topdown
@@ -25,14 +27,20 @@ log = logging.getLogger(__name__)
 
 
 def run_sim(seed: int, days: int, out_dir: Path, world: str = 'apartment',
-            progress: bool = True, scenario: str | Path | None = None) -> dict[str, Any]:
-    """Simulate `days` days of patrols; write truth.json, map.png and recording.mcap."""
+            progress: bool = True, scenario: str | Path | None = None,
+            detector: str | None = None) -> dict[str, Any]:
+    """Simulate `days` days of patrols; write truth.json, map.png and recording.mcap.
+
+    `detector` (a preset or YAML file) makes the recorded labels those of a detector that errs.
+    """
     if days < 1:
         raise InvalidInputError(f'days must be ≥ 1, got {days}')
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     config = load_scenario(scenario, world=world, seed=seed) if scenario else SimConfig(
         world=world, seed=seed)
+    if detector is not None:
+        config = replace(config, detector=load_detector(detector))
     wall_start = time.perf_counter()
     sim = BuiltinSim(config)
     mcap_path = out_dir / 'recording.mcap'
@@ -63,6 +71,7 @@ def run_sim(seed: int, days: int, out_dir: Path, world: str = 'apartment',
         'seed': seed,
         'days': days,
         'world': sim.world.kind,
+        'detector': detector or 'perfect',
         'rooms': len(sim.world.rooms),
         'furniture': len(sim.world.furniture),
         'objects_initial': len(sim.world.initial_state.objects),
