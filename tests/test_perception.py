@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -20,7 +22,7 @@ from robot_memory.perception.frames import (
     decode_depth,
     parse_label_map,
 )
-from robot_memory.perception.observations import extract_observations
+from robot_memory.perception.observations import ExtractionParams, extract_observations
 from robot_memory.perception.pipeline import MappingPipeline, PipelineParams
 from tests.conftest import MONDAY_S
 
@@ -100,6 +102,20 @@ def test_bad_input_is_rejected_with_a_reason(call: object, reason: str) -> None:
 def test_label_maps_accept_names_or_records() -> None:
     labels = parse_label_map('{"labels": {"3": "mug", "4": {"label": "lamp", "state": "on"}}}')
     assert labels[3].label == 'mug' and labels[4].attributes['state'] == 'on'
+
+
+def test_segments_below_the_score_threshold_are_counted_and_skipped() -> None:
+    rng = np.random.default_rng(6)
+    frame, _ = _render([('mug', 'red', (2.0, 0.8, 1.1), 0.3), ('book', 'blue', (2.5, -0.5, 1.0),
+                                                              0.3)], MONDAY_S, rng)
+    low = {k: SegmentLabel(v.label, v.attributes, 0.4 if v.label == 'mug' else 0.9)
+           for k, v in frame.labels.items()}
+    frame = replace(frame, labels=low)
+    skipped: dict[str, int] = {}
+    kept = extract_observations(frame, ExtractionParams(min_confidence=0.5), skipped)
+    assert [o.observation.label for o in kept] == ['book']
+    assert skipped == {'low_confidence': 1}
+    assert len(extract_observations(frame)) == 2
 
 
 def test_a_segment_back_projects_to_its_object() -> None:

@@ -24,7 +24,7 @@ CLASSES = {'memory_node': MemoryNodeParams, 'planner_node': PlannerNodeParams,
 UNITS = ('_s', '_m', '_hz', '_px', '_deg', '_mps', '_per_m')
 COUNTS = ('_frames', '_msgs', '_points', '_px', '_days', '_day', '_views', '_steps',
           '_retries', '_subscribers')
-UNITLESS = {'detection_prob', 'confidence_stop', 'idle_time_scale', 'seed'}
+UNITLESS = {'detection_prob', 'confidence_stop', 'idle_time_scale', 'seed', 'min_confidence'}
 
 
 @pytest.mark.parametrize('cls', CLASSES.values(), ids=CLASSES.keys())

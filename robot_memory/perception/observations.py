@@ -29,6 +29,7 @@ class ExtractionParams:
     stride_px: int = 2
     min_points: int = 12
     border_px: int = 2
+    min_confidence: float = 0.0  # the detector's score below which a segment is ignored
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +51,8 @@ def extract_observations(frame: Frame, params: ExtractionParams | None = None,
                          obs_ids: Iterator[int] | None = None) -> list[SegmentObservation]:
     """Observations of every labelled segment with enough valid depth.
 
-    `skip`, when given, counts segments left out by reason ('unknown_label', 'few_points');
+    `skip`, when given, counts segments left out by reason ('unknown_label', 'few_points',
+    'low_confidence');
     `obs_ids` numbers the observations (a process-wide counter by default).
     """
     p = params or ExtractionParams()
@@ -95,6 +97,10 @@ def extract_observations(frame: Frame, params: ExtractionParams | None = None,
         seg_id = int(ids[a])
         label = frame.labels.get(seg_id)
         if label is None:
+            continue
+        if label.confidence < p.min_confidence:
+            if skip is not None:
+                skip['low_confidence'] = skip.get('low_confidence', 0) + 1
             continue
         n = b - a
         if n < p.min_points:

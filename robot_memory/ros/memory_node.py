@@ -38,6 +38,7 @@ from robot_memory.core.scene_graph import OBJECT_RELATIONS, SceneGraph
 from robot_memory.core.types import Frame
 from robot_memory.exceptions import RobotMemoryError
 from robot_memory.perception.association import AssociationParams
+from robot_memory.perception.observations import ExtractionParams
 from robot_memory.perception.pipeline import PipelineParams
 from robot_memory.ros import qos
 from robot_memory.ros.assembler import FrameAssembler
@@ -108,6 +109,7 @@ class MemoryNode(Node):
             use_embeddings=p.use_embeddings,
             pipeline=PipelineParams(
                 association=AssociationParams(color_gate=p.color_gate),
+                extraction=ExtractionParams(min_confidence=p.min_confidence),
                 buffer=BufferParams(confirm_k_removed=p.absent_confirm_views))))
         if p.layout_file:
             self._apply_layout(load_layout(p.layout_file), 0.0)

@@ -70,6 +70,8 @@ class MemoryNodeParams:
     absent_confirm_views: int = _p(0, 'Views of an empty spot that confirm an object is gone '
                                       '(0: 2, as for other changes; 3-4 for a detector that '
                                       'misses visible objects now and then).')
+    min_confidence: float = _p(0.0, 'Detector score below which a segment is ignored (0 '
+                                    'keeps all; labels without a score count as 1).')
     color_gate: bool = _p(True, "A detection whose known colour differs from an object's "
                                 'is never that object (false for detectors whose colours '
                                 'flicker: then it only weighs against the match).')
