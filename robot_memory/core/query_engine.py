@@ -9,6 +9,7 @@ value-of-information planner.
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -16,7 +17,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from robot_memory.core.clock import DAY_PARTS
-from robot_memory.core.episodic import EpisodicMemory, ObjectFacts, ObjectState
+from robot_memory.core.episodic import EpisodicMemory, Interval, ObjectFacts, ObjectState
 from robot_memory.core.events import FactKey
 from robot_memory.core.queries import (
     Answer,
@@ -470,18 +471,20 @@ class QueryEngine:
         clock = self.memory.clock
         hours = [(lo + hi) / 2 for name, lo, hi in DAY_PARTS
                  if not q.time_of_day or name == q.time_of_day]
-        first_day = clock.start_of_day(self.memory.history(object_id).created_s)
+        history = self.memory.history(object_id)
+        first_day = clock.start_of_day(history.created_s)
+        # Sampled from the object's own intervals: no replay of the whole world per sample.
+        position, room_of, support_of = (_Timeline(history.facts[k]) for k in (
+            FactKey.POSITION, FactKey.ROOM, FactKey.SUPPORT))
         places: Counter[tuple[str, str]] = Counter()
         day = first_day
         while day <= now:
             for hour in hours:
                 t = day + hour * 3600.0
-                if t > now:
-                    continue
-                state = self.memory.at(t).find_object(object_id)
-                if state is not None and state.present:
-                    support = state.support[1] if state.support else ''
-                    places[(state.room_id, support)] += 1
+                if t > now or position.at(t) is None:
+                    continue  # not yet known, or missing then
+                support = support_of.at(t)
+                places[(str(room_of.at(t) or ''), support[1] if support else '')] += 1
             day = clock.start_of_day(day + 36 * 3600.0)
         if not places:
             return Answer(q, None, f'I do not know yet where the {self._describe(q.target)} '
@@ -612,6 +615,21 @@ class QueryEngine:
             return _normalise([Hypothesis('as remembered', p, places_of(room)),
                                Hypothesis('changed', 1 - p, places_of(room))])
         return []
+
+
+class _Timeline:
+    """One fact's intervals, looked up by time (bisection over their starts)."""
+
+    def __init__(self, intervals: Sequence[Interval]) -> None:
+        self.intervals = sorted(intervals, key=lambda iv: iv.t_from)
+        self.starts = [iv.t_from for iv in self.intervals]
+
+    def at(self, t: float) -> Any:
+        """The value held at `t`, or None when none holds."""
+        i = bisect.bisect_right(self.starts, t) - 1
+        if i >= 0 and self.intervals[i].holds_at(t):
+            return self.intervals[i].value
+        return None
 
 
 def _is_now(query: Count | WhatIn | Changes) -> bool:
