@@ -13,7 +13,7 @@ from rich.table import Table
 
 from robot_memory import __version__
 from robot_memory._console import console, emit, out
-from robot_memory.exceptions import RobotMemoryError
+from robot_memory.exceptions import InvalidInputError, RobotMemoryError
 
 __all__ = ['app', 'main']
 
@@ -55,6 +55,26 @@ def bench_store_cmd(
     with console.status('running the store benchmark…', spinner='dots'):
         result = bench_store(objects, days, seed)
     emit(result, as_json, 'bench store')
+
+
+@bench_app.command('queries')
+def bench_queries_cmd(
+    as_json: Annotated[bool, typer.Option('--json', help='Print one JSON object.')] = False,
+    days: Annotated[str, typer.Option(help='Comma list of memory ages in days.')] = '7,28',
+    objects: Annotated[int, typer.Option(help='Objects in the synthetic home.')] = 200,
+    seed: Annotated[int, typer.Option(help='Random seed.')] = 0,
+) -> None:
+    """Query answer and belief latency per query type, against the age of memory."""
+    from robot_memory.eval.bench_queries import bench_queries
+
+    try:
+        ages = tuple(int(d) for d in days.split(','))
+    except ValueError:
+        raise InvalidInputError(
+            f'--days must be a comma list of whole days, got {days!r}') from None
+    with console.status('building memories and timing queries…', spinner='dots'):
+        result = bench_queries(ages, objects, seed)
+    emit(result, as_json, 'bench queries')
 
 
 @bench_app.command('ingest')

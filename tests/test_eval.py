@@ -61,6 +61,21 @@ def test_answers_are_checked_structurally(qtype: str, expected: dict, value: dic
     assert is_correct(q, None) is False
 
 
+def test_the_query_benchmark_times_every_query_type_per_memory_age() -> None:
+    from robot_memory.core.queries import QUERY_TYPES
+    from robot_memory.eval.bench_queries import bench_queries
+    from robot_memory.exceptions import InvalidInputError
+
+    result = bench_queries(days=(1, 2), num_objects=30, runs=1)
+    young, old = result['memories']
+    assert (young['days'], old['days']) == (1, 2) and old['events'] > young['events']
+    assert set(young['answer_ms']) == set(QUERY_TYPES)
+    assert {'WhereIs', 'IsAt', 'Count'} <= set(young['belief_ms'])
+    assert all(ms > 0 for ms in young['answer_ms'].values())
+    with pytest.raises(InvalidInputError):
+        bench_queries(days=(0,))
+
+
 def test_the_ingest_benchmark_reports_every_stage() -> None:
     result = bench_ingest(days=1, width=160, height=120)
     assert result['frames'] > 20 and result['fps'] > 0
