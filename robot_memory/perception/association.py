@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-__all__ = ['AssociationParams', 'Track', 'associate']
+__all__ = ['AssociationParams', 'ColourReliability', 'Track', 'associate']
 
 _BIG = 1e6
 
@@ -32,10 +32,13 @@ class AssociationParams:
     gate_m: float = 0.5
     reid_gate_m: float = 50.0
     # Two known, different colours never match (the red mug put where the blue one stood is
-    # the red mug). A detector whose colours flicker sets `color_gate` false: then a
-    # different colour only costs `color_penalty_m` of distance.
+    # the red mug) while the detector has named one object's colour differently in fewer than
+    # `color_gate_max_flip` of its sightings (learned online, `ColourReliability`); past that,
+    # or with `color_gate` false, a different colour only costs `color_penalty_m` of distance.
     color_gate: bool = True
+    color_gate_max_flip: float = 0.03
     color_penalty_m: float = 0.6
+    color_check_m: float = 0.3  # one same-class object this close: surely the same one
 
 
 @dataclass(slots=True)
@@ -57,6 +60,39 @@ class Track:
     co_seen: set[str] = field(default_factory=set)  # tracks seen in the same frame
 
 
+@dataclass(slots=True)
+class ColourReliability:
+    """How often the detector names one object's colour differently, learned online.
+
+    Counted on sightings that can only be one object: a single known object of the class
+    within `color_check_m`. It starts as if 100 sightings had agreed, so a perfect detector's
+    colours are trusted from the first frame; one that names 5 % of colours wrongly stops being
+    trusted after about 150 sightings (a few minutes of patrol).
+    """
+
+    agree: int = 0
+    differ: int = 0
+    prior_sightings: float = 50.0
+
+    @property
+    def flip_rate(self) -> float:
+        """Estimated share of sightings whose colour is not the object's."""
+        return (self.differ + 0.25) / (self.agree + self.differ + self.prior_sightings)
+
+    def count(self, colour: str, tracks: Sequence[Track], near: np.ndarray) -> None:
+        """Count one sighting against the tracks flagged `near` (same class, close by)."""
+        if not colour:
+            return
+        close = [tracks[j] for j in np.flatnonzero(near)
+                 if tracks[j].confirmed and tracks[j].color]
+        if len(close) != 1:
+            return
+        if close[0].color == colour:
+            self.agree += 1
+        else:
+            self.differ += 1
+
+
 def _colour_cost(a: str, b: str, penalty: float) -> float:
     return penalty if a and b and a != b else 0.0
 
@@ -65,13 +101,15 @@ def associate(observations: Sequence[tuple[str, str, tuple[float, float, float]]
               tracks: Sequence[Track], session: int,
               params: AssociationParams | None = None,
               covered: Sequence[bool] | None = None,
-              vacated: set[int] | None = None) -> list[int | None]:
+              vacated: set[int] | None = None,
+              colours: ColourReliability | None = None) -> list[int | None]:
     """Assign observations `(label, colour, position)` to track indices (None: new track).
 
     Re-identification is limited by what the robot knows: an observation where it had looked
     before (`covered[i]`) is something that arrived, and may be any known object not yet seen
     this session; one where it had never looked may only be an object whose own spot was
     found empty (`vacated` track indices) — otherwise it is simply a new object.
+    `colours` (updated here) decides whether a colour mismatch rules a match out.
     """
     p = params or AssociationParams()
     n_obs, n_tr = len(observations), len(tracks)
@@ -93,11 +131,16 @@ def associate(observations: Sequence[tuple[str, str, tuple[float, float, float]]
             dist[:, j] = np.minimum(dist[:, j], np.linalg.norm(gap, axis=1))
     same_class = np.array([[o[0] == t.label for t in tracks] for o in observations])
 
+    present = np.array([t.present for t in tracks])
+    if colours is not None:
+        for i, (_, colour, _) in enumerate(observations):
+            colours.count(colour, tracks, same_class[i] & present & (dist[i] <= p.color_check_m))
+    hard = p.color_gate and (colours is None or colours.flip_rate < p.color_gate_max_flip)
     cost = np.full((n_obs, n_tr), _BIG)
     for i, (_, colour, _) in enumerate(observations):
         for j, track in enumerate(tracks):
             if same_class[i, j] and track.present and dist[i, j] <= p.gate_m:
-                if p.color_gate and colour and track.color and colour != track.color:
+                if hard and colour and track.color and colour != track.color:
                     continue
                 cost[i, j] = dist[i, j] + _colour_cost(colour, track.color, p.color_penalty_m)
     taken: set[int] = set()
@@ -121,6 +164,7 @@ def associate(observations: Sequence[tuple[str, str, tuple[float, float, float]]
         arrived = covered is None or covered[i]
         for b, j in enumerate(candidates):
             track = tracks[j]
+            # Across a home, a colour of its own rules an object out whatever the detector.
             if track.label != label or (colour and track.color and colour != track.color):
                 continue
             if not arrived and j not in vacated:

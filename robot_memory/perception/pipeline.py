@@ -23,7 +23,12 @@ from robot_memory.core.events import FactKey
 from robot_memory.core.scene_graph import SceneGraph
 from robot_memory.core.types import Frame, ObjectObservation
 from robot_memory.exceptions import RobotMemoryError
-from robot_memory.perception.association import AssociationParams, Track, associate
+from robot_memory.perception.association import (
+    AssociationParams,
+    ColourReliability,
+    Track,
+    associate,
+)
 from robot_memory.perception.classes import mobility_of
 from robot_memory.perception.coverage import ViewHistory
 from robot_memory.perception.frames import FrameRejected, validate_frame
@@ -97,6 +102,7 @@ class MappingPipeline:
         self.session_start_s: float | None = None
         self.merges = 0
         self.coverage = ViewHistory()
+        self.colours = ColourReliability()
         self._last_stamp: float | None = None
         self._obs_ids = itertools.count(1)
         self.tracks: dict[str, Track] = {}
@@ -159,7 +165,7 @@ class MappingPipeline:
         vacated = {j for j, t in enumerate(tracks)
                    if not t.present or t.object_id in pending_removal}
         matches = associate(keys, tracks, self.session, self.params.association, covered,
-                            vacated)
+                            vacated, self.colours)
         t3 = time.perf_counter()
         timings['associate'] = (t3 - t2) * 1e3
 

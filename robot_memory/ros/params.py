@@ -73,8 +73,8 @@ class MemoryNodeParams:
     min_confidence: float = _p(0.0, 'Detector score below which a segment is ignored (0 '
                                     'keeps all; labels without a score count as 1).')
     color_gate: bool = _p(True, "A detection whose known colour differs from an object's "
-                                'is never that object (false for detectors whose colours '
-                                'flicker: then it only weighs against the match).')
+                                'is never that object, while the detector names colours '
+                                'reliably (learned online); false: it only weighs against.')
     map_frame: str = _p('map', 'Fixed frame of camera poses and markers (REP-105).')
     sync_tolerance_s: float = _p(0.02, 'Largest stamp difference paired into one frame (s).')
     sync_queue_frames: int = _p(30, 'Frames waiting for their partner messages, at most.')
