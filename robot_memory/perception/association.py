@@ -65,9 +65,9 @@ class ColourReliability:
     """How often the detector names one object's colour differently, learned online.
 
     Counted on sightings that can only be one object: a single known object of the class
-    within `color_check_m`. It starts as if 100 sightings had agreed, so a perfect detector's
+    within `color_check_m`. It starts as if 50 sightings had agreed, so a perfect detector's
     colours are trusted from the first frame; one that names 5 % of colours wrongly stops being
-    trusted after about 150 sightings (a few minutes of patrol).
+    trusted after about 60 such sightings (minutes of patrol).
     """
 
     agree: int = 0
