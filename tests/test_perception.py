@@ -172,6 +172,8 @@ def test_identity_holds_across_days_with_shuffled_segment_ids() -> None:
     assert len(set.union(*owners.values())) == 3
     assert pipeline.memory.num_objects() == 3
     assert len(pipeline.memory.instances()) == 3
+    assert pipeline.colours.agree > 10 and pipeline.colours.differ == 0
+    assert pipeline.stats()['colour_flip_rate'] < 0.01
 
 
 def test_a_moved_object_keeps_its_identity() -> None:

@@ -451,8 +451,9 @@ class MappingPipeline:
             'created': c.created, 'moved': c.moved, 'lost': c.lost,
             'state_changed': c.state_changed, 'rejected': c.rejected, 'merged': self.merges,
             'buffer_hit_rate': b.hit_rate, 'transient_dropped': b.dropped_transient,
+            # How often the detector names a known object's colour differently (learned).
+            'colour_flip_rate': round(self.colours.flip_rate, 4),
         }
-
 
 
 class _LazyFlags:
