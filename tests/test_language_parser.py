@@ -72,6 +72,7 @@ def parser() -> QuestionParser:
     ('Can you confirm that the mug is in the study?', IsAt(target('mug'), 'room:study')),
     ('Is there a mug in the kitchen?', Count(target('mug'), 'room:kitchen')),
     ('Is my mug still there?', IsAt(target('mug'), category=Category.PAST_PRESENT)),
+    ('Is the lamp usually on in the evening?', Usual(target('lamp'), 'evening', state='on')),
     ('Was the mug in the study yesterday?',
      IsAt(target('mug'), 'room:study', at=TimeRange(at(3), at(4), 'yesterday'),
           category=Category.PAST)),
@@ -158,8 +159,9 @@ def test_question_becomes_the_expected_query(parser: QuestionParser, question: s
     ('When was the mug in the kitchen?',
      '\'When was the mug in the kitchen?\' asks "when" but not when something was last seen '
      'or first appeared; those are the "when" questions I can answer'),
-    ('Is the lamp usually on?', "'Is the lamp usually on?' asks about a usual state; I can only "
-                                'tell where things usually are'),
+    ('What state is the lamp usually in?', "'What state is the lamp usually in?' asks what "
+                                           'state something is usually in; ask about one '
+                                           'state, e.g. "is the lamp usually on?"'),
     ('What is on the desk?', "'What is on the desk?' asks what is on or in a piece of "
                              'furniture; I can list what is in a room, e.g. "what is in the '
                              'kitchen?"'),

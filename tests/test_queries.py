@@ -194,6 +194,23 @@ def test_usual_location_follows_the_habit(memory: EpisodicMemory) -> None:
     assert morning.value['support_label'] == 'coat_hook'
 
 
+def test_usual_state_follows_the_evenings(memory: EpisodicMemory) -> None:
+    engine = QueryEngine(memory)
+    memory.set_fact('object:lamp', MONDAY_S + 2 * DAY + 8 * HOUR, FactKey.STATE, 'off')
+    for day in (2, 3, 4, 5):  # on from 19:00 to 07:00, Wednesday to Saturday
+        memory.set_fact('object:lamp', MONDAY_S + day * DAY + 19 * HOUR, FactKey.STATE, 'on')
+        memory.set_fact('object:lamp', MONDAY_S + (day + 1) * DAY + 7 * HOUR, FactKey.STATE,
+                        'off')
+    now = MONDAY_S + 6 * DAY
+    evening = engine.answer(Usual(Target('lamp'), 'evening', state='on'), now)
+    assert evening.value['yes'] is True  # off on Monday and Tuesday at 19:30
+    assert evening.value['frequency'] == pytest.approx(4 / 6)
+    assert evening.text.startswith('Yes, the lamp is usually on in the evening')
+    morning = engine.answer(Usual(Target('lamp'), 'morning', state='on'), now)
+    assert morning.value['yes'] is False and morning.value['usual_state'] == 'off'
+    assert morning.text.startswith('No, the lamp is usually off in the morning')
+
+
 def test_personalized_pagerank_ranks_neighbours_first(two_room_graph: SceneGraph) -> None:
     index = GraphIndex(two_room_graph)
     ranked = index.rank({'room:kitchen': 1.0}, 'place:')

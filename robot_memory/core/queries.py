@@ -170,11 +170,12 @@ class History:
 
 @dataclass(frozen=True, slots=True)
 class Usual:
-    """Where is X usually (at a time of day)? A habit, and a prediction."""
+    """Where is X usually (at a time of day)? Or, with `state`, is X usually on / open?"""
 
     target: Target
     time_of_day: str = ''
     category: Category = Category.PAST_PRESENT_FUTURE
+    state: str = ''
 
 
 @dataclass(frozen=True, slots=True)

@@ -474,9 +474,10 @@ class QueryEngine:
         history = self.memory.history(object_id)
         first_day = clock.start_of_day(history.created_s)
         # Sampled from the object's own intervals: no replay of the whole world per sample.
-        position, room_of, support_of = (_Timeline(history.facts[k]) for k in (
-            FactKey.POSITION, FactKey.ROOM, FactKey.SUPPORT))
+        position, room_of, support_of, state_of = (_Timeline(history.facts[k]) for k in (
+            FactKey.POSITION, FactKey.ROOM, FactKey.SUPPORT, FactKey.STATE))
         places: Counter[tuple[str, str]] = Counter()
+        states: Counter[str] = Counter()
         day = first_day
         while day <= now:
             for hour in hours:
@@ -485,7 +486,11 @@ class QueryEngine:
                     continue  # not yet known, or missing then
                 support = support_of.at(t)
                 places[(str(room_of.at(t) or ''), support[1] if support else '')] += 1
+                if state_of.at(t):
+                    states[str(state_of.at(t))] += 1
             day = clock.start_of_day(day + 36 * 3600.0)
+        if q.state:
+            return self._usual_state(q, object_id, states, cands[0])
         if not places:
             return Answer(q, None, f'I do not know yet where the {self._describe(q.target)} '
                           'usually is.', 0.0, (), True)
@@ -500,6 +505,23 @@ class QueryEngine:
                           'frequency': freq, 'samples': sum(places.values())},
                       f'The {self._describe(q.target)} is usually {where}{part} '
                       f'({freq:.0%} of the times I knew).', freq, (self._evidence(cands[0]),))
+
+    def _usual_state(self, q: Usual, object_id: str, states: Counter[str],
+                     seen: ObjectState) -> Answer:
+        thing = self._describe(q.target)
+        part = f' in the {q.time_of_day}' if q.time_of_day else ''
+        total = sum(states.values())
+        if not total:
+            return Answer(q, None, f'I do not know yet what state the {thing} is usually in'
+                          f'{part}.', 0.0, (), True)
+        freq = states[q.state] / total
+        usual = states.most_common(1)[0][0]
+        yes = freq >= 0.5
+        text = (f'{"Yes" if yes else "No"}, the {thing} is usually {q.state if yes else usual}'
+                f'{part} ({max(freq, 1 - freq):.0%} of the times I knew).')
+        return Answer(q, {'object_id': object_id, 'state': q.state, 'usual_state': usual,
+                          'yes': yes, 'frequency': freq, 'samples': total},
+                      text, max(freq, 1.0 - freq), (self._evidence(seen),))
 
     def _when_appeared(self, q: WhenAppeared, now: float) -> Answer:
         cands = self.candidates(q.target, now)

@@ -558,11 +558,12 @@ class QuestionParser:
             raise _Failure(f'{q!r} asks "when" but not when something was last seen or first '
                            'appeared; those are the "when" questions I can answer')
         if _HABIT.search(cue):
-            if state_question and not where:
-                raise _Failure(f'{q!r} asks about a usual state; I can only tell where things '
-                               'usually are')
+            if state_question and not where and not state:
+                raise _Failure(f'{q!r} asks what state something is usually in; ask about one '
+                               'state, e.g. "is the lamp usually on?"')
             matched['rule'] = 'usual'
-            return Usual(target(), when.time_of_day if when is not None else '')
+            return Usual(target(), when.time_of_day if when is not None else '',
+                         state='' if where else state)
         if where and (_FUTURE.search(cue) or (when is not None and when.is_future(now_s))):
             matched['rule'] = 'usual'
             return Usual(target(), when.time_of_day if when is not None else '')
