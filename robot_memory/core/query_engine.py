@@ -17,7 +17,13 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from robot_memory.core.clock import DAY_PARTS
-from robot_memory.core.episodic import EpisodicMemory, Interval, ObjectFacts, ObjectState
+from robot_memory.core.episodic import (
+    EpisodicMemory,
+    Interval,
+    ObjectFacts,
+    ObjectHistory,
+    ObjectState,
+)
 from robot_memory.core.events import FactKey
 from robot_memory.core.queries import (
     Answer,
@@ -549,6 +555,11 @@ class QueryEngine:
             self._index = (key, GraphIndex(self.memory.at(t).scene_graph()))
         return self._index[1]
 
+    def _histories_of(self, label: str) -> list[ObjectHistory]:
+        """Histories of the objects of one class (only those are built)."""
+        return [self.memory.history(o) for o in self.memory.object_ids
+                if self.memory.label_of(o) == label]
+
     def room_prior(self, object_id: str | None, label: str, now: float) -> dict[str, float]:
         """Where an object might be, by room: its own history (habits) spread by PPR."""
         layout = self.memory.layout_at(now)
@@ -561,8 +572,8 @@ class QueryEngine:
                 if iv.value:
                     end = iv.t_to if iv.t_to is not None else now
                     seeds[str(iv.value)] += max(end - iv.t_from, 60.0)
-        for h in self.memory.iter_objects():
-            if h.label == label and h.object_id != object_id:
+        for h in self._histories_of(label):
+            if h.object_id != object_id:
                 for iv in h.facts[FactKey.ROOM][-1:]:
                     if iv.value:
                         seeds[str(iv.value)] += 600.0
@@ -612,8 +623,8 @@ class QueryEngine:
             best = cands[0]
             p = self._p_state(best, now) if best.present else 0.2
             states = {best.state or 'unknown'}
-            others = {h.facts[FactKey.STATE][-1].value for h in self.memory.iter_objects()
-                      if h.label == best.label and h.facts[FactKey.STATE]} - states - {''}
+            others = {h.facts[FactKey.STATE][-1].value for h in self._histories_of(best.label)
+                      if h.facts[FactKey.STATE]} - states - {''}
             places = places_of(best.room_id)
             hyps = [Hypothesis(best.state or 'unknown', p, places)]
             for s in sorted(others) or ['changed']:
