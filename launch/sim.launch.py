@@ -26,6 +26,7 @@ def generate_launch_description() -> LaunchDescription:
         'patrol_days': ParameterValue(LaunchConfiguration('patrol_days'), value_type=int),
         'world': LaunchConfiguration('world'),
         'seed': ParameterValue(LaunchConfiguration('seed'), value_type=int),
+        'detector': LaunchConfiguration('detector'),
     }
     arguments = [
         DeclareLaunchArgument(
@@ -62,6 +63,10 @@ def generate_launch_description() -> LaunchDescription:
             'world', default_value='apartment',
             description='World kind (apartment, house, office) or a YAML world spec.'),
         DeclareLaunchArgument('seed', default_value='0', description='World seed.'),
+        DeclareLaunchArgument(
+            'detector', default_value='',
+            description="Simulated detector errors: perfect, realistic, poor or a YAML file "
+                        "('': as the scenario says)."),
         DeclareLaunchArgument(
             'namespace', default_value='',
             description='Namespace of all topics of the graph (e.g. robot1).'),

@@ -311,11 +311,12 @@ def demo_cmd(
     out_dir: Annotated[Path, typer.Option('--out', help='Output folder.')] = Path('demo_out'),
     days: Annotated[int, typer.Option(help='Simulated days.')] = 3,
     seed: Annotated[int, typer.Option(help='Random seed.')] = 0,
+    detector: Annotated[str, typer.Option(help=DETECTOR_HELP)] = 'perfect',
 ) -> None:
     """Build a multi-day memory, show its episodes and what changed, save the memory file."""
     from robot_memory.eval.demo import run_demo
 
-    ok = run_demo(out_dir, days=days, seed=seed, console=out)
+    ok = run_demo(out_dir, days=days, seed=seed, console=out, detector=detector)
     raise typer.Exit(0 if ok else 1)
 
 

@@ -171,3 +171,17 @@ def test_the_robot_example_builds_valid_parameters() -> None:
     memory.pop('use_sim_time')
     params = MemoryNodeParams(**memory)
     assert params.pose_source == 'tf' and params.map_topic == 'map'
+
+
+def test_the_bridge_builds_a_simulator_whose_detector_errs_as_asked() -> None:
+    pytest.importorskip('rclpy')
+    pytest.importorskip('open3d', reason='the built-in simulator needs open3d')
+    from robot_memory.ros.sim_bridge_node import make_backend
+    from robot_memory.sim.detector import DETECTOR_PRESETS
+
+    small = {'width_px': 160, 'height_px': 120}
+    assert make_backend(SimBridgeParams(**small)).config.detector.perfect
+    noisy = make_backend(SimBridgeParams(detector='poor', **small))
+    assert noisy.config.detector == DETECTOR_PRESETS['poor']
+    with pytest.raises(InvalidInputError, match='neither a preset'):
+        make_backend(SimBridgeParams(detector='noisy', **small))

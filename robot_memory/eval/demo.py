@@ -89,8 +89,12 @@ def _accuracy_chart(rows: list[QARow], path: Path) -> Path:
 
 
 def run_demo(out_dir: Path, days: int = 3, seed: int = 0, questions: int = 20,
-             console: Console | None = None, frame_rate_hz: float = 20.0) -> bool:
-    """Run the demo; returns whether everything worked (wrong answers are not failures)."""
+             console: Console | None = None, frame_rate_hz: float = 20.0,
+             detector: str = '') -> bool:
+    """Run the demo; returns whether everything worked (wrong answers are not failures).
+
+    `detector` (a preset or YAML of error rates) makes the simulated detector err.
+    """
     from robot_memory.language.phrasings import BUILTIN_PHRASINGS
     from robot_memory.ros.bringup import Bringup
     from robot_memory.ros.paths import share_file
@@ -107,7 +111,7 @@ def run_demo(out_dir: Path, days: int = 3, seed: int = 0, questions: int = 20,
     domain_id = int(os.environ.get('ROS_DOMAIN_ID', 60 + os.getpid() % 100))
     overrides = {
         'sim_bridge_node': {'mode': 'patrol', 'patrol_days': days, 'seed': seed,
-                            'frame_rate_hz': frame_rate_hz},
+                            'frame_rate_hz': frame_rate_hz, 'detector': detector},
         'memory_node': {'db_path': str(db)},
     }
     graph = Bringup('builtin', [share_file('config', 'robot_memory.yaml'),

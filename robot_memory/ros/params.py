@@ -138,6 +138,8 @@ class SimBridgeParams:
                                  '(builtin backend).')
     seed: int = _p(0, 'World and activity seed (builtin backend).')
     scenario_file: str = _p('', 'Scenario YAML (sim/scenarios); overrides world and seed.')
+    detector: str = _p('', 'Simulated detector errors: perfect, realistic, poor or a YAML of '
+                           "rates (builtin backend; '' keeps the scenario's).")
     width_px: int = _p(640, 'Camera image width (px, builtin backend).')
     height_px: int = _p(480, 'Camera image height (px, builtin backend).')
     hfov_deg: float = _p(69.0, 'Camera horizontal field of view (deg, builtin backend).')

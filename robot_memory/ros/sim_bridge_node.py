@@ -73,6 +73,10 @@ def make_backend(params: SimBridgeParams) -> Any:
     camera = replace(config.camera if isinstance(config.camera, CameraConfig) else
                      CameraConfig(), width=params.width_px, height=params.height_px,
                      hfov_deg=params.hfov_deg)
+    if params.detector:
+        from robot_memory.sim.detector import load_detector
+
+        config = replace(config, detector=load_detector(params.detector))
     return BuiltinSim(replace(config, camera=camera,
                               look_around_views=params.look_around_views))
 
