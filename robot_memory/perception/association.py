@@ -66,8 +66,9 @@ class ColourReliability:
 
     Counted on sightings that can only be one object: a single known object of the class
     within `color_check_m`. It starts as if 50 sightings had agreed, so a perfect detector's
-    colours are trusted from the first frame; one that names 5 % of colours wrongly stops being
-    trusted after about 60 such sightings (minutes of patrol).
+    colours are trusted from the first frame and one odd sighting does not change that; one
+    that names 5 % of colours wrongly stops being trusted after about 60 such sightings. Only
+    confirmed objects are ruled out by colour: a tentative one's colour rests on one sighting.
     """
 
     agree: int = 0
@@ -140,7 +141,9 @@ def associate(observations: Sequence[tuple[str, str, tuple[float, float, float]]
     for i, (_, colour, _) in enumerate(observations):
         for j, track in enumerate(tracks):
             if same_class[i, j] and track.present and dist[i, j] <= p.gate_m:
-                if hard and colour and track.color and colour != track.color:
+                # A tentative track's colour rests on one sighting: it rules nothing out.
+                if hard and track.confirmed and colour and track.color and \
+                        colour != track.color:
                     continue
                 cost[i, j] = dist[i, j] + _colour_cost(colour, track.color, p.color_penalty_m)
     taken: set[int] = set()
