@@ -208,7 +208,12 @@ def test_a_different_colour_at_the_same_spot_is_another_object() -> None:
 
 
 def test_colours_that_flicker_stop_ruling_matches_out() -> None:
-    from robot_memory.perception.association import ColourReliability, Track, associate
+    from robot_memory.perception.association import (
+        AssociationParams,
+        ColourReliability,
+        Track,
+        associate,
+    )
 
     blue = Track('object:1', 'mug', 'blue', (1.0, 0.0, 0.8), (0.1, 0.1, 0.1), 'movable', 0.0,
                  confirmed=True)
@@ -216,12 +221,11 @@ def test_colours_that_flicker_stop_ruling_matches_out() -> None:
     trusted = ColourReliability()
     assert associate(red_here, [blue], 1, colours=trusted) == [None]
     assert trusted.differ == 1 and trusted.flip_rate < 0.03
-    flickering = ColourReliability(agree=60, differ=6)
-    assert associate(red_here, [blue], 1, colours=flickering) == [0]
-    for _ in range(40):  # a detector that names every tenth colour wrong
-        for colour in ['blue'] * 9 + ['red']:
+    for _ in range(40):  # a detector that names every fifth colour wrongly
+        for colour in ['blue'] * 4 + ['red']:
             trusted.count(colour, [blue], np.array([True]))
-    assert trusted.flip_rate > 0.03
+    assert trusted.flip_rate > AssociationParams().color_gate_max_flip
+    assert associate(red_here, [blue], 1, colours=trusted) == [0]
 
 
 def test_negative_evidence_closes_an_interval_when_the_spot_is_visible_and_empty() -> None:

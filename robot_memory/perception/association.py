@@ -35,8 +35,10 @@ class AssociationParams:
     # the red mug) while the detector has named one object's colour differently in fewer than
     # `color_gate_max_flip` of its sightings (learned online, `ColourReliability`); past that,
     # or with `color_gate` false, a different colour only costs `color_penalty_m` of distance.
+    # Measured: with 5 % of colours wrong the rule still answers more questions right (LA-EQA
+    # 0.935 vs 0.907); with 12 % it loses objects, and the cost is better.
     color_gate: bool = True
-    color_gate_max_flip: float = 0.03
+    color_gate_max_flip: float = 0.1
     color_penalty_m: float = 0.6
     color_check_m: float = 0.3  # one same-class object this close: surely the same one
 
@@ -66,9 +68,7 @@ class ColourReliability:
 
     Counted on sightings that can only be one object: a single known object of the class
     within `color_check_m`. It starts as if 50 sightings had agreed, so a perfect detector's
-    colours are trusted from the first frame and one odd sighting does not change that; one
-    that names 5 % of colours wrongly stops being trusted after about 60 such sightings. Only
-    confirmed objects are ruled out by colour: a tentative one's colour rests on one sighting.
+    colours are trusted from the first frame and one odd sighting does not change that.
     """
 
     agree: int = 0
@@ -141,9 +141,7 @@ def associate(observations: Sequence[tuple[str, str, tuple[float, float, float]]
     for i, (_, colour, _) in enumerate(observations):
         for j, track in enumerate(tracks):
             if same_class[i, j] and track.present and dist[i, j] <= p.gate_m:
-                # A tentative track's colour rests on one sighting: it rules nothing out.
-                if hard and track.confirmed and colour and track.color and \
-                        colour != track.color:
+                if hard and colour and track.color and colour != track.color:
                     continue
                 cost[i, j] = dist[i, j] + _colour_cost(colour, track.color, p.color_penalty_m)
     taken: set[int] = set()

@@ -297,6 +297,8 @@ class MappingPipeline:
                 track.confirmed = True
                 track.present = True
                 track.anchor_m = change.value
+                # The colour memory recorded (the confirming sighting's) is the track's now.
+                track.color = self.memory.history(track.object_id).color or track.color
             elif change.kind is ChangeKind.MOVED:
                 track.present = True
                 track.anchor_m = change.value
