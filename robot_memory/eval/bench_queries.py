@@ -1,8 +1,9 @@
 """Query latency against memory age: does answering stay fast after weeks of patrols?
 
-Builds the synthetic home of `bench store` (200 objects, two patrols a day) through the
-consolidator for each of several lengths of time, then times every query type's answer and,
-where the planner asks for one, its belief, as the median of a few runs each.
+Replays the synthetic home of `bench store` (200 objects, two patrols a day, sightings and
+absences) through the consolidator for each of several lengths of time, then times every
+query type's answer and, where the planner asks for one, its belief, as the median of a few
+runs each.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from collections.abc import Callable, Sequence
 from functools import partial
 from typing import Any
 
-from robot_memory.core.consolidation import Consolidator
 from robot_memory.core.episodic import EpisodicMemory
 from robot_memory.core.queries import (
     Changes,
@@ -32,7 +32,7 @@ from robot_memory.core.queries import (
     WhereWas,
 )
 from robot_memory.core.query_engine import QueryEngine
-from robot_memory.eval.bench_store import DAY_S, synthetic_week
+from robot_memory.eval.bench_store import DAY_S, replay_week, synthetic_week
 from robot_memory.exceptions import InvalidInputError
 
 __all__ = ['bench_queries']
@@ -69,13 +69,7 @@ def bench_queries(days: Sequence[int] = (7, 28), num_objects: int = 200, seed: i
                                 f'{tuple(days)}, objects={num_objects}, runs={runs}')
     out: dict[str, Any] = {'objects': num_objects, 'runs': runs, 'memories': []}
     for n_days in days:
-        week = synthetic_week(num_objects, n_days, seed)
-        memory = EpisodicMemory()
-        memory.set_layout(week.layout, week.frames[0][0] - 1.0)
-        consolidator = Consolidator(memory)
-        for _, batch in week.frames:
-            for object_id, obs, facts in batch:
-                consolidator.observe(object_id, obs, facts)
+        memory = replay_week(synthetic_week(num_objects, n_days, seed))[0].memory
         engine = QueryEngine(memory)
         now = memory.now_s
         answer_ms, belief_ms = {}, {}

@@ -29,7 +29,7 @@ from robot_memory.core import (
     SceneGraph,
 )
 
-__all__ = ['SyntheticWeek', 'bench_store', 'synthetic_week']
+__all__ = ['SyntheticWeek', 'bench_store', 'replay_week', 'synthetic_week']
 
 DAY_S = 86400.0
 EPOCH_S = 1793577600.0  # 2026-11-02T00:00:00Z, a Monday
@@ -112,6 +112,27 @@ def synthetic_week(num_objects: int = 200, days: int = 7, seed: int = 0,
     return SyntheticWeek(_layout(), frames, absences, num_objects)
 
 
+def replay_week(week: SyntheticWeek) -> tuple[Consolidator, list[list[Any]]]:
+    """Consolidate a synthetic week (sightings and absences) into a fresh memory.
+
+    Returns the consolidator (its `memory` holds the result) and the events of each frame.
+    """
+    memory = EpisodicMemory()
+    memory.set_layout(week.layout, EPOCH_S)
+    consolidator = Consolidator(memory)
+    absences = iter(week.absences)
+    pending_absence = next(absences, None)
+    per_frame = []
+    for t, batch in week.frames:
+        for object_id, obs, facts in batch:
+            consolidator.observe(object_id, obs, facts)
+        while pending_absence is not None and pending_absence[0] <= t:
+            consolidator.observe_absent(pending_absence[1], pending_absence[0], -1)
+            pending_absence = next(absences, None)
+        per_frame.append(memory.drain())
+    return consolidator, per_frame
+
+
 def _timed(fn: Callable[[], Any]) -> tuple[Any, float]:
     start = time.perf_counter()
     out = fn()
@@ -122,25 +143,8 @@ def bench_store(num_objects: int = 200, days: int = 7, seed: int = 0,
                 workdir: Path | None = None) -> dict[str, Any]:
     """Run the benchmark; returns the JSON-ready figures."""
     week = synthetic_week(num_objects, days, seed)
-    memory = EpisodicMemory()
-    memory.set_layout(week.layout, EPOCH_S)
-    consolidator = Consolidator(memory)
-    absences = iter(week.absences)
-    pending_absence = next(absences, None)
-
-    def consolidate() -> list[list[Any]]:
-        nonlocal pending_absence
-        per_frame = []
-        for t, batch in week.frames:
-            for object_id, obs, facts in batch:
-                consolidator.observe(object_id, obs, facts)
-            while pending_absence is not None and pending_absence[0] <= t:
-                consolidator.observe_absent(pending_absence[1], pending_absence[0], -1)
-                pending_absence = next(absences, None)
-            per_frame.append(memory.drain())
-        return per_frame
-
-    per_frame, consolidate_s = _timed(consolidate)
+    (consolidator, per_frame), consolidate_s = _timed(lambda: replay_week(week))
+    memory = consolidator.memory
     num_obs = sum(len(b) for _, b in week.frames)
     num_events = sum(len(e) for e in per_frame)
 
