@@ -236,10 +236,12 @@ class QueryEngine:
                    and math.dist(s.position_m, state.position_m) <= NEAR_M
                    for s in self.memory.at(state.last_seen_s).objects.values())
 
-    def _p_at(self, q: IsAt, best: ObjectState, t: float) -> float:
-        """P(the target is where `q` asks, at `t`): it stayed there, or it moved in unseen."""
+    def _p_at(self, q: IsAt, best: ObjectState, here: bool, t: float) -> float:
+        """P(the target is where `q` asks, at `t`): it stayed there, or it moved in unseen.
+
+        `here`: whether memory last had it there (`_at_place`).
+        """
         p_stay = self._p_still(best, t)
-        here = self._at_place(q, best)
         if not q.room or (q.support and not here):
             return p_stay if here else 0.0
         label = best.label
@@ -270,21 +272,23 @@ class QueryEngine:
             # "Is my mug still there?": in the room where it was last seen.
             last = max(cands, key=lambda s: s.last_seen_s)
             q = replace(q, room=last.room_id)
-        best = max(cands, key=lambda s: (self._at_place(q, s) and s.present,
-                                         self._p_still(s, probe), s.last_seen_s))
+        # Whether each candidate is there is asked once: a 'near' check replays memory.
+        there = {s.object_id: self._at_place(q, s) for s in cands}
+        best = max(cands, key=lambda s: (there[s.object_id], self._p_still(s, probe),
+                                         s.last_seen_s))
+        here = there[best.object_id]
         where = self._place_words(q)
         thing = self._describe(q.target)
         when = self.memory.clock.label(best.last_seen_s)
         if q.at.is_now:
-            p = self._p_at(q, best, probe)
+            p = self._p_at(q, best, here, probe)
         else:
             conf = self._confidence_at(best, probe, now)
-            p = conf if self._at_place(q, best) else 1.0 - conf
+            p = conf if here else 1.0 - conf
         yes = p >= 0.5
         conf = max(p, 1.0 - p)
         still = ' still' if q.category is Category.PAST_PRESENT else ''
         verb = 'is' if q.at.is_now else 'was'
-        here = self._at_place(q, best)
         if yes and here:
             text = f'Yes, the {thing} {verb}{still} {where} (last seen {when}).'
         elif yes:
