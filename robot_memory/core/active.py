@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from robot_memory._compat import StrEnum
-from robot_memory.core.planner import Decision, PlannerParams, VoIPlanner
+from robot_memory.core.planner import Decision, PlannerParams, VoIPlanner, discount_visited
 from robot_memory.core.query_engine import Hypothesis
 from robot_memory.core.scene_graph import SceneGraph
 from robot_memory.exceptions import InvalidInputError, RobotMemoryError, UnknownNodeError
@@ -91,22 +91,6 @@ def room_of_place(place_id: str, layout: SceneGraph | None = None) -> str:
             return room
     # Place ids are `place:<room>/<k>` by convention (PlaceAttributes keep the real room).
     return 'room:' + place_id.split(':', 1)[-1].rsplit('/', 1)[0]
-
-
-def discount_visited(belief: Sequence[Hypothesis], visited: Sequence[str],
-                     confirmed: object, detection_prob: float) -> list[Hypothesis]:
-    """Lower hypotheses that visited places would have confirmed but did not; renormalise."""
-    if not visited or not belief:
-        return list(belief)
-    seen = set(visited)
-    out = [Hypothesis(h.value, h.prob * (1 - detection_prob)
-                      if h.places & seen and h.value != confirmed else h.prob, h.places)
-           for h in belief]
-    total = sum(h.prob for h in out)
-    if total <= 0:
-        return list(belief)
-    return sorted((Hypothesis(h.value, h.prob / total, h.places) for h in out),
-                  key=lambda h: -h.prob)
 
 
 def _belief_from_reply(items: Any) -> list[Hypothesis]:

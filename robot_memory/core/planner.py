@@ -20,7 +20,7 @@ from robot_memory.core.query_engine import Hypothesis, QueryEngine
 from robot_memory.core.scene_graph import SceneGraph
 from robot_memory.exceptions import InvalidInputError, UnknownNodeError
 
-__all__ = ['ActiveResult', 'Decision', 'PlannerParams', 'VoIPlanner', 'evsi']
+__all__ = ['ActiveResult', 'Decision', 'PlannerParams', 'VoIPlanner', 'discount_visited', 'evsi']
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,23 +181,33 @@ def _posterior_answer(engine: QueryEngine, query: Query, answer: Answer,
                    needs_verification=True)
 
 
+def discount_visited(belief: Sequence[Hypothesis], visited: Sequence[str],
+                     confirmed: object, detection_prob: float) -> list[Hypothesis]:
+    """Lower hypotheses that visited places would have confirmed but did not; renormalise.
+
+    `confirmed` is the answer looking did confirm (it keeps its weight), or None.
+    """
+    if not visited or not belief:
+        return list(belief)
+    seen = set(visited)
+    out = [Hypothesis(h.value, h.prob * (1 - detection_prob)
+                      if h.places & seen and h.value != confirmed else h.prob, h.places)
+           for h in belief]
+    total = sum(h.prob for h in out)
+    if total <= 0:
+        return list(belief)
+    return sorted((Hypothesis(h.value, h.prob / total, h.places) for h in out),
+                  key=lambda h: -h.prob)
+
+
 def _discount_visited(engine: QueryEngine, query: Query, belief: list[Hypothesis],
                       visited: Sequence[str], since_s: float,
                       detection_prob: float) -> list[Hypothesis]:
-    """Lower hypotheses that visited places would have confirmed but did not."""
+    """`discount_visited`, with what memory has seen of the target since `since_s`."""
     if not visited or not belief:
         return belief
-    confirmed = _confirmed_value(engine, query, since_s)
-    seen = set(visited)
-    out = []
-    for h in belief:
-        prob = h.prob
-        if h.places & seen and h.value != confirmed:
-            prob *= 1 - detection_prob
-        out.append(Hypothesis(h.value, prob, h.places))
-    total = sum(h.prob for h in out) or 1.0
-    return sorted((Hypothesis(h.value, h.prob / total, h.places) for h in out),
-                  key=lambda h: -h.prob)
+    return discount_visited(belief, visited, _confirmed_value(engine, query, since_s),
+                            detection_prob)
 
 
 def _confirmed_value(engine: QueryEngine, query: Query, since_s: float) -> object:
