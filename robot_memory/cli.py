@@ -144,13 +144,54 @@ def eval_mapping_cmd(
     color_gate: Annotated[bool, typer.Option(
         help='A different known colour rules a match out (off for detectors whose colours '
              'flicker).')] = True,
+    seeds: Annotated[str | None, typer.Option(
+        help='A panel: seeds such as 1-10 or 3,7,11, each run on every --world.')] = None,
+    workers: Annotated[int | None, typer.Option(
+        help='Panel runs in parallel (default: one per core).')] = None,
+    png: Annotated[Path, typer.Option(help='Panel chart (PNG).')] = Path('mapping_panel.png'),
 ) -> None:
-    """Build memory from simulated patrols and score objects, identities and changes."""
-    from robot_memory.eval.mapping import eval_mapping
+    """Build memory from simulated patrols and score objects, identities and changes.
 
-    result = eval_mapping(seed, days, world, progress=not as_json, detector=detector,
-                          absent_confirm_views=absent_confirm_views, color_gate=color_gate)
-    emit(result, as_json, 'eval mapping')
+    With --seeds, every seed on every world of --world (a comma list): per-run figures plus
+    their mean, min, max and totals, and a PNG of the panel.
+    """
+    from robot_memory.eval.mapping import eval_mapping, eval_mapping_panel
+    from robot_memory.eval.panel import parse_seeds, parse_worlds
+
+    if seeds is None:
+        result = eval_mapping(seed, days, world, progress=not as_json, detector=detector,
+                              absent_confirm_views=absent_confirm_views,
+                              color_gate=color_gate)
+        emit(result, as_json, 'eval mapping')
+        return
+    result = eval_mapping_panel(parse_seeds(seeds), parse_worlds(world), days,
+                                progress=not as_json, detector=detector,
+                                absent_confirm_views=absent_confirm_views,
+                                color_gate=color_gate, workers=workers, png=png)
+    if as_json:
+        emit(result, True, 'eval mapping panel')
+        return
+    _panel_table(result, ('object_precision', 'object_recall', 'change_precision',
+                          'change_recall', 'change_f1', 'identity_switches_far_same_class'))
+
+
+def _panel_table(result: dict, keys: tuple[str, ...]) -> None:
+    """Print a panel's runs and its mean / min rows."""
+    table = Table(title=f'panel of {result["panel"]["runs"]} runs; chart: {result.get("png")}')
+    table.add_column('world')
+    table.add_column('seed', justify='right')
+    for key in keys:
+        table.add_column(key.replace('_', ' '), justify='right')
+
+    def cell(value: object) -> str:
+        return f'{value:.3f}' if isinstance(value, float) else str(value)
+
+    for run in result['runs']:
+        table.add_row(str(run.get('world')), str(run.get('seed')),
+                      *(cell(run.get(k)) for k in keys))
+    for row in ('mean', 'min'):
+        table.add_row(row, '', *(cell(result[row].get(k)) for k in keys))
+    out.print(table)
 
 
 @eval_app.command('laeqa')

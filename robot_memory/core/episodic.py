@@ -155,6 +155,7 @@ class ObjectHistory:
     merged_into: str | None
     facts: dict[FactKey, tuple[Interval, ...]]
     seen_s: tuple[float, ...]
+    merged_s: float | None = None
 
 
 @dataclass(slots=True)
@@ -575,7 +576,7 @@ class EpisodicMemory:
         return ObjectHistory(
             obj.object_id, obj.label, obj.color, obj.mobility, obj.created_s, obj.merged_into,
             {k: tuple(iv.frozen() for iv in ivs) for k, ivs in obj.facts.items()},
-            tuple(obj.seen_s))
+            tuple(obj.seen_s), obj.merged_s)
 
     def layout_at(self, t: float) -> SceneGraph:
         """The static layers in force at `t` (the first layout before any was set)."""

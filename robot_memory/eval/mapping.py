@@ -26,11 +26,17 @@ from scipy.optimize import linear_sum_assignment
 from robot_memory.core.buffer import BufferParams
 from robot_memory.core.episodic import EpisodicMemory
 from robot_memory.core.store import MemoryStore
+from robot_memory.eval.change_events import (
+    memory_events,
+    score_change_events,
+    truth_events,
+)
 from robot_memory.perception.association import AssociationParams
 from robot_memory.perception.pipeline import MappingPipeline, PipelineParams
+from robot_memory.eval.change_events import ViewLog
 from robot_memory.sim.detector import DetectorConfig, load_detector
 
-__all__ = ['MappingRun', 'eval_mapping', 'run_mapping']
+__all__ = ['MappingRun', 'eval_mapping', 'eval_mapping_panel', 'run_mapping', 'score_mapping']
 
 CHANGE_KINDS = ('moved', 'removed', 'appeared', 'state_changed')
 
@@ -57,6 +63,10 @@ class MappingRun:
     frames: int
     wall_s: float
     db_bytes: int
+    looks: dict[str, list[float]] = field(default_factory=dict)  # true id → frame stamps
+    owners: dict[str, list[tuple[float, str]]] = field(default_factory=dict)  # memory id →
+    views: ViewLog | None = None  # every frame's view, for the scorer
+    start_s: float = 0.0
 
 
 def run_mapping(seed: int = 11, days: int = 3, world: str = 'apartment',
@@ -77,6 +87,10 @@ def run_mapping(seed: int = 11, days: int = 3, world: str = 'apartment',
     memory.set_layout(layout, sim.now_s)
     pipeline = MappingPipeline(memory, layout, params)
     sessions: list[Session] = []
+    looks: dict[str, list[float]] = defaultdict(list)
+    owners: dict[str, list[tuple[float, str]]] = defaultdict(list)
+    views = ViewLog(sim.intrinsics)
+    start_s = sim.now_s
     frames = 0
     start = time.perf_counter()
     bar = _progress(progress)
@@ -96,6 +110,9 @@ def run_mapping(seed: int = 11, days: int = 3, world: str = 'apartment',
                     if gt is not None:
                         session.seen[gt] += 1
                         session.assoc[object_id][gt] += 1
+                        looks[gt].append(frame.stamp_s)
+                        owners[object_id].append((frame.stamp_s, gt))
+                views.add(frame.stamp_s, frame.map_T_camera, frame.depth_m)
                 x, y = frame.map_T_camera[0, 3], frame.map_T_camera[1, 3]
                 room = layout.find_room_at(float(x), float(y))
                 if room:
@@ -108,7 +125,7 @@ def run_mapping(seed: int = 11, days: int = 3, world: str = 'apartment',
     if tmp is not None:
         tmp.cleanup()
     return MappingRun(memory, pipeline, sim, sessions, frames, time.perf_counter() - start,
-                      db_bytes)
+                      db_bytes, dict(looks), dict(owners), views, start_s)
 
 
 class _NoBar:
@@ -199,7 +216,9 @@ def score_mapping(run: MappingRun, match_m: float = 0.3) -> dict[str, Any]:
             last_owner[owner] = gt_id
     owner_gt = {k: c.most_common(1)[0][0] for k, c in overall.items()}
 
-    changes = _score_changes(run, owner_gt, match_m)
+    changes = score_changes(run, match_m)
+    old = _score_changes(run, owner_gt, match_m)
+    changes['old_session_end'] = {k: old[k] for k in ('change_precision', 'change_recall', 'change_f1')}
     seconds = max(run.wall_s, 1e-9)
     precision = matched / mem_total if mem_total else 0.0
     recall = matched / gt_total if gt_total else 0.0
@@ -222,6 +241,18 @@ def score_mapping(run: MappingRun, match_m: float = 0.3) -> dict[str, Any]:
         'db_mb': run.db_bytes / 1e6,
         'fps_with_render': run.frames / seconds,
     }
+
+
+def score_changes(run: MappingRun, match_m: float = 0.3,
+                  tolerance_s: float = 300.0) -> dict[str, Any]:
+    """Changes as events, matched to the truth's noticeable events (`change_events`)."""
+    end_s = run.sessions[-1].end_s + 1.0 if run.sessions else run.start_s
+    assert run.views is not None
+    true = truth_events(run.sim.truth, run.looks, run.views, end_s, match_m, run.start_s)
+    reported = memory_events(run.memory, run.owners, match_m)
+    score = score_change_events(true, reported, run.sim.truth, tolerance_s, match_m,
+                                run.start_s)
+    return score.figures()
 
 
 def _furniture_labels(truth_now: dict[str, Any]) -> set[str]:
@@ -313,3 +344,37 @@ def eval_mapping(seed: int = 11, days: int = 3, world: str = 'apartment',
     result['absent_confirm_views'] = absent_confirm_views
     result['color_gate'] = color_gate
     return result
+
+
+PANEL_FIGURES = ('object_precision', 'object_recall', 'change_precision', 'change_recall',
+                 'change_f1', 'identity_switches_far_same_class', 'identity_switches',
+                 'position_error_m', 'frames', 'fps_with_render')
+PANEL_COUNTS = ('identity_switches_far_same_class', 'identity_switches', 'frames')
+PANEL_TARGETS = {'object_precision': 0.97, 'object_recall': 0.97, 'change_f1': 0.90}
+
+
+def eval_mapping_panel(seeds: list[int], worlds: list[str], days: int = 3,
+                       progress: bool = False, detector: str = 'perfect',
+                       absent_confirm_views: int = 0, color_gate: bool = True,
+                       workers: int | None = None,
+                       png: Path | None = Path('mapping_panel.png')) -> dict[str, Any]:
+    """`eval_mapping` on every world × seed (in parallel processes); per run, mean and min."""
+    from robot_memory.eval.panel import plot_panel, run_panel, summarize
+
+    jobs = [{'seed': seed, 'days': days, 'world': world, 'detector': detector,
+             'absent_confirm_views': absent_confirm_views, 'color_gate': color_gate}
+            for world in worlds for seed in seeds]
+    runs = run_panel(eval_mapping, jobs, workers, progress, 'mapping panel')
+    out: dict[str, Any] = {
+        'panel': {'seeds': seeds, 'worlds': worlds, 'days': days, 'detector': detector,
+                  'runs': len(runs)},
+        **summarize(runs, PANEL_FIGURES, PANEL_COUNTS),
+        'runs': runs,
+    }
+    if png is not None:
+        title = (f'eval mapping: {len(seeds)} seeds × {", ".join(worlds)}, {days} days, '
+                 f'{detector} detector')
+        out['png'] = str(plot_panel(runs, ('object_precision', 'object_recall',
+                                           'change_precision', 'change_recall', 'change_f1'),
+                                    png, title, PANEL_TARGETS))
+    return out
