@@ -37,6 +37,7 @@ from robot_memory.core.events import (
     ObjectLost,
     ObjectSeen,
     ObjectsMerged,
+    PositionRefined,
 )
 from robot_memory.core.scene_graph import (
     EdgeKind,
@@ -87,6 +88,7 @@ __all__ = [
     'ObjectSeen',
     'ObjectState',
     'ObjectsMerged',
+    'PositionRefined',
     'ObservedFacts',
     'PlaceAttributes',
     'RoomAttributes',

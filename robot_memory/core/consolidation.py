@@ -149,6 +149,10 @@ class Consolidator:
         if facts.room_id and not current.room_id:
             self.memory.set_fact(object_id, stamp, FactKey.ROOM, facts.room_id, (obs_id,))
 
+    def latest_change_s(self, object_id: str) -> float:
+        """When memory last changed this object: older observations cannot change it."""
+        return self._not_before(object_id, -math.inf)
+
     def _not_before(self, object_id: str, stamp_s: float) -> float:
         """The earliest stamp a confirmed change may take without rewriting later facts.
 

@@ -29,6 +29,7 @@ from robot_memory.core.events import (
     ObjectLost,
     ObjectSeen,
     ObjectsMerged,
+    PositionRefined,
     PlaceObserved,
     normalise_fact,
 )
@@ -322,6 +323,7 @@ class EpisodicMemory:
             ObjectsMerged: self._apply_merged,
             LayoutSet: self._apply_layout,
             PlaceObserved: self._apply_place,
+            PositionRefined: self._apply_refined,
         }.get(type(event))
         if handler is None:
             raise InvalidInputError(f'not a memory event: {event!r}')
@@ -372,6 +374,17 @@ class EpisodicMemory:
         if obj.open_interval(FactKey.POSITION) is None:
             return False
         self.apply(ObjectLost(stamp_s, object_id, obs_ids))
+        return True
+
+    def refine_position(self, object_id: str, stamp_s: float,
+                        position_m: tuple[float, float, float],
+                        obs_ids: tuple[int, ...] = ()) -> bool:
+        """Re-estimate where a present object stands, without a move; False if it is absent."""
+        obj = self._get(object_id)
+        if obj.open_interval(FactKey.POSITION) is None:
+            return False
+        self.apply(PositionRefined(stamp_s, object_id,
+                                   normalise_fact(FactKey.POSITION, position_m), obs_ids))
         return True
 
     def merge(self, keep_id: str, drop_id: str, stamp_s: float) -> None:
@@ -489,6 +502,17 @@ class EpisodicMemory:
                 iv.t_to = e.stamp_s
                 iv.last_seen_s = min(iv.last_seen_s, e.stamp_s)
                 iv.add_evidence(e.obs_ids)
+
+    def _apply_refined(self, e: PositionRefined) -> None:
+        obj = self._get(e.object_id)
+        self._check_order(obj, e.stamp_s, 'position estimate')
+        iv = obj.open_interval(FactKey.POSITION)
+        if iv is None or e.stamp_s < iv.t_from:
+            raise OutOfOrderError(f'{e.object_id!r} has no position open at {e.stamp_s} to '
+                                  f'refine')
+        iv.value = e.value
+        iv.add_evidence(e.obs_ids)
+        iv.last_seen_s = max(iv.last_seen_s, e.stamp_s)
 
     def _apply_merged(self, e: ObjectsMerged) -> None:
         if e.keep_id == e.drop_id:

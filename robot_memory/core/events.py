@@ -23,6 +23,7 @@ __all__ = [
     'ObjectLost',
     'ObjectSeen',
     'ObjectsMerged',
+    'PositionRefined',
     'event_from_record',
     'event_to_record',
     'normalise_fact',
@@ -113,6 +114,20 @@ class ObjectLost:
 
 
 @dataclass(frozen=True, slots=True)
+class PositionRefined:
+    """A better estimate of where the object has stood since its position was last set.
+
+    Not a move: the open position interval keeps its start and takes the new value. Furniture
+    is seen in parts; its centre is re-estimated from everything seen of it.
+    """
+
+    stamp_s: float
+    object_id: str
+    value: tuple[float, float, float]
+    obs_ids: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class ObjectsMerged:
     """Two memory objects turned out to be one; `drop_id` is folded into `keep_id`."""
 
@@ -138,7 +153,7 @@ class LayoutSet:
 
 
 Event = (ObjectCreated | FactChanged | ObjectSeen | ObjectLost | ObjectsMerged | LayoutSet
-         | PlaceObserved)
+         | PlaceObserved | PositionRefined)
 _KINDS: dict[str, type] = {
     'created': ObjectCreated,
     'fact': FactChanged,
@@ -147,6 +162,7 @@ _KINDS: dict[str, type] = {
     'merged': ObjectsMerged,
     'layout': LayoutSet,
     'place': PlaceObserved,
+    'refined': PositionRefined,
 }
 _KIND_OF = {cls: kind for kind, cls in _KINDS.items()}
 
@@ -170,6 +186,8 @@ def event_from_record(record: dict[str, Any]) -> Event:
         if cls is FactChanged:
             kwargs['key'] = FactKey(kwargs['key'])
             kwargs['value'] = normalise_fact(kwargs['key'], kwargs['value'])
+        if cls is PositionRefined:
+            kwargs['value'] = normalise_fact(FactKey.POSITION, kwargs['value'])
         if 'obs_ids' in kwargs:
             kwargs['obs_ids'] = tuple(int(i) for i in kwargs['obs_ids'])
         kwargs['stamp_s'] = float(kwargs['stamp_s'])

@@ -7,9 +7,11 @@ Segment ids are never trusted across frames. Each frame's observations are assig
    plus a penalty when the colours disagree;
 2. re-identification: observations left over are matched to tracks of the same class and
    colour that have *not* been confirmed at their own place this session (moved or lost
-   objects), nearest first — this is what makes a moved backpack a move and not a new object.
+   objects) — this is what makes a moved backpack a move and not a new object. Only when the
+   identity is beyond doubt: the look-alike's own spot was seen empty, or it is the only
+   look-alike unaccounted for. Two identical mugs are never told apart by which is nearer.
 
-Anything still unmatched starts a new tentative track.
+Anything still unmatched starts a new tentative track (held, if it may be a known look-alike).
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-__all__ = ['AssociationParams', 'ColourReliability', 'Track', 'associate']
+__all__ = ['AssociationParams', 'ColourReliability', 'Track', 'associate', 'lookalike',
+           'reid_candidates']
 
 _BIG = 1e6
 
@@ -60,6 +63,10 @@ class Track:
     anchor_m: tuple[float, float, float] | None = None  # where long-term memory has it
     box_m: tuple[tuple[float, float, float], tuple[float, float, float]] | None = None
     co_seen: set[str] = field(default_factory=set)  # tracks seen in the same frame
+    # A newcomer that may be one of several known look-alikes: its observations wait here
+    # (not in memory) until one of them is found gone or all are accounted for.
+    held: list | None = None
+    arrived: bool = False  # first seen where the robot had looked before (not discovered)
 
 
 @dataclass(slots=True)
@@ -163,18 +170,35 @@ def associate(observations: Sequence[tuple[str, str, tuple[float, float, float]]
     for a, i in enumerate(left):
         label, colour, _ = observations[i]
         arrived = covered is None or covered[i]
-        for b, j in enumerate(candidates):
-            track = tracks[j]
-            # Across a home, a colour of its own rules an object out whatever the detector.
-            if track.label != label or (colour and track.color and colour != track.color):
-                continue
-            if not arrived and j not in vacated:
-                continue
-            if dist[i, j] <= p.reid_gate_m:
-                cost2[a, b] = dist[i, j]
+        eligible = [b for b, j in enumerate(candidates)
+                    if lookalike(tracks[j], label, colour) and dist[i, j] <= p.reid_gate_m]
+        empty = [b for b in eligible if candidates[b] in vacated]
+        # Which look-alike this is, is known when its own spot was seen empty, or when it is
+        # the only one unaccounted for; anything else is a guess that swaps identical
+        # objects. Those are left unmatched: the caller holds them until the evidence is in.
+        if empty:
+            eligible = empty
+        elif not arrived or len(eligible) > 1:
+            eligible = []
+        for b in eligible:
+            cost2[a, b] = dist[i, candidates[b]]
     rows, cols = linear_sum_assignment(cost2)
     for a, b in zip(rows, cols, strict=True):
         if cost2[a, b] < _BIG:
             result[left[a]] = candidates[b]
     return result
+
+
+def lookalike(track: Track, label: str, colour: str) -> bool:
+    """Whether a track could be an object of this class and colour (across a home, a colour
+    of its own rules an object out whatever the detector)."""
+    return track.label == label and not (colour and track.color and colour != track.color)
+
+
+def reid_candidates(tracks: Sequence[Track], session: int, label: str,
+                    colour: str) -> list[Track]:
+    """Confirmed movable look-alikes not yet accounted for this session (moved or lost)."""
+    return [t for t in tracks
+            if t.confirmed and t.mobility == 'movable' and lookalike(t, label, colour)
+            and (t.session != session or not t.present)]
 

@@ -23,13 +23,18 @@ class ViewHistory:
     """Remembered views, split into 'before this session' and 'this session'."""
 
     def __init__(self, max_views: int = 4000, downsample: int = 8, max_range_m: float = 3.0,
-                 occlusion_tolerance_m: float = 0.15, margin_px: int = 1) -> None:
+                 occlusion_tolerance_m: float = 0.15, margin_px: int = 1,
+                 min_size_px: float = 14.0) -> None:
         self.downsample = downsample
         self.max_range_m = max_range_m
         self.occlusion_tolerance_m = occlusion_tolerance_m
         self.margin_px = margin_px
-        self._views: deque[tuple[int, np.ndarray, np.ndarray, tuple[float, ...]]] = deque(
-            maxlen=max_views)
+        # An object narrower than this in the image (full-resolution pixels) would not have
+        # been made out: a view that far away is no evidence the spot was empty.
+        self.min_size_px = min_size_px
+        self._views: deque[tuple[int, np.ndarray, np.ndarray, np.ndarray,
+                                 tuple[float, ...]]] = deque(maxlen=max_views)
+        self._classes: dict[str, int] = {}
         self._session = 0
 
     def new_session(self) -> None:
@@ -37,23 +42,39 @@ class ViewHistory:
         self._session += 1
 
     def update(self, frame: Frame) -> None:
-        """Remember this frame's view."""
+        """Remember this frame's view: pose, coarse depth and the classes shown where."""
         d = self.downsample
         small = frame.depth_m[d // 2::d, d // 2::d].astype(np.float16)
+        segments = frame.segments[d // 2::d, d // 2::d]
+        lut = {seg: self._classes.setdefault(label.label, len(self._classes) + 1)
+               for seg, label in frame.labels.items()}
+        classes = np.zeros(segments.shape, dtype=np.int16)
+        for seg in np.unique(segments):
+            if int(seg) in lut:
+                classes[segments == seg] = lut[int(seg)]
         cam = frame.intrinsics
         # Intrinsics of the downsampled image: pixel centres at d//2 + k*d.
         k = (cam.fx / d, cam.fy / d, (cam.cx - d // 2) / d, (cam.cy - d // 2) / d)
         camera_T_map = np.linalg.inv(np.asarray(frame.map_T_camera, dtype=np.float64))
-        self._views.append((self._session, camera_T_map, small, k))
+        self._views.append((self._session, camera_T_map, small, classes, k))
 
-    def seen_before(self, point: tuple[float, float, float]) -> bool:
-        """Whether a view from an earlier session had `point` in clear view."""
+    def seen_before(self, point: tuple[float, float, float], label: str = '',
+                    size_m: float = 0.0) -> bool:
+        """Whether a view from an earlier session had `point` in clear view and empty.
+
+        Clear view: in the image, within range, not behind a nearer surface, and an object
+        `size_m` wide there would have been large enough to make out. Empty: no segment of
+        `label` shows there (one that did was this object, seen but too little to place).
+        """
         p = np.array([*point, 1.0])
-        for session, camera_T_map, depth, (fx, fy, cx, cy) in reversed(self._views):
+        cls = self._classes.get(label, -1) if label else -1
+        for session, camera_T_map, depth, classes, (fx, fy, cx, cy) in reversed(self._views):
             if session >= self._session:
                 continue
             x, y, z, _ = camera_T_map @ p
             if not 0.2 < z < self.max_range_m:
+                continue
+            if size_m and fx * self.downsample * size_m / z < self.min_size_px:
                 continue
             u = int(np.rint(fx * x / z + cx))
             v = int(np.rint(fy * y / z + cy))
@@ -62,8 +83,11 @@ class ViewHistory:
             if not (m <= u < w - m and m <= v < h - m):
                 continue
             measured = float(depth[v, u])
-            if np.isfinite(measured) and measured >= z - self.occlusion_tolerance_m:
-                return True
+            if not (np.isfinite(measured) and measured >= z - self.occlusion_tolerance_m):
+                continue
+            if cls > 0 and (classes[max(v - 1, 0):v + 2, max(u - 1, 0):u + 2] == cls).any():
+                continue
+            return True
         return False
 
     def __len__(self) -> int:

@@ -28,6 +28,7 @@ from robot_memory.perception.association import (
     ColourReliability,
     Track,
     associate,
+    reid_candidates,
 )
 from robot_memory.perception.classes import mobility_of
 from robot_memory.perception.coverage import ViewHistory
@@ -66,6 +67,9 @@ class PipelineParams:
     tentative_ttl_s: float = 3 * 86400.0
     merge_radius_m: float = 0.35
     max_furniture_m: float = 2.6
+    # Furniture's remembered centre is re-estimated once its accumulated box has shifted by
+    # more than this (a few centimetres of noise per view would otherwise log every frame).
+    refine_step_m: float = 0.05
     place_radius_m: float = 0.5
 
 
@@ -101,6 +105,9 @@ class MappingPipeline:
         self.session = 0
         self.session_start_s: float | None = None
         self.merges = 0
+        self.refinements = 0  # furniture centres re-estimated from their accumulated boxes
+        self.held_newcomers = 0  # newcomers held because they may be one of several look-alikes
+        self.held_resolved = 0  # of those, found to be a known object that moved
         self.coverage = ViewHistory()
         self.colours = ColourReliability()
         self._last_stamp: float | None = None
@@ -135,6 +142,9 @@ class MappingPipeline:
             return FrameResult(frame.stamp_s, False, exc.reason)
         if self._last_stamp is not None and (
                 frame.stamp_s - self._last_stamp > self.params.session_gap_s):
+            # A session's evidence is in: newcomers it could not tell apart are new objects.
+            for track in [t for t in self.tracks.values() if t.held is not None]:
+                self._release(track)
             self.session += 1
             self.session_start_s = frame.stamp_s
             self.coverage.new_session()
@@ -159,11 +169,11 @@ class MappingPipeline:
         tracks = list(self.tracks.values())
         keys = [(s.observation.label, s.observation.attributes.get('color', ''),
                  s.observation.centroid_m) for s in seen]
-        covered = _LazyFlags(lambda i: self.coverage.seen_before(keys[i][2]), len(keys))
-        pending_removal = {c.object_id for c in self.consolidator.buffer.pending()
-                           if c.kind is ChangeKind.REMOVED}
-        vacated = {j for j, t in enumerate(tracks)
-                   if not t.present or t.object_id in pending_removal}
+        covered = _LazyFlags(lambda i: self.coverage.seen_before(
+            keys[i][2], keys[i][0], _width(seen[i].observation.extent_m)), len(keys))
+        # Only a confirmed absence says which look-alike left: one empty-looking view can be
+        # a glance past the object's edge.
+        vacated = {j for j, t in enumerate(tracks) if not t.present}
         matches = associate(keys, tracks, self.session, self.params.association, covered,
                             vacated, self.colours)
         t3 = time.perf_counter()
@@ -173,9 +183,10 @@ class MappingPipeline:
         segment_objects: dict[int, str] = {}
         confirmed: list[Candidate] = []
         frame_tracks: list[Track] = []
-        for segment, match in zip(seen, matches, strict=True):
+        for i, (segment, match) in enumerate(zip(seen, matches, strict=True)):
             obs = segment.observation
-            track = tracks[match] if match is not None else self._new_track(segment)
+            track = tracks[match] if match is not None else self._new_track(segment,
+                                                                               covered[i])
             frame_tracks.append(track)
             if track.mobility != 'movable':
                 obs = self._grow_box(track, obs)
@@ -186,19 +197,27 @@ class MappingPipeline:
             associations[obs.obs_id] = track.object_id
             segment_objects[segment.segment_id] = track.object_id
             # Furniture is part of the static scene, seen in parts: the first sight of it is a
-            # discovery wherever the robot had looked (just as it is never reported gone).
+            # discovery wherever the robot had looked (just as it is never reported gone). An
+            # object is new where the robot had looked before it *first* saw it: one seen
+            # once in an earlier session and confirmed now is a discovery all the same.
             discovered = not track.confirmed and (
-                track.mobility != 'movable' or not self.coverage.seen_before(obs.centroid_m))
+                track.mobility != 'movable' or not track.arrived)
             facts = ObservedFacts(self._room_of(obs.centroid_m),
                                   self._support_of(segment, track.object_id), track.mobility,
                                   discovered)
+            if track.held is not None:
+                track.held.append((obs, facts))
+                continue
             changes = self.consolidator.observe(track.object_id, obs, facts)
             self._apply_changes(changes)
             confirmed.extend(changes)
+            if track.mobility != 'movable' and track.confirmed and not changes:
+                self._refine_furniture(track.object_id, obs)
         ids = {t.object_id for t in frame_tracks}
         for track in frame_tracks:
             track.co_seen |= ids - {track.object_id}
         self._merge_duplicates(frame_tracks, frame.stamp_s)
+        confirmed.extend(self._resolve_held())
         t4 = time.perf_counter()
         timings['consolidate'] = (t4 - t3) * 1e3
 
@@ -215,14 +234,70 @@ class MappingPipeline:
                            timings)
 
     # ------------------------------------------------------------- helpers
-    def _new_track(self, segment: SegmentObservation) -> Track:
+    def _new_track(self, segment: SegmentObservation, arrived: bool) -> Track:
         obs = segment.observation
         object_id = f'object:{next(self._track_ids):06d}'
-        track = Track(object_id, obs.label, obs.attributes.get('color', ''), obs.centroid_m,
+        colour = obs.attributes.get('color', '')
+        track = Track(object_id, obs.label, colour, obs.centroid_m,
                       obs.extent_m, mobility_of(obs.label, dict(obs.attributes)),
                       obs.stamp_s, self.session)
+        track.arrived = arrived
+        if arrived and len(reid_candidates(list(self.tracks.values()), self.session,
+                                           obs.label, colour)) > 1:
+            track.held = []  # one of several known look-alikes, or new: not yet known which
+            self.held_newcomers += 1
         self.tracks[object_id] = track
         return track
+
+    def _resolve_held(self) -> list[Candidate]:
+        """Settle held newcomers whose identity the evidence now fixes.
+
+        A look-alike whose spot was seen empty is the one that moved here; once only one is
+        unaccounted for, it is that one; once none is, the newcomer is a new object.
+        """
+        confirmed: list[Candidate] = []
+        for track in [t for t in self.tracks.values() if t.held is not None]:
+            options = [t for t in reid_candidates(list(self.tracks.values()), self.session,
+                                                  track.label, track.color)
+                       if t is not track and t.object_id not in track.co_seen]
+            gone = [t for t in options if not t.present]
+            if gone or len(options) == 1:
+                target = min(gone or options,
+                             key=lambda t: math.dist(t.anchor_m or t.position_m,
+                                                     track.position_m))
+                confirmed.extend(self._fold_held(track, target))
+            elif not options:
+                confirmed.extend(self._release(track))
+        return confirmed
+
+    def _fold_held(self, track: Track, target: Track) -> list[Candidate]:
+        """The held newcomer is `target`, moved: its observations become `target`'s."""
+        held, track.held = track.held or [], None
+        confirmed: list[Candidate] = []
+        # Sightings from before memory's latest word on the target (its loss) cannot move it.
+        since = self.consolidator.latest_change_s(target.object_id)
+        for obs, facts in held:
+            if obs.stamp_s < since:
+                continue
+            changes = self.consolidator.observe(target.object_id, obs, facts)
+            self._apply_changes(changes)
+            confirmed.extend(changes)
+        target.position_m, target.extent_m = track.position_m, track.extent_m
+        target.last_seen_s, target.session = track.last_seen_s, track.session
+        target.co_seen |= track.co_seen
+        self.held_resolved += 1
+        del self.tracks[track.object_id]
+        return confirmed
+
+    def _release(self, track: Track) -> list[Candidate]:
+        """No known look-alike is the held newcomer: it is a new object."""
+        held, track.held = track.held or [], None
+        confirmed: list[Candidate] = []
+        for obs, facts in held:
+            changes = self.consolidator.observe(track.object_id, obs, facts)
+            self._apply_changes(changes)
+            confirmed.extend(changes)
+        return confirmed
 
     def _grow_box(self, track: Track, obs: ObjectObservation) -> ObjectObservation:
         """Accumulate a furniture track's box over partial views; observe its centre."""
@@ -241,6 +316,19 @@ class MappingPipeline:
         centre = tuple((a + b) / 2 for a, b in zip(lo, hi, strict=True))
         extent = tuple(b - a for a, b in zip(lo, hi, strict=True))
         return replace(obs, centroid_m=centre, extent_m=extent)
+
+    def _refine_furniture(self, object_id: str, obs: ObjectObservation) -> None:
+        """Memory's furniture centre follows the box of everything seen of it (not a move)."""
+        current = self.memory.current(object_id)
+        if current is None or not current.present or current.position_m is None:
+            return
+        if math.dist(current.position_m, obs.centroid_m) <= self.params.refine_step_m:
+            return
+        try:
+            self.memory.refine_position(object_id, obs.stamp_s, obs.centroid_m, (obs.obs_id,))
+            self.refinements += 1
+        except RobotMemoryError as exc:
+            log.debug('position of %s not refined: %s', object_id, exc)
 
     def _merge_duplicates(self, frame_tracks: list[Track], stamp_s: float) -> None:
         """Fold a confirmed track into an older one it duplicates (never seen together)."""
@@ -321,11 +409,14 @@ class MappingPipeline:
                     or (other.color and lost.color and other.color != lost.color)):
                 continue
             created = self.memory.history(other.object_id).created_s
-            if created > last_seen and self.memory.is_discovery(other.object_id):
-                newcomers.append((created, other))
-        if not newcomers:
-            return
-        _, newcomer = min(newcomers, key=lambda c: c[0])
+            # First seen in a later session than the lost one's last sighting: one seen while
+            # the lost one still stood at home is another look-alike, not the lost one moved.
+            if created - last_seen > self.params.session_gap_s and \
+                    self.memory.is_discovery(other.object_id):
+                newcomers.append(other)
+        if len(newcomers) != 1:
+            return  # none, or several that could each be it: no guess
+        newcomer = newcomers[0]
         state = self.memory.current(newcomer.object_id)
         if state is None or state.position_m is None:
             return
@@ -452,6 +543,8 @@ class MappingPipeline:
             'objects_in_memory': self.memory.num_objects(),
             'created': c.created, 'moved': c.moved, 'lost': c.lost,
             'state_changed': c.state_changed, 'rejected': c.rejected, 'merged': self.merges,
+            'held_newcomers': self.held_newcomers, 'held_resolved': self.held_resolved,
+            'furniture_refined': self.refinements,
             'buffer_hit_rate': b.hit_rate, 'transient_dropped': b.dropped_transient,
             # How often the detector names a known object's colour differently (learned).
             'colour_flip_rate': round(self.colours.flip_rate, 4),
@@ -473,6 +566,10 @@ class _LazyFlags:
 
     def __len__(self) -> int:
         return self._n
+
+
+def _width(extent_m: tuple[float, float, float]) -> float:
+    return max(extent_m[0], extent_m[1])
 
 
 def _shows_label(frame: Frame, rows: slice, cols: slice, label: str) -> bool:
