@@ -185,6 +185,8 @@ class MemoryService:
             if mode == 'belief':
                 reply['belief'] = [{'value': h.value, 'prob': h.prob, 'places': sorted(h.places)}
                                    for h in self.engine.belief(query, now)]
+                # The planner's sensor model, as this robot's patrols measured it.
+                reply['detection_prob'] = self.pipeline.detection.prob()
             return reply
         except (RobotMemoryError, KeyError, TypeError, ValueError, ImportError, OSError) as exc:
             self.request_errors += 1

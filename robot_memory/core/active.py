@@ -21,7 +21,7 @@ import contextlib
 import json
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from robot_memory._compat import StrEnum
@@ -217,6 +217,11 @@ class ActiveQuestion:
             belief = _belief_from_reply(reply.get('belief', []))
         except (InvalidInputError, KeyError, TypeError, ValueError) as exc:
             return self._finish(reply, f'malformed belief ({exc})')
+        detection = reply.get('detection_prob')
+        if isinstance(detection, int | float) and 0 < detection <= 1:
+            # Memory measured how often its detector finds what is in view: use that.
+            self.planner = VoIPlanner(replace(self.planner.params,
+                                              detection_prob=float(detection)))
         belief = discount_visited(belief, self.trace.path, self._confirmed(reply),
                                   self.planner.params.detection_prob)
         if len(self.trace.path) + len(self.trace.failed) >= self.planner.params.max_steps:

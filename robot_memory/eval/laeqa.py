@@ -483,6 +483,7 @@ def eval_laeqa(seed: int = 0, days: int = 5, world: str = 'apartment',
     phrasings = dict(BUILTIN_PHRASINGS)
     if phrasings_path is not None:
         phrasings = load_phrasings(phrasings_path)
+    learned = planner_params is None
     planner_params = planner_params or PlannerParams()
     bar = _Bar(progress)
     with bar:
@@ -490,6 +491,10 @@ def eval_laeqa(seed: int = 0, days: int = 5, world: str = 'apartment',
         base = patrol(seed, days, world, progress=lambda d: bar.advance(),
                       detector=load_detector(detector))
         sim = base.sim
+        if learned:
+            # The sensor model is what the patrols measured of the detector, not a constant.
+            planner_params = replace(planner_params,
+                                     detection_prob=base.pipeline.detection.prob())
         asked_s = SIM_EPOCH_S + days * DAY_S + ASKED_HOUR * 3600.0
         sim.step(asked_s - sim.now_s)
         dock = sim.place_id
@@ -562,6 +567,7 @@ def _summarise(rows: list[dict[str, Any]], planners: tuple[str, ...], n_question
                parsed_ok: int) -> dict[str, Any]:
     out: dict[str, Any] = {'questions': n_questions,
                            'parse_coverage': parsed_ok / n_questions if n_questions else 0.0,
+                           'detection_prob': planner_params.detection_prob,
                            'planners': {}}
     for name in planners:
         mine = [r for r in rows if r['planner'] == name]

@@ -24,13 +24,14 @@ class ViewHistory:
 
     def __init__(self, max_views: int = 4000, downsample: int = 8, max_range_m: float = 3.0,
                  occlusion_tolerance_m: float = 0.15, margin_px: int = 1,
-                 min_size_px: float = 14.0) -> None:
+                 min_size_px: float = 8.0) -> None:
         self.downsample = downsample
         self.max_range_m = max_range_m
         self.occlusion_tolerance_m = occlusion_tolerance_m
         self.margin_px = margin_px
         # An object narrower than this in the image (full-resolution pixels) would not have
-        # been made out: a view that far away is no evidence the spot was empty.
+        # been made out (extraction needs 12 points at a 2-pixel stride, about 7 × 7 pixels):
+        # a view from that far is no evidence the spot was empty.
         self.min_size_px = min_size_px
         self._views: deque[tuple[int, np.ndarray, np.ndarray, np.ndarray,
                                  tuple[float, ...]]] = deque(maxlen=max_views)

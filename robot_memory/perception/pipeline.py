@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from robot_memory.core.buffer import BufferParams, Candidate, ChangeKind, ShortTermBuffer
+from robot_memory.core.detection import DetectionStats
 from robot_memory.core.consolidation import ConsolidationParams, Consolidator, ObservedFacts
 from robot_memory.core.episodic import EpisodicMemory
 from robot_memory.core.events import FactKey
@@ -110,6 +111,7 @@ class MappingPipeline:
         self.held_resolved = 0  # of those, found to be a known object that moved
         self.coverage = ViewHistory()
         self.colours = ColourReliability()
+        self.detection = DetectionStats()  # P(found | in clear view) per class, learned
         self._last_stamp: float | None = None
         self._obs_ids = itertools.count(1)
         self.tracks: dict[str, Track] = {}
@@ -390,8 +392,10 @@ class MappingPipeline:
             elif change.kind is ChangeKind.MOVED:
                 track.present = True
                 track.anchor_m = change.value
+                self.detection.left(track.object_id)
             elif change.kind is ChangeKind.REMOVED:
                 track.present = False
+                self.detection.left(track.object_id)
                 self._reconcile_lost(track, change.first_s)
 
     def _reconcile_lost(self, lost: Track, stamp_s: float) -> None:
@@ -487,7 +491,7 @@ class MappingPipeline:
         for track in list(self.tracks.values()):
             if track.object_id not in self.tracks:
                 continue  # folded into another track a moment ago
-            if not (track.confirmed and track.present) or track.object_id in observed:
+            if not (track.confirmed and track.present):
                 continue
             if track.mobility != 'movable':
                 # Furniture is seen in parts, and its remembered centre may lie behind what
@@ -516,8 +520,13 @@ class MappingPipeline:
                             + p.occlusion_margin_m, p.occlusion_tolerance_m)
             if float(np.median(valid)) < z - near_face:
                 continue  # something in front: occluded, no evidence either way
+            # In clear view: the detector's record for this class (see core/detection.py).
+            if track.object_id in observed:
+                self.detection.seen(track.label, track.object_id)
+                continue
             if _shows_label(frame, rows, cols, track.label):
                 continue  # the detector sees one there, too little of it to place: no evidence
+            self.detection.not_seen(track.label, track.object_id)
             changes = self.consolidator.observe_absent(track.object_id, frame.stamp_s, -1)
             self._apply_changes(changes)
             absent.append(track.object_id)
@@ -548,6 +557,10 @@ class MappingPipeline:
             'buffer_hit_rate': b.hit_rate, 'transient_dropped': b.dropped_transient,
             # How often the detector names a known object's colour differently (learned).
             'colour_flip_rate': round(self.colours.flip_rate, 4),
+            # How often an object in clear view is found (the planner's sensor model).
+            'detection_prob': round(self.detection.prob(), 4),
+            'detection_prob_by_class': {k: round(self.detection.prob(k), 4)
+                                        for k in sorted(self.detection.found)},
         }
 
 

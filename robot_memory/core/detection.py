@@ -1,0 +1,63 @@
+"""How often the detector finds an object that is in clear view: learned per class.
+
+The planner's sensor model — the chance that looking at a place shows what is there — comes
+from the robot's own record rather than a constant. A view counts when a known object's spot
+was in clear view (inside the image, in range, large enough, nothing in front): found if the
+object was seen there, missed if not. A miss is only a miss once the object is seen again in
+the same spot (until then it may have truly left, which is no fault of the detector); a miss
+followed by a confirmed loss or move is dropped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ['DetectionStats']
+
+
+@dataclass(slots=True)
+class DetectionStats:
+    """Found / missed counts per class, with a prior of `prior_views` views at `prior_prob`."""
+
+    prior_prob: float = 0.9
+    prior_views: float = 20.0
+    found: dict[str, int] = field(default_factory=dict)
+    missed: dict[str, int] = field(default_factory=dict)
+    _pending: dict[str, tuple[str, int]] = field(default_factory=dict)
+
+    def seen(self, label: str, object_id: str) -> None:
+        """The object was found where it was in clear view; earlier misses were misses."""
+        self.found[label] = self.found.get(label, 0) + 1
+        pending = self._pending.pop(object_id, None)
+        if pending is not None:
+            self.missed[pending[0]] = self.missed.get(pending[0], 0) + pending[1]
+
+    def not_seen(self, label: str, object_id: str) -> None:
+        """The object's spot was in clear view and it was not found (yet to be judged)."""
+        _, n = self._pending.get(object_id, (label, 0))
+        self._pending[object_id] = (label, n + 1)
+
+    def left(self, object_id: str) -> None:
+        """The object was confirmed gone or moved: its pending misses were right."""
+        self._pending.pop(object_id, None)
+
+    def prob(self, label: str | None = None) -> float:
+        """P(found | in clear view) for a class, or over all classes."""
+        if label is None:
+            found, missed = sum(self.found.values()), sum(self.missed.values())
+        else:
+            found, missed = self.found.get(label, 0), self.missed.get(label, 0)
+        return (found + self.prior_prob * self.prior_views) / (
+            found + missed + self.prior_views)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe counts (pending misses are not kept)."""
+        return {'found': dict(sorted(self.found.items())),
+                'missed': dict(sorted(self.missed.items()))}
+
+    def load_dict(self, data: dict[str, Any]) -> None:
+        """Counts written by `to_dict`."""
+        self.found = {str(k): int(v) for k, v in data.get('found', {}).items()}
+        self.missed = {str(k): int(v) for k, v in data.get('missed', {}).items()}
+        self._pending.clear()
