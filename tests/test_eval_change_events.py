@@ -40,17 +40,35 @@ class Views:
                 if t_from < t < t_to and math.dist(spot, position) < 0.1]
 
 
-def new_object(memory: EpisodicMemory, object_id: str, t: float,
-               where: tuple[float, float, float], discovered: bool = True,
-               state: str = '') -> None:
-    memory.create_object(object_id, t, 'mug', {FactKey.POSITION: where, FactKey.STATE: state},
-                         color='blue', discovered=discovered)
+class Memory:
+    """A memory written by hand; every fact carries an observation of a named true object."""
+
+    def __init__(self) -> None:
+        self.memory = EpisodicMemory()
+        self.obs_truth: dict[int, str] = {}
+
+    def _obs(self, truth_id: str) -> tuple[int, ...]:
+        obs_id = len(self.obs_truth) + 1
+        self.obs_truth[obs_id] = truth_id
+        return (obs_id,)
+
+    def new(self, object_id: str, t: float, where: tuple[float, float, float], of: str,
+            discovered: bool = True, state: str = '') -> None:
+        self.memory.create_object(object_id, t, 'mug',
+                                  {FactKey.POSITION: where, FactKey.STATE: state},
+                                  self._obs(of), color='blue', discovered=discovered)
+
+    def move(self, object_id: str, t: float, where: tuple[float, float, float], of: str) -> None:
+        self.memory.set_fact(object_id, t, FactKey.POSITION, where, self._obs(of))
+
+    def state(self, object_id: str, t: float, value: str, of: str) -> None:
+        self.memory.set_fact(object_id, t, FactKey.STATE, value, self._obs(of))
 
 
 def score(truth: TruthLog, looks: dict[str, list[float]], views: Views,
-          memory: EpisodicMemory, owners: dict[str, list[tuple[float, str]]]) -> ChangeScore:
+          memory: Memory) -> ChangeScore:
     true = truth_events(truth, looks, views, END_S, start_s=0.0)
-    reported = memory_events(memory, owners)
+    reported = memory_events(memory.memory, memory.obs_truth)
     return score_change_events(true, reported, truth, start_s=0.0)
 
 
@@ -60,39 +78,37 @@ def prf(result: ChangeScore) -> tuple[float, float, float]:
             round(figures['change_f1'], 3))
 
 
-def moved_out_of_view() -> tuple[TruthLog, dict, EpisodicMemory, dict]:
+def moved_out_of_view() -> tuple[TruthLog, dict, Memory]:
     truth = TruthLog()
     truth.record(0.0, fact('obj:mug_1', A), 'initial')
     truth.record(500.0, fact('obj:mug_1', B), 'random_move')
-    memory = EpisodicMemory()
-    new_object(memory, 'object:1', 100.0, A)
+    memory = Memory()
+    memory.new('object:1', 100.0, A, 'obj:mug_1')
     looks = {'obj:mug_1': [100.0, 101.0, 2000.0, 2001.0]}
-    owners = {'object:1': [(t, 'obj:mug_1') for t in looks['obj:mug_1']]}
-    return truth, looks, memory, owners
+    return truth, looks, memory
 
 
 def test_a_move_out_of_view_reported_at_the_next_look_is_right() -> None:
-    truth, looks, memory, owners = moved_out_of_view()
-    memory.set_fact('object:1', 2000.0, FactKey.POSITION, B)
-    assert prf(score(truth, looks, Views(), memory, owners)) == (1.0, 1.0, 1.0)
+    truth, looks, memory = moved_out_of_view()
+    memory.move('object:1', 2000.0, B, 'obj:mug_1')
+    assert prf(score(truth, looks, Views(), memory)) == (1.0, 1.0, 1.0)
 
 
 def test_a_move_reported_a_session_late_is_wrong_and_missed() -> None:
-    truth, looks, memory, owners = moved_out_of_view()
+    truth, looks, memory = moved_out_of_view()
     looks['obj:mug_1'] += [9000.0, 9001.0]
-    owners['object:1'] += [(9000.0, 'obj:mug_1'), (9001.0, 'obj:mug_1')]
-    memory.set_fact('object:1', 9000.0, FactKey.POSITION, B)
-    result = score(truth, looks, Views(), memory, owners)
+    memory.move('object:1', 9000.0, B, 'obj:mug_1')
+    result = score(truth, looks, Views(), memory)
     assert prf(result) == (0.0, 0.0, 0.0)
     assert [e.kind for e in result.false_events] == ['moved']
     assert [e.kind for e in result.missed_events] == ['moved']
 
 
 def test_a_move_reported_as_gone_then_found_counts_once_and_the_gone_is_not_wrong() -> None:
-    truth, looks, memory, owners = moved_out_of_view()
-    memory.lose('object:1', 900.0)  # the old spot was seen empty at 900
-    memory.set_fact('object:1', 2000.0, FactKey.POSITION, B)
-    result = score(truth, looks, Views((900.0, A)), memory, owners)
+    truth, looks, memory = moved_out_of_view()
+    memory.memory.lose('object:1', 900.0)  # the old spot was seen empty at 900
+    memory.move('object:1', 2000.0, B, 'obj:mug_1')
+    result = score(truth, looks, Views((900.0, A)), memory)
     assert prf(result) == (1.0, 1.0, 1.0)
     assert result.tolerated == 1
 
@@ -115,17 +131,14 @@ def test_two_identical_mugs_swapped_in_memory_score_no_change_right() -> None:
     truth = TruthLog()
     truth.record(0.0, fact('obj:mug_1', A), 'initial')
     truth.record(0.0, fact('obj:mug_2', B), 'initial')
-    memory = EpisodicMemory()
-    new_object(memory, 'object:1', 100.0, A)
-    new_object(memory, 'object:2', 100.0, B)
+    memory = Memory()
+    memory.new('object:1', 100.0, A, 'obj:mug_1')
+    memory.new('object:2', 100.0, B, 'obj:mug_2')
     # At 2000 memory took mug_2 (at B) for object:1, and called object:2 gone.
-    memory.set_fact('object:1', 2000.0, FactKey.POSITION, B)
-    memory.lose('object:2', 2001.0)
+    memory.move('object:1', 2000.0, B, 'obj:mug_2')
+    memory.memory.lose('object:2', 2001.0)
     looks = {'obj:mug_1': [100.0, 101.0], 'obj:mug_2': [100.0, 101.0, 2000.0, 2001.0]}
-    owners = {'object:1': [(100.0, 'obj:mug_1'), (101.0, 'obj:mug_1'),
-                           (2000.0, 'obj:mug_2'), (2001.0, 'obj:mug_2')],
-              'object:2': [(100.0, 'obj:mug_2'), (101.0, 'obj:mug_2')]}
-    result = score(truth, looks, Views((2001.0, B)), memory, owners)
+    result = score(truth, looks, Views((2001.0, B)), memory)
     # Nothing changed, two changes reported: precision 0; recall is vacuous.
     assert prf(result) == (0.0, 1.0, 0.0)
     assert sorted(e.kind for e in result.false_events) == ['moved', 'removed']
@@ -135,17 +148,15 @@ def test_a_merged_duplicate_is_neither_gone_nor_new_and_its_object_still_scores(
     truth = TruthLog()
     truth.record(0.0, fact('obj:mug_1', A), 'initial')
     truth.record(500.0, fact('obj:mug_1', B), 'random_move')
-    memory = EpisodicMemory()
-    new_object(memory, 'object:1', 100.0, A)
-    new_object(memory, 'object:2', 110.0, A)  # the same mug, taken for a second one
-    memory.merge('object:1', 'object:2', 120.0)
-    memory.set_fact('object:1', 2000.0, FactKey.POSITION, B)
+    memory = Memory()
+    memory.new('object:1', 100.0, A, 'obj:mug_1')
+    memory.new('object:2', 110.0, A, 'obj:mug_1')  # the same mug, taken for a second one
+    memory.memory.merge('object:1', 'object:2', 120.0)
+    memory.move('object:1', 2000.0, B, 'obj:mug_1')
     looks = {'obj:mug_1': [100.0, 110.0, 2000.0]}
-    owners = {'object:1': [(100.0, 'obj:mug_1'), (2000.0, 'obj:mug_1')],
-              'object:2': [(110.0, 'obj:mug_1')]}
-    result = score(truth, looks, Views(), memory, owners)
+    result = score(truth, looks, Views(), memory)
     assert prf(result) == (1.0, 1.0, 1.0)
-    assert [e.kind for e in memory_events(memory, owners)] == ['moved']
+    assert [e.kind for e in memory_events(memory.memory, memory.obs_truth)] == ['moved']
 
 
 def test_an_object_never_seen_twice_has_no_changes_to_find() -> None:
@@ -168,13 +179,12 @@ def test_a_removal_counts_only_once_its_spot_was_seen_empty(
     truth = TruthLog()
     truth.record(0.0, fact('obj:mug_1', A), 'initial')
     truth.end(500.0, 'obj:mug_1')
-    memory = EpisodicMemory()
-    new_object(memory, 'object:1', 10.0, A)
+    memory = Memory()
+    memory.new('object:1', 10.0, A, 'obj:mug_1')
     if lost_at is not None:
-        memory.lose('object:1', lost_at)
+        memory.memory.lose('object:1', lost_at)
     looks = {'obj:mug_1': [10.0, 11.0]}
-    owners = {'object:1': [(10.0, 'obj:mug_1'), (11.0, 'obj:mug_1')]}
-    result = score(truth, looks, Views(*((t, A) for t in views)), memory, owners)
+    result = score(truth, looks, Views(*((t, A) for t in views)), memory)
     assert prf(result) == expected
 
 
@@ -188,24 +198,22 @@ def test_an_arrival_is_a_change_only_where_the_robot_had_looked(
         looked_before: bool, discovered: bool, expected: tuple[float, float, float]) -> None:
     truth = TruthLog()
     truth.record(500.0, fact('obj:parcel_1', C), 'delivery')
-    memory = EpisodicMemory()
-    new_object(memory, 'object:1', 2000.0, C, discovered=discovered)
+    memory = Memory()
+    memory.new('object:1', 2000.0, C, 'obj:parcel_1', discovered=discovered)
     looks = {'obj:parcel_1': [2000.0, 2001.0]}
-    owners = {'object:1': [(2000.0, 'obj:parcel_1'), (2001.0, 'obj:parcel_1')]}
     views = Views((100.0, C)) if looked_before else Views()
-    assert prf(score(truth, looks, views, memory, owners)) == expected
+    assert prf(score(truth, looks, views, memory)) == expected
 
 
 def test_a_state_change_between_looks_is_matched_and_a_flicker_is_wrong() -> None:
     truth = TruthLog()
     truth.record(0.0, fact('obj:lamp_1', A, state='off'), 'initial')
     truth.record(500.0, fact('obj:lamp_1', A, state='on'), 'toggle')
-    memory = EpisodicMemory()
-    new_object(memory, 'object:1', 100.0, A, state='off')
-    memory.set_fact('object:1', 200.0, FactKey.STATE, 'on')  # flicker: wrong
-    memory.set_fact('object:1', 201.0, FactKey.STATE, 'off')  # and back: wrong too
-    memory.set_fact('object:1', 2000.0, FactKey.STATE, 'on')
+    memory = Memory()
+    memory.new('object:1', 100.0, A, 'obj:lamp_1', state='off')
+    memory.state('object:1', 200.0, 'on', 'obj:lamp_1')  # flicker: wrong
+    memory.state('object:1', 201.0, 'off', 'obj:lamp_1')  # and back: wrong too
+    memory.state('object:1', 2000.0, 'on', 'obj:lamp_1')
     looks = {'obj:lamp_1': [100.0, 101.0, 200.0, 201.0, 2000.0, 2001.0]}
-    owners = {'object:1': [(t, 'obj:lamp_1') for t in looks['obj:lamp_1']]}
-    result = score(truth, looks, Views(), memory, owners)
+    result = score(truth, looks, Views(), memory)
     assert prf(result) == (0.333, 1.0, 0.5)

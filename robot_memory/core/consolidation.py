@@ -176,6 +176,33 @@ class Consolidator:
         self.memory.set_fact(object_id, stamp, FactKey.SUPPORT, facts.support, cand.obs_ids)
         self.stats.moved += 1
 
+    def relocate(self, object_id: str, observations: list[ObjectObservation],
+                 facts: ObservedFacts) -> list[Candidate]:
+        """Move an object to where these observations (of it, told apart late) place it.
+
+        Perception held the observations while it could not tell which look-alike they were
+        of; now that it can, they confirm the move as a run of agreeing sightings would.
+        """
+        current = self.memory.current(object_id)
+        if current is None or not observations:
+            return []
+        first = observations[0]
+        n = len(observations)
+        pos = tuple(sum(o.centroid_m[i] for o in observations) / n for i in range(3))
+        obs_ids = tuple(o.obs_id for o in observations)
+        if current.present and self._close(current.position_m, pos, current.mobility):
+            self.memory.seen(object_id, observations[-1].stamp_s, obs_ids)
+            return []
+        cand = Candidate(object_id, ChangeKind.MOVED, pos, first.stamp_s,
+                         observations[-1].stamp_s, n, obs_ids)
+        try:
+            self._apply_move(object_id, cand, facts)
+        except RobotMemoryError as exc:
+            self.stats.rejected += 1
+            log.warning('relocation of %s rejected: %s', object_id, exc)
+            return []
+        return [cand]
+
     def observe_absent(self, object_id: str, stamp_s: float, obs_id: int) -> list[Candidate]:
         """Negative evidence: the spot where memory has the object is visible and empty."""
         current = self.memory.current(object_id)

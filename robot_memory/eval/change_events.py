@@ -163,54 +163,46 @@ def _left_at(intervals: Sequence, k: int, match_m: float) -> float | None:
     return None if math.isinf(end) else end
 
 
-def memory_events(memory: EpisodicMemory, owners: Mapping[str, Sequence[tuple[float, str]]],
-                  match_m: float = 0.3, window_s: float = 1800.0) -> list[ChangeEvent]:
-    """Every change memory reported, with the true object each memory id stood for then.
+def memory_events(memory: EpisodicMemory, obs_truth: Mapping[int, str],
+                  match_m: float = 0.3) -> list[ChangeEvent]:
+    """Every change memory reported, with the true object each report was about.
 
-    `owners[memory_id]` lists `(stamp, true id)` of the sightings associated with that id,
-    in time order; the owner before (after) an event is the most common true id among its
-    sightings in the `window_s` before (from) it.
+    `obs_truth` maps observation ids to the true object each observation was of. A fact's
+    owner is the most common true object among the observations memory keeps as its evidence
+    (so a merged duplicate's observations count for the object they were folded into).
     """
+
+    def owner(iv: Interval) -> str | None:
+        ids = Counter(obs_truth[i] for i in iv.obs_ids if i in obs_truth)
+        return ids.most_common(1)[0][0] if ids else None
+
     events: list[ChangeEvent] = []
     for object_id in memory.object_ids:
         history = memory.history(object_id)
-        sightings = owners.get(object_id, ())
-        stamps = [s for s, _ in sightings]
-
-        def owner(t: float, after: bool) -> str | None:
-            if after:
-                lo = bisect.bisect_left(stamps, t)
-                hi = bisect.bisect_right(stamps, t + window_s)
-            else:
-                hi = bisect.bisect_left(stamps, t)
-                lo = bisect.bisect_left(stamps, stamps[hi - 1] - window_s) if hi else 0
-            ids = Counter(g for _, g in sightings[lo:hi])
-            return ids.most_common(1)[0][0] if ids else None
-
-        merged_s = history.merged_s
-        if not memory.is_discovery(object_id):
-            events.append(ChangeEvent('appeared', object_id, history.created_s,
-                                      owner=owner(history.created_s, True)))
         positions = history.facts[FactKey.POSITION]
+        if not memory.is_discovery(object_id) and positions:
+            events.append(ChangeEvent('appeared', object_id, history.created_s,
+                                      owner=owner(positions[0])))
         for prev, cur in zip(positions, positions[1:], strict=False):
             if prev.t_to is not None and prev.t_to < cur.t_from:
-                events.append(ChangeEvent('removed', object_id, prev.t_to,
-                                          owner=owner(prev.t_to, False), where_m=prev.value))
+                events.append(ChangeEvent('removed', object_id, prev.t_to, owner=owner(prev),
+                                          where_m=prev.value))
                 if math.dist(prev.value, cur.value) <= match_m:
                     continue  # found again where it was: the loss was the mistake
-            before, after = owner(cur.t_from, False), owner(cur.t_from, True)
+            before, after = owner(prev), owner(cur)
             swap = before is not None and after is not None and before != after
             events.append(ChangeEvent('moved', object_id, cur.t_from,
                                       owner=None if swap else after))
-        if positions and positions[-1].t_to is not None and positions[-1].t_to != merged_s:
-            t = positions[-1].t_to
-            events.append(ChangeEvent('removed', object_id, t, owner=owner(t, False),
-                                      where_m=positions[-1].value))
+        if positions and positions[-1].t_to is not None and \
+                positions[-1].t_to != history.merged_s:
+            last = positions[-1]
+            events.append(ChangeEvent('removed', object_id, last.t_to, owner=owner(last),
+                                      where_m=last.value))
         states: tuple[Interval, ...] = history.facts[FactKey.STATE]
         for prev, cur in zip(states, states[1:], strict=False):
             if prev.value and cur.value and prev.value != cur.value:
                 events.append(ChangeEvent('state_changed', object_id, cur.t_from,
-                                          owner=owner(cur.t_from, True)))
+                                          owner=owner(cur)))
     return events
 
 

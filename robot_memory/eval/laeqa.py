@@ -102,6 +102,7 @@ def patrol(seed: int, days: int, world: str = 'apartment', progress: Any = None,
             _ingest(out, frame, record=True)
         if progress is not None:
             progress(day)
+    pipeline.flush()
     return out
 
 

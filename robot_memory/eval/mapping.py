@@ -64,7 +64,9 @@ class MappingRun:
     wall_s: float
     db_bytes: int
     looks: dict[str, list[float]] = field(default_factory=dict)  # true id → frame stamps
-    owners: dict[str, list[tuple[float, str]]] = field(default_factory=dict)  # memory id →
+    obs_truth: dict[int, str] = field(default_factory=dict)  # observation id → true id
+    # (stamp, memory id, true id) of every associated segment: who was taken for whom, when.
+    sightings: list[tuple[float, str, str]] = field(default_factory=list)
     views: ViewLog | None = None  # every frame's view, for the scorer
     start_s: float = 0.0
 
@@ -88,7 +90,8 @@ def run_mapping(seed: int = 11, days: int = 3, world: str = 'apartment',
     pipeline = MappingPipeline(memory, layout, params)
     sessions: list[Session] = []
     looks: dict[str, list[float]] = defaultdict(list)
-    owners: dict[str, list[tuple[float, str]]] = defaultdict(list)
+    obs_truth: dict[int, str] = {}
+    sightings: list[tuple[float, str, str]] = []
     views = ViewLog(sim.intrinsics)
     start_s = sim.now_s
     frames = 0
@@ -111,7 +114,11 @@ def run_mapping(seed: int = 11, days: int = 3, world: str = 'apartment',
                         session.seen[gt] += 1
                         session.assoc[object_id][gt] += 1
                         looks[gt].append(frame.stamp_s)
-                        owners[object_id].append((frame.stamp_s, gt))
+                        sightings.append((frame.stamp_s, object_id, gt))
+                for segment in result.seen:
+                    gt = truth.get(segment.segment_id)
+                    if gt is not None:
+                        obs_truth[segment.observation.obs_id] = gt
                 views.add(frame.stamp_s, frame.map_T_camera, frame.depth_m)
                 x, y = frame.map_T_camera[0, 3], frame.map_T_camera[1, 3]
                 room = layout.find_room_at(float(x), float(y))
@@ -120,12 +127,14 @@ def run_mapping(seed: int = 11, days: int = 3, world: str = 'apartment',
                 frames += 1
             if progress:
                 bar.update(task, advance=1, description=f'day {day + 1}/{days}')
+    pipeline.flush()
+    store.sync(memory)
     store.close()
     db_bytes = Path(db_path).stat().st_size
     if tmp is not None:
         tmp.cleanup()
     return MappingRun(memory, pipeline, sim, sessions, frames, time.perf_counter() - start,
-                      db_bytes, dict(looks), dict(owners), views, start_s)
+                      db_bytes, dict(looks), obs_truth, sightings, views, start_s)
 
 
 class _NoBar:
@@ -249,7 +258,7 @@ def score_changes(run: MappingRun, match_m: float = 0.3,
     end_s = run.sessions[-1].end_s + 1.0 if run.sessions else run.start_s
     assert run.views is not None
     true = truth_events(run.sim.truth, run.looks, run.views, end_s, match_m, run.start_s)
-    reported = memory_events(run.memory, run.owners, match_m)
+    reported = memory_events(run.memory, run.obs_truth, match_m)
     score = score_change_events(true, reported, run.sim.truth, tolerance_s, match_m,
                                 run.start_s)
     return score.figures()

@@ -144,9 +144,7 @@ class MappingPipeline:
             return FrameResult(frame.stamp_s, False, exc.reason)
         if self._last_stamp is not None and (
                 frame.stamp_s - self._last_stamp > self.params.session_gap_s):
-            # A session's evidence is in: newcomers it could not tell apart are new objects.
-            for track in [t for t in self.tracks.values() if t.held is not None]:
-                self._release(track)
+            self.flush()
             self.session += 1
             self.session_start_s = frame.stamp_s
             self.coverage.new_session()
@@ -263,6 +261,8 @@ class MappingPipeline:
                                                   track.label, track.color)
                        if t is not track and t.object_id not in track.co_seen]
             gone = [t for t in options if not t.present]
+            if len(track.held or ()) < self.params.buffer.confirm_k:
+                continue  # one sighting is not yet an object
             if gone or len(options) == 1:
                 target = min(gone or options,
                              key=lambda t: math.dist(t.anchor_m or t.position_m,
@@ -275,15 +275,9 @@ class MappingPipeline:
     def _fold_held(self, track: Track, target: Track) -> list[Candidate]:
         """The held newcomer is `target`, moved: its observations become `target`'s."""
         held, track.held = track.held or [], None
-        confirmed: list[Candidate] = []
-        # Sightings from before memory's latest word on the target (its loss) cannot move it.
-        since = self.consolidator.latest_change_s(target.object_id)
-        for obs, facts in held:
-            if obs.stamp_s < since:
-                continue
-            changes = self.consolidator.observe(target.object_id, obs, facts)
-            self._apply_changes(changes)
-            confirmed.extend(changes)
+        confirmed = self.consolidator.relocate(target.object_id, [o for o, _ in held],
+                                               held[-1][1]) if held else []
+        self._apply_changes(confirmed)
         target.position_m, target.extent_m = track.position_m, track.extent_m
         target.last_seen_s, target.session = track.last_seen_s, track.session
         target.co_seen |= track.co_seen
@@ -291,11 +285,26 @@ class MappingPipeline:
         del self.tracks[track.object_id]
         return confirmed
 
-    def _release(self, track: Track) -> list[Candidate]:
-        """No known look-alike is the held newcomer: it is a new object."""
+    def flush(self) -> list[Candidate]:
+        """End of a session: held newcomers it could not tell apart are new objects."""
+        confirmed: list[Candidate] = []
+        for track in [t for t in self.tracks.values() if t.held is not None]:
+            confirmed.extend(self._release(track, unsure=True))
+        return confirmed
+
+    def _release(self, track: Track, unsure: bool = False) -> list[Candidate]:
+        """The held newcomer becomes an object of its own.
+
+        When every look-alike was accounted for, it is new: it appeared. When the session ended
+        first (`unsure`), it may still be a look-alike that moved: memory records it without
+        claiming a change (as a discovery), and it is folded into the look-alike whose spot is
+        later found empty (`_reconcile_lost`).
+        """
         held, track.held = track.held or [], None
         confirmed: list[Candidate] = []
         for obs, facts in held:
+            if unsure:
+                facts = replace(facts, discovered=True)
             changes = self.consolidator.observe(track.object_id, obs, facts)
             self._apply_changes(changes)
             confirmed.extend(changes)
