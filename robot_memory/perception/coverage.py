@@ -86,7 +86,7 @@ class ViewHistory:
             measured = float(depth[v, u])
             if not (np.isfinite(measured) and measured >= z - self.occlusion_tolerance_m):
                 continue
-            if cls > 0 and (classes[max(v - 1, 0):v + 2, max(u - 1, 0):u + 2] == cls).any():
+            if cls > 0 and classes[v, u] == cls:
                 continue
             return True
         return False
