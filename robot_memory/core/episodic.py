@@ -29,8 +29,8 @@ from robot_memory.core.events import (
     ObjectLost,
     ObjectSeen,
     ObjectsMerged,
-    PositionRefined,
     PlaceObserved,
+    PositionRefined,
     normalise_fact,
 )
 from robot_memory.core.scene_graph import EdgeKind, ObjectAttributes, SceneGraph

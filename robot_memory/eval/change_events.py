@@ -28,6 +28,7 @@ found), or "appeared" of an object that truly arrived after the start.
 from __future__ import annotations
 
 import bisect
+import itertools
 import math
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
@@ -124,11 +125,8 @@ def truth_events(truth: TruthLog, looks: Mapping[str, Sequence[float]], spot_vie
             if len(before):
                 events.append(ChangeEvent('appeared', obj_id, first.t_from, stamps[0]))
 
-        def index_at(t: float) -> int:
-            return bisect.bisect_right(starts, t) - 1
-
-        for a, b in zip(stamps[1:], stamps[2:], strict=False):
-            i, j = index_at(a), index_at(b)
+        for a, b in itertools.pairwise(stamps[1:]):
+            i, j = _index_at(starts, a), _index_at(starts, b)
             if i == j:
                 continue
             fa, fb = intervals[i].fact, intervals[j].fact
@@ -141,7 +139,7 @@ def truth_events(truth: TruthLog, looks: Mapping[str, Sequence[float]], spot_vie
             if fa.state != fb.state:
                 events.append(ChangeEvent('state_changed', obj_id, changed, b))
         last = stamps[-1]
-        k = index_at(last)
+        k = _index_at(starts, last)
         fact = intervals[k].fact
         left = _left_at(intervals, k, match_m)
         if left is not None and left < end_s:
@@ -149,6 +147,10 @@ def truth_events(truth: TruthLog, looks: Mapping[str, Sequence[float]], spot_vie
             if len(empty):
                 events.append(ChangeEvent('removed', obj_id, left, empty[0]))
     return events
+
+
+def _index_at(starts: Sequence[float], t: float) -> int:
+    return bisect.bisect_right(starts, t) - 1
 
 
 def _left_at(intervals: Sequence, k: int, match_m: float) -> float | None:
@@ -183,7 +185,7 @@ def memory_events(memory: EpisodicMemory, obs_truth: Mapping[int, str],
         if not memory.is_discovery(object_id) and positions:
             events.append(ChangeEvent('appeared', object_id, history.created_s,
                                       owner=owner(positions[0])))
-        for prev, cur in zip(positions, positions[1:], strict=False):
+        for prev, cur in itertools.pairwise(positions):
             if prev.t_to is not None and prev.t_to < cur.t_from:
                 events.append(ChangeEvent('removed', object_id, prev.t_to, owner=owner(prev),
                                           where_m=prev.value))
@@ -199,7 +201,7 @@ def memory_events(memory: EpisodicMemory, obs_truth: Mapping[int, str],
             events.append(ChangeEvent('removed', object_id, last.t_to, owner=owner(last),
                                       where_m=last.value))
         states: tuple[Interval, ...] = history.facts[FactKey.STATE]
-        for prev, cur in zip(states, states[1:], strict=False):
+        for prev, cur in itertools.pairwise(states):
             if prev.value and cur.value and prev.value != cur.value:
                 events.append(ChangeEvent('state_changed', object_id, cur.t_from,
                                           owner=owner(cur)))

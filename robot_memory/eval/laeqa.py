@@ -555,6 +555,7 @@ def eval_laeqa(seed: int = 0, days: int = 5, world: str = 'apartment',
             bar.advance()
     summary = _summarise(rows, planners, len(questions), parsed_ok)
     summary.update({'seed': seed, 'days': days, 'world': world, 'detector': detector,
+                    'detection_prob': planner_params.detection_prob,
                     'phrasings': str(phrasings_path) if phrasings_path else 'builtin'})
     out_dir.mkdir(parents=True, exist_ok=True)
     _write_csv(rows, out_dir / 'laeqa_questions.csv')
@@ -568,7 +569,6 @@ def _summarise(rows: list[dict[str, Any]], planners: tuple[str, ...], n_question
                parsed_ok: int) -> dict[str, Any]:
     out: dict[str, Any] = {'questions': n_questions,
                            'parse_coverage': parsed_ok / n_questions if n_questions else 0.0,
-                           'detection_prob': planner_params.detection_prob,
                            'planners': {}}
     for name in planners:
         mine = [r for r in rows if r['planner'] == name]

@@ -8,8 +8,8 @@ Segment ids are never trusted across frames. Each frame's observations are assig
 2. re-identification: observations left over are matched to tracks of the same class and
    colour that have *not* been confirmed at their own place this session (moved or lost
    objects) — this is what makes a moved backpack a move and not a new object. Only when the
-   identity is beyond doubt: the look-alike's own spot was seen empty, or it is the only
-   look-alike unaccounted for. Two identical mugs are never told apart by which is nearer.
+   identity is beyond doubt: the look-alike's own spot was seen empty. Two identical mugs are
+   never told apart by which is nearer.
 
 Anything still unmatched starts a new tentative track (held, if it may be a known look-alike).
 """
@@ -108,15 +108,13 @@ def _colour_cost(a: str, b: str, penalty: float) -> float:
 def associate(observations: Sequence[tuple[str, str, tuple[float, float, float]]],
               tracks: Sequence[Track], session: int,
               params: AssociationParams | None = None,
-              covered: Sequence[bool] | None = None,
               vacated: set[int] | None = None,
               colours: ColourReliability | None = None) -> list[int | None]:
     """Assign observations `(label, colour, position)` to track indices (None: new track).
 
-    Re-identification is limited by what the robot knows: an observation where it had looked
-    before (`covered[i]`) is something that arrived, and may be any known object not yet seen
-    this session; one where it had never looked may only be an object whose own spot was
-    found empty (`vacated` track indices) — otherwise it is simply a new object.
+    Re-identification is limited by what the robot knows: an observation away from every
+    known object may only be a look-alike whose own spot was found empty (`vacated` track
+    indices); otherwise it is left unmatched (new, or held by the caller until it is known).
     `colours` (updated here) decides whether a colour mismatch rules a match out.
     """
     p = params or AssociationParams()
@@ -169,17 +167,13 @@ def associate(observations: Sequence[tuple[str, str, tuple[float, float, float]]
     vacated = vacated or set()
     for a, i in enumerate(left):
         label, colour, _ = observations[i]
-        arrived = covered is None or covered[i]
         eligible = [b for b, j in enumerate(candidates)
                     if lookalike(tracks[j], label, colour) and dist[i, j] <= p.reid_gate_m]
-        empty = [b for b in eligible if candidates[b] in vacated]
-        # Which look-alike this is, is known when its own spot was seen empty, or when it is
-        # the only one unaccounted for; anything else is a guess that swaps identical
-        # objects. Those are left unmatched: the caller holds them until the evidence is in.
-        if empty:
-            eligible = empty
-        elif not arrived or len(eligible) > 1:
-            eligible = []
+        # Which look-alike this is, is known when its own spot was seen empty. Anything else
+        # is a guess: the nearest of two identical mugs, or the only one not yet seen today
+        # when the newcomer may be one the robot never made out before. Those are left
+        # unmatched; the caller holds them until the evidence is in.
+        eligible = [b for b in eligible if candidates[b] in vacated]
         for b in eligible:
             cost2[a, b] = dist[i, candidates[b]]
     rows, cols = linear_sum_assignment(cost2)

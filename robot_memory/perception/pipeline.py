@@ -17,8 +17,8 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from robot_memory.core.buffer import BufferParams, Candidate, ChangeKind, ShortTermBuffer
-from robot_memory.core.detection import DetectionStats
 from robot_memory.core.consolidation import ConsolidationParams, Consolidator, ObservedFacts
+from robot_memory.core.detection import DetectionStats
 from robot_memory.core.episodic import EpisodicMemory
 from robot_memory.core.events import FactKey
 from robot_memory.core.scene_graph import SceneGraph
@@ -174,8 +174,8 @@ class MappingPipeline:
         # Only a confirmed absence says which look-alike left: one empty-looking view can be
         # a glance past the object's edge.
         vacated = {j for j, t in enumerate(tracks) if not t.present}
-        matches = associate(keys, tracks, self.session, self.params.association, covered,
-                            vacated, self.colours)
+        matches = associate(keys, tracks, self.session, self.params.association, vacated,
+                            self.colours)
         t3 = time.perf_counter()
         timings['associate'] = (t3 - t2) * 1e3
 
@@ -242,9 +242,9 @@ class MappingPipeline:
                       obs.extent_m, mobility_of(obs.label, dict(obs.attributes)),
                       obs.stamp_s, self.session)
         track.arrived = arrived
-        if arrived and len(reid_candidates(list(self.tracks.values()), self.session,
-                                           obs.label, colour)) > 1:
-            track.held = []  # one of several known look-alikes, or new: not yet known which
+        if arrived and reid_candidates(list(self.tracks.values()), self.session, obs.label,
+                                       colour):
+            track.held = []  # a known look-alike that moved here, or new: not yet known which
             self.held_newcomers += 1
         self.tracks[object_id] = track
         return track
@@ -252,8 +252,8 @@ class MappingPipeline:
     def _resolve_held(self) -> list[Candidate]:
         """Settle held newcomers whose identity the evidence now fixes.
 
-        A look-alike whose spot was seen empty is the one that moved here; once only one is
-        unaccounted for, it is that one; once none is, the newcomer is a new object.
+        A look-alike whose spot was seen empty is the one that moved here; once every
+        look-alike is accounted for (seen at home), the newcomer is a new object.
         """
         confirmed: list[Candidate] = []
         for track in [t for t in self.tracks.values() if t.held is not None]:
@@ -263,8 +263,8 @@ class MappingPipeline:
             gone = [t for t in options if not t.present]
             if len(track.held or ()) < self.params.buffer.confirm_k:
                 continue  # one sighting is not yet an object
-            if gone or len(options) == 1:
-                target = min(gone or options,
+            if gone:
+                target = min(gone,
                              key=lambda t: math.dist(t.anchor_m or t.position_m,
                                                      track.position_m))
                 confirmed.extend(self._fold_held(track, target))
