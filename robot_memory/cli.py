@@ -144,6 +144,9 @@ def eval_mapping_cmd(
     color_gate: Annotated[bool, typer.Option(
         help='A different known colour rules a match out (off for detectors whose colours '
              'flicker).')] = True,
+    infer_moves: Annotated[bool, typer.Option(
+        help='Take a lost object and its only look-alike seen elsewhere for one object that '
+             'moved, without proof (more moves found, identical objects swapped).')] = False,
     seeds: Annotated[str | None, typer.Option(
         help='A panel: seeds such as 1-10 or 3,7,11, each run on every --world.')] = None,
     workers: Annotated[int | None, typer.Option(
@@ -161,13 +164,14 @@ def eval_mapping_cmd(
     if seeds is None:
         result = eval_mapping(seed, days, world, progress=not as_json, detector=detector,
                               absent_confirm_views=absent_confirm_views,
-                              color_gate=color_gate)
+                              color_gate=color_gate, infer_moves=infer_moves)
         emit(result, as_json, 'eval mapping')
         return
     result = eval_mapping_panel(parse_seeds(seeds), parse_worlds(world), days,
                                 progress=not as_json, detector=detector,
                                 absent_confirm_views=absent_confirm_views,
-                                color_gate=color_gate, workers=workers, png=png)
+                                color_gate=color_gate, infer_moves=infer_moves,
+                                workers=workers, png=png)
     if as_json:
         emit(result, True, 'eval mapping panel')
         return
@@ -211,11 +215,34 @@ def eval_laeqa_cmd(
     out_dir: Annotated[Path, typer.Option('--out', help='CSV and chart folder.')] =
     Path('laeqa_out'),
     detector: Annotated[str, typer.Option(help=DETECTOR_HELP)] = 'perfect',
+    seeds: Annotated[str | None, typer.Option(
+        help='A panel: seeds such as 1-5 or 3,7,11, each run on every --world.')] = None,
+    workers: Annotated[int | None, typer.Option(
+        help='Panel runs in parallel (default: one per core).')] = None,
 ) -> None:
-    """Long-term active embodied QA: generated questions, every planner side by side."""
-    from robot_memory.eval.laeqa import PLANNERS, eval_laeqa
+    """Long-term active embodied QA: generated questions, every planner side by side.
+
+    With --seeds, every seed on every world of --world (a comma list): per-run figures, their
+    mean and min per planner, and a PNG of the panel in --out.
+    """
+    from robot_memory.eval.laeqa import PLANNERS, eval_laeqa, eval_laeqa_panel
+    from robot_memory.eval.panel import parse_seeds, parse_worlds
 
     names = PLANNERS if planner == 'all' else tuple(p.strip() for p in planner.split(','))
+    unknown = [n for n in names if n not in PLANNERS]
+    if unknown:
+        raise InvalidInputError(f'unknown planner {unknown[0]!r}; valid: all, '
+                                f'{", ".join(PLANNERS)}')
+    if seeds is not None:
+        panel = eval_laeqa_panel(parse_seeds(seeds), parse_worlds(world), days, names,
+                                 phrasings, out_dir, per_type, progress=not as_json,
+                                 detector=detector, workers=workers)
+        if as_json:
+            emit(panel, True, 'eval laeqa panel')
+            return
+        _panel_table(panel, (*(f'{n}_accuracy' for n in names), 'voi_minus_explore_all',
+                             'voi_path_share'))
+        return
     result = eval_laeqa(seed, days, world, names, phrasings, out_dir, per_type,
                         progress=not as_json, detector=detector)
     if as_json:

@@ -208,11 +208,13 @@ class ShortTermBuffer:
     # ------------------------------------------------------------ candidates
     def propose(self, object_id: str, kind: ChangeKind, value: Any, stamp_s: float,
                 obs_id: int, position: tuple[float, float, float] | None = None,
-                agrees: Any = None) -> Candidate | None:
+                agrees: Any = None, views_needed: int | None = None) -> Candidate | None:
         """Add evidence for a change; returns the candidate when this confirms it.
 
         `agrees(old_value, new_value)` decides whether the evidence supports the pending
         candidate (default: equality); if not, the candidate restarts from this evidence.
+        `views_needed` (absences only) replaces the configured count when
+        `confirm_k_removed` is 0: how many empty views the detector's reliability calls for.
         """
         entry = self._entries.get(object_id)
         if entry is None:
@@ -237,6 +239,8 @@ class ShortTermBuffer:
         p = self.params
         if kind is ChangeKind.REMOVED and p.confirm_k_removed:
             confirmed = cand.count >= p.confirm_k_removed
+        elif kind is ChangeKind.REMOVED and views_needed is not None:
+            confirmed = cand.count >= max(int(views_needed), 1)
         else:
             confirmed = cand.count >= p.confirm_k or (
                 cand.count >= 2 and cand.last_s - cand.first_s >= p.confirm_tau_s)

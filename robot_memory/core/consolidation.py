@@ -203,14 +203,18 @@ class Consolidator:
             return []
         return [cand]
 
-    def observe_absent(self, object_id: str, stamp_s: float, obs_id: int) -> list[Candidate]:
-        """Negative evidence: the spot where memory has the object is visible and empty."""
+    def observe_absent(self, object_id: str, stamp_s: float, obs_id: int,
+                       views_needed: int | None = None) -> list[Candidate]:
+        """Negative evidence: the spot where memory has the object is visible and empty.
+
+        `views_needed`: empty views that confirm the loss (None: the buffer's rule).
+        """
         current = self.memory.current(object_id)
         if current is None or not current.present:
             return []
         self.buffer.touch(object_id, stamp_s, current.mobility)
         cand = self.buffer.propose(object_id, ChangeKind.REMOVED, current.position_m, stamp_s,
-                                   obs_id)
+                                   obs_id, views_needed=views_needed)
         if cand is None:
             return []
         try:

@@ -10,6 +10,7 @@ followed by a confirmed loss or move is dropped.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,6 +51,19 @@ class DetectionStats:
             found, missed = self.found.get(label, 0), self.missed.get(label, 0)
         return (found + self.prior_prob * self.prior_views) / (
             found + missed + self.prior_views)
+
+    def views_to_confirm_absence(self, label: str, max_error: float = 0.05,
+                                 most: int = 6) -> int:
+        """Empty views after which an object of this class is gone with P ≥ 1 − max_error.
+
+        With P(found | in view) = p, k views in a row all miss a present object with
+        probability (1 − p)^k; the smallest k with that under `max_error` (at most `most`).
+        """
+        miss = 1.0 - self.prob(label)
+        if miss <= 0:
+            return 1
+        k = math.ceil(math.log(max_error) / math.log(miss)) if miss < 1 else most
+        return max(1, min(int(k), most))
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe counts (pending misses are not kept)."""

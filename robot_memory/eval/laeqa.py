@@ -40,7 +40,7 @@ from robot_memory.perception.pipeline import MappingPipeline
 from robot_memory.sim.clock import DAY_S, SIM_EPOCH_S
 from robot_memory.sim.detector import DetectorConfig, load_detector
 
-__all__ = ['PLANNERS', 'EvalQuestion', 'eval_laeqa', 'generate_questions']
+__all__ = ['PLANNERS', 'EvalQuestion', 'eval_laeqa', 'eval_laeqa_panel', 'generate_questions']
 
 PLANNERS = ('memory_only', 'frame_retrieval', 'fixed_budget', 'explore_all', 'voi')
 # Questions come the next day at 17:00, before the evening patrol: a whole day of people
@@ -658,3 +658,48 @@ class _Bar:
     def advance(self) -> None:
         if self._progress is not None and self._task is not None:
             self._progress.advance(self._task)
+
+
+def _panel_run(seed: int, days: int, world: str, planners: tuple[str, ...],
+               phrasings_path: Path | None, out_dir: Path, per_type: int,
+               detector: str) -> dict[str, Any]:
+    """One panel run: the benchmark's summary with its figures also flat, per planner."""
+    summary = eval_laeqa(seed, days, world, planners, phrasings_path,
+                         out_dir / f'{Path(world).stem}_{seed}', per_type, detector=detector)
+    for name, figures in summary['planners'].items():
+        summary[f'{name}_accuracy'] = figures['accuracy']
+        summary[f'{name}_path_m'] = figures['path_m']
+    if {'voi', 'explore_all'} <= summary['planners'].keys():
+        voi, explore = summary['planners']['voi'], summary['planners']['explore_all']
+        summary['voi_minus_explore_all'] = voi['accuracy'] - explore['accuracy']
+        summary['voi_path_share'] = (voi['path_m'] / explore['path_m']
+                                     if explore['path_m'] else None)
+    return summary
+
+
+def eval_laeqa_panel(seeds: list[int], worlds: list[str], days: int = 5,
+                     planners: tuple[str, ...] = PLANNERS,
+                     phrasings_path: Path | None = None,
+                     out_dir: Path = Path('laeqa_out'), per_type: int = 35,
+                     progress: bool = False, detector: str = 'perfect',
+                     workers: int | None = None) -> dict[str, Any]:
+    """The benchmark on every world × seed (in parallel processes): per run, mean and min."""
+    from robot_memory.eval.panel import plot_panel, run_panel, summarize
+
+    jobs = [{'seed': seed, 'days': days, 'world': world, 'planners': planners,
+             'phrasings_path': phrasings_path, 'out_dir': out_dir, 'per_type': per_type,
+             'detector': detector} for world in worlds for seed in seeds]
+    runs = run_panel(_panel_run, jobs, workers, progress, 'LA-EQA panel')
+    keys = [f'{name}_{figure}' for name in planners for figure in ('accuracy', 'path_m')]
+    keys += ['voi_minus_explore_all', 'voi_path_share', 'parse_coverage', 'detection_prob']
+    out: dict[str, Any] = {
+        'panel': {'seeds': seeds, 'worlds': worlds, 'days': days, 'detector': detector,
+                  'planners': list(planners), 'runs': len(runs)},
+        **summarize(runs, keys),
+        'runs': runs,
+    }
+    accuracy_keys = [f'{name}_accuracy' for name in planners]
+    out['png'] = str(plot_panel(runs, accuracy_keys, out_dir / 'laeqa_panel.png',
+                                f'LA-EQA: {len(seeds)} seeds × {", ".join(worlds)}, {days} days',
+                                {'voi_accuracy': 0.93}))
+    return out

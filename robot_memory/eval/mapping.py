@@ -191,7 +191,8 @@ def score_mapping(run: MappingRun, match_m: float = 0.3) -> dict[str, Any]:
         truth_now = truth.at(t)
         view = memory.at(t)
         # Both sides count what was seen at least twice in the session.
-        seen_mem = {memory.resolve(k) for k, c in s.assoc.items() if sum(c.values()) >= 2}
+        seen_mem = {run.pipeline.identity_of(k) for k, c in s.assoc.items()
+                    if sum(c.values()) >= 2}
         mem = [(k, v.label, v.position_m) for k, v in view.objects.items() if k in seen_mem]
         gt = [(k, v.cls, v.position_m) for k, v in truth_now.items() if s.seen[k] >= 2]
         pairs = _match(mem, gt, match_m)
@@ -211,7 +212,7 @@ def score_mapping(run: MappingRun, match_m: float = 0.3) -> dict[str, Any]:
     last_owner: dict[str, str] = {}
     for s in run.sessions:
         for object_id, counts in s.assoc.items():
-            owner = memory.resolve(object_id)
+            owner = run.pipeline.identity_of(object_id)
             gt_id = counts.most_common(1)[0][0]
             previous = last_owner.get(owner)
             if previous is not None and previous != gt_id:
@@ -266,7 +267,8 @@ def _furniture_labels(truth_now: dict[str, Any]) -> set[str]:
 
 def eval_mapping(seed: int = 11, days: int = 3, world: str = 'apartment',
                  progress: bool = False, detector: str = 'perfect',
-                 absent_confirm_views: int = 0, color_gate: bool = True) -> dict[str, Any]:
+                 absent_confirm_views: int = 0, color_gate: bool = True,
+                 infer_moves: bool = False) -> dict[str, Any]:
     """Build memory from the simulator's patrols and score it; JSON-ready figures.
 
     `detector`: a preset (perfect, realistic, poor) or a YAML file of detector error rates;
@@ -274,7 +276,8 @@ def eval_mapping(seed: int = 11, days: int = 3, world: str = 'apartment',
     default); `color_gate`: whether a different known colour rules a match out.
     """
     params = PipelineParams(buffer=BufferParams(confirm_k_removed=absent_confirm_views),
-                            association=AssociationParams(color_gate=color_gate))
+                            association=AssociationParams(color_gate=color_gate),
+                            infer_moves=infer_moves)
     run = run_mapping(seed, days, world, progress=progress, params=params,
                       detector=load_detector(detector))
     result = score_mapping(run)
@@ -284,6 +287,7 @@ def eval_mapping(seed: int = 11, days: int = 3, world: str = 'apartment',
     result['detector'] = detector
     result['absent_confirm_views'] = absent_confirm_views
     result['color_gate'] = color_gate
+    result['infer_moves'] = infer_moves
     return result
 
 
@@ -297,18 +301,19 @@ PANEL_TARGETS = {'object_precision': 0.97, 'object_recall': 0.97, 'change_f1': 0
 def eval_mapping_panel(seeds: list[int], worlds: list[str], days: int = 3,
                        progress: bool = False, detector: str = 'perfect',
                        absent_confirm_views: int = 0, color_gate: bool = True,
-                       workers: int | None = None,
+                       infer_moves: bool = False, workers: int | None = None,
                        png: Path | None = Path('mapping_panel.png')) -> dict[str, Any]:
     """`eval_mapping` on every world × seed (in parallel processes); per run, mean and min."""
     from robot_memory.eval.panel import plot_panel, run_panel, summarize
 
     jobs = [{'seed': seed, 'days': days, 'world': world, 'detector': detector,
-             'absent_confirm_views': absent_confirm_views, 'color_gate': color_gate}
+             'absent_confirm_views': absent_confirm_views, 'color_gate': color_gate,
+             'infer_moves': infer_moves}
             for world in worlds for seed in seeds]
     runs = run_panel(eval_mapping, jobs, workers, progress, 'mapping panel')
     out: dict[str, Any] = {
         'panel': {'seeds': seeds, 'worlds': worlds, 'days': days, 'detector': detector,
-                  'runs': len(runs)},
+                  'infer_moves': infer_moves, 'runs': len(runs)},
         **summarize(runs, PANEL_FIGURES, PANEL_COUNTS),
         'runs': runs,
     }

@@ -29,6 +29,7 @@ from robot_memory.perception.association import (
     ColourReliability,
     Track,
     associate,
+    lookalike,
     reid_candidates,
 )
 from robot_memory.perception.classes import mobility_of
@@ -68,6 +69,17 @@ class PipelineParams:
     tentative_ttl_s: float = 3 * 86400.0
     merge_radius_m: float = 0.35
     max_furniture_m: float = 2.6
+    # An absence is confirmed by as many empty views as make "the detector missed it every
+    # time" less likely than this, with the miss rate learned per class (`DetectionStats`);
+    # `BufferParams.confirm_k_removed` > 0 fixes the count instead.
+    absence_error: float = 0.05
+    # Identical look-alikes: with `infer_moves`, a lost object and the only same-looking
+    # newcomer seen elsewhere are taken for one object that moved, without proof (the
+    # newcomer was first seen where the robot had never looked, or its look-alike was not
+    # seen all session). More moves are reported; a removed object and a look-alike never
+    # made out before get swapped. Off, a move is reported only when a newcomer arrived at a
+    # spot seen empty before and the look-alike's own spot was seen empty.
+    infer_moves: bool = False
     # Furniture's remembered centre is re-estimated once its accumulated box has shifted by
     # more than this (a few centimetres of noise per view would otherwise log every frame).
     refine_step_m: float = 0.05
@@ -109,6 +121,7 @@ class MappingPipeline:
         self.refinements = 0  # furniture centres re-estimated from their accumulated boxes
         self.held_newcomers = 0  # newcomers held because they may be one of several look-alikes
         self.held_resolved = 0  # of those, found to be a known object that moved
+        self.folded: dict[str, str] = {}  # held newcomer's track id → the object it was
         self.coverage = ViewHistory()
         self.colours = ColourReliability()
         self.detection = DetectionStats()  # P(found | in clear view) per class, learned
@@ -249,6 +262,14 @@ class MappingPipeline:
         self.tracks[object_id] = track
         return track
 
+    def identity_of(self, track_id: str) -> str:
+        """The memory object a track id (as reported in a `FrameResult`) turned out to be."""
+        seen: set[str] = set()
+        while track_id in self.folded and track_id not in seen:
+            seen.add(track_id)
+            track_id = self.folded[track_id]
+        return self.memory.resolve(track_id)
+
     def _resolve_held(self) -> list[Candidate]:
         """Settle held newcomers whose identity the evidence now fixes.
 
@@ -257,9 +278,7 @@ class MappingPipeline:
         """
         confirmed: list[Candidate] = []
         for track in [t for t in self.tracks.values() if t.held is not None]:
-            options = [t for t in reid_candidates(list(self.tracks.values()), self.session,
-                                                  track.label, track.color)
-                       if t is not track and t.object_id not in track.co_seen]
+            options = self._options(track)
             gone = [t for t in options if not t.present]
             if len(track.held or ()) < self.params.buffer.confirm_k:
                 continue  # one sighting is not yet an object
@@ -282,15 +301,33 @@ class MappingPipeline:
         target.last_seen_s, target.session = track.last_seen_s, track.session
         target.co_seen |= track.co_seen
         self.held_resolved += 1
+        self.folded[track.object_id] = target.object_id
         del self.tracks[track.object_id]
         return confirmed
 
     def flush(self) -> list[Candidate]:
         """End of a session: held newcomers it could not tell apart are new objects."""
         confirmed: list[Candidate] = []
-        for track in [t for t in self.tracks.values() if t.held is not None]:
-            confirmed.extend(self._release(track, unsure=True))
+        held = [t for t in self.tracks.values() if t.held is not None]
+        for track in held:
+            if len(track.held or ()) < self.params.buffer.confirm_k:
+                continue  # not yet an object: it stays held into the next session
+            options = self._options(track)
+            if self.params.infer_moves and len(options) == 1 and \
+                    sum(1 for t in held if lookalike(t, track.label, track.color)) == 1:
+                # One look-alike unaccounted for all session, one newcomer like it: the
+                # likeliest story is that it moved here (KNOWN LIMIT: a look-alike never made
+                # out before is taken for it).
+                confirmed.extend(self._fold_held(track, options[0]))
+            else:
+                confirmed.extend(self._release(track, unsure=True))
         return confirmed
+
+    def _options(self, track: Track) -> list[Track]:
+        """Known look-alikes a held newcomer could be: not yet seen this session, nor with it."""
+        return [t for t in reid_candidates(list(self.tracks.values()), self.session,
+                                           track.label, track.color)
+                if t is not track and t.object_id not in track.co_seen]
 
     def _release(self, track: Track, unsure: bool = False) -> list[Candidate]:
         """The held newcomer becomes an object of its own.
@@ -301,6 +338,8 @@ class MappingPipeline:
         later found empty (`_reconcile_lost`).
         """
         held, track.held = track.held or [], None
+        if unsure:
+            track.arrived = False  # later sightings confirm a discovery, not an arrival
         confirmed: list[Candidate] = []
         for obs, facts in held:
             if unsure:
@@ -398,6 +437,16 @@ class MappingPipeline:
                 track.anchor_m = change.value
                 # The colour memory recorded (the confirming sighting's) is the track's now.
                 track.color = self.memory.history(track.object_id).color or track.color
+                if self.params.infer_moves and track.mobility == 'movable' and \
+                        self.memory.is_discovery(track.object_id):
+                    # A look-alike already known to be gone may be this one, moved.
+                    lost = [t for t in self.tracks.values()
+                            if t.confirmed and not t.present and t is not track
+                            and lookalike(t, track.label, track.color)
+                            and t.object_id not in track.co_seen]
+                    if len(lost) == 1:
+                        since = self.consolidator.latest_change_s(lost[0].object_id)
+                        self._reconcile_lost(lost[0], max(change.first_s, since))
             elif change.kind is ChangeKind.MOVED:
                 track.present = True
                 track.anchor_m = change.value
@@ -405,7 +454,8 @@ class MappingPipeline:
             elif change.kind is ChangeKind.REMOVED:
                 track.present = False
                 self.detection.left(track.object_id)
-                self._reconcile_lost(track, change.first_s)
+                if self.params.infer_moves:
+                    self._reconcile_lost(track, change.first_s)
 
     def _reconcile_lost(self, lost: Track, stamp_s: float) -> None:
         """A lost object and a same-looking newcomer seen since are one object that moved.
@@ -536,7 +586,9 @@ class MappingPipeline:
             if _shows_label(frame, rows, cols, track.label):
                 continue  # the detector sees one there, too little of it to place: no evidence
             self.detection.not_seen(track.label, track.object_id)
-            changes = self.consolidator.observe_absent(track.object_id, frame.stamp_s, -1)
+            needed = self.detection.views_to_confirm_absence(track.label, p.absence_error)
+            changes = self.consolidator.observe_absent(track.object_id, frame.stamp_s, -1,
+                                                       needed)
             self._apply_changes(changes)
             absent.append(track.object_id)
         return absent
