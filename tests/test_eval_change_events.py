@@ -205,6 +205,20 @@ def test_an_arrival_is_a_change_only_where_the_robot_had_looked(
     assert prf(score(truth, looks, views, memory)) == expected
 
 
+def test_an_unknown_object_carried_onto_a_watched_spot_appeared_there() -> None:
+    """The robot never saw the hat before; it saw the bed empty, then the hat on it."""
+    truth = TruthLog()
+    truth.record(0.0, fact('obj:hat_1', A), 'initial')  # somewhere the robot never looks
+    truth.record(500.0, fact('obj:hat_1', C), 'habit:hat_to_bed')
+    memory = Memory()
+    memory.new('object:1', 2000.0, C, 'obj:hat_1', discovered=False)
+    looks = {'obj:hat_1': [2000.0, 2001.0]}
+    result = score(truth, looks, Views((100.0, C)), memory)
+    assert [(e.kind, e.obj) for e in truth_events(truth, looks, Views((100.0, C)), END_S,
+                                                  start_s=0.0)] == [('appeared', 'obj:hat_1')]
+    assert prf(result) == (1.0, 1.0, 1.0)
+
+
 def test_a_state_change_between_looks_is_matched_and_a_flicker_is_wrong() -> None:
     truth = TruthLog()
     truth.record(0.0, fact('obj:lamp_1', A, state='off'), 'initial')

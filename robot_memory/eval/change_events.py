@@ -12,8 +12,10 @@ a memory that noticed it would report it:
 - **removed**: after the last look at a confirmed object it left its spot (taken away or moved
   out of sight for good), and its old spot was in clear view afterwards; the window runs from
   the last look to that view;
-- **appeared**: an object that did not exist at the start, first looked at after it arrived,
-  whose spot had been in clear view before it arrived (otherwise seeing it is a discovery).
+- **appeared**: an object first looked at on a spot it was brought to (delivered, or carried
+  from somewhere the robot never saw it) after that spot had been in clear view without it;
+  an object first seen where the robot had not looked, or where it stood all along, is only
+  discovered.
 
 Memory's events are read from its intervals, per memory id (ids merged away keep the events
 they had before the merge, and a merge is not a removal). Each is owned by the true object the
@@ -22,7 +24,7 @@ two different true objects is a swap, never a match. A memory event matches an u
 event of its kind and object when its time falls in the event's window (plus `tolerance_s`);
 otherwise it is wrong — except that a report that was true when made is never counted wrong:
 "gone" while the object was truly away from that spot (a move reported in two steps, gone then
-found), or "appeared" of an object that truly arrived after the start.
+found), or "appeared" of an object that truly arrived at its spot after the start.
 """
 
 from __future__ import annotations
@@ -117,13 +119,13 @@ def truth_events(truth: TruthLog, looks: Mapping[str, Sequence[float]], spot_vie
             continue  # never confirmed: memory cannot know it, nor its changes
         intervals = truth.intervals(obj_id)
         starts = [iv.t_from for iv in intervals]
-        first = intervals[0]
         run_start = start_s if start_s is not None else -math.inf
-        if first.t_from > run_start and first.cause != 'initial':
-            before = spot_views(first.fact.position_m, _half_width(first.fact), run_start,
-                                first.t_from)
+        arrived = _arrived_at(intervals, _index_at(starts, stamps[0]), match_m)
+        if arrived > run_start:
+            fact = intervals[_index_at(starts, stamps[0])].fact
+            before = spot_views(fact.position_m, _half_width(fact), run_start, arrived)
             if len(before):
-                events.append(ChangeEvent('appeared', obj_id, first.t_from, stamps[0]))
+                events.append(ChangeEvent('appeared', obj_id, arrived, stamps[0]))
 
         for a, b in itertools.pairwise(stamps[1:]):
             i, j = _index_at(starts, a), _index_at(starts, b)
@@ -147,6 +149,15 @@ def truth_events(truth: TruthLog, looks: Mapping[str, Sequence[float]], spot_vie
             if len(empty):
                 events.append(ChangeEvent('removed', obj_id, left, empty[0]))
     return events
+
+
+def _arrived_at(intervals: Sequence, k: int, match_m: float) -> float:
+    """When the object came to the spot of interval `k` (delivered, or carried there)."""
+    fact = intervals[k].fact
+    while k > 0 and intervals[k - 1].t_to == intervals[k].t_from and \
+            not _location_differs(intervals[k - 1].fact, fact, match_m):
+        k -= 1
+    return intervals[k].t_from
 
 
 def _index_at(starts: Sequence[float], t: float) -> int:
@@ -220,7 +231,8 @@ def _was_true(event: ChangeEvent, truth: TruthLog, match_m: float,
         return now is None or event.where_m is None or \
             math.dist(now.fact.position_m, event.where_m) > match_m
     if event.kind == 'appeared':
-        return intervals[0].t_from > start_s and intervals[0].cause != 'initial'
+        k = _index_at([iv.t_from for iv in intervals], event.t_s)
+        return k >= 0 and _arrived_at(intervals, k, match_m) > start_s
     return False
 
 

@@ -110,7 +110,8 @@ class MemoryNode(Node):
             pipeline=PipelineParams(
                 association=AssociationParams(color_gate=p.color_gate),
                 extraction=ExtractionParams(min_confidence=p.min_confidence),
-                buffer=BufferParams(confirm_k_removed=p.absent_confirm_views))))
+                buffer=BufferParams(confirm_k_removed=p.absent_confirm_views),
+                infer_moves=p.infer_moves)))
         if p.layout_file:
             self._apply_layout(load_layout(p.layout_file), 0.0)
         self.assembler = FrameAssembler(p.sync_tolerance_s, p.sync_queue_frames,

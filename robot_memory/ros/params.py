@@ -68,8 +68,11 @@ class MemoryNodeParams:
                                                          "pose_source 'tf'.")
     require_layout: bool = _p(True, 'Hold frames until rooms and places are known.')
     absent_confirm_views: int = _p(0, 'Views of an empty spot that confirm an object is gone '
-                                      '(0: 2, as for other changes; 3-4 for a detector that '
-                                      'misses visible objects now and then).')
+                                      '(0: as many as the miss rate learned per class calls '
+                                      'for, 1 for a detector that never misses).')
+    infer_moves: bool = _p(False, 'Take a lost object and its only look-alike seen elsewhere '
+                                  'for one object that moved, without proof: more moves '
+                                  'found, identical objects sometimes swapped.')
     min_confidence: float = _p(0.0, 'Detector score below which a segment is ignored (0 '
                                     'keeps all; labels without a score count as 1).')
     color_gate: bool = _p(True, "A detection whose known colour differs from an object's "
