@@ -228,3 +228,13 @@ def test_a_count_answer_is_never_rewritten_as_a_location() -> None:
               'confidence': 0.6, 'answer': 'There is 1 glasses in the study.'}
     belief = [Hypothesis('as remembered', 0.9, frozenset({'place:study/0'}))]
     assert _posterior(answer, belief, looked=True) == {}
+
+
+def test_the_sensor_model_is_the_detection_rate_memory_measured(
+        question: ActiveQuestion) -> None:
+    request = question.start()
+    assert question.planner.params.detection_prob == 0.9
+    question.on_reply(_reply(request, [('room:kitchen', 0.6), ('room:study', 0.4)],
+                             detection_prob=0.75))
+    assert question.planner.params.detection_prob == 0.75
+    assert question.planner.params.cost_per_m == 0.01  # the rest of the planner is kept

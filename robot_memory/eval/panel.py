@@ -154,6 +154,11 @@ def plot_panel(runs: Sequence[dict[str, Any]], keys: Sequence[str], path: Path,
     axes = fig.subplots(1, len(keys), squeeze=False)[0]
     colours = ('tab:blue', 'tab:orange', 'tab:green', 'tab:red', 'tab:purple')
     for ax, key in zip(axes, keys, strict=True):
+        every = [float(r[key]) for r in runs if isinstance(r.get(key), int | float)]
+        if every and min(every) >= 0.0 and max(every) <= 1.0:
+            # Shares: zoom on where the runs are, so a few points of difference show.
+            low = min([*every, *([targets[key]] if targets and key in targets else [])])
+            ax.set_ylim(max(0.0, low - 0.05), 1.01)
         for w, world in enumerate(worlds):
             values = [float(r[key]) for r in runs
                       if str(r.get('world', '')) == world and r.get(key) is not None]
@@ -162,7 +167,7 @@ def plot_panel(runs: Sequence[dict[str, Any]], keys: Sequence[str], path: Path,
             xs = [w + 0.15 * ((i % 5) - 2) / 2 for i in range(len(values))]
             ax.scatter(xs, values, s=14, color=colours[w % len(colours)], zorder=3)
             ax.bar(w, sum(values) / len(values), width=0.6, alpha=0.25,
-                   color=colours[w % len(colours)])
+                   color=colours[w % len(colours)], bottom=0.0)
         if targets and key in targets:
             ax.axhline(targets[key], color='black', linestyle='--', linewidth=0.8)
         ax.set_xticks(range(len(worlds)), [Path(w).stem for w in worlds], rotation=20)
