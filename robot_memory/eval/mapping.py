@@ -268,7 +268,7 @@ def _furniture_labels(truth_now: dict[str, Any]) -> set[str]:
 def eval_mapping(seed: int = 11, days: int = 3, world: str = 'apartment',
                  progress: bool = False, detector: str = 'perfect',
                  absent_confirm_views: int = 0, color_gate: bool = True,
-                 infer_moves: bool = False) -> dict[str, Any]:
+                 infer_moves: bool = True) -> dict[str, Any]:
     """Build memory from the simulator's patrols and score it; JSON-ready figures.
 
     `detector`: a preset (perfect, realistic, poor) or a YAML file of detector error rates;
@@ -301,7 +301,7 @@ PANEL_TARGETS = {'object_precision': 0.97, 'object_recall': 0.97, 'change_f1': 0
 def eval_mapping_panel(seeds: list[int], worlds: list[str], days: int = 3,
                        progress: bool = False, detector: str = 'perfect',
                        absent_confirm_views: int = 0, color_gate: bool = True,
-                       infer_moves: bool = False, workers: int | None = None,
+                       infer_moves: bool = True, workers: int | None = None,
                        png: Path | None = Path('mapping_panel.png')) -> dict[str, Any]:
     """`eval_mapping` on every world × seed (in parallel processes); per run, mean and min."""
     from robot_memory.eval.panel import plot_panel, run_panel, summarize

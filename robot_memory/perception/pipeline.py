@@ -73,13 +73,15 @@ class PipelineParams:
     # time" less likely than this, with the miss rate learned per class (`DetectionStats`);
     # `BufferParams.confirm_k_removed` > 0 fixes the count instead.
     absence_error: float = 0.05
-    # Identical look-alikes: with `infer_moves`, a lost object and the only same-looking
-    # newcomer seen elsewhere are taken for one object that moved, without proof (the
-    # newcomer was first seen where the robot had never looked, or its look-alike was not
-    # seen all session). More moves are reported; a removed object and a look-alike never
-    # made out before get swapped. Off, a move is reported only when a newcomer arrived at a
-    # spot seen empty before and the look-alike's own spot was seen empty.
-    infer_moves: bool = False
+    # A spot is empty only if the depth there reaches this far behind where the object's
+    # visible face was: otherwise the object may stand there, unnamed by the detector.
+    empty_margin_m: float = 0.03
+    # Off, a move is reported only with proof: a newcomer arrived at a spot seen empty before
+    # and a look-alike's own spot was seen empty. With `infer_moves`, an object of a look no
+    # other known object shares is also taken for the newcomer like it seen elsewhere when
+    # it is lost, or was not seen all session: more moves found; a removed object and a
+    # look-alike never made out before get swapped now and then.
+    infer_moves: bool = True
     # Furniture's remembered centre is re-estimated once its accumulated box has shifted by
     # more than this (a few centimetres of noise per view would otherwise log every frame).
     refine_step_m: float = 0.05
@@ -314,14 +316,20 @@ class MappingPipeline:
                 continue  # not yet an object: it stays held into the next session
             options = self._options(track)
             if self.params.infer_moves and len(options) == 1 and \
-                    sum(1 for t in held if lookalike(t, track.label, track.color)) == 1:
-                # One look-alike unaccounted for all session, one newcomer like it: the
+                    self._only_pair(track, options[0]):
+                # The one known object that looks like this was not seen all session: the
                 # likeliest story is that it moved here (KNOWN LIMIT: a look-alike never made
                 # out before is taken for it).
                 confirmed.extend(self._fold_held(track, options[0]))
             else:
                 confirmed.extend(self._release(track, unsure=True))
         return confirmed
+
+    def _only_pair(self, a: Track, b: Track) -> bool:
+        """Whether no other object seen so far looks like these two (so that taking one for
+        the other can swap nothing the robot knows of)."""
+        return not any(t is not a and t is not b and (t.confirmed or t.held is not None)
+                       and lookalike(t, a.label, a.color) for t in self.tracks.values())
 
     def _options(self, track: Track) -> list[Track]:
         """Known look-alikes a held newcomer could be: not yet seen this session, nor with it."""
@@ -477,7 +485,7 @@ class MappingPipeline:
             if created - last_seen > self.params.session_gap_s and \
                     self.memory.is_discovery(other.object_id):
                 newcomers.append(other)
-        if len(newcomers) != 1:
+        if len(newcomers) != 1 or not self._only_pair(newcomers[0], lost):
             return  # none, or several that could each be it: no guess
         newcomer = newcomers[0]
         state = self.memory.current(newcomer.object_id)
@@ -586,6 +594,10 @@ class MappingPipeline:
             if _shows_label(frame, rows, cols, track.label):
                 continue  # the detector sees one there, too little of it to place: no evidence
             self.detection.not_seen(track.label, track.object_id)
+            if float(np.median(valid)) < z + p.empty_margin_m:
+                # A surface where the object's own (seen) face was: something is still there
+                # and the detector did not name it. A miss, not evidence that it left.
+                continue
             needed = self.detection.views_to_confirm_absence(track.label, p.absence_error)
             changes = self.consolidator.observe_absent(track.object_id, frame.stamp_s, -1,
                                                        needed)

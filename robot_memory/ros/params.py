@@ -70,9 +70,9 @@ class MemoryNodeParams:
     absent_confirm_views: int = _p(0, 'Views of an empty spot that confirm an object is gone '
                                       '(0: as many as the miss rate learned per class calls '
                                       'for, 1 for a detector that never misses).')
-    infer_moves: bool = _p(False, 'Take a lost object and its only look-alike seen elsewhere '
-                                  'for one object that moved, without proof: more moves '
-                                  'found, identical objects sometimes swapped.')
+    infer_moves: bool = _p(True, 'Take an object no other known object looks like for the '
+                                 'newcomer like it seen elsewhere when it is lost or unseen '
+                                 'all session (false: moves only with proof).')
     min_confidence: float = _p(0.0, 'Detector score below which a segment is ignored (0 '
                                     'keeps all; labels without a score count as 1).')
     color_gate: bool = _p(True, "A detection whose known colour differs from an object's "
