@@ -16,6 +16,7 @@ from robot_memory.core import (
     SceneGraph,
     SegmentLabel,
 )
+from robot_memory.core.events import FactKey
 from robot_memory.perception.frames import (
     FrameRejected,
     decode_color,
@@ -176,7 +177,7 @@ def test_identity_holds_across_days_with_shuffled_segment_ids() -> None:
     assert pipeline.stats()['colour_flip_rate'] < 0.01
 
 
-def test_a_moved_object_keeps_its_identity() -> None:
+def test_a_moved_object_keeps_its_identity_and_is_one_change_at_the_next_look() -> None:
     rng = np.random.default_rng(4)
     pipeline = _pipeline()
     for k in range(4):
@@ -189,6 +190,9 @@ def test_a_moved_object_keeps_its_identity() -> None:
                                  rng)[0])
     assert pipeline.memory.object_ids == [object_id]
     assert pipeline.memory.diff(MONDAY_S + 60, evening + 60).summary()['moved'] == [object_id]
+    # One move, no loss in between, dated at the first look that showed it elsewhere.
+    history = pipeline.memory.history(object_id).facts[FactKey.POSITION]
+    assert len(history) == 2 and history[0].t_to == history[1].t_from == evening
 
 
 def test_a_different_colour_at_the_same_spot_is_another_object() -> None:

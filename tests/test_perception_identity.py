@@ -64,23 +64,6 @@ def test_a_look_alike_moved_nearer_its_twin_is_not_taken_for_the_twin() -> None:
     assert (stats['held_newcomers'], stats['held_resolved']) == (1, 1)
 
 
-def test_a_move_out_of_view_is_one_change_dated_at_the_next_look() -> None:
-    rng = np.random.default_rng(8)
-    pipeline = _pipeline()
-    for k in range(4):
-        pipeline.process(_render([('backpack', 'red', (2.0, 0.8, 1.0), 0.3)], MONDAY_S + k,
-                                 rng)[0])
-    (backpack,) = pipeline.memory.object_ids
-    for k in range(4):
-        pipeline.process(_render([('backpack', 'red', (3.0, -1.0, 1.0), 0.3)], EVENING_S + k,
-                                 rng)[0])
-    history = pipeline.memory.history(backpack).facts[FactKey.POSITION]
-    # One move, no loss in between, dated at the first look that showed it elsewhere.
-    assert len(history) == 2 and history[0].t_to == history[1].t_from == EVENING_S
-    assert pipeline.memory.object_ids == [backpack]
-    assert pipeline.memory.diff(MONDAY_S + 60, EVENING_S + 60).summary()['added'] == []
-
-
 def test_an_object_seen_once_before_and_confirmed_later_is_discovered_not_new() -> None:
     """Seen in one frame only (not yet an object), confirmed in the next session: not new."""
     rng = np.random.default_rng(9)
