@@ -64,7 +64,6 @@ class MappingRun:
     frames: int
     wall_s: float
     db_bytes: int
-    looks: dict[str, list[float]] = field(default_factory=dict)  # true id → frame stamps
     obs_truth: dict[int, str] = field(default_factory=dict)  # observation id → true id
     # (stamp, memory id, true id) of every associated segment: who was taken for whom, when.
     sightings: list[tuple[float, str, str]] = field(default_factory=list)
@@ -90,7 +89,6 @@ def run_mapping(seed: int = 11, days: int = 3, world: str = 'apartment',
     memory.set_layout(layout, sim.now_s)
     pipeline = MappingPipeline(memory, layout, params)
     sessions: list[Session] = []
-    looks: dict[str, list[float]] = defaultdict(list)
     obs_truth: dict[int, str] = {}
     sightings: list[tuple[float, str, str]] = []
     views = ViewLog(sim.intrinsics)
@@ -114,7 +112,6 @@ def run_mapping(seed: int = 11, days: int = 3, world: str = 'apartment',
                     if gt is not None:
                         session.seen[gt] += 1
                         session.assoc[object_id][gt] += 1
-                        looks[gt].append(frame.stamp_s)
                         sightings.append((frame.stamp_s, object_id, gt))
                 for segment in result.seen:
                     gt = truth.get(segment.segment_id)
@@ -135,7 +132,7 @@ def run_mapping(seed: int = 11, days: int = 3, world: str = 'apartment',
     if tmp is not None:
         tmp.cleanup()
     return MappingRun(memory, pipeline, sim, sessions, frames, time.perf_counter() - start,
-                      db_bytes, dict(looks), obs_truth, sightings, views, start_s)
+                      db_bytes, obs_truth, sightings, views, start_s)
 
 
 class _NoBar:
@@ -254,7 +251,10 @@ def score_changes(run: MappingRun, match_m: float = 0.3,
     """Changes as events, matched to the truth's noticeable events (`change_events`)."""
     end_s = run.sessions[-1].end_s + 1.0 if run.sessions else run.start_s
     assert run.views is not None
-    true = truth_events(run.sim.truth, run.looks, run.views, end_s, match_m, run.start_s)
+    looks: dict[str, list[float]] = defaultdict(list)  # true id → stamps it was seen at
+    for stamp_s, _, true_id in run.sightings:
+        looks[true_id].append(stamp_s)
+    true = truth_events(run.sim.truth, looks, run.views, end_s, match_m, run.start_s)
     reported = memory_events(run.memory, run.obs_truth, match_m)
     score = score_change_events(true, reported, run.sim.truth, tolerance_s, match_m,
                                 run.start_s)

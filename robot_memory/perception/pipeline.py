@@ -280,10 +280,10 @@ class MappingPipeline:
         """
         confirmed: list[Candidate] = []
         for track in [t for t in self.tracks.values() if t.held is not None]:
-            options = self._options(track)
-            gone = [t for t in options if not t.present]
             if len(track.held or ()) < self.params.buffer.confirm_k:
                 continue  # one sighting is not yet an object
+            options = self._options(track)
+            gone = [t for t in options if not t.present]
             if gone:
                 target = min(gone,
                              key=lambda t: math.dist(t.anchor_m or t.position_m,
@@ -476,8 +476,8 @@ class MappingPipeline:
         newcomers = []
         for other in self.tracks.values():
             if (other is lost or not other.confirmed or not other.present
-                    or other.label != lost.label or other.object_id in lost.co_seen
-                    or (other.color and lost.color and other.color != lost.color)):
+                    or not lookalike(other, lost.label, lost.color)
+                    or other.object_id in lost.co_seen):
                 continue
             created = self.memory.history(other.object_id).created_s
             # First seen in a later session than the lost one's last sighting: one seen while
@@ -585,7 +585,8 @@ class MappingPipeline:
                 continue
             near_face = min(max(track.extent_m[0], track.extent_m[1]) / 2
                             + p.occlusion_margin_m, p.occlusion_tolerance_m)
-            if float(np.median(valid)) < z - near_face:
+            depth_m = float(np.median(valid))
+            if depth_m < z - near_face:
                 continue  # something in front: occluded, no evidence either way
             # In clear view: the detector's record for this class (see core/detection.py).
             if track.object_id in observed:
@@ -594,7 +595,7 @@ class MappingPipeline:
             if _shows_label(frame, rows, cols, track.label):
                 continue  # the detector sees one there, too little of it to place: no evidence
             self.detection.not_seen(track.label, track.object_id)
-            if float(np.median(valid)) < z + p.empty_margin_m:
+            if depth_m < z + p.empty_margin_m:
                 # A surface where the object's own (seen) face was: something is still there
                 # and the detector did not name it. A miss, not evidence that it left.
                 continue
