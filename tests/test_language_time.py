@@ -8,7 +8,12 @@ import pytest
 
 from robot_memory.core.clock import MemoryClock
 from robot_memory.exceptions import InvalidInputError
-from robot_memory.language.timeexpr import TimeKind, find_times, resolve_time
+from robot_memory.language.timeexpr import (
+    TimeKind,
+    find_times,
+    resolve_time,
+    unused_time_words,
+)
 
 BERLIN = MemoryClock('Europe/Berlin')
 
@@ -22,7 +27,10 @@ def local(text: str, clock: MemoryClock = BERLIN) -> float:
 NOW_S = local('2026-11-06 15:00')
 
 
-@pytest.mark.parametrize(('text', 'kind', 'start', 'end', 'time_of_day'), [
+# (text, kind, start, end, time_of_day) at NOW_S.
+Case = tuple[str, TimeKind, str, str | None, str]
+
+EXPRESSIONS: list[Case] = [
     ('yesterday', TimeKind.PERIOD, '2026-11-05 00:00', '2026-11-06 00:00', ''),
     ('last night', TimeKind.PERIOD, '2026-11-05 17:00', '2026-11-06 06:00', 'night'),
     ('this morning', TimeKind.PERIOD, '2026-11-06 06:00', '2026-11-06 12:00', 'morning'),
@@ -69,16 +77,217 @@ NOW_S = local('2026-11-06 15:00')
     ('at night', TimeKind.TIME_OF_DAY, '2026-11-05 17:00', '2026-11-06 06:00', 'night'),
     ('at lunchtime', TimeKind.TIME_OF_DAY, '2026-11-06 12:00', '2026-11-06 17:00', 'afternoon'),
     ('every morning', TimeKind.TIME_OF_DAY, '2026-11-06 06:00', '2026-11-06 12:00', 'morning'),
-])
-def test_expression_resolves_on_the_local_calendar(text: str, kind: TimeKind, start: str,
-                                                   end: str | None, time_of_day: str) -> None:
-    expression = resolve_time(text, BERLIN, NOW_S)
+]
+
+
+def check(text: str, kind: TimeKind, start: str, end: str | None, time_of_day: str,
+          now_s: float = NOW_S) -> None:
+    """`text` resolves alone to exactly this expression."""
+    expression = resolve_time(text, BERLIN, now_s)
     assert expression.kind is kind
     assert expression.start_s == local(start)
     assert expression.end_s == (local(end) if end else None)
     assert expression.time_of_day == time_of_day
     assert expression.text == text
     assert expression.range.text == text
+
+
+@pytest.mark.parametrize(('text', 'kind', 'start', 'end', 'time_of_day'), EXPRESSIONS)
+def test_expression_resolves_on_the_local_calendar(text: str, kind: TimeKind, start: str,
+                                                   end: str | None, time_of_day: str) -> None:
+    check(text, kind, start, end, time_of_day)
+
+
+DATES: list[Case] = [
+    ('on November 3', TimeKind.PERIOD, '2026-11-03 00:00', '2026-11-04 00:00', ''),
+    ('November 3rd', TimeKind.PERIOD, '2026-11-03 00:00', '2026-11-04 00:00', ''),
+    ('Nov 3', TimeKind.PERIOD, '2026-11-03 00:00', '2026-11-04 00:00', ''),
+    ('on Nov. 3', TimeKind.PERIOD, '2026-11-03 00:00', '2026-11-04 00:00', ''),
+    ('3 November', TimeKind.PERIOD, '2026-11-03 00:00', '2026-11-04 00:00', ''),
+    ('the 3rd of November', TimeKind.PERIOD, '2026-11-03 00:00', '2026-11-04 00:00', ''),
+    ('November the 3rd', TimeKind.PERIOD, '2026-11-03 00:00', '2026-11-04 00:00', ''),
+    ('on 2026-11-03', TimeKind.PERIOD, '2026-11-03 00:00', '2026-11-04 00:00', ''),
+    ('November 3, 2026', TimeKind.PERIOD, '2026-11-03 00:00', '2026-11-04 00:00', ''),
+    ('3 Nov 2026', TimeKind.PERIOD, '2026-11-03 00:00', '2026-11-04 00:00', ''),
+    ('on November 3, 2025', TimeKind.PERIOD, '2025-11-03 00:00', '2025-11-04 00:00', ''),
+    ('on November 6', TimeKind.PERIOD, '2026-11-06 00:00', '2026-11-07 00:00', ''),
+    ('on December 25', TimeKind.PERIOD, '2025-12-25 00:00', '2025-12-26 00:00', ''),
+    ('May 3', TimeKind.PERIOD, '2026-05-03 00:00', '2026-05-04 00:00', ''),
+    ('3 March', TimeKind.PERIOD, '2026-03-03 00:00', '2026-03-04 00:00', ''),
+    ('on February 29', TimeKind.PERIOD, '2024-02-29 00:00', '2024-03-01 00:00', ''),
+    ('November 3 in the morning', TimeKind.PERIOD, '2026-11-03 06:00', '2026-11-03 12:00',
+     'morning'),
+    ('on Nov 3 at 9 am', TimeKind.PERIOD, '2026-11-03 09:00', '2026-11-03 09:01', 'morning'),
+    ('between November 2 and November 4', TimeKind.BETWEEN, '2026-11-02 00:00',
+     '2026-11-05 00:00', ''),
+    ('since November 2', TimeKind.SINCE, '2026-11-02 00:00', None, ''),
+    ('after November 3', TimeKind.SINCE, '2026-11-04 00:00', None, ''),
+]
+
+
+@pytest.mark.parametrize(('text', 'kind', 'start', 'end', 'time_of_day'), DATES)
+def test_dates_are_days_of_the_most_recent_year_that_reached_them(
+        text: str, kind: TimeKind, start: str, end: str | None, time_of_day: str) -> None:
+    check(text, kind, start, end, time_of_day)
+
+
+@pytest.mark.parametrize(('now', 'start'), [
+    ('2026-11-05 10:00', '2026-11-03 00:00'),  # this year
+    ('2026-11-03 00:30', '2026-11-03 00:00'),  # today counts
+    ('2026-11-02 10:00', '2025-11-03 00:00'),  # not yet this year: last year
+])
+def test_a_date_without_a_year_is_the_most_recent_that_started(now: str, start: str) -> None:
+    expression = resolve_time('on November 3', BERLIN, local(now))
+    assert (expression.start_s, expression.end_s) == (
+        local(start), local(start) + 24 * 3600)
+
+
+@pytest.mark.parametrize('text', ['on February 30', 'November 31', 'on 2026-13-01',
+                                  'February 29, 2026', 'the 0th of May'])
+def test_dates_that_do_not_exist_resolve_to_nothing(text: str) -> None:
+    assert find_times(text, BERLIN, NOW_S) == []
+    with pytest.raises(InvalidInputError):
+        resolve_time(text, BERLIN, NOW_S)
+
+
+CLOCK_TIMES: list[Case] = [
+    ('at 9 in the morning', TimeKind.PERIOD, '2026-11-06 09:00', '2026-11-06 09:01', 'morning'),
+    ('yesterday at 9 in the morning', TimeKind.PERIOD, '2026-11-05 09:00', '2026-11-05 09:01',
+     'morning'),
+    ('at 9 in the morning yesterday', TimeKind.PERIOD, '2026-11-05 09:00', '2026-11-05 09:01',
+     'morning'),
+    ('at 3 in the afternoon', TimeKind.PERIOD, '2026-11-06 15:00', '2026-11-06 15:01',
+     'afternoon'),
+    ('at 8 in the evening', TimeKind.PERIOD, '2026-11-05 20:00', '2026-11-05 20:01', 'evening'),
+    ('at 8 at night', TimeKind.PERIOD, '2026-11-05 20:00', '2026-11-05 20:01', 'evening'),
+    ('at 2 at night', TimeKind.PERIOD, '2026-11-06 02:00', '2026-11-06 02:01', 'night'),
+    ("at 9 o'clock in the morning", TimeKind.PERIOD, '2026-11-06 09:00', '2026-11-06 09:01',
+     'morning'),
+    ('around 3 pm', TimeKind.PERIOD, '2026-11-06 14:30', '2026-11-06 15:30', 'afternoon'),
+    ('about 3pm', TimeKind.PERIOD, '2026-11-06 14:30', '2026-11-06 15:30', 'afternoon'),
+    ('approximately 10:15', TimeKind.PERIOD, '2026-11-06 09:45', '2026-11-06 10:45',
+     'morning'),
+    ('at around 9', TimeKind.PERIOD, '2026-11-06 08:30', '2026-11-06 09:30', 'morning'),
+    ("9 o'clock", TimeKind.PERIOD, '2026-11-06 09:00', '2026-11-06 09:01', 'morning'),
+    ('at 9', TimeKind.PERIOD, '2026-11-06 09:00', '2026-11-06 09:01', 'morning'),
+    ('at 2', TimeKind.PERIOD, '2026-11-06 14:00', '2026-11-06 14:01', 'afternoon'),
+    ('at 4', TimeKind.PERIOD, '2026-11-06 04:00', '2026-11-06 04:01', 'night'),  # 16:00 is ahead
+    ('at 18', TimeKind.PERIOD, '2026-11-05 18:00', '2026-11-05 18:01', 'evening'),
+    ('at noon', TimeKind.PERIOD, '2026-11-06 12:00', '2026-11-06 12:01', 'afternoon'),
+    ('on Monday around 3 pm', TimeKind.PERIOD, '2026-11-02 14:30', '2026-11-02 15:30',
+     'afternoon'),
+    ('at 9 yesterday', TimeKind.PERIOD, '2026-11-05 09:00', '2026-11-05 09:01', 'morning'),
+    ('yesterday at 5', TimeKind.PERIOD, '2026-11-05 17:00', '2026-11-05 17:01', 'evening'),
+    ('yesterday 3 pm', TimeKind.PERIOD, '2026-11-05 15:00', '2026-11-05 15:01', 'afternoon'),
+    ('at 9 on Monday morning', TimeKind.PERIOD, '2026-11-02 09:00', '2026-11-02 09:01',
+     'morning'),
+    ('this morning at 9', TimeKind.PERIOD, '2026-11-06 09:00', '2026-11-06 09:01', 'morning'),
+    ('at 8 tonight', TimeKind.PERIOD, '2026-11-06 20:00', '2026-11-06 20:01', 'evening'),
+    ('last night at 2', TimeKind.PERIOD, '2026-11-06 02:00', '2026-11-06 02:01', 'night'),
+    ('last night at 11 pm', TimeKind.PERIOD, '2026-11-05 23:00', '2026-11-05 23:01', 'night'),
+    ('since 9 am', TimeKind.SINCE, '2026-11-06 09:00', None, 'morning'),
+    ('after 3 pm', TimeKind.SINCE, '2026-11-06 15:00', None, 'afternoon'),
+    ('between 9 am and 11 am', TimeKind.BETWEEN, '2026-11-06 09:00', '2026-11-06 11:01', ''),
+]
+
+
+@pytest.mark.parametrize(('text', 'kind', 'start', 'end', 'time_of_day'), CLOCK_TIMES)
+def test_clock_times_are_minutes_or_an_hour_around(text: str, kind: TimeKind, start: str,
+                                                   end: str | None, time_of_day: str) -> None:
+    check(text, kind, start, end, time_of_day)
+
+
+def test_a_bare_hour_is_the_most_recent_of_its_two_readings() -> None:
+    late_s = local('2026-11-06 22:00')
+    assert resolve_time('at 9', BERLIN, late_s).start_s == local('2026-11-06 21:00')
+    assert resolve_time("9 o'clock", BERLIN, late_s).start_s == local('2026-11-06 21:00')
+    early_s = local('2026-11-06 08:00')
+    assert resolve_time('at 9', BERLIN, early_s).start_s == local('2026-11-05 21:00')
+
+
+@pytest.mark.parametrize(('text', 'kind', 'start', 'end', 'time_of_day'), [
+    ('at the weekend', TimeKind.PERIOD, '2026-10-31 00:00', '2026-11-02 00:00', ''),
+    ('on the weekend', TimeKind.PERIOD, '2026-10-31 00:00', '2026-11-02 00:00', ''),
+    ('over the weekend', TimeKind.PERIOD, '2026-10-31 00:00', '2026-11-02 00:00', ''),
+    ('during the weekend', TimeKind.PERIOD, '2026-10-31 00:00', '2026-11-02 00:00', ''),
+    ('the weekend', TimeKind.PERIOD, '2026-10-31 00:00', '2026-11-02 00:00', ''),
+    ('last weekend', TimeKind.PERIOD, '2026-10-31 00:00', '2026-11-02 00:00', ''),
+    ('this weekend', TimeKind.PERIOD, '2026-11-07 00:00', '2026-11-09 00:00', ''),
+    ('since the weekend', TimeKind.SINCE, '2026-10-31 00:00', None, ''),
+])
+def test_weekends_run_from_saturday_to_monday(text: str, kind: TimeKind, start: str,
+                                              end: str | None, time_of_day: str) -> None:
+    check(text, kind, start, end, time_of_day)
+
+
+def test_the_weekend_on_a_sunday_is_the_one_in_progress() -> None:
+    sunday_s = local('2026-11-08 10:00')
+    check('over the weekend', TimeKind.PERIOD, '2026-11-07 00:00', '2026-11-09 00:00', '',
+          sunday_s)
+    check('last weekend', TimeKind.PERIOD, '2026-10-31 00:00', '2026-11-02 00:00', '', sunday_s)
+
+
+MEALS: list[Case] = [
+    ('after breakfast', TimeKind.TIME_OF_DAY, '2026-11-06 06:00', '2026-11-06 12:00',
+     'morning'),
+    ('before lunch', TimeKind.TIME_OF_DAY, '2026-11-06 06:00', '2026-11-06 12:00', 'morning'),
+    ('after lunch', TimeKind.TIME_OF_DAY, '2026-11-06 12:00', '2026-11-06 17:00', 'afternoon'),
+    ('after dinner', TimeKind.TIME_OF_DAY, '2026-11-05 17:00', '2026-11-05 22:00', 'evening'),
+    ('before bed', TimeKind.TIME_OF_DAY, '2026-11-05 17:00', '2026-11-06 06:00', 'night'),
+    ('at bedtime', TimeKind.TIME_OF_DAY, '2026-11-05 17:00', '2026-11-06 06:00', 'night'),
+    ('yesterday after dinner', TimeKind.PERIOD, '2026-11-05 17:00', '2026-11-05 22:00',
+     'evening'),
+    ('after dinner yesterday', TimeKind.PERIOD, '2026-11-05 17:00', '2026-11-05 22:00',
+     'evening'),
+    ('on Monday after breakfast', TimeKind.PERIOD, '2026-11-02 06:00', '2026-11-02 12:00',
+     'morning'),
+    ('yesterday at lunch', TimeKind.PERIOD, '2026-11-05 12:00', '2026-11-05 17:00',
+     'afternoon'),
+    ('since yesterday after dinner', TimeKind.SINCE, '2026-11-05 17:00', None, 'evening'),
+    ('after Monday', TimeKind.SINCE, '2026-11-03 00:00', None, ''),
+]
+
+
+@pytest.mark.parametrize(('text', 'kind', 'start', 'end', 'time_of_day'), MEALS)
+def test_meals_name_parts_of_the_day_not_a_since(text: str, kind: TimeKind, start: str,
+                                                 end: str | None, time_of_day: str) -> None:
+    check(text, kind, start, end, time_of_day)
+
+
+RELATIVE_DAYS: list[Case] = [
+    ('earlier this week', TimeKind.PERIOD, '2026-11-02 00:00', '2026-11-06 15:00', ''),
+    ('a few days ago', TimeKind.PERIOD, '2026-11-03 00:00', '2026-11-04 00:00', ''),
+    ('the other day', TimeKind.PERIOD, '2026-10-31 00:00', '2026-11-05 00:00', ''),
+    ('in the past few days', TimeKind.SINCE, '2026-11-03 15:00', None, ''),
+]
+
+
+@pytest.mark.parametrize(('text', 'kind', 'start', 'end', 'time_of_day'), RELATIVE_DAYS)
+def test_vague_days_have_fixed_ranges(text: str, kind: TimeKind, start: str,
+                                      end: str | None, time_of_day: str) -> None:
+    check(text, kind, start, end, time_of_day)
+
+
+@pytest.mark.parametrize(('question', 'text', 'start', 'end'), [
+    ('where was the mug the day before yesterday?', 'the day before yesterday',
+     '2026-11-04 00:00', '2026-11-05 00:00'),
+    ('Where was my phone on Nov 3 at 9 am?', 'on Nov 3 at 9 am', '2026-11-03 09:00',
+     '2026-11-03 09:01'),
+    ('Was the lamp on at 9?', 'at 9', '2026-11-06 09:00', '2026-11-06 09:01'),
+    ('Where was the mug at 9 in the kitchen?', 'at 9', '2026-11-06 09:00', '2026-11-06 09:01'),
+    ('Where did the cat sleep over the weekend?', 'over the weekend', '2026-10-31 00:00',
+     '2026-11-02 00:00'),
+    ('Where were the keys yesterday after dinner?', 'yesterday after dinner',
+     '2026-11-05 17:00', '2026-11-05 22:00'),
+    ('What did the robot see on 2026-11-03?', 'on 2026-11-03', '2026-11-03 00:00',
+     '2026-11-04 00:00'),
+])
+def test_new_forms_are_found_inside_questions(question: str, text: str, start: str,
+                                              end: str) -> None:
+    found = find_times(question, BERLIN, NOW_S)
+    assert [(e.text, e.start_s, e.end_s) for e in found] == [(text, local(start), local(end))]
+    lo, hi = found[0].span
+    assert question[lo:hi] == text
 
 
 @pytest.mark.parametrize('text', ['', 'now', 'right now', 'currently', 'at the moment'])
@@ -129,7 +338,8 @@ def test_longer_expressions_win_over_the_days_inside_them() -> None:
 
 @pytest.mark.parametrize('question', [
     'meet me at 25:00', 'since when is it here', 'the last time', 'a lamp on the desk',
-    'mondays are long',
+    'mondays are long', 'the thermostat was at 21 degrees', 'about 3 mugs', 'May I come in?',
+    'the march was loud', 'at 2.5 metres', 'jan left it there',
 ])
 def test_text_without_a_time_yields_none(question: str) -> None:
     assert find_times(question, BERLIN, NOW_S) == []
@@ -155,5 +365,31 @@ def test_resolve_time_rejects_what_is_not_one_expression(text: str) -> None:
         resolve_time(text, BERLIN, NOW_S)
     assert str(excinfo.value) == (
         f'cannot resolve the time expression {text!r}; examples that work: "yesterday", '
-        '"last night", "two days ago", "on Monday", "Tuesday evening", "since Tuesday", '
-        '"between Monday and Wednesday", "in the morning"')
+        '"last night", "two days ago", "on Monday", "Tuesday evening", "on November 3", '
+        '"at 9 in the morning", "around 3 pm", "over the weekend", "since Tuesday", '
+        '"between Monday and Wednesday", "in the morning", "after dinner"')
+
+
+@pytest.mark.parametrize(('question', 'words'), [
+    ('Where was my phone on February 30?', ['february 30']),
+    ('Was the lamp on at 25 pm?', ['25 pm']),
+    ('meet me at 25:00', ['25:00']),
+    ('Where was the mug on 2026-02-30?', ['2026-02-30']),
+    ('What changed between Monday and February 30?', ['february 30']),
+    ('Where was the mug in November?', ['november']),
+    ('Where was the mug on mondays and at noonish?', []),
+    ('Where was the mug on Novembr 3?', []),  # a misspelt month is no time word
+    ('May I ask where the mug is?', []),
+    ('Where is the mug?', []),
+])
+def test_unused_time_words_names_what_was_not_understood(question: str,
+                                                         words: list[str]) -> None:
+    assert unused_time_words(question, find_times(question, BERLIN, NOW_S)) == words
+
+
+@pytest.mark.parametrize('text', [case[0] for case in (
+    EXPRESSIONS + DATES + CLOCK_TIMES + MEALS + RELATIVE_DAYS)] + [
+    'at the weekend', 'the weekend', 'last weekend', 'now'])
+def test_every_resolvable_expression_leaves_no_unused_words(text: str) -> None:
+    for question in (text, f'Where was the mug {text}?'):
+        assert unused_time_words(question, find_times(question, BERLIN, NOW_S)) == []

@@ -13,15 +13,21 @@ from typing import Any
 from robot_memory._compat import StrEnum
 
 __all__ = [
+    'ATTRIBUTES',
     'Answer',
+    'AttributeOf',
     'Category',
     'Changes',
+    'Contents',
     'Count',
+    'Duration',
     'Evidence',
+    'Exists',
     'History',
     'IsAt',
     'LastSeen',
     'Query',
+    'Retrieve',
     'StateOf',
     'Target',
     'TimeRange',
@@ -111,11 +117,12 @@ class IsAt:
 
 @dataclass(frozen=True, slots=True)
 class WhereWas:
-    """Where was X at a past time?"""
+    """Where was X at a past time (and, with `also`, at each of several past times)?"""
 
     target: Target
     at: TimeRange
     category: Category = Category.PAST
+    also: tuple[TimeRange, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,11 +177,15 @@ class History:
 
 @dataclass(frozen=True, slots=True)
 class Usual:
-    """Where is X usually (at a time of day)? Or, with `state`, is X usually on / open?"""
+    """Where is X usually (at a time of day)? Or, with `state`, is X usually on / open?
+
+    Habits need several past instances (`multi_past`); a prediction ("where will it be
+    tonight?", "where should I look?") is `past_present_future`.
+    """
 
     target: Target
     time_of_day: str = ''
-    category: Category = Category.PAST_PRESENT_FUTURE
+    category: Category = Category.MULTI_PAST
     state: str = ''
 
 
@@ -186,11 +197,77 @@ class WhenAppeared:
     category: Category = Category.PAST
 
 
+@dataclass(frozen=True, slots=True)
+class Contents:
+    """What is on or in a piece of furniture or a container (now, or at a time)?
+
+    `support_or_container` is its class ('coffee_table', 'fridge'); `relation` is 'on', 'in'
+    or '' (either); `kind` narrows the answer to a class or a category of classes ("what
+    *drink* is on the counter?" → 'drink'). A room picks one piece among several.
+    """
+
+    support_or_container: str
+    room: str = ''
+    at: TimeRange = field(default_factory=TimeRange)
+    kind: str = ''
+    relation: str = ''
+    category: Category = Category.PRESENT
+
+
+@dataclass(frozen=True, slots=True)
+class AttributeOf:
+    """The value of one attribute of X: 'color', 'state', 'room' or 'support'."""
+
+    target: Target
+    attribute: str
+    at: TimeRange = field(default_factory=TimeRange)
+    category: Category = Category.PRESENT
+
+
+@dataclass(frozen=True, slots=True)
+class Exists:
+    """Is there any X (in a room, on a piece of furniture)? Yes or no, with where."""
+
+    target: Target
+    room: str = ''
+    at: TimeRange = field(default_factory=TimeRange)
+    category: Category = Category.PRESENT
+    support: str = ''
+
+
+@dataclass(frozen=True, slots=True)
+class Duration:
+    """How long has X been where it is (or in a room / on a piece of furniture / in a state)?
+
+    `room_or_support` is a room id ('room:hallway') or a furniture class ('shoe_rack'); ''
+    means wherever it is now. `state` asks how long it has been in that state instead.
+    """
+
+    target: Target
+    room_or_support: str = ''
+    state: str = ''
+    category: Category = Category.MULTI_PAST
+
+
+@dataclass(frozen=True, slots=True)
+class Retrieve:
+    """An open question that names no query shape: find the best-matching things and places.
+
+    "Where can I make coffee?" is answered by retrieval over the scene graph (the question's
+    embedding seeds personalized PageRank), with a confidence that says it is a retrieval.
+    """
+
+    text: str
+    at: TimeRange = field(default_factory=TimeRange)
+    category: Category = Category.PRESENT
+
+
 Query = (WhereIs | LastSeen | IsAt | WhereWas | Count | StateOf | WhatIn | Changes | History
-         | Usual | WhenAppeared)
+         | Usual | WhenAppeared | Contents | AttributeOf | Exists | Duration | Retrieve)
 QUERY_TYPES: dict[str, type] = {cls.__name__: cls for cls in (
     WhereIs, LastSeen, IsAt, WhereWas, Count, StateOf, WhatIn, Changes, History, Usual,
-    WhenAppeared)}
+    WhenAppeared, Contents, AttributeOf, Exists, Duration, Retrieve)}
+ATTRIBUTES = ('color', 'state', 'room', 'support')
 
 
 @dataclass(frozen=True, slots=True)
@@ -274,6 +351,8 @@ def query_from_dict(data: dict[str, Any]) -> Query:
                 value = Target(**value) if value is not None else None
             elif name in ('at', 'since', 'until'):
                 value = TimeRange(**value)
+            elif name == 'also':
+                value = tuple(TimeRange(**v) for v in value)
             elif name == 'category':
                 value = Category(value)
             kwargs[name] = value

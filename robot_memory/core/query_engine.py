@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import bisect
 import math
+import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
+
+import numpy as np
 
 from robot_memory.core.clock import DAY_PARTS
 from robot_memory.core.episodic import (
@@ -26,15 +29,21 @@ from robot_memory.core.episodic import (
 )
 from robot_memory.core.events import FactKey
 from robot_memory.core.queries import (
+    ATTRIBUTES,
     Answer,
+    AttributeOf,
     Category,
     Changes,
+    Contents,
     Count,
+    Duration,
     Evidence,
+    Exists,
     History,
     IsAt,
     LastSeen,
     Query,
+    Retrieve,
     StateOf,
     Target,
     Usual,
@@ -45,6 +54,7 @@ from robot_memory.core.queries import (
 )
 from robot_memory.core.retrieval import GraphIndex
 from robot_memory.core.scene_graph import RoomAttributes
+from robot_memory.core.taxonomy import Taxonomy, default_taxonomy
 from robot_memory.exceptions import InvalidInputError
 
 __all__ = ['NEAR_M', 'EngineParams', 'Hypothesis', 'QueryEngine']
@@ -52,6 +62,8 @@ __all__ = ['NEAR_M', 'EngineParams', 'Hypothesis', 'QueryEngine']
 NEAR_M = 1.5  # 'near the sofa': within this distance of one
 
 LabelMatcher = Callable[[str, Sequence[str]], str | None]
+# Similarity of a question to each of several descriptions (cosine, -1 … 1).
+TextScorer = Callable[[str, Sequence[str]], Sequence[float]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +72,8 @@ class EngineParams:
 
     verify_below: float = 0.8
     habit_weight: float = 0.7
+    retrieval_top_k: int = 3
+    retrieval_max_confidence: float = 0.6
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,10 +89,13 @@ class QueryEngine:
     """Answers `Query` values from an `EpisodicMemory`."""
 
     def __init__(self, memory: EpisodicMemory, label_matcher: LabelMatcher | None = None,
-                 params: EngineParams | None = None) -> None:
+                 params: EngineParams | None = None, *, taxonomy: Taxonomy | None = None,
+                 text_scorer: TextScorer | None = None) -> None:
         self.memory = memory
         self.label_matcher = label_matcher
         self.params = params or EngineParams()
+        self.taxonomy = taxonomy if taxonomy is not None else default_taxonomy()
+        self.text_scorer = text_scorer
         self._index: tuple[int, GraphIndex] | None = None
 
     # ------------------------------------------------------------- helpers
@@ -102,15 +119,21 @@ class QueryEngine:
             return label
         return self.label_matcher(label, labels) or label
 
+    def label_set(self, label: str) -> frozenset[str]:
+        """The memory classes a query label covers: a category's classes, or one class."""
+        if self.taxonomy.is_category(label):
+            return self.taxonomy.members(label)
+        return frozenset({self.resolve_label(label)})
+
     def candidates(self, target: Target, t: float,
                    include_missing: bool = True) -> list[ObjectState]:
         """Objects known at `t` that fit the target, most recently seen first."""
         view = self.memory.at(t)
-        label = self.resolve_label(target.label)
+        labels = self.label_set(target.label)
         pool = list(view.objects.values())
         if include_missing:
             pool += list(view.missing.values())
-        out = [s for s in pool if s.label == label
+        out = [s for s in pool if s.label in labels
                and (not target.color or s.color == target.color)
                and (not target.room or s.room_id == target.room)]
         return sorted(out, key=lambda s: (-s.present, -s.last_seen_s, s.object_id))
@@ -179,7 +202,9 @@ class QueryEngine:
             WhereIs: self._where_is, LastSeen: self._last_seen, WhereWas: self._where_was,
             Count: self._count, StateOf: self._state_of, WhatIn: self._what_in,
             Changes: self._changes, History: self._history, Usual: self._usual,
-            WhenAppeared: self._when_appeared, IsAt: self._is_at,
+            WhenAppeared: self._when_appeared, IsAt: self._is_at, Contents: self._contents,
+            AttributeOf: self._attribute_of, Exists: self._exists, Duration: self._duration,
+            Retrieve: self._retrieve,
         }.get(type(query))
         if handler is None:
             raise InvalidInputError(f'not a query: {query!r}')
@@ -307,6 +332,8 @@ class QueryEngine:
                       self._verify(conf) and q.at.is_now)
 
     def _where_was(self, q: WhereWas, now: float) -> Answer:
+        if q.also:
+            return self._where_was_several(q, now)
         probe = q.at.probe_s(now)
         cands = self.candidates(q.target, probe)
         if not cands:
@@ -318,6 +345,18 @@ class QueryEngine:
         text = (f'{when.capitalize()}, the {self._describe(q.target)} was '
                 f'{self._place_phrase(best)}.')
         return Answer(q, self._location(best), text, conf, (self._evidence(best),))
+
+    def _where_was_several(self, q: WhereWas, now: float) -> Answer:
+        """One answer per asked time ("on Monday and on Wednesday")."""
+        rows, parts, evidence, confs = [], [], [], []
+        for at in (q.at, *q.also):
+            answer = self._where_was(replace(q, at=at, also=()), now)
+            rows.append({'at': at.text, 'location': answer.value})
+            parts.append(answer.text.rstrip('.'))
+            evidence.extend(answer.evidence)
+            confs.append(answer.confidence)
+        return Answer(q, {'times': rows}, '; '.join(parts) + '.', min(confs),
+                      tuple(evidence))
 
     def _room_staleness(self, room_id: str, label: str, t: float) -> float:
         """Belief that nothing of `label` came or went in a room since the robot looked.
@@ -342,9 +381,10 @@ class QueryEngine:
 
     def _count(self, q: Count, now: float) -> Answer:
         probe = q.at.probe_s(now)
+        labels = self.label_set(q.target.label)
         label = self.resolve_label(q.target.label)
         view = self.memory.at(probe)
-        objs = [s for s in view.objects.values() if s.label == label
+        objs = [s for s in view.objects.values() if s.label in labels
                 and (not q.target.color or s.color == q.target.color)
                 and (not q.room or s.room_id == q.room)]
         n = len(objs)
@@ -404,7 +444,7 @@ class QueryEngine:
         t1 = q.since.start_s if q.since.start_s is not None else q.since.probe_s(now)
         t2 = q.until.probe_s(now)
         diff = self.memory.diff(t1, t2)
-        label = self.resolve_label(q.target.label) if q.target else ''
+        labels = self.label_set(q.target.label) if q.target else frozenset()
         out: dict[str, list[dict[str, Any]]] = {}
         pairs: dict[str, dict[str, tuple[ObjectFacts, ObjectFacts]]] = {
             'added': {k: (v, v) for k, v in diff.added.items()},
@@ -418,7 +458,7 @@ class QueryEngine:
                 obj_label = self.label_of(object_id)
                 if q.room and q.room not in (before[1], after[1]):
                     continue
-                if label and obj_label != label:
+                if labels and obj_label not in labels:
                     continue
                 if q.target and q.target.color and \
                         self.memory.history(object_id).color != q.target.color:
@@ -550,6 +590,341 @@ class QueryEngine:
         return Answer(q, value, f'I first saw the {self._describe(q.target)} {value["when"]}.',
                       1.0, (self._evidence(first),))
 
+    # ------------------------------------------------- contents, attributes
+    def _pieces(self, label: str, room: str, t: float) -> list[ObjectState]:
+        """Furniture or containers of a class (or category) known at `t`, in a room."""
+        labels = self.label_set(label)
+        view = self.memory.at(t)
+        return sorted((s for s in view.objects.values() if s.label in labels
+                       and (not room or s.room_id == room)),
+                      key=lambda s: (-s.last_seen_s, s.object_id))
+
+    def _freshness(self, piece: ObjectState, label: str, t: float) -> float:
+        """Belief that nothing of `label` came to or left a piece since it was last seen."""
+        return self.memory.staleness.p_still_there(label, max(t - piece.last_seen_s, 0.0))
+
+    def _contents(self, q: Contents, now: float) -> Answer:
+        probe = q.at.probe_s(now)
+        name = q.support_or_container.replace('_', ' ')
+        pieces = self._pieces(q.support_or_container, q.room, probe)
+        where = f' in the {self.room_name(q.room)}' if q.room else ''
+        if not pieces:
+            return Answer(q, None, f'I have no memory of a {name}{where}.', 0.0, (),
+                          needs_verification=q.at.is_now)
+        kinds = self.label_set(q.kind) if q.kind else frozenset()
+        ids = {p.object_id for p in pieces}
+        view = self.memory.at(probe)
+        items = [s for s in view.objects.values()
+                 if s.support and s.support[1] in ids
+                 and (not q.relation or s.support[0] == q.relation)
+                 and (not kinds or s.label in kinds)]
+        items.sort(key=lambda s: (s.support[1] if s.support else '', s.label, s.object_id))
+        by_piece: dict[str, list[ObjectState]] = {p.object_id: [] for p in pieces}
+        for s in items:
+            by_piece[s.support[1] if s.support else ''].append(s)
+        rows, phrases = [], []
+        for piece in pieces:
+            things = by_piece[piece.object_id]
+            rows.append({'object_id': piece.object_id, 'label': piece.label,
+                         'room': piece.room_id, 'room_name': self.room_name(piece.room_id),
+                         'items': [self._location(s) for s in things]})
+            listing = _listing([self._describe_state(s) for s in things])
+            relation = q.relation or (things[0].support[0] if things and things[0].support
+                                      else 'on')
+            place = f'the {piece.label.replace("_", " ")}'
+            if len(pieces) > 1:
+                place += f' in the {self.room_name(piece.room_id)}'
+            phrases.append(f'{relation} {place}: {listing or "nothing" + _kind_words(q.kind)}')
+        if q.at.is_now:
+            label = q.kind or 'movable'
+            conf = min(self._freshness(p, label, probe) for p in pieces)
+            for s in items:
+                conf = min(conf, self._p_still(s, probe))
+        else:
+            conf = min((self._confidence_at(s, probe, now) for s in items),
+                       default=min(self._confidence_at(p, probe, now) for p in pieces))
+        prefix = '' if q.at.is_now else f'{(q.at.text or "then").capitalize()}, '
+        text = prefix + '; '.join(phrases) + '.'
+        text = text[0].upper() + text[1:]
+        evidence = tuple(self._evidence(s) for s in items[:20]) + tuple(
+            self._evidence(p, 'the piece looked at') for p in pieces[:3])
+        value = {'pieces': rows, 'objects': [self._location(s) for s in items],
+                 'count': len(items), 'kind': q.kind}
+        return Answer(q, value, text, conf, evidence, self._verify(conf) and q.at.is_now)
+
+    def _describe_state(self, s: ObjectState) -> str:
+        words = ' '.join(w for w in (s.color, s.label.replace('_', ' ')) if w)
+        return f'a {words}' + (f' ({s.state})' if s.state else '')
+
+    def _attribute_of(self, q: AttributeOf, now: float) -> Answer:
+        if q.attribute not in ATTRIBUTES:
+            raise InvalidInputError(f'unknown attribute {q.attribute!r}; valid: '
+                                    f'{", ".join(ATTRIBUTES)}')
+        probe = q.at.probe_s(now)
+        cands = self.candidates(q.target, probe)
+        if not cands:
+            return self._unknown(q, q.target)
+        present = [s for s in cands if s.present] or cands
+        verb = 'is' if q.at.is_now else 'was'
+        values = []
+        for s in present[:5]:
+            if q.attribute == 'color':
+                value = s.color
+            elif q.attribute == 'state':
+                value = s.state
+            elif q.attribute == 'room':
+                value = self.room_name(s.room_id) if s.room_id else ''
+            else:
+                value = self.label_of(s.support[1]).replace('_', ' ') if s.support else ''
+            values.append((s, value))
+        best, value = values[0]
+        thing = self._describe(q.target)
+        word = {'color': 'colour', 'support': 'what it stands on'}.get(q.attribute,
+                                                                        q.attribute)
+        if not value:
+            text = f'I do not know the {word} of the {thing}: I have not seen one.'
+            if q.attribute == 'state':
+                text = (f'I have not seen the {thing} in any state I can tell (open/closed, '
+                        'on/off).')
+            conf = 0.0
+        else:
+            distinct = list(dict.fromkeys(v for _, v in values if v))
+            if len(distinct) > 1:
+                where = ', '.join(f'{v} ({self._place_phrase(s)})' for s, v in values if v)
+                text = f'I know {len(values)} of them: {where}.'
+            else:
+                text = f'The {thing} {verb} {value}.'
+            if q.attribute == 'color':
+                conf = 1.0 / len(distinct)
+            elif q.attribute == 'state':
+                conf = (self._p_state(best, now) if best.present else 0.2) if q.at.is_now \
+                    else self._confidence_at(best, probe, now)
+                conf /= len(distinct)
+            else:
+                conf = (self._p_still(best, probe) if q.at.is_now
+                        else self._confidence_at(best, probe, now)) / len(distinct)
+        result = {'object_id': best.object_id, 'attribute': q.attribute, 'value': value,
+                  'values': [{'object_id': s.object_id, 'value': v} for s, v in values]}
+        if q.attribute == 'state':
+            result['state'] = value
+        return Answer(q, result, text, conf, tuple(self._evidence(s) for s, _ in values),
+                      self._verify(conf) and q.at.is_now and q.attribute != 'color')
+
+    # ------------------------------------------------------ exists, duration
+    def _looked_in(self, t: float) -> list[dict[str, Any]]:
+        """Rooms the robot has looked into by `t`, with the last time it looked."""
+        layout = self.memory.layout_at(t)
+        rows = []
+        for room in layout.rooms:
+            seen = [v for v in (self.memory.place_observed_s(p, t)
+                                for p in layout.places_in(room)) if v is not None]
+            if seen:
+                rows.append({'room': room, 'room_name': self.room_name(room, t),
+                             'last_looked_s': max(seen)})
+        return sorted(rows, key=lambda r: r['room_name'])
+
+    def _exists(self, q: Exists, now: float) -> Answer:
+        probe = q.at.probe_s(now)
+        ever = q.category is Category.PAST and q.at.is_now  # "have you (ever) seen a …?"
+        cands = self.candidates(replace(q.target, room=q.room or q.target.room), probe,
+                                include_missing=ever)
+        if q.support:
+            supports = self.label_set(q.support)
+            cands = [s for s in cands if s.support and self.label_of(s.support[1]) in supports]
+        thing = self._describe(q.target)
+        where = ''
+        if q.support:
+            where += f' on the {q.support.replace("_", " ")}'
+        if q.room:
+            where += f' in the {self.room_name(q.room)}'
+        looked = self._looked_in(probe)
+        if q.room:
+            looked = [r for r in looked if r['room'] == q.room]
+        if cands:
+            best = max(cands, key=lambda s: (self._p_still(s, probe), s.last_seen_s))
+            listing = '; '.join(f'{self._describe_state(s)} {self._place_phrase(s)}'
+                                for s in cands[:5])
+            more = f' and {len(cands) - 5} more' if len(cands) > 5 else ''
+            if q.at.is_now and not ever:
+                conf = max(self._p_still(s, probe) for s in cands)
+                seen = self.memory.clock.label(best.last_seen_s)
+                text = f'Yes: {listing}{more} (last seen {seen}).'
+            elif ever:
+                conf = 1.0
+                text = f'Yes, I have seen {len(cands)}: {listing}{more}.'
+            else:
+                conf = max(self._confidence_at(s, probe, now) for s in cands)
+                text = f'Yes, {q.at.text or "then"}: {listing}{more}.'
+            value = {'yes': True, 'count': len(cands),
+                     'objects': [self._location(s) for s in cands[:20]], 'looked_in': looked}
+            return Answer(q, value, text, conf, tuple(self._evidence(s) for s in cands[:10]),
+                          self._verify(conf) and q.at.is_now and not ever)
+        gone = [s for s in self.candidates(replace(q.target, room=q.room or q.target.room),
+                                           probe) if not s.present] if not ever else []
+        rooms = ', '.join(r['room_name'] for r in looked) or 'nowhere yet'
+        text = f'No, I have not seen a{"n" if thing[:1] in "aeiou" else ""} {thing}{where}'
+        if not q.at.is_now:
+            text += f' {q.at.text}' if q.at.text else ' then'
+        text += f' (I looked in: {rooms}).'
+        if gone:
+            text = (f'No: I saw {self._describe_state(gone[0])} {self._place_phrase(gone[0])} '
+                    f'{self.memory.clock.label(gone[0].last_seen_s)}, but it was gone when I '
+                    'looked again.')
+        if q.at.is_now:
+            label = next(iter(self.label_set(q.target.label)))
+            rooms_to_check = [q.room] if q.room else [r['room'] for r in looked]
+            # Something of the kind may have come in since each room was last looked at.
+            conf = min((self._room_staleness(r, label, probe) for r in rooms_to_check),
+                       default=0.3)
+        else:
+            conf = 0.8 if looked else 0.3
+        value = {'yes': False, 'count': 0, 'objects': [], 'looked_in': looked}
+        return Answer(q, value, text, conf,
+                      tuple(self._evidence(s, 'gone') for s in gone[:3]),
+                      self._verify(conf) and q.at.is_now and not ever)
+
+    def _duration(self, q: Duration, now: float) -> Answer:
+        cands = [s for s in self.candidates(q.target, now) if s.present] or \
+            self.candidates(q.target, now)
+        if not cands:
+            return self._unknown(q, q.target)
+        thing = self._describe(q.target)
+        place = q.room_or_support
+        is_room = place.startswith('room:')
+        supports = self.label_set(place) if place and not is_room else frozenset()
+
+        def holds(s: ObjectState) -> bool:
+            if q.state:
+                return s.state == q.state
+            if is_room:
+                return s.room_id == place
+            if supports:
+                return bool(s.support) and self.label_of(s.support[1]) in supports
+            return True
+        best = next((s for s in cands if s.present and holds(s)), cands[0])
+        history = self.memory.history(best.object_id)
+        key = (FactKey.STATE if q.state else FactKey.ROOM if is_room
+               else FactKey.SUPPORT if supports else FactKey.POSITION)
+
+        def matches(value: Any) -> bool:
+            if q.state:
+                return value == q.state
+            if is_room:
+                return value == place
+            if supports:
+                return bool(value) and self.label_of(value[1]) in supports
+            return True
+        intervals = sorted(history.facts[key], key=lambda iv: iv.t_from)
+        if key is FactKey.POSITION:
+            intervals = intervals[-1:]
+        # The stretch that holds now (or last held): consecutive matching intervals.
+        run: list[Interval] = []
+        for iv in intervals:
+            if iv.value is not None and matches(iv.value):
+                if run and run[-1].t_to is not None and iv.t_from - run[-1].t_to > 1.0:
+                    run = []
+                run.append(iv)
+            else:
+                run = []
+        what = (q.state if q.state else f'in the {self.room_name(place)}' if is_room
+                else f'on the {place.replace("_", " ")}' if supports else 'where it is')
+        if not run:
+            return Answer(q, {'object_id': best.object_id, 'holds': False}, f'I have not seen '
+                          f'the {thing} {what}.', 0.8, (self._evidence(best),),
+                          needs_verification=True)
+        since = run[0].t_from
+        end = run[-1].t_to
+        holds_now = end is None and best.present
+        until = now if holds_now else float(end if end is not None else best.last_seen_s)
+        span = _span_words(until - since)
+        clock = self.memory.clock
+        value = {'object_id': best.object_id, 'holds': holds_now, 'since_s': since,
+                 'until_s': None if holds_now else until, 'duration_s': until - since,
+                 'since': clock.label(since)}
+        # It may have been there before the robot first saw it there.
+        earlier = [e for e in self.memory.instances() if e.end_s < since]
+        if earlier:
+            value['not_before_s'] = earlier[-1].end_s
+        if holds_now:
+            text = f'The {thing} has been {what} for {span} (since {clock.label(since)}).'
+            conf = self._p_still(best, now) if not q.state else self._p_state(best, now)
+        else:
+            text = (f'The {thing} is not {what} now; it was there for {span}, from '
+                    f'{clock.label(since)} to {clock.label(until)}.')
+            conf = 0.9
+        return Answer(q, value, text, conf, (self._evidence(best),), self._verify(conf))
+
+    # -------------------------------------------------------------- retrieve
+    def _describe_node(self, node: str, graph: Any) -> str:
+        attrs = graph.find_node(node)
+        if isinstance(attrs, RoomAttributes):
+            return f'the {(attrs.name or attrs.category).replace("_", " ")}'
+        label = getattr(attrs, 'label', '')
+        return f'a {label.replace("_", " ")}' if label else node
+
+    def _retrieve(self, q: Retrieve, now: float) -> Answer:
+        """Open-vocabulary retrieval: the question's similarity to every object and room
+        seeds personalized PageRank over the scene graph; the top objects and rooms answer."""
+        probe = q.at.probe_s(now)
+        view = self.memory.at(probe)
+        graph = view.scene_graph()
+        nodes = [n for n in (*graph.objects, *graph.rooms)]
+        if not nodes:
+            return Answer(q, None, 'My memory is empty: I have nothing to search yet.', 0.0,
+                          (), needs_verification=True)
+        texts = [self._describe_node(n, graph) for n in nodes]
+        sims = np.asarray(self._score_text(q.text, texts), dtype=float)
+        k = max(1, self.params.retrieval_top_k)
+        order = np.argsort(-sims)[:k * 2]
+        seeds = {nodes[i]: float(math.exp((sims[i] - sims[order[0]]) / 0.05)) for i in order
+                 if sims[i] > 0}
+        if not seeds:
+            return Answer(q, {'kind': 'retrieval', 'results': []},
+                          'Nothing I remember matches that.', 0.0, (), needs_verification=True)
+        ppr = GraphIndex(graph).ppr(seeds)
+        # Rank by what the question says (similarity) with the graph spreading it (PPR).
+        top_ppr = max(ppr.values()) or 1.0
+        score = {n: 0.7 * max(float(sims[i]), 0.0) + 0.3 * ppr.get(n, 0.0) / top_ppr
+                 for i, n in enumerate(nodes)}
+        objects = sorted((n for n in graph.objects), key=lambda n: -score[n])[:k]
+        rooms = sorted(graph.rooms, key=lambda n: -score[n])[:k]
+        by_id = {**view.objects}
+        results = []
+        for node in objects:
+            state = by_id.get(node.split(':', 1)[-1]) or by_id.get(node)
+            if state is None:
+                continue
+            results.append({**self._location(state), 'node': node, 'layer': 'object',
+                            'score': round(score[node], 4)})
+        room_rows = [{'node': r, 'layer': 'room', 'room': r, 'room_name': self.room_name(r),
+                      'places': sorted(graph.places_in(r)), 'score': round(score[r], 4)}
+                     for r in rooms]
+        best_sim = float(sims[order[0]])
+        conf = min(self.params.retrieval_max_confidence, max(best_sim, 0.0))
+        if results:
+            first = results[0]
+            on = first['support_label'].replace('_', ' ')
+            text = (f'Best match in memory: the {first["label"].replace("_", " ")} '
+                    f'{"on the " + on + " " if on else ""}in the {first["room_name"]}')
+            others = [f'the {r["label"].replace("_", " ")} ({r["room_name"]})'
+                      for r in results[1:]]
+            text += (f'; also {", ".join(others)}' if others else '') + '.'
+        else:
+            text = f'Best match in memory: the {room_rows[0]["room_name"]}.'
+        text += ' (This is a search of what I remember, not a fact I observed.)'
+        evidence = tuple(self._evidence(by_id[r['object_id']], 'retrieved')
+                         for r in results if r['object_id'] in by_id)
+        return Answer(q, {'kind': 'retrieval', 'results': results, 'rooms': room_rows},
+                      text, conf, evidence)
+
+    def _score_text(self, text: str, descriptions: Sequence[str]) -> Sequence[float]:
+        if self.text_scorer is not None:
+            return self.text_scorer(text, descriptions)
+        # Without an embedder: word overlap, so retrieval still works (coarsely).
+        words = set(_words(text))
+        return [len(words & set(_words(d))) / max(len(set(_words(d))), 1)
+                for d in descriptions]
+
     # -------------------------------------------------------------- belief
     def graph_index(self, t: float | None = None) -> GraphIndex:
         """A PPR index over the layout plus present objects (rebuilt when memory grew)."""
@@ -669,7 +1044,33 @@ class _Timeline:
         return None
 
 
-def _is_now(query: Count | WhatIn | Changes) -> bool:
+def _listing(things: Sequence[str]) -> str:
+    if len(things) <= 1:
+        return ''.join(things)
+    return ', '.join(things[:-1]) + ' and ' + things[-1]
+
+
+def _kind_words(kind: str) -> str:
+    return f' of the kind {kind.replace("_", " ")!r}' if kind else ''
+
+
+def _span_words(seconds: float) -> str:
+    seconds = max(seconds, 0.0)
+    days, rest = divmod(int(seconds), 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    parts = [f'{n} {unit}{"s" if n != 1 else ""}' for n, unit in
+             ((days, 'day'), (hours, 'hour')) if n]
+    if not days and minutes:
+        parts.append(f'{minutes} minute{"s" if minutes != 1 else ""}')
+    return ' '.join(parts) or 'less than a minute'
+
+
+def _words(text: str) -> list[str]:
+    return [w.rstrip('s') for w in re.findall(r'[a-z]+', text.lower()) if len(w) > 2]
+
+
+def _is_now(query: Count | WhatIn | Changes | Contents | Exists) -> bool:
     return query.until.is_now if isinstance(query, Changes) else query.at.is_now
 
 

@@ -204,11 +204,14 @@ class TextEmbedder:
         previous = torch.get_num_threads()
         if self._num_threads is not None:
             torch.set_num_threads(self._num_threads)
+        # Texts of similar length share a batch, so little time goes to padding.
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        ordered = [texts[i] for i in order]
         try:
             out = []
             with torch.inference_mode():
-                for i in range(0, len(texts), self._batch_size):
-                    batch = self._tokenizer(texts[i:i + self._batch_size], padding=True,
+                for i in range(0, len(ordered), self._batch_size):
+                    batch = self._tokenizer(ordered[i:i + self._batch_size], padding=True,
                                             truncation=True, return_tensors='pt')
                     hidden = self._model(**batch).last_hidden_state
                     mask = batch['attention_mask'].unsqueeze(-1).to(hidden.dtype)
@@ -218,7 +221,10 @@ class TextEmbedder:
         finally:
             if self._num_threads is not None:
                 torch.set_num_threads(previous)
-        return np.concatenate(out).astype(np.float32, copy=False)
+        vectors = np.concatenate(out).astype(np.float32, copy=False)
+        result = np.empty_like(vectors)
+        result[order] = vectors
+        return result
 
 
 @lru_cache(maxsize=1)

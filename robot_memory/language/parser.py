@@ -19,6 +19,7 @@ it never guesses a type.
 
 from __future__ import annotations
 
+import itertools
 import re
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -29,13 +30,18 @@ import numpy as np
 
 from robot_memory.core.clock import MemoryClock
 from robot_memory.core.queries import (
+    AttributeOf,
     Category,
     Changes,
+    Contents,
     Count,
+    Duration,
+    Exists,
     History,
     IsAt,
     LastSeen,
     Query,
+    Retrieve,
     StateOf,
     Target,
     TimeRange,
@@ -47,7 +53,14 @@ from robot_memory.core.queries import (
     query_to_dict,
 )
 from robot_memory.exceptions import InvalidInputError, RobotMemoryError
-from robot_memory.language.timeexpr import DAY_S, TimeExpression, TimeKind, find_times
+from robot_memory.language.intents import IntentClassifier
+from robot_memory.language.timeexpr import (
+    DAY_S,
+    TimeExpression,
+    TimeKind,
+    find_times,
+    unused_time_words,
+)
 from robot_memory.perception.classes import FURNITURE_CLASSES
 
 if TYPE_CHECKING:
@@ -79,14 +92,14 @@ DEFAULT_COLORS: tuple[str, ...] = (
     'red', 'green', 'blue', 'yellow', 'orange', 'purple', 'pink', 'brown', 'black', 'white',
     'grey', 'beige', 'teal', 'navy', 'silver', 'gold',
 )
-DEFAULT_STATES: tuple[str, ...] = ('open', 'closed', 'on', 'off')
+DEFAULT_STATES: tuple[str, ...] = ('open', 'closed', 'on', 'off', 'locked', 'unlocked')
 DEFAULT_ROOMS: tuple[str, ...] = (
     'kitchen', 'living_room', 'bedroom', 'bathroom', 'study', 'hallway', 'dining_room',
 )
 
 _COLOR_SYNONYMS = {'gray': 'grey', 'golden': 'gold', 'violet': 'purple'}
 # Words a person uses for a state, mapped to the vocabulary's state names.
-_STATE_SYNONYMS = {'opened': 'open', 'shut': 'closed'}
+_STATE_SYNONYMS = {'opened': 'open', 'shut': 'closed', 'running': 'on', 'ajar': 'open'}
 # Common names of the same room; the vocabulary's own names always win over these.
 _ROOM_SYNONYMS: dict[str, tuple[str, ...]] = {
     'living room': ('lounge', 'sitting room', 'family room', 'den', 'tv room', 'front room',
@@ -190,24 +203,35 @@ _SEP = '|'
 _COUNT = re.compile(r'\bhow many\b|\bnumber of\b|\bcount(?:ed|ing)?\b|\bhow much\b|\btally\b')
 _WHEN = re.compile(r'\bwhen\b')
 _SINCE_WHEN = re.compile(r'\bsince when\b|\bhow long\b')
-_FIRST = re.compile(r'\bfirst\b|\bappear(?:ed|s)?\b|\bshow(?:ed|n|s)? up\b|\bturn(?:ed|s)? up\b'
-                    r'|\barriv(?:e|ed|es)\b|\b(?:get|got|come|came) (?:here|in)\b')
+_FIRST = re.compile(r'\bfirst (?:time )?(?:see|saw|seen|spot|notice|appear|show|turn|arriv|came'
+                    r'|come|find|found|detect|get|got)|\bdeliver(?:ed|y)\b|\bbrought in\b'
+                    r'|\bappear(?:ed|s)?\b|\bshow(?:ed|n|s)? up\b|\bturn(?:ed|s)? up\b'
+                    r'|\barriv(?:e|ed|es|al)\b|\b(?:get|got|come|came) (?:here|in)\b'
+                    r'|\bwhen did (?:you|we) first\b|\bfirst (?:appearance|sighting)\b')
 _LAST = re.compile(r'\blast\b|\bmost recently\b|\blatest\b')
 _SEEN = re.compile(r'\b(?:have|has|did)\s+(?:you|anyone|anybody|someone|somebody)\s+'
-                   r'(?:seen|see|spotted|spot|noticed|notice)\b')
+                   r'(?:seen|see|spotted|spot|noticed|notice|come across|came across'
+                   r'|run into|found)\b|\byou (?:have|saw|did see) (?:seen )?(?:my|the|our)\b')
 _HABIT = re.compile(r'\b(?:usual|usually|normally|normal|typically|typical|generally|mostly'
-                    r'|habitually|regularly|tend|tends|often|always|belong|belongs|kept'
-                    r'|stored|live|lives|most of the time|most days|every day)\b')
+                    r'|habitually|regularly|tend|tends|often|always|most of the time|most days'
+                    r'|every day|ordinarily|customarily|as a rule)\b'
+                    r'|\bwhere\b.*\b(?:belong|belongs|kept|stored|live|lives|go|goes)\b')
 _FUTURE = re.compile(r'\bwill\b|\bgoing to be\b|\bgonna be\b|\bexpect\b')
 _CHANGE = re.compile(r'\bchang(?:e|ed|es|ing)\b|\bdifferent\b|\bmov(?:e|ed|es|ing)\b|\bnew\b'
                      r'|\brearrang\w*|\btouch(?:ed)?\b|\bshift(?:ed)?\b|\bdisplaced\b'
                      r'|\bsomewhere else\b|\belsewhere\b|\brelocated?\b')
 _HISTORY = re.compile(r'\bbeen\b|\beverywhere\b|\ball the (?:places|rooms)\b|\bwhich rooms\b'
+                      r'|\b(?:every|each) (?:place|room|location|spot)\b|\bpassed through\b'
+                      r'|\bvisited\b|\btrace\b|\b(?:which|what) (?:places|locations|aisles'
+                      r'|spots)\b'
                       r'|\bhistory\b|\bmovements?\b|\btrack\b')
-_WHERE = re.compile(r'\bwhere\b|\bwhereabouts\b|\b(?:which|what) (?:room|place|spot|location)\b'
+_WHERE = re.compile(r'\bwhere\b|\bwhereabouts\b|\b(?:which|what) (?:rooms?|places?|spots?'
+                    r'|locations?|aisles?)\b|\beverywhere\b|\bmovements?\b|\btrace\b'
+                    r'|\bpassed through\b'
                     r'|\blocation of\b|\bfind\b|\blocate\b|\blooking for\b|\bend(?:ed)? up\b'
                     r'|\b(?:get|got) to\b')
 _WHAT = re.compile(r'^(?:(?:hey|ok|okay|so|and|robot|please)\W+)*(?:what|which|list|name'
+                   r'|describe|tell me about'
                    r'|show me|tell me what|tell me everything|enumerate)\b')
 _STATE_QUESTION = re.compile(r'\bwhat state\b|\bstatus\b|\bcondition\b|\bstate of\b'
                              r'|\bopen or closed\b|\bclosed or open\b|\bon or off\b'
@@ -217,13 +241,90 @@ _STATE_QUESTION = re.compile(r'\bwhat state\b|\bstatus\b|\bcondition\b|\bstate o
 _YES_NO_BE = re.compile(
     r'^(?:(?:hey|ok|okay|so|robot)\W+)*(?:is|are|was|were)\b'
     r'|^[a-z ]{1,30} , (?:is|are|was|were)\b'
-    r'|\b(?:check|confirm|verify|tell me|see|sure)(?: (?:if|whether|that))? '
+    r'|\b(?:check|confirm|verify|tell me|see|sure|wonder|wondering|know|ask)'
+    r'(?: (?:if|whether|that))? '
     r'(?:the|my|our|your|his|her|their) [a-z0-9\' ]+? (?:is|are|was|were)\b')
 _PAST = re.compile(r'\b(?:was|were|did|had)\b')
 _EXISTENTIAL = re.compile(r'^(?:(?:hey|ok|okay|so|robot)\W+)*(?:is|are|was|were) there\b')
 _STILL_THERE = re.compile(r'\bstill (?:there|here|in (?:its|her|his|their) place)\b'
                           r'|\bthere still\b')
 _STILL = re.compile(r'\bstill\b|\banymore\b|\bany more\b|\bany longer\b')
+# Open questions that ask where to *do* something ("where can I wash my hands?"), answered by
+# retrieval; looking for a thing ("where can I find …") is a location question instead.
+_RETRIEVE = re.compile(
+    r'\bwhere (?:can|could|should|would|might|may|do|does) (?:i|we|one|you|someone|somebody) '
+    r'(?!find\b|get\b|locate\b|look\b|see\b|search\b|spot\b|keep\b|put\b|store\b|leave\b'
+    r'|hang\b|place\b|pick\b|grab\b|fetch\b|check\b|usually\b|normally\b|expect\b|be\b'
+    r'|think\b|reckon\b|suppose\b|guess\b|last\b|first\b)[a-z]+'
+    r'|\bwhere (?:can|could|should|would|do) (?:i|we) (?:put|store|keep|leave|hang|get|find'
+    r'|buy|grab|fetch) (?:a|an|some|a few|few|any|something|anything)\b'
+    r'|\b(?:somewhere|anywhere|some ?place) (?:i|we) (?:can|could|might)\b'
+    r'|\bwhere (?:can|could|should|would) (?:i|we) (?:put|leave|hang|place|store|keep)\b.*'
+    r'\bto (?!the\b|my\b|a\b)[a-z]+\W*$'
+    r'|\b(?:somewhere|anywhere|some ?place|a (?:[a-z]+ )?(?:place|spot|room|area|corner))'
+    r' (?:to|for|where (?:i|we) (?:can|could))\b'
+    r'|\bwhat (?:can|could|should|do) (?:i|we) use\b|\bsomething (?:to|for) [a-z]+'
+    r'|\bwhich (?:room|place|spot) (?:is|would be) (?:best|good|the best|nice) (?:to|for)\b')
+# "A good place to keep the charger": a prediction about one object, not a retrieval.
+_KEEP_TARGET = re.compile(r'\b(?:place|spot|somewhere|room) (?:to|for) (?:keep|put|store|leave'
+                          r'|hang)(?:ing)? (?:the|my|our|this|these|that|those|his|her)\b')
+_DURATION = re.compile(r'\bhow long\b(?!\s+ago)|\bsince when\b|\bsince what time\b|\bfor how many (?:days|hours)\b'
+                       r'|\bhow many (?:days|hours|minutes|weeks) (?:has|have|had|is|are)\b')
+# "where was the mug when I left?": a clause, not a question about time.
+_WHEN_CLAUSE = re.compile(r'\b(?:where|what|which|is|was|are|were)\b.*\bwhen (?:i|we|you|he|she'
+                          r'|they) ')
+_SEEN_ANY = re.compile(r'\b(?:have|has|did|had) (?:you|anyone|anybody|someone|somebody)'
+                       r'(?: ever)? (?:seen|see|spotted|spot|noticed|notice|come across'
+                       r'|came across|found|run into)\b')
+# Existence of any thing of a kind (indefinite): "do we have any …", "have you seen a …".
+_HAVE_ANY = re.compile(
+    r'\b(?:do|does|did) (?:we|you|i|they) (?:still )?(?:have|see|got|own|keep)'
+    r' (?:any|some|a|an)\b'
+    r'|\b(?:have|has|did) (?:you|anyone|anybody|someone|somebody)(?: ever)? (?:seen|see'
+    r'|spotted|noticed|come across|came across|found) (?:a|an|any|some)\b'
+    r'|^(?:(?:hey|ok|okay|so|robot|and)\W+)*(?:got )?any\b'
+    r'|\b(?:is|are|was|were) there (?:still |also |even )?(?:a|an|any|some|anything'
+    r'|something)\b'
+    r'|\bif (?:there is|there are|there was|there were|we have) (?:a|an|any|some)\b')
+_ANYTHING = re.compile(r'\b(?:anything|something|stuff|things|items|objects|what all'
+                       r'|everything)\b')
+_CONTENT_PREPOSITIONS = frozenset({'on', 'in', 'inside', 'under', 'atop', 'upon', 'within',
+                                   'into', 'onto', 'underneath', 'beneath'})
+_ATTRIBUTE = re.compile(
+    r'\b(?:what|which)(?: is| was| are| were| would be)?(?: the)? (colou?rs?|state|status'
+    r'|condition|material|shape|size|brand|temperature|setting|mode)\b'
+    r'|\b((?:open|closed|shut|on|off|locked|unlocked|full|empty|hot|cold|running|clean|dirty)'
+    r' or (?:open|closed|shut|on|off|locked|unlocked|full|empty|hot|cold|running|clean'
+    r'|dirty|not))\b'
+    r'|\b(colou?r) (?:of|is|was)\b|\bwhat (?:state|status|condition)\b')
+_ATTRIBUTE_NAMES = {'colour': 'color', 'colours': 'color', 'colors': 'color',
+                    'status': 'state', 'condition': 'state', 'setting': 'state',
+                    'mode': 'state'}
+# Predictions from habits: "where will it be", "where should I look for", "a good place to
+# keep".
+_PREDICT = re.compile(r'\bwhere (?:will|would|might|could) (?:[a-z]+ ){1,4}(?:be|end up)\b'
+                      r'|\bwhere (?:should|would) (?:i|we) (?:look|search|check)\b'
+                      r'|\b(?:good|best|right|sensible|better|ideal|safe) (?:place|spot|room)'
+                      r' (?:to|for) (?:keep|put|store|leave|hang)\b|\blikely\b'
+                      r'|\bexpect\b|\bgoing to be\b|\bgonna be\b'
+                      r'|\b(?:best|good|likely|first) (?:place|spot|room) to (?:look|search|find'
+                      r'|check)\b')
+_SAME_AS = re.compile(r'\b(?:same|usual|original|old) (?:spot|place|position|location|room)'
+                      r' as\b|\bwhere (?:it|they|he|she) (?:was|were) (?:on|yesterday|last)\b'
+                      r'|\bsame as (?:on|yesterday|last)\b')
+_PERFECT = re.compile(r'\b(?:has|have) (?:it |they |he |she )?(?:been|visited|gone|travel)')
+
+# How an unsure parse names the shapes it hesitates between.
+_SHAPE_WORDS = {
+    'WhereIs': 'where something is now', 'LastSeen': 'when something was last seen',
+    'WhereWas': 'where something was at a past time', 'History': 'where something has been',
+    'IsAt': 'whether something is in a place', 'Count': 'how many there are',
+    'StateOf': 'whether something is open / on', 'AttributeOf': 'what colour or state',
+    'WhatIn': 'what is in a room', 'Contents': 'what is on or in a piece of furniture',
+    'Exists': 'whether there is any', 'Changes': 'what changed',
+    'Usual': 'where something usually is', 'WhenAppeared': 'when something first appeared',
+    'Duration': 'how long something has been somewhere', 'Retrieve': 'where to do something',
+}
 # The relation a preposition names in "is the mug on / in / by the X?"
 _RELATIONS = {'on': 'on', 'onto': 'on', 'atop': 'on', 'upon': 'on', 'in': 'in', 'inside': 'in',
               'into': 'in', 'within': 'in'}
@@ -333,8 +434,11 @@ class ParseResult(NamedTuple):
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe summary: type, category, target, room, time, query, error, matched."""
         if self.query is None:
-            return {'type': None, 'category': None, 'target': None, 'room': None, 'time': None,
-                    'query': None, 'error': self.error, 'matched': _plain(self.matched)}
+            # The shape may be known although a slot was not ("what is in the attic?").
+            return {'type': self.matched.get('shape'), 'category': None, 'target': None,
+                    'room': None, 'time': None, 'query': None, 'error': self.error,
+                    'unsure': self.matched.get('unsure', ''),
+                    'matched': _plain(self.matched)}
         q = self.query
         target = getattr(q, 'target', None)
         room = getattr(q, 'room', '') or (target.room if target is not None else '')
@@ -347,6 +451,7 @@ class ParseResult(NamedTuple):
             'time': _time_summary(q),
             'query': query_to_dict(q),
             'error': '',
+            'unsure': self.matched.get('unsure', ''),
             'matched': _plain(self.matched),
         }
 
@@ -406,7 +511,8 @@ class QuestionParser:
     def __init__(self, vocabulary: Vocabulary | None = None, clock: MemoryClock | None = None,
                  embedder: TextEmbedder | None = None, *, backend: LLMBackend | None = None,
                  min_label_score: float = 0.5, min_label_margin: float = 0.04,
-                 min_room_score: float = 0.8, min_room_margin: float = 0.05) -> None:
+                 min_room_score: float = 0.8, min_room_margin: float = 0.05,
+                 min_intent_score: float = 0.35, min_intent_margin: float = 0.02) -> None:
         self.vocabulary = vocabulary if vocabulary is not None else Vocabulary()
         self.clock = clock if clock is not None else MemoryClock()
         self.embedder = embedder
@@ -415,6 +521,9 @@ class QuestionParser:
         self.min_label_margin = min_label_margin
         self.min_room_score = min_room_score
         self.min_room_margin = min_room_margin
+        self.min_intent_score = min_intent_score
+        self.min_intent_margin = min_intent_margin
+        self._intents: IntentClassifier | None = None
         vocab = self.vocabulary
         self._labels: dict[tuple[str, ...], str] = {}
         for label in vocab.labels:
@@ -453,6 +562,8 @@ class QuestionParser:
         if self.embedder is not None:
             self._label_embeddings()
             self._room_embeddings()
+            if self.intents is not None:
+                self.intents.warm_up()
 
     # ---------------------------------------------------------------- pipeline
     def _parse_rephrased(self, question: str, now_s: float, first: ParseResult) -> ParseResult:
@@ -474,7 +585,17 @@ class QuestionParser:
         try:
             query = self._read(question, now_s, matched)
         except _Failure as exc:
-            return ParseResult(None, str(exc), matched)
+            first = ParseResult(None, str(exc), matched)
+            # "We had guests at the weekend. What changed since Friday?": the context before
+            # the question may hold words that confuse it; read the question alone.
+            last = _last_question(question)
+            if not last:
+                return first
+            second = self._parse_once(last, now_s)
+            if second.ok or (second.matched.get('shape') and not matched.get('shape')):
+                second.matched['context'] = question[:len(question) - len(last)].strip()
+                return second
+            return first
         matched['type'] = type(query).__name__
         return ParseResult(query, '', matched)
 
@@ -483,11 +604,19 @@ class QuestionParser:
         if not text.strip(' |.?!'):
             raise _Failure('the question is empty')
         times = find_times(text, self.clock, now_s)
+        unused = unused_time_words(text, times)
+        if unused:
+            raise _Failure(f'{question.strip()!r} names a time I cannot use: '
+                           f'{", ".join(repr(w) for w in unused)} (a date that does not exist, '
+                           'or a form I do not know); say it as "on November 3", "at 9 am", '
+                           '"yesterday evening" or "on Monday"')
         masked = text
         for expression in reversed(times):
             lo, hi = expression.span
             masked = f'{masked[:lo]} {_SEP} {masked[hi:]}'
-        when = _main_time(times, question)
+        when, also = _main_time(times, question, text)
+        if also:
+            matched['also_times'] = also
         if when is not None:
             matched['time'] = when.text
             matched['time_kind'] = when.kind
@@ -504,21 +633,53 @@ class QuestionParser:
             tokens = [(_SEP if room.start <= i < room.end else t) for i, t in enumerate(tokens)]
             label_spans = [s for s in label_spans if s.end <= room.start or s.start >= room.end]
         room_id = room.value if room is not None and room.value else ''
+        if room is not None and room.how == 'unknown_room':
+            # Not a room memory knows; the error is raised once the shape is known.
+            room_id = 'room:' + room.text.replace(' ', '_')
         cue_text = ' '.join(_TOKEN.findall(masked))
         phrases = self._phrases(tokens, label_spans)
         state = self._find_state(tokens) or self._state_in_time(text, times)
         if state:
             matched['state'] = state
-        return self._decide(question, cue_text, phrases, state, room_id, when, now_s, matched)
+        try:
+            query = self._decide(question, cue_text, phrases, state, room_id, when, now_s,
+                                 matched)
+        except _Failure:
+            if 'shape' in matched or self.embedder is None:
+                raise
+            # No cue rule knows this wording: the intent classifier picks the shape, the
+            # words still fill the slots.
+            matched['forced_shape'] = self._classify(question, matched)
+            query = self._decide(question, cue_text, phrases, state, room_id, when, now_s,
+                                 matched)
+        if matched.get('also_times') and not isinstance(query, WhereWas):
+            names = ', '.join(repr(t.text) for t in (when, *matched['also_times']) if t)
+            raise _Failure(f'{question.strip()!r} names more than one time ({names}); ask '
+                           'about one')
+        if matched.get('room_error') and not isinstance(query, Retrieve):
+            raise _Failure(matched['room_error'])
+        matched.pop('also_times', None)
+        return query
 
     # ---------------------------------------------------------------- decide
     def _decide(self, question: str, cue: str, phrases: list[_Phrase], state: str,
                 room_id: str, when: TimeExpression | None, now_s: float,
                 matched: dict[str, Any]) -> Query:
+        """The question's shape from its cue words, then the slots from its phrases.
+
+        `matched['shape']` is set as soon as the shape is known, so that a question whose
+        slots cannot be filled (an unknown room, no time for a change) still says what kind
+        of question it is.
+        """
         q = question.strip()
         where = bool(_WHERE.search(cue))
         past = bool(_PAST.search(cue))
         state_question = bool(state) or bool(_STATE_QUESTION.search(cue))
+        forced = matched.get('forced_shape', '')
+
+        def shape(name: str, rule: str) -> None:
+            matched['shape'] = name
+            matched['rule'] = rule
 
         def target(room_scopes_target: bool = True) -> Target:
             # A room narrows the target ("the mug in the kitchen") unless it is the query's
@@ -538,103 +699,338 @@ class QuestionParser:
                 raise _Failure(f'{q!r} asks about what is at {place!r}, which is not a room; I '
                                'can count and list things per room')
 
-        if _COUNT.search(cue) or (_EXISTENTIAL.search(cue) and room_id and not where):
-            # "Is there a mug in the kitchen?" is answered by how many there are.
-            matched['rule'] = 'count'
-            require_known_scope()
+        has_object = any(p.label is not None or not _only_generic(p) for p in phrases)
+        what_form = bool(_WHAT.search(cue)) and not where
+        existential = bool(_EXISTENTIAL.search(cue) or _HAVE_ANY.search(cue))
+        support = self._support(phrases)
+        if forced:
+            return self._build_forced(forced, q, cue, phrases, state, room_id, when, past,
+                                      now_s, matched, target)
+        if _RETRIEVE.search(cue) and not _HABIT.search(cue) and not _KEEP_TARGET.search(cue):
+            shape('Retrieve', 'retrieve')
+            return self._retrieve(q, when, now_s)
+        if _DURATION.search(cue):
+            shape('Duration', 'duration')
+            return self._duration(q, target, phrases, room_id, state, matched)
+        if _COUNT.search(cue):
+            shape('Count', 'count')
             at, category = self._at(q, when, past, now_s)
-            return Count(target(False), room_id, at, category)
-        if _SINCE_WHEN.search(cue) or (_FIRST.search(cue) and (
-                _WHEN.search(cue) or where or re.search(r'\bappear|\bup\b|\barriv', cue))):
-            matched['rule'] = 'when_appeared'
+            require_known_scope()
+            return Count(target(False), room_id, at, self._category(cue, category))
+        if _FIRST.search(cue) and (_WHEN.search(cue) or where or re.search(
+                r'\bappear|\bup\b|\barriv|\bwhat (?:day|time)\b', cue)):
+            shape('WhenAppeared', 'when_appeared')
             if when is not None and when.kind is not TimeKind.NOW:
                 raise _Failure(f'{q!r} asks when something first appeared but also names a '
                                f'time ({when.text!r}); ask without the time')
             return WhenAppeared(target())
-        if _WHEN.search(cue):
-            if _LAST.search(cue) or _SEEN.search(cue):
-                matched['rule'] = 'last_seen'
+        if _WHEN.search(cue) and not _WHEN_CLAUSE.search(cue):
+            shape('LastSeen', 'last_seen')
+            if _LAST.search(cue) or _SEEN.search(cue) or _SEEN_ANY.search(cue):
                 return self._last_seen(q, target(), when, now_s)
             raise _Failure(f'{q!r} asks "when" but not when something was last seen or first '
                            'appeared; those are the "when" questions I can answer')
-        if _HABIT.search(cue):
+        attribute = self._attribute(cue)
+        if attribute and not _HABIT.search(cue):
+            shape('AttributeOf', 'attribute')
+            at, category = self._at(q, when, past, now_s)
+            return AttributeOf(target(), attribute, at, self._category(cue, category))
+        if _HABIT.search(cue) or _PREDICT.search(cue):
+            shape('Usual', 'usual')
             if state_question and not where and not state:
                 raise _Failure(f'{q!r} asks what state something is usually in; ask about one '
                                'state, e.g. "is the lamp usually on?"')
-            matched['rule'] = 'usual'
-            return Usual(target(), when.time_of_day if when is not None else '',
+            category = (Category.PAST_PRESENT_FUTURE if _PREDICT.search(cue)
+                        or _FUTURE.search(cue) else Category.MULTI_PAST)
+            return Usual(target(), when.time_of_day if when is not None else '', category,
                          state='' if where else state)
         if where and (_FUTURE.search(cue) or (when is not None and when.is_future(now_s))):
-            matched['rule'] = 'usual'
-            return Usual(target(), when.time_of_day if when is not None else '')
-        if _CHANGE.search(cue) and not where:
-            matched['rule'] = 'changes'
-            require_known_scope()
+            shape('Usual', 'usual')
+            return Usual(target(), when.time_of_day if when is not None else '',
+                         Category.PAST_PRESENT_FUTURE)
+        if _SAME_AS.search(cue) or (_CHANGE.search(cue) and not where):
+            shape('Changes', 'changes')
+            require_known_scope_changes = not _SAME_AS.search(cue)
+            if require_known_scope_changes and not has_object:
+                require_known_scope()
             return self._changes(q, phrases, room_id, when, now_s, matched)
-        if state_question and not where:
-            matched['rule'] = 'state_of'
+        contents = self._contents_place(cue, phrases, what_form, existential, has_object)
+        if contents is not None:
+            shape('Contents', 'contents')
             at, category = self._at(q, when, past, now_s)
-            return StateOf(target(), at, state, category)
-        has_object = any(p.label is not None or not _only_generic(p) for p in phrases)
-        what_form = bool(_WHAT.search(cue)) and not where
+            return self._contents(q, contents, phrases, room_id, at,
+                                  self._category(cue, category), matched)
+        if existential and not where and not (what_form and not has_object):
+            if room_id and not has_object:
+                shape('WhatIn', 'what_in')
+                at, category = self._at(q, when, past, now_s)
+                return WhatIn(room_id, at, self._category(cue, category))
+            shape('Exists', 'exists')
+            return self._exists(q, cue, target, phrases, support, room_id, when, past, now_s,
+                                matched)
+        if state_question and not where:
+            shape('StateOf', 'state_of')
+            at, category = self._at(q, when, past, now_s)
+            return StateOf(target(), at, state, self._category(cue, category))
         if what_form and not has_object:
+            shape('WhatIn', 'what_in')
             require_known_scope()
         if what_form and room_id and not has_object:
-            matched['rule'] = 'what_in'
+            shape('WhatIn', 'what_in')
             at, category = self._at(q, when, past, now_s)
             return WhatIn(room_id, at, category)
         seen = bool(_SEEN.search(cue))
         if (_YES_NO_BE.search(cue) and not _EXISTENTIAL.search(cue) and not where
-                and not seen and not _LAST.search(cue)):
-            support = self._support(phrases)
-            if room_id or support is not None or _STILL_THERE.search(cue):
-                matched['rule'] = 'is_at'
-                return self._is_at(q, cue, target, room_id, support, when, past, now_s,
-                                   matched)
+                and not seen and not _LAST.search(cue)) and (
+                room_id or support is not None or _STILL_THERE.search(cue)):
+            shape('IsAt', 'is_at')
+            return self._is_at(q, cue, target, room_id, support, when, past, now_s, matched)
         if where or seen or _LAST.search(cue) or (
                 _YES_NO_BE.search(cue) and (room_id or matched.get('place'))):
             return self._where(q, cue, target, when, past, seen, now_s, matched)
         if what_form and room_id:
-            matched['rule'] = 'what_in'
+            shape('WhatIn', 'what_in')
             at, category = self._at(q, when, past, now_s)
             return WhatIn(room_id, at, category)
-        if what_form and phrases and all(p.preceded_by in _LOCATION_PREPOSITIONS
-                                         for p in phrases):
-            raise _Failure(f'{q!r} asks what is on or in a piece of furniture; I can list what '
-                           'is in a room, e.g. "what is in the kitchen?"')
         if what_form and not room_id and not has_object and re.search(r'\bin\b', cue):
+            shape('WhatIn', 'what_in')
             raise _Failure(f'{q!r} asks what is somewhere but names no room I know; known rooms:'
                            f' {self._room_list()}')
         raise _Failure(
             f'could not tell what {q!r} asks: none of the question forms I know (where is …, '
             'where was … on <day>, when did you last see …, is … still in <room>, how many … in '
-            '<room>, is … open, what is in <room>, what changed since …, where is … usually, '
-            'when did … first appear)')
+            '<room>, is … open, what colour is …, what is on the <furniture>, is there any …, '
+            'how long has … been …, what is in <room>, what changed since …, where is … '
+            'usually, when did … first appear, where can I <do something>)')
+
+    # ------------------------------------------------------------ intents
+    def intent_text(self, question: str) -> str:
+        """The question as the intent classifier sees it: times and object names masked."""
+        text = _normalise(question)
+        for expression in reversed(find_times(text, self.clock, 0.0)):
+            lo, hi = expression.span
+            text = f'{text[:lo]} then {text[hi:]}'
+        tokens = _TOKEN.findall(text)
+        starts = {s.start: s for s in self._find_labels(tokens)}
+        out, i = [], 0
+        while i < len(tokens):
+            if i in starts:
+                out.append('thing')
+                i = starts[i].end
+            else:
+                out.append(tokens[i])
+                i += 1
+        return ' '.join(out)
+
+    @property
+    def intents(self) -> IntentClassifier | None:
+        """The intent classifier (None without an embedder)."""
+        if self.embedder is None:
+            return None
+        if self._intents is None:
+            self._intents = IntentClassifier(self.embedder, prepare=self.intent_text)
+        return self._intents
+
+    def _classify(self, question: str, matched: dict[str, Any]) -> str:
+        classifier = self.intents
+        assert classifier is not None
+        intent = classifier.score(question)
+        matched['intent'] = {'best': intent.best, 'score': round(intent.score, 3),
+                             'second': intent.second, 'margin': round(intent.margin, 3)}
+        if intent.score < self.min_intent_score or intent.margin < self.min_intent_margin:
+            matched['unsure'] = f'{intent.best} or {intent.second}'
+            raise _Failure(
+                f'I am not sure what {question.strip()!r} asks: no question form I know fits '
+                f'its words, and it reads about as much like {_SHAPE_WORDS[intent.best]} as '
+                f'like {_SHAPE_WORDS[intent.second]}; please rephrase it')
+        return intent.best
+
+    # ------------------------------------------------------------ new shapes
+    def _category(self, cue: str, category: Category) -> Category:
+        """Refine a point-in-time category by what the words ask of memory."""
+        if category is Category.PRESENT and _STILL.search(cue):
+            return Category.PAST_PRESENT
+        return category
+
+    def _attribute(self, cue: str) -> str:
+        m = _ATTRIBUTE.search(cue)
+        if m is None:
+            return ''
+        word = next(g for g in m.groups() if g)
+        if ' or ' in word:
+            return 'temperature' if {'hot', 'cold'} & set(word.split()) else 'state'
+        return _ATTRIBUTE_NAMES.get(word, word)
+
+    def _retrieve(self, q: str, when: TimeExpression | None, now_s: float) -> Retrieve:
+        at = TimeRange()
+        category = Category.PRESENT
+        if when is not None and when.kind is TimeKind.PERIOD and when.is_past(now_s):
+            at, category = when.range, Category.PAST
+        return Retrieve(q, at, category)
+
+    def _duration(self, q: str, target: Callable[[bool], Target], phrases: list[_Phrase],
+                  room_id: str, state: str, matched: dict[str, Any]) -> Duration:
+        what = target(False)
+        place = ''
+        places = [p for p in phrases if p.preceded_by in _LOCATION_PREPOSITIONS
+                  and p.words and not _only_generic(p)]
+        if room_id:
+            place = room_id
+        elif places and len(phrases) > len(places):
+            support = places[0]
+            place = (support.label.value if support.label is not None
+                     else self._open_label(support.words)[0])
+            matched.update(support=' '.join(support.words), support_label=place)
+        return Duration(what, place, state)
+
+    def _contents_place(self, cue: str, phrases: list[_Phrase], what_form: bool,
+                        existential: bool, has_object: bool) -> _Phrase | None:
+        """The furniture or container a "what is on / in …" question asks about, if any."""
+        places = [p for p in phrases if p.preceded_by in _CONTENT_PREPOSITIONS and p.words
+                  and not _only_generic(p)]
+        if not places:
+            return None
+        # Phrases after the place ("the drawer *of the cabinet*", "the shelf *above the TV*")
+        # describe the place, not what is on it.
+        others = [p for p in phrases if p not in places and not _only_generic(p)
+                  and p.preceded_by not in _LOCATION_PREPOSITIONS and p.preceded_by != 'of']
+        anything = bool(_ANYTHING.search(cue))
+        if what_form and (not others or self._is_kind_filter(others, places)):
+            return places[0]
+        if (existential or anything) and anything and not others:
+            return places[0]
+        return None
+
+    def _is_kind_filter(self, others: list[_Phrase], places: list[_Phrase]) -> bool:
+        # "what drink is on the counter?": the one other phrase comes first, right after
+        # "what"/"which".
+        return len(others) == 1 and others[0].start < places[0].start and \
+            others[0].preceded_by in ('what', 'which', 'any', 'some', '')
+
+    def _contents(self, q: str, place: _Phrase, phrases: list[_Phrase], room_id: str,
+                  at: TimeRange, category: Category, matched: dict[str, Any]) -> Contents:
+        label = (place.label.value if place.label is not None
+                 else self._open_label(place.words)[0])
+        relation = _RELATIONS.get(place.preceded_by, '')
+        others = [p for p in phrases if p is not place and not _only_generic(p)
+                  and p.start < place.start]
+        kind = ''
+        if others:
+            other = others[0]
+            kind = (other.label.value if other.label is not None
+                    else self._open_label(other.words)[0])
+            matched['kind'] = kind
+        matched.update(support=' '.join(place.words), support_label=label)
+        return Contents(label, room_id, at, kind, relation, category)
+
+    def _exists(self, q: str, cue: str, target: Callable[[bool], Target],
+                phrases: list[_Phrase], support: _Phrase | None, room_id: str,
+                when: TimeExpression | None, past: bool, now_s: float,
+                matched: dict[str, Any]) -> Exists:
+        what = target(False)
+        label = ''
+        if support is not None:
+            label = (support.label.value if support.label is not None
+                     else self._open_label(support.words)[0])
+            matched.update(support=' '.join(support.words), support_label=label)
+        seen = bool(_SEEN_ANY.search(cue))
+        at, category = self._at(q, when, past or seen, now_s)
+        if seen and at.is_now:
+            category = Category.PAST
+        return Exists(what, room_id, at, self._category(cue, category), label)
+
+    def _build_forced(self, shape: str, q: str, cue: str, phrases: list[_Phrase], state: str,
+                      room_id: str, when: TimeExpression | None, past: bool, now_s: float,
+                      matched: dict[str, Any], target: Callable[..., Target]) -> Query:
+        """Fill the slots of a shape the intent classifier chose (no cue rule matched)."""
+        matched['shape'] = shape
+        matched['rule'] = f'classifier:{shape}'
+        if shape == 'Retrieve':
+            return self._retrieve(q, when, now_s)
+        if shape == 'Duration':
+            return self._duration(q, target, phrases, room_id, state, matched)
+        if shape == 'Contents':
+            places = [p for p in phrases if p.preceded_by in _CONTENT_PREPOSITIONS and p.words
+                      and not _only_generic(p)]
+            if not places:
+                raise _Failure(f'{q!r} reads as a question about what is on or in something, '
+                               'but names no piece of furniture or container')
+            at, category = self._at(q, when, past, now_s)
+            return self._contents(q, places[0], phrases, room_id, at, category, matched)
+        if shape == 'Exists':
+            return self._exists(q, cue, target, phrases, self._support(phrases), room_id,
+                                when, past, now_s, matched)
+        if shape == 'WhatIn':
+            if not room_id:
+                raise _Failure(f'{q!r} reads as a question about what is in a room, but names '
+                               f'no room I know; known rooms: {self._room_list()}')
+            at, category = self._at(q, when, past, now_s)
+            return WhatIn(room_id, at, category)
+        if shape == 'Count':
+            at, category = self._at(q, when, past, now_s)
+            return Count(target(False), room_id, at, category)
+        if shape == 'AttributeOf':
+            at, category = self._at(q, when, past, now_s)
+            return AttributeOf(target(), 'state' if state else 'color', at, category)
+        if shape == 'StateOf':
+            at, category = self._at(q, when, past, now_s)
+            return StateOf(target(), at, state, self._category(cue, category))
+        if shape == 'IsAt':
+            return self._is_at(q, cue, target, room_id, self._support(phrases), when, past,
+                               now_s, matched)
+        if shape == 'Usual':
+            return Usual(target(), when.time_of_day if when is not None else '',
+                         Category.PAST_PRESENT_FUTURE if _FUTURE.search(cue)
+                         else Category.MULTI_PAST)
+        if shape == 'Changes':
+            return self._changes(q, phrases, room_id, when, now_s, matched)
+        if shape == 'WhenAppeared':
+            return WhenAppeared(target())
+        if shape in ('WhereIs', 'LastSeen', 'WhereWas', 'History'):
+            return self._where(q, cue, target, when, past, shape == 'LastSeen', now_s,
+                               matched)
+        raise _Failure(f'could not tell what {q!r} asks')
 
     def _where(self, q: str, cue: str, target: Callable[[], Target],
                when: TimeExpression | None, past: bool, seen: bool, now_s: float,
                matched: dict[str, Any]) -> Query:
         timed = when is not None and when.kind is not TimeKind.NOW
+
+        def rule(name: str, shape: str) -> None:
+            matched['rule'] = name
+            matched['shape'] = shape
+
+        also = matched.get('also_times') or ()
+        if also and when is not None:
+            rule('where_was', 'WhereWas')
+            ranges = [when, *also]
+            if any(t.is_future(now_s) for t in ranges):
+                raise _Failure(_future_error(next(t for t in ranges if t.is_future(now_s))))
+            return WhereWas(target(), when.range, Category.MULTI_PAST,
+                            tuple(t.range for t in also))
         if _LAST.search(cue) or (seen and not timed):
-            matched['rule'] = 'last_seen'
+            rule('last_seen', 'LastSeen')
             return self._last_seen(q, target(), when, now_s)
         if when is not None and (when.kind in (TimeKind.SINCE, TimeKind.BETWEEN) or (
                 when.kind is TimeKind.PERIOD and _span_s(when) > DAY_S + 3 * 3600)):
-            matched['rule'] = 'history'
+            rule('history', 'History')
             since, until = _since_until(when, now_s)
             return History(target(), since, until)
-        if _HISTORY.search(cue):
-            matched['rule'] = 'history'
+        if _HISTORY.search(cue) and (not timed or _PERFECT.search(cue)):
+            rule('history', 'History')
+            if timed and when is not None and when.kind is TimeKind.PERIOD:
+                since, until = _since_until(when, now_s)
+                return History(target(), since, until)
             return History(target())
         if timed:
             assert when is not None
             if when.kind is TimeKind.TIME_OF_DAY and not past:
-                matched['rule'] = 'usual'
-                return Usual(target(), when.time_of_day)
+                rule('usual', 'Usual')
+                return Usual(target(), when.time_of_day, Category.MULTI_PAST)
             if when.is_past(now_s) or past:
-                matched['rule'] = 'where_was'
+                rule('where_was', 'WhereWas')
                 return WhereWas(target(), when.range)
-        matched['rule'] = 'where_is'
+        rule('where_is', 'WhereIs')
         return WhereIs(target())
 
     def _support(self, phrases: list[_Phrase]) -> _Phrase | None:
@@ -691,6 +1087,11 @@ class QuestionParser:
         target = None
         if any(p.label is not None or not _only_generic(p) for p in phrases):
             target = self._target(q, phrases, '', matched)
+        if _SAME_AS.search(_normalise(q)) and when.kind is TimeKind.PERIOD:
+            # "still in the same spot as on Wednesday": Wednesday's last state against now.
+            end = when.end_s if when.end_s is not None else now_s
+            since = TimeRange(min(end, now_s) - 1e-3, None, when.text)
+            return Changes(since, TimeRange(), room_id, target, Category.PAST_PRESENT)
         since, until = _since_until(when, now_s)
         category = Category.MULTI_PAST if not until.is_now else Category.PAST_PRESENT
         return Changes(since, until, room_id, target, category)
@@ -757,14 +1158,20 @@ class QuestionParser:
             if not words:
                 continue
             phrase = ' '.join(words)
+            if len(words) > 1 and self._lookup_label(words[-1:]) is not None and \
+                    words[-1] not in _ROOM_NOUNS:
+                # "in the pantry cupboard": a piece of furniture to look in, not a room.
+                matched.setdefault('place', phrase)
+                continue
             for k in range(len(words) - 1, 0, -1):
                 # "the master bedroom" is a bedroom: English names the kind last.
                 room_id = self._room_names.get(tuple(words[-k:]))
                 if room_id is not None:
                     return _Span(i, j + len(words), room_id, 'head', 1.0, phrase)
             if any(w in _PLACE_WORDS for w in words):
-                raise _Failure(f'unknown room {phrase!r} in {q.strip()!r}; known rooms: '
-                               f'{self._room_list()}')
+                matched['room_error'] = (f'unknown room {phrase!r} in {q.strip()!r}; known '
+                                         f'rooms: {self._room_list()}')
+                return _Span(i, j + len(words), '', 'unknown_room', 0.0, phrase)
             roomish = words[-1] in _ROOM_NOUNS or words[-1].endswith('room')
             if self.embedder is not None:
                 if not roomish and self._open_label(words)[1] != 'literal':
@@ -775,8 +1182,9 @@ class QuestionParser:
                 if hit is not None:
                     return _Span(i, j + len(words), hit[0], 'embedding', hit[1], phrase)
             if roomish:
-                raise _Failure(f'unknown room {phrase!r} in {q.strip()!r}; known rooms: '
-                               f'{self._room_list()}')
+                matched['room_error'] = (f'unknown room {phrase!r} in {q.strip()!r}; known '
+                                         f'rooms: {self._room_list()}')
+                return _Span(i, j + len(words), '', 'unknown_room', 0.0, phrase)
             matched.setdefault('ignored', []).append(phrase)
             return _Span(i, j + len(words), '', 'unknown', 0.0, phrase)
         # A room named as a subject ("does the kitchen have …") needs no preposition.
@@ -786,6 +1194,9 @@ class QuestionParser:
                 continue
             for k in range(self._max_room_words, 0, -1):
                 room_id = self._rooms.get(tuple(tokens[i + 1:i + 1 + k]))
+                after = tokens[i + 1 + k] if i + 1 + k < len(tokens) else _SEP
+                if after != _SEP and after not in _STOP_WORDS and after not in self._states:
+                    continue  # "the kitchen island": a thing named after the room
                 if room_id is not None and not covered & set(range(i + 1, i + 1 + k)):
                     return _Span(i, i + 1 + k, room_id, 'exact', 1.0,
                                  ' '.join(tokens[i + 1:i + 1 + k]))
@@ -944,21 +1355,42 @@ class QuestionParser:
 # -------------------------------------------------------------------- helpers
 def _normalise(question: str) -> str:
     text = question.lower().replace('\u2019', "'").replace('\u2018', "'").replace('`', "'")
-    text = re.sub(r'[-_/]', ' ', text)
+    text = re.sub(r'(?<!\d)-|-(?!\d)|[_/]', ' ', text)  # keep ISO dates (2026-11-03)
+    text = re.sub(r"\b([a-z]+s)'(?=\s|$)", r'\1', text)  # the kids' room → the kids room
+    text = re.sub(r'\bin front of\b', 'by', text)
     for pattern, replacement in _CONTRACTIONS:
         text = pattern.sub(replacement, text)
     return ' '.join(text.split())
 
 
-def _main_time(times: list[TimeExpression], question: str) -> TimeExpression | None:
+def _last_question(question: str) -> str:
+    """The last sentence (or the clause after "so" / a comma) of a question with context
+    before it; '' when there is nothing before it."""
+    text = question.strip()
+    parts = re.split(r'(?<=[.!?;:])\s+|,\s+(?:so\s+|but\s+|and\s+)?|\s+so\s+(?=[a-z])', text)
+    parts = [p for p in parts if p.strip()]
+    if len(parts) < 2:
+        return ''
+    return parts[-1].strip()
+
+
+def _main_time(times: list[TimeExpression], question: str,
+               text: str) -> tuple[TimeExpression | None, list[TimeExpression]]:
+    """The time a question asks about, and further times joined to it by "and"."""
     timed = [t for t in times if t.kind is not TimeKind.NOW]
     if len(timed) > 1:
+        joined = all(t.kind is TimeKind.PERIOD for t in timed) and all(
+            re.fullmatch(r'[\s,]*(?:and|&|then|as well as)?(?:\s+(?:then|also))?\s*'
+                         r'(?:on\s+)?', text[a.span[1]:b.span[0]])
+            for a, b in itertools.pairwise(timed))
+        if joined:
+            return timed[0], timed[1:]
         names = ', '.join(repr(t.text) for t in timed)
-        raise_text = f'{question.strip()!r} names more than one time ({names}); ask about one'
-        raise _Failure(raise_text)
+        raise _Failure(f'{question.strip()!r} names more than one time ({names}); ask about '
+                       'one')
     if timed:
-        return timed[0]
-    return times[0] if times else None
+        return timed[0], []
+    return (times[0] if times else None), []
 
 
 def _span_s(when: TimeExpression) -> float:

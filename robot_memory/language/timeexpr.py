@@ -2,22 +2,54 @@
 
 Conventions (all in the clock's timezone, ranges are `[start_s, end_s)`):
 
-- A day is local midnight to midnight; "yesterday", "two days ago", "on Monday" are days.
+- A day is local midnight to midnight; "yesterday", "two days ago", "a few days ago" (three),
+  "the day before yesterday", "on Monday" and dates are days. "the other day" runs from 00:00
+  six days ago to the end of the day before yesterday; "earlier today" and "earlier this week"
+  run from the start of today / of this week's Monday to now.
+- A date is "November 3", "Nov. 3rd", "3 November", "the 3rd of November", "November the 3rd"
+  or ISO "2026-11-03", optionally with a year ("November 3, 2026", "3 Nov 2026"). Without a
+  year it is the most recent such date that has started (today counts; else last year, or the
+  last leap year for February 29). "May" and "March" count only next to a day number. A date
+  that does not exist ("February 30") resolves to nothing and is left to the caller (see
+  `unused_time_words`).
 - Parts of a day follow `robot_memory.core.clock.DAY_PARTS`: morning 06–12, afternoon 12–17,
   evening 17–22. A *night* named after a day ("Monday night", "last night") runs from 17:00
   that day to 06:00 the next, because people say "last night" for the whole stretch after
   work, not only 22:00–06:00. "last night" is the night that ended this morning; before 06:00
   it is the night in progress. "tonight" is today 17:00 → tomorrow 06:00.
+- Meals name parts of a day: "after breakfast", "before lunch" → morning; "at/after lunch",
+  "before dinner" → afternoon; "at/after dinner" (or supper) → evening; "before bed",
+  "at bedtime" → night. With a day ("yesterday after dinner", "after breakfast on Monday") they
+  are that part of that day; without one they are a time of day (below), never a "since".
 - A weekday ("on Monday", "Monday morning") is the most recent such day that has started;
   today counts when the day (or the named part of it) has already begun. "last Monday" is the
-  most recent Monday before today.
-- A clock time ("at 3 pm", "yesterday at 15:30") or "N hours ago" is one minute long.
-- "since X" and "compared to X" keep only the start of X, "after X" only its end;
-  "between X and Y" runs from the start of X to the end of Y; "in the past N days" starts
-  N×24 h before now.
-- A part of the day without a date ("in the morning", "at night") is a *time of day* for habit
-  questions; its range is the most recent such part that has started.
+  most recent Monday before today. A date with a part ("November 3 in the morning") only needs
+  the date to have started.
+- Weeks start on Monday. "this weekend" / "last weekend" are the Saturday and Sunday of this /
+  last week; "the weekend" ("at/on/over/during the weekend") is the most recent weekend that
+  has started; each runs Saturday 00:00 → Monday 00:00.
+- A clock time ("at 3 pm", "yesterday at 15:30", "9 o'clock", "at 9 in the morning",
+  "at 8 in the evening", "at 11 at night") or "N hours ago" is one minute long; with
+  "around", "about", "approximately" or "roughly" ("around 3 pm", "at about 9") it runs from
+  30 minutes before to 30 minutes after. "in the morning" reads the hour as a.m., "in the
+  afternoon/evening" as p.m., "at night" as p.m. from 6 to 11 and a.m. otherwise; "H:MM"
+  without a.m./p.m. is on the 24-hour clock. A bare hour or "H o'clock" (1–12) is read on the
+  12-hour clock: alone, it is whichever of H:00 and H+12:00 was most recent; with a day,
+  1–6 are p.m., 7–11 a.m. and 12 noon; with a part of a day ("this morning at 9", "at 8
+  tonight", "last night at 2") it is the reading that falls inside that part. A bare hour
+  counts only after "at"/"around"/… and before the end of the text, a punctuation mark or a
+  word that may follow a time ("at 21 degrees" is no time). A time without a day is the most
+  recent such time that has started.
+- "since X" and "compared to X" keep only the start of X, "after X" only its end (a clock time
+  counts as an instant: "after 3 pm" starts at 15:00); "between X and Y" runs from the start
+  of X to the end of Y; "in the past N days" starts N×24 h before now.
+- A part of the day without a date ("in the morning", "at night", "after dinner") is a *time of
+  day* for habit questions; its range is the most recent such part that has started.
 - "now", "right now", "currently", "at the moment" mean the present: a range with both ends None.
+
+Date and time words that are not part of any expression found ("on February 30", "at 25 pm")
+are listed by `unused_time_words`, so that a caller can say which words it could not read
+instead of silently ignoring them.
 """
 
 from __future__ import annotations
@@ -38,23 +70,30 @@ __all__ = [
     'TimeKind',
     'find_times',
     'resolve_time',
+    'unused_time_words',
 ]
 
 DAY_S = 86400.0
 MINUTE_S = 60.0
+AROUND_S = 1800.0
 TIME_OF_DAY_NAMES = ('morning', 'afternoon', 'evening', 'night')
 # First and end hour of each day part; 'night' hangs off the evening of its day (see above).
 _PART_HOURS = {name: (lo, hi) for name, lo, hi in DAY_PARTS if name != 'night'}
 _PART_HOURS['night'] = (17, 30)
 _WEEKDAY_INDEX = {name.lower(): i for i, name in enumerate(WEEKDAYS)}
+_MONTH_INDEX = {name: i for i, name in enumerate(
+    ('jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'), 1)}
 _NUMBER_WORDS = {
     'a': 1, 'an': 1, 'one': 1, 'two': 2, 'three': 3, 'four': 4, 'five': 5, 'six': 6,
     'seven': 7, 'eight': 8, 'nine': 9, 'ten': 10, 'eleven': 11, 'twelve': 12,
-    'a couple of': 2, 'couple of': 2,
+    'a couple of': 2, 'couple of': 2, 'a few': 3, 'few': 3,
 }
 _MEALS = {'breakfast': 'morning', 'lunch': 'afternoon', 'lunchtime': 'afternoon',
           'dinner': 'evening', 'dinnertime': 'evening', 'supper': 'evening',
-          'bedtime': 'night'}
+          'bedtime': 'night', 'bed': 'night', 'sleep': 'night'}
+# The part of the day *before* a meal, where it differs from the meal's own part.
+_BEFORE_MEALS = {'lunch': 'morning', 'lunchtime': 'morning', 'dinner': 'afternoon',
+                 'dinnertime': 'afternoon', 'supper': 'afternoon'}
 
 
 class TimeKind(StrEnum):
@@ -104,29 +143,58 @@ class TimeExpression:
 # -- grammar ---------------------------------------------------------------------------------
 # Sub-patterns carry no named groups so that they can be nested twice ("between X and Y");
 # each alternative is resolved afterwards by matching it alone with its own named groups.
-_NUM = (r'(?:\d{1,3}|a\s+couple\s+of|couple\s+of|an|a|one|two|three|four|five|six|seven'
-        r'|eight|nine|ten|eleven|twelve)')
+_NUM = (r'(?:\d{1,3}|a\s+couple\s+of|couple\s+of|a\s+few|few|an|a|one|two|three|four|five'
+        r'|six|seven|eight|nine|ten|eleven|twelve)')
 _WEEKDAY = r'(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)'
 _PART = r'(?:morning|afternoon|evening|night)'
-_CLOCK = (r'(?:\d{1,2}(?::\d{2})?\s*(?:am|pm|a\.m\.|p\.m\.|o\'clock)|\d{1,2}:\d{2}'
-          r'|noon|midday|midnight)')
+_MONTH = (r'(?:january|february|march|april|may|june|july|august|september|october|november'
+          r'|december|jan|feb|mar|apr|jun|jul|aug|sept|sep|oct|nov|dec)(?![a-z])\.?')
+_DATE_NUMBER = r'\d{1,2}(?:st|nd|rd|th)?(?![0-9a-z])'
+_YEAR = r'(?:,?\s+(?:19|20)\d{2}(?![0-9:]))'
+_DATE = (rf'(?:\d{{4}}-\d{{2}}-\d{{2}}(?![0-9])'
+         rf'|{_MONTH}\s+(?:the\s+)?{_DATE_NUMBER}{_YEAR}?'
+         rf'|(?:the\s+)?{_DATE_NUMBER}\s+(?:of\s+)?{_MONTH}{_YEAR}?)')
 _DAY = (rf'(?:(?:on\s+)?(?:the\s+day\s+before\s+yesterday|yesterday|today|tomorrow'
-        rf'|{_NUM}\s+days?\s+ago|{_NUM}\s+weeks?\s+ago'
-        rf'|(?:last\s+|this\s+|past\s+)?{_WEEKDAY}))')
+        rf'|{_NUM}\s+(?:days?|weeks?)\s+ago'
+        rf'|(?:last\s+|this\s+|past\s+)?{_WEEKDAY}|{_DATE}))')
+_AROUND_WORDS = ('around', 'about', 'approximately', 'roughly')
+_AROUND = f'(?:{"|".join(_AROUND_WORDS)})'
+_AT = rf'(?:at\s+{_AROUND}|at|{_AROUND})'
+_HM = r'\d{1,2}(?::\d{2})?'
+_CLOCK_PART = rf"(?:{_HM}(?:\s*o'clock)?\s+(?:in\s+the\s+{_PART}|at\s+night))"
+_CLOCK_MARKED = (rf"(?:{_HM}\s*(?:am|pm|a\.m\.|p\.m\.)(?![a-z])|\d{{1,2}}\s*o'clock"
+                 r'|\d{1,2}:\d{2}|noon|midday|midnight)')
+# A bare hour ("at 9") only before the end, a punctuation mark or a word that may follow a
+# time, so that "at 21 degrees" and "about 3 mugs" are no times.
+_AFTER_BARE_HOUR = (r'(?:on|in|at|yesterday|today|tomorrow|tonight|this|last|past|the|and|or'
+                    r'|to|until|till|through|thru|before|after|when|while|then|but|so|please'
+                    r'|two|three|four|five|six|seven|eight|nine|ten|a\s+few|a\s+couple'
+                    rf'|{_WEEKDAY})(?![a-z])')
+_CLOCK_BARE = rf'(?:\d{{1,2}}(?=\s*(?:$|[?!;)]|[.,:](?!\d))|\s+{_AFTER_BARE_HOUR}))'
+_CLOCK = rf'(?:{_CLOCK_PART}|{_CLOCK_MARKED}|{_CLOCK_BARE})'
+_MEAL = (r'(?:(?:after|before|at|during)\s+(?:breakfast|lunch|dinner|supper)(?:\s*time)?'
+         r'|(?:before|at)\s+bed\s*time|before\s+(?:going\s+to\s+)?(?:bed|sleep))')
+_WEEKEND = r'(?:(?:at|on|over|during)\s+)?the\s+weekend'
+_PART_PHRASE = (rf'(?:{_DAY}\s+(?:in\s+the\s+|at\s+|during\s+the\s+)?{_PART}'
+                rf'|(?:this|tomorrow)\s+{_PART}|last\s+night|tonight)')
 
 
-_POINT = (rf'(?:{_DAY}\s+at\s+{_CLOCK}|at\s+{_CLOCK}\s+{_DAY}'
-          rf'|{_DAY}\s+(?:in\s+the\s+|at\s+|during\s+the\s+)?{_PART}'
-          rf'|(?:this|tomorrow)\s+{_PART}|last\s+night|tonight|earlier\s+today|{_DAY}'
-          rf'|at\s+{_CLOCK}|(?:{_NUM}|half\s+an?)\s+(?:hours?|minutes?|mins?)\s+ago'
+# Alternatives that share a head are factored ("yesterday", "yesterday at 9", "yesterday
+# morning at 9"), so that a day is tried once per word; longer continuations come first.
+_CLOCK_AT = rf'(?:{_AT}\s+{_CLOCK})'
+_POINT = (rf'(?:{_DAY}(?:\s+(?:(?:in\s+the\s+|at\s+|during\s+the\s+)?{_PART}'
+          rf'(?:\s+{_CLOCK_AT})?|{_CLOCK_AT}|{_CLOCK_MARKED}|{_MEAL}))?'
+          rf'|{_CLOCK_AT}(?:\s+(?:{_PART_PHRASE}|{_DAY}))?'
+          rf'|(?:(?:this|tomorrow)\s+{_PART}|last\s+night|tonight)(?:\s+{_CLOCK_AT})?'
+          rf'|{_MEAL}\s+{_DAY}|earlier\s+(?:today|this\s+week)|the\s+other\s+day|{_WEEKEND}'
+          rf'|{_CLOCK_MARKED}|(?:{_NUM}|half\s+an?)\s+(?:hours?|minutes?|mins?)\s+ago'
           rf'|(?:this|last)\s+(?:week|weekend))')
 _NOW = (r'(?:right\s+now|just\s+now|as\s+of\s+now|now|currently|presently'
         r'|at\s+the\s+moment|at\s+this\s+moment|at\s+present)')
 _TIME_OF_DAY = (r'(?:(?:in|during)\s+the\s+(?P<a>morning|afternoon|evening)s?'
                 r'|at\s+(?P<b>night)|(?:every|each)\s+(?P<c>morning|afternoon|evening|night)'
                 r'|(?P<d>morning|afternoon|evening|night)s|(?P<e>overnight)'
-                r'|at\s+(?P<f>breakfast|lunch|dinner|supper)(?:\s*time)?'
-                r'|at\s+(?P<g>lunchtime|dinnertime|bedtime))')
+                rf'|(?P<f>{_MEAL}))')
 
 
 def _bounded(pattern: str) -> re.Pattern[str]:
@@ -146,6 +214,16 @@ _TOP_LEVEL: list[tuple[TimeKind, re.Pattern[str]]] = [
     (TimeKind.NOW, _bounded(_NOW)),
     (TimeKind.TIME_OF_DAY, _bounded(_TIME_OF_DAY)),
 ]
+# Date and time words, for `unused_time_words`. "may" and "march" (ordinary words) and "jan"
+# and "mar" (a name, a verb) count only next to a day number.
+_MONTH_ALONE = (r'(?:january|february|april|june|july|august|september|october|november'
+                r'|december|feb|apr|jun|jul|aug|sept|sep|oct|nov|dec)\.?')
+_TIME_WORDS = re.compile(
+    r'(?<![a-z0-9])(?:\d{4}-\d{2}-\d{2}'
+    rf'|{_MONTH}\s+(?:the\s+)?\d{{1,2}}(?:st|nd|rd|th)?'
+    rf'|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH}|{_MONTH_ALONE}|{_WEEKDAY}'
+    r"|\d{1,2}(?::\d{2})?\s*(?:am|pm|a\.m\.|p\.m\.)|(?:\d{1,2}\s*)?o'clock|\d{1,2}:\d{2}"
+    r'|weekends?|noon|midday|midnight|yesterday|tomorrow)(?![a-z0-9])')
 
 
 # -- resolution ------------------------------------------------------------------------------
@@ -179,10 +257,52 @@ class _Context:
         start = self.part_range(day, part)[0] if part else self.at(day)
         return start <= self.now_s
 
+    def monday(self) -> dt.date:
+        """Monday of this week."""
+        return self.today - dt.timedelta(days=self.today.weekday())
+
 
 def _number(text: str) -> int:
     text = ' '.join(text.split())
     return int(text) if text.isdigit() else _NUMBER_WORDS[text]
+
+
+_ISO_DATE = re.compile(r'(?P<y>\d{4})-(?P<m>\d{2})-(?P<d>\d{2})')
+_MONTH_DAY = re.compile(
+    rf'(?P<month>{_MONTH})\s+(?:the\s+)?(?P<d>\d{{1,2}})(?:st|nd|rd|th)?(?:,?\s+(?P<y>\d{{4}}))?')
+_DAY_MONTH = re.compile(
+    rf'(?:the\s+)?(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<month>{_MONTH})'
+    rf'(?:,?\s+(?P<y>\d{{4}}))?')
+_DAYS_AGO = re.compile(rf'({_NUM})\s+(days?|weeks?)\s+ago')
+_NAMED_WEEKDAY = re.compile(rf'(?:(last|this|past)\s+)?({_WEEKDAY})')
+# How many years back a date without a year may lie (February 29 skips up to 7 years).
+_DATE_YEARS_BACK = 8
+
+
+def _resolve_date(ctx: _Context, text: str) -> dt.date | None:
+    """The date a date text names; None when `text` is no date, an error when no such day."""
+    m = _ISO_DATE.fullmatch(text)
+    if m is not None:
+        month = int(m.group('m'))
+    else:
+        m = _MONTH_DAY.fullmatch(text) or _DAY_MONTH.fullmatch(text)
+        if m is None:
+            return None
+        month = _MONTH_INDEX[m.group('month').rstrip('.')[:3]]
+    day = int(m.group('d'))
+    if m.group('y'):
+        try:
+            return dt.date(int(m.group('y')), month, day)
+        except ValueError:
+            raise InvalidInputError(f'no such date: {text!r}') from None
+    for back in range(_DATE_YEARS_BACK + 1):
+        try:
+            date = dt.date(ctx.today.year - back, month, day)
+        except ValueError:
+            continue
+        if date <= ctx.today:
+            return date
+    raise InvalidInputError(f'no such date: {text!r}')
 
 
 def _resolve_day(ctx: _Context, text: str, part: str = '') -> dt.date:
@@ -198,11 +318,14 @@ def _resolve_day(ctx: _Context, text: str, part: str = '') -> dt.date:
         return ctx.today + one
     if text == 'the day before yesterday':
         return ctx.today - 2 * one
-    m = re.fullmatch(rf'({_NUM})\s+(days?|weeks?)\s+ago', text)
+    m = _DAYS_AGO.fullmatch(text)
     if m:
         days = _number(m.group(1)) * (7 if m.group(2).startswith('week') else 1)
         return ctx.today - days * one
-    m = re.fullmatch(rf'(?:(last|this|past)\s+)?({_WEEKDAY})', text)
+    date = _resolve_date(ctx, text)
+    if date is not None:
+        return date
+    m = _NAMED_WEEKDAY.fullmatch(text)
     if m is None:
         raise InvalidInputError(f'not a day: {text!r}')
     back = (ctx.today.weekday() - _WEEKDAY_INDEX[m.group(2)]) % 7
@@ -214,39 +337,108 @@ def _resolve_day(ctx: _Context, text: str, part: str = '') -> dt.date:
     return day
 
 
-def _clock_hours(text: str) -> float:
-    text = text.replace('.', '').replace(' ', '')
+@dataclass(frozen=True, slots=True)
+class _Clock:
+    """A time on the clock face; `twelve`: a bare hour that may be a.m. or p.m."""
+
+    hour: int
+    minute: int
+    twelve: bool = False
+
+
+_CLOCK_VALUE = re.compile(
+    r"(?P<h>\d{1,2})(?::(?P<m>\d{2}))?\s*(?:(?P<ampm>[ap])\.?m\.?|o'clock)?"
+    r'(?:\s+(?:in\s+the|at)\s+(?P<part>morning|afternoon|evening|night))?')
+
+
+def _clock(text: str) -> _Clock:
+    text = ' '.join(text.split())
     if text in ('noon', 'midday'):
-        return 12.0
+        return _Clock(12, 0)
     if text == 'midnight':
-        return 0.0
-    m = re.fullmatch(r"(\d{1,2})(?::(\d{2}))?(am|pm|o'clock)?", text)
+        return _Clock(0, 0)
+    m = _CLOCK_VALUE.fullmatch(text)
     if m is None:
         raise InvalidInputError(f'not a clock time: {text!r}')
-    hour, minute = int(m.group(1)), int(m.group(2) or 0)
-    if m.group(3) in ('am', 'pm'):
+    hour, minute = int(m.group('h')), int(m.group('m') or 0)
+    twelve = False
+    if m.group('ampm'):
         if not 1 <= hour <= 12:
             raise InvalidInputError(f'not a clock time: {text!r}')
-        hour = hour % 12 + (12 if m.group(3) == 'pm' else 0)
+        hour = hour % 12 + (12 if m.group('ampm') == 'p' else 0)
+    elif m.group('part') and hour <= 12:
+        part = m.group('part')
+        hour %= 12
+        if part in ('afternoon', 'evening') or (part == 'night' and hour >= 6):
+            hour += 12
+    elif m.group('m') is None:
+        twelve = 1 <= hour <= 12
     if hour > 23 or minute > 59:
         raise InvalidInputError(f'not a clock time: {text!r}')
-    return hour + minute / 60.0
+    return _Clock(hour, minute, twelve)
+
+
+def _clock_stamp(ctx: _Context, clock: _Clock, day: dt.date | None = None,
+                 within: tuple[float, float] | None = None) -> float:
+    """Stamp of `clock` inside `within`, on `day`, or else the most recent one that started."""
+    fraction = clock.minute / 60.0
+    if within is not None:
+        lo, hi = within
+        base = ctx.clock.local(lo).date()
+        hour, offsets = (clock.hour % 12, (0, 12, 24)) if clock.twelve else (clock.hour, (0, 24))
+        for offset in offsets:
+            stamp = ctx.at(base, hour + offset + fraction)
+            if lo <= stamp < hi:
+                return stamp
+        raise InvalidInputError(f'{clock.hour}:{clock.minute:02d} is not in that part of the day')
+    if day is not None:
+        hour = clock.hour + (12 if clock.twelve and clock.hour <= 6 else 0)
+        return ctx.at(day, hour + fraction)
+    hours = (clock.hour % 12, clock.hour % 12 + 12) if clock.twelve else (clock.hour,)
+    yesterday = ctx.today - dt.timedelta(days=1)
+    return max(stamp for stamp in (ctx.at(day, hour + fraction)
+                                   for day in (ctx.today, yesterday) for hour in hours)
+               if stamp <= ctx.now_s)
+
+
+def _clock_range(ctx: _Context, m: re.Match[str], stamp: float) -> tuple[float, float, str]:
+    at = (m.groupdict().get('at') or '').split()
+    if at and at[-1] in _AROUND_WORDS:
+        return stamp - AROUND_S, stamp + AROUND_S, ctx.clock.day_part(stamp)
+    return stamp, stamp + MINUTE_S, ctx.clock.day_part(stamp)
 
 
 def _day_at_clock(ctx: _Context, m: re.Match[str]) -> tuple[float, float, str]:
-    start = ctx.at(_resolve_day(ctx, m.group('day')), _clock_hours(m.group('clock')))
-    return start, start + MINUTE_S, ctx.clock.day_part(start)
+    stamp = _clock_stamp(ctx, _clock(m.group('clock')), day=_resolve_day(ctx, m.group('day')))
+    return _clock_range(ctx, m, stamp)
+
+
+def _part_at_clock(ctx: _Context, m: re.Match[str]) -> tuple[float, float, str]:
+    lo, hi, _ = _resolve_point(ctx, m.group('phrase'))
+    return _clock_range(ctx, m, _clock_stamp(ctx, _clock(m.group('clock')), within=(lo, hi)))
 
 
 def _clock_only(ctx: _Context, m: re.Match[str]) -> tuple[float, float, str]:
-    start = ctx.at(ctx.today, _clock_hours(m.group('clock')))
-    if start > ctx.now_s:
-        start = ctx.at(ctx.today - dt.timedelta(days=1), _clock_hours(m.group('clock')))
-    return start, start + MINUTE_S, ctx.clock.day_part(start)
+    return _clock_range(ctx, m, _clock_stamp(ctx, _clock(m.group('clock'))))
 
 
 def _day_part(ctx: _Context, m: re.Match[str]) -> tuple[float, float, str]:
     part = m.group('part')
+    start, end = ctx.part_range(_resolve_day(ctx, m.group('day'), part), part)
+    return start, end, part
+
+
+def _meal_part(text: str) -> str:
+    """The part of the day a meal phrase names ("after dinner" → 'evening')."""
+    words = [w for w in text.split() if w not in ('time', 'going', 'to')]
+    meal = words[-1].removesuffix('time') if words[-1] != 'bedtime' else 'bedtime'
+    if words[0] == 'before':
+        return _BEFORE_MEALS.get(meal, _MEALS[meal])
+    return _MEALS[meal]
+
+
+def _day_meal(ctx: _Context, m: re.Match[str]) -> tuple[float, float, str]:
+    part = _meal_part(m.group('meal'))
     start, end = ctx.part_range(_resolve_day(ctx, m.group('day'), part), part)
     return start, end, part
 
@@ -262,6 +454,10 @@ def _fixed_phrase(ctx: _Context, m: re.Match[str]) -> tuple[float, float, str]:
     one = dt.timedelta(days=1)
     if text == 'earlier today':
         return ctx.at(ctx.today), ctx.now_s, ''
+    if text == 'earlier this week':
+        return ctx.at(ctx.monday()), ctx.now_s, ''
+    if text == 'the other day':
+        return ctx.at(ctx.today - 6 * one), ctx.at(ctx.today - one), ''
     if text == 'last night':
         start, end = ctx.part_range(ctx.today - one, 'night')
         return start, end, 'night'
@@ -269,6 +465,13 @@ def _fixed_phrase(ctx: _Context, m: re.Match[str]) -> tuple[float, float, str]:
     day = ctx.today - one if ctx.now_s < ctx.at(ctx.today, 6) else ctx.today
     start, end = ctx.part_range(day, 'night')
     return start, end, 'evening'
+
+
+def _the_weekend(ctx: _Context, m: re.Match[str]) -> tuple[float, float, str]:
+    saturday = ctx.monday() + dt.timedelta(days=5)
+    if saturday > ctx.today:
+        saturday -= dt.timedelta(days=7)
+    return ctx.at(saturday), ctx.at(saturday + dt.timedelta(days=2)), ''
 
 
 def _day_only(ctx: _Context, m: re.Match[str]) -> tuple[float, float, str]:
@@ -284,7 +487,7 @@ def _units_ago(ctx: _Context, m: re.Match[str]) -> tuple[float, float, str]:
 
 
 def _week(ctx: _Context, m: re.Match[str]) -> tuple[float, float, str]:
-    monday = ctx.today - dt.timedelta(days=ctx.today.weekday())
+    monday = ctx.monday()
     if m.group('which') == 'last':
         monday -= dt.timedelta(days=7)
     if m.group('unit') == 'weekend':
@@ -292,16 +495,27 @@ def _week(ctx: _Context, m: re.Match[str]) -> tuple[float, float, str]:
     return ctx.at(monday), ctx.at(monday + dt.timedelta(days=7)), ''
 
 
+# One pattern per form of `_POINT`; the first that matches a whole point resolves it.
 _RESOLVERS: list[tuple[re.Pattern[str], Callable[[_Context, re.Match[str]],
                                                  tuple[float, float, str]]]] = [
-    (re.compile(rf'(?P<day>{_DAY})\s+at\s+(?P<clock>{_CLOCK})'), _day_at_clock),
-    (re.compile(rf'at\s+(?P<clock>{_CLOCK})\s+(?P<day>{_DAY})'), _day_at_clock),
+    (re.compile(rf'(?P<phrase>{_PART_PHRASE})\s+(?P<at>{_AT})\s+(?P<clock>{_CLOCK})'),
+     _part_at_clock),
+    (re.compile(rf'(?P<at>{_AT})\s+(?P<clock>{_CLOCK})\s+(?P<phrase>{_PART_PHRASE})'),
+     _part_at_clock),
+    (re.compile(rf'(?P<day>{_DAY})\s+(?P<at>{_AT})\s+(?P<clock>{_CLOCK})'), _day_at_clock),
+    (re.compile(rf'(?P<day>{_DAY})\s+(?P<clock>{_CLOCK_MARKED})'), _day_at_clock),
+    (re.compile(rf'(?P<at>{_AT})\s+(?P<clock>{_CLOCK})\s+(?P<day>{_DAY})'), _day_at_clock),
+    (re.compile(rf'(?P<day>{_DAY})\s+(?P<meal>{_MEAL})'), _day_meal),
+    (re.compile(rf'(?P<meal>{_MEAL})\s+(?P<day>{_DAY})'), _day_meal),
     (re.compile(rf'(?P<day>{_DAY})\s+(?:in\s+the\s+|at\s+|during\s+the\s+)?(?P<part>{_PART})'),
      _day_part),
     (re.compile(rf'(?P<which>this|tomorrow)\s+(?P<part>{_PART})'), _this_part),
-    (re.compile(r'last\s+night|tonight|earlier\s+today'), _fixed_phrase),
+    (re.compile(r'last\s+night|tonight|earlier\s+today|earlier\s+this\s+week'
+                r'|the\s+other\s+day'), _fixed_phrase),
+    (re.compile(_WEEKEND), _the_weekend),
     (re.compile(rf'(?P<day>{_DAY})'), _day_only),
-    (re.compile(rf'at\s+(?P<clock>{_CLOCK})'), _clock_only),
+    (re.compile(rf'(?P<at>{_AT})\s+(?P<clock>{_CLOCK})'), _clock_only),
+    (re.compile(rf'(?P<clock>{_CLOCK_MARKED})'), _clock_only),
     (re.compile(rf'(?P<n>{_NUM}|half\s+an?)\s+(?P<unit>hours?|minutes?|mins?)\s+ago'),
      _units_ago),
     (re.compile(r'(?P<which>this|last)\s+(?P<unit>week|weekend)'), _week),
@@ -321,7 +535,9 @@ def _time_of_day(m: re.Match[str]) -> str:
     name = next(v for v in m.groups() if v)
     if name == 'overnight':
         return 'night'
-    return _MEALS.get(name, name)
+    if name in TIME_OF_DAY_NAMES:
+        return name
+    return _meal_part(name)
 
 
 def _most_recent_part(ctx: _Context, part: str) -> tuple[float, float]:
@@ -346,8 +562,8 @@ def _expression(ctx: _Context, kind: TimeKind, m: re.Match[str], text: str) -> T
     if kind is TimeKind.SINCE:
         if m.groupdict().get('x') is not None:
             start, end, part = _resolve_point(ctx, m.group('x'))
-            if text.lower().startswith('after'):
-                start = end
+            if text.lower().startswith('after') and end - start > MINUTE_S:
+                start = end  # "after 3 pm" starts at 15:00, not at the end of that minute.
         else:
             n = _number(m.group('n')) if m.group('n') else 1
             unit = m.group('unit')
@@ -363,7 +579,8 @@ def find_times(text: str, clock: MemoryClock, now_s: float) -> list[TimeExpressi
     """All time expressions in `text` (lower-cased inside), left to right, never overlapping.
 
     Longer forms win over the shorter ones they contain ("since Monday morning" over
-    "Monday"). Spans index into `text`.
+    "Monday"). Spans index into `text`. Words shaped like a time that name none ("at 25:00",
+    "on February 30") are skipped; `unused_time_words` lists them.
     """
     lowered = text.lower()
     # Spans index both strings only while lower-casing keeps the length (it does for English).
@@ -386,6 +603,28 @@ def find_times(text: str, clock: MemoryClock, now_s: float) -> list[TimeExpressi
     return found
 
 
+def unused_time_words(text: str, found: list[TimeExpression]) -> list[str]:
+    """Date and time words of `text` outside every expression in `found`, lower case.
+
+    `found` is what `find_times` returned for the same `text`. The words are month names and
+    abbreviations ("may" and "march" only next to a day number: "may 3", "3 march"), a month
+    with its day ("february 30", "3rd of nov"), weekday names, ISO dates, clock times
+    ("25 pm", "25:00", "9 o'clock"), "weekend(s)", "noon", "midday", "midnight", "yesterday"
+    and "tomorrow"; each once, in order. An empty list means every such word was understood;
+    otherwise a caller can say which words it could not read ("on February 30" →
+    ['february 30']) instead of answering without them.
+    """
+    spans = [e.span for e in found]
+    words: list[str] = []
+    for m in _TIME_WORDS.finditer(text.lower()):
+        if any(m.start() < hi and lo < m.end() for lo, hi in spans):
+            continue
+        word = ' '.join(m.group(0).split())
+        if word not in words:
+            words.append(word)
+    return words
+
+
 def resolve_time(text: str, clock: MemoryClock, now_s: float) -> TimeExpression:
     """Resolve a text that is one time expression ('' and 'now' mean the present).
 
@@ -399,5 +638,6 @@ def resolve_time(text: str, clock: MemoryClock, now_s: float) -> TimeExpression:
         return found[0]
     raise InvalidInputError(
         f'cannot resolve the time expression {text!r}; examples that work: "yesterday", '
-        '"last night", "two days ago", "on Monday", "Tuesday evening", "since Tuesday", '
-        '"between Monday and Wednesday", "in the morning"')
+        '"last night", "two days ago", "on Monday", "Tuesday evening", "on November 3", '
+        '"at 9 in the morning", "around 3 pm", "over the weekend", "since Tuesday", '
+        '"between Monday and Wednesday", "in the morning", "after dinner"')
