@@ -265,19 +265,8 @@ def eval_laeqa_cmd(
     out.print(f'per-question CSV: {result["csv"]}; chart: {result["chart"]}')
 
 
-@app.command('parse')
-def parse_cmd(
-    question: Annotated[str, typer.Argument(help='An English question.')],
-    as_json: Annotated[bool, typer.Option('--json', help='Print JSON.')] = False,
-    now: Annotated[float | None, typer.Option(
-        help='The time it is asked (s since the Unix epoch); default: now.')] = None,
-    timezone: Annotated[str, typer.Option(help='IANA timezone of the robot.')] = 'UTC',
-    embeddings: Annotated[bool, typer.Option(
-        help='Match unknown words with the text embedding model.')] = True,
-) -> None:
-    """Show the typed query a question parses into."""
-    import time as _time
-
+def _parser_for(db: Path | None, timezone: str, embeddings: bool) -> object:
+    """A question parser with the robot's vocabulary when a memory file is given."""
     from robot_memory.core.clock import MemoryClock
     from robot_memory.language.parser import QuestionParser, Vocabulary
 
@@ -286,8 +275,56 @@ def parse_cmd(
         from robot_memory.language.embeddings import default_embedder
 
         embedder = default_embedder()
-    parser = QuestionParser(Vocabulary(), MemoryClock(timezone), embedder)
-    result = parser.parse(question, _time.time() if now is None else now)
+    if db is None:
+        return QuestionParser(Vocabulary(), MemoryClock(timezone), embedder)
+    from robot_memory.core import MemoryStore
+
+    with MemoryStore(db, create=False) as store:
+        memory = store.load()
+    graph = memory.at(memory.now_s).scene_graph()
+    return QuestionParser(Vocabulary.from_scene_graph(graph), memory.clock, embedder)
+
+
+@app.command('parse')
+def parse_cmd(
+    question: Annotated[str | None, typer.Argument(help='An English question.')] = None,
+    file: Annotated[Path | None, typer.Option(
+        '--file', help='Parse one question per line of this file (blank lines and lines '
+                       'starting with # are skipped); prints one JSON object per line.')] = None,
+    as_json: Annotated[bool, typer.Option('--json', help='Print JSON.')] = False,
+    now: Annotated[float | None, typer.Option(
+        help='The time it is asked (s since the Unix epoch); default: now.')] = None,
+    timezone: Annotated[str, typer.Option(help='IANA timezone of the robot.')] = 'UTC',
+    db: Annotated[Path | None, typer.Option(
+        help="Use this memory file's rooms, classes and clock as the vocabulary.")] = None,
+    embeddings: Annotated[bool, typer.Option(
+        help='Match unknown words with the text embedding model.')] = True,
+) -> None:
+    """Show the typed query a question parses into."""
+    import time as _time
+
+    if (question is None) == (file is None):
+        raise InvalidInputError('give either a question or --file FILE')
+    parser = _parser_for(db, timezone, embeddings)
+    when = _time.time() if now is None else now
+    if file is not None:
+        try:
+            lines = file.read_text(encoding='utf-8').splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InvalidInputError(f'cannot read {file}: {exc}') from exc
+        questions = [q.strip() for q in lines if q.strip() and not q.lstrip().startswith('#')]
+        parser.warm_up()  # type: ignore[attr-defined]
+        start = _time.perf_counter()
+        results = parser.parse_many(questions, when)  # type: ignore[attr-defined]
+        elapsed = _time.perf_counter() - start
+        for q, result in zip(questions, results, strict=True):
+            sys.stdout.write(json.dumps({'question': q, **result.to_dict()}) + '\n')
+        rate = len(questions) / elapsed if elapsed > 0 else float('inf')
+        console.print(f'{len(questions)} questions, {sum(r.ok for r in results)} parsed, '
+                      f'{rate:.0f} questions/s after the model loaded')
+        return
+    assert question is not None
+    result = parser.parse(question, when)  # type: ignore[attr-defined]
     data = result.to_dict()
     if as_json:
         sys.stdout.write(json.dumps(data) + '\n')
@@ -295,6 +332,38 @@ def parse_cmd(
         out.print_json(json.dumps(data))
     if not result.ok:
         raise typer.Exit(1)
+
+
+@eval_app.command('questions')
+def eval_questions_cmd(
+    file: Annotated[Path, typer.Argument(help='Labelled questions (.tsv type/category/question,'
+                                              ' .jsonl or .yaml).')],
+    as_json: Annotated[bool, typer.Option('--json', help='Print one JSON object.')] = False,
+    now: Annotated[float | None, typer.Option(
+        help='The time the questions are asked (s since the Unix epoch); default: now.')] = None,
+    timezone: Annotated[str, typer.Option(help='IANA timezone of the robot.')] = 'UTC',
+    embeddings: Annotated[bool, typer.Option(
+        help='Use the text embedding model (open vocabulary and intent classifier).')] = True,
+) -> None:
+    """Score the parser on a labelled question file: type and category accuracy, misses."""
+    from robot_memory.eval.questions import evaluate_questions
+
+    with console.status('parsing the questions…', spinner='dots'):
+        result = evaluate_questions(file, now_s=now, timezone=timezone, embeddings=embeddings)
+    if as_json:
+        sys.stdout.write(json.dumps(result) + '\n')
+        return
+    out.print(f'{result["questions"]} questions: type accuracy {result["type_accuracy"]:.3f}, '
+              f'category accuracy {result["category_accuracy"]:.3f}, unsure '
+              f'{result["unsure_rate"]:.3f}, {result["questions_per_s"]} questions/s')
+    table = Table(title='misses')
+    for col in ('line', 'question', 'expected', 'got', 'error'):
+        table.add_column(col)
+    for m in result['misses']:
+        table.add_row(str(m['line']), m['question'],
+                      f'{m["expected"]["type"]}/{m["expected"]["category"]}',
+                      f'{m["got"]["type"]}/{m["got"]["category"]}', m['error'][:60])
+    out.print(table)
 
 
 @app.command('ask')

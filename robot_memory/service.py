@@ -72,7 +72,8 @@ class MemoryService:
             self.memory.set_layout(layout, self.memory.now_s)
         self.pipeline = MappingPipeline(self.memory, layout, self.params.pipeline)
         self._parser: Any = None
-        self.engine = QueryEngine(self.memory, label_matcher=self._match_label)
+        self.engine = QueryEngine(self.memory, label_matcher=self._match_label,
+                                  text_scorer=self._score_text)
         self.requests = 0
         self.request_errors = 0
 
@@ -125,16 +126,37 @@ class MemoryService:
         return self._parser[1]
 
     def _match_label(self, label: str, labels: Any) -> str | None:
+        from robot_memory.language.parser import DEFAULT_LABELS
+
         if not self.params.use_embeddings:
             return None
         try:
             from robot_memory.language.embeddings import default_embedder
 
-            match = default_embedder().best_match(label, list(labels), min_score=0.5)
+            # A class name of its own (toolbox, cup) is only another class's synonym when the
+            # two are very close (couch → sofa); other words (rucksack) need less.
+            known = label in DEFAULT_LABELS or any(
+                label in self.engine.taxonomy.members(c) for c in self.engine.taxonomy.categories)
+            match = default_embedder().best_match(label, list(labels),
+                                                  min_score=0.75 if known else 0.5)
         except (ImportError, RobotMemoryError, OSError) as exc:
             log.warning('open-vocabulary matching unavailable: %s', exc)
             return None
         return match[0] if match else None
+
+    def _score_text(self, text: str, descriptions: Any) -> Any:
+        """Cosine similarity of a question to descriptions (open-vocabulary retrieval); word
+        overlap when embeddings are off or unavailable."""
+        if not self.params.use_embeddings:
+            return self.engine.word_overlap(text, descriptions)
+        try:
+            from robot_memory.language.embeddings import default_embedder
+
+            vectors = default_embedder().embed([text, *descriptions])
+        except (ImportError, RobotMemoryError, OSError) as exc:
+            log.warning('retrieval by embeddings unavailable: %s', exc)
+            return self.engine.word_overlap(text, descriptions)
+        return vectors[1:] @ vectors[0]
 
     def ask(self, question: str, now_s: float | None = None) -> Answer:
         """Parse and answer an English question from memory alone."""

@@ -127,12 +127,13 @@ class WhereWas:
 
 @dataclass(frozen=True, slots=True)
 class Count:
-    """How many X are in a room (now, or at a time)?"""
+    """How many X are in a room, or on / in a piece of furniture (now, or at a time)?"""
 
     target: Target
     room: str = ''
     at: TimeRange = field(default_factory=TimeRange)
     category: Category = Category.PRESENT
+    support: str = ''
 
 
 @dataclass(frozen=True, slots=True)

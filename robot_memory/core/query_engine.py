@@ -54,7 +54,7 @@ from robot_memory.core.queries import (
 )
 from robot_memory.core.retrieval import GraphIndex
 from robot_memory.core.scene_graph import RoomAttributes
-from robot_memory.core.taxonomy import Taxonomy, default_taxonomy
+from robot_memory.core.taxonomy import Taxonomy, default_affordances, default_taxonomy
 from robot_memory.exceptions import InvalidInputError
 
 __all__ = ['NEAR_M', 'EngineParams', 'Hypothesis', 'QueryEngine']
@@ -74,6 +74,7 @@ class EngineParams:
     habit_weight: float = 0.7
     retrieval_top_k: int = 3
     retrieval_max_confidence: float = 0.6
+    retrieval_min_similarity: float = 0.3
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +97,7 @@ class QueryEngine:
         self.params = params or EngineParams()
         self.taxonomy = taxonomy if taxonomy is not None else default_taxonomy()
         self.text_scorer = text_scorer
+        self.affordances = default_affordances()
         self._index: tuple[int, GraphIndex] | None = None
 
     # ------------------------------------------------------------- helpers
@@ -115,7 +117,12 @@ class QueryEngine:
     def resolve_label(self, label: str) -> str:
         """The memory class a query label stands for (open-vocabulary when a matcher is set)."""
         labels = self.memory.labels()
-        if label in labels or self.label_matcher is None:
+        if label in labels:
+            return label
+        head = label.rsplit('_', 1)[-1]
+        if head != label and head in labels:
+            return head  # "kitchen_counter" is a counter: English names the kind last
+        if self.label_matcher is None:
             return label
         return self.label_matcher(label, labels) or label
 
@@ -387,6 +394,9 @@ class QueryEngine:
         objs = [s for s in view.objects.values() if s.label in labels
                 and (not q.target.color or s.color == q.target.color)
                 and (not q.room or s.room_id == q.room)]
+        if q.support:
+            supports = self.label_set(q.support)
+            objs = [s for s in objs if s.support and self.label_of(s.support[1]) in supports]
         n = len(objs)
         if q.at.is_now:
             # Every counted object must still be there, and nothing new have come in since
@@ -397,6 +407,8 @@ class QueryEngine:
         else:
             conf = min((self._confidence_at(s, probe, now) for s in objs), default=0.8)
         where = f' in the {self.room_name(q.room)}' if q.room else ''
+        if q.support:
+            where = f' on the {q.support.replace("_", " ")}{where}'
         noun = label.replace('_', ' ') + ('' if n == 1 else 's')
         text = f'{"There is" if n == 1 else "There are"} {n} {noun}{where}.'
         if not q.at.is_now:
@@ -475,8 +487,20 @@ class QueryEngine:
         conf = self._room_staleness(q.room, 'movable', t2) if q.room else 0.8
         changed = out['target']['moved'] if q.target is not None else n > 0
         if q.target is not None:
-            text = (f'Yes, the {self._describe(q.target)} has moved.' if changed else
-                    f'No, the {self._describe(q.target)} is where it was.')
+            info = out['target']
+            since = q.since.text or self.memory.clock.label(t1)
+            thing = self._describe(q.target)
+            if info.get('object_id') is None:
+                text = f'I have no memory of a {thing}.'
+            elif changed:
+                text = (f'The {thing} has moved since {since}: it was in the '
+                        f'{self.room_name(info.get("from_room", ""))}, and is now in the '
+                        f'{self.room_name(info.get("to_room", ""))}.'
+                        if info.get('present', True) else
+                        f'The {thing} has moved since {since}: it is no longer where I saw it.')
+            else:
+                text = (f'The {thing} has not moved since {since} (in the '
+                        f'{self.room_name(info.get("to_room", ""))}).')
         return Answer(q, {'changed': changed, **out}, text, conf, (),
                       self._verify(conf) and q.until.is_now)
 
@@ -643,6 +667,14 @@ class QueryEngine:
         else:
             conf = min((self._confidence_at(s, probe, now) for s in items),
                        default=min(self._confidence_at(p, probe, now) for p in pieces))
+        hidden = [p for p in pieces if p.label in self.taxonomy.members('closed_storage')
+                  and p.state != 'open' and not by_piece[p.object_id]]
+        if hidden:
+            # Nothing seen inside a closed fridge is not the same as an empty fridge.
+            conf = min(conf, 0.3)
+            names = ', '.join(f'the {p.label.replace("_", " ")}' for p in hidden)
+            phrases.append(f'I cannot see inside {names} while closed, so there may be '
+                           'things I have not seen')
         prefix = '' if q.at.is_now else f'{(q.at.text or "then").capitalize()}, '
         text = prefix + '; '.join(phrases) + '.'
         text = text[0].upper() + text[1:]
@@ -858,9 +890,14 @@ class QueryEngine:
     def _describe_node(self, node: str, graph: Any) -> str:
         attrs = graph.find_node(node)
         if isinstance(attrs, RoomAttributes):
-            return f'the {(attrs.name or attrs.category).replace("_", " ")}'
+            name = f'the {(attrs.name or attrs.category).replace("_", " ")}'
+            use = self.affordances.get(attrs.category, '')
+            return f'{name}: {use}' if use else name
         label = getattr(attrs, 'label', '')
-        return f'a {label.replace("_", " ")}' if label else node
+        if not label:
+            return node
+        use = self.affordances.get(label, '')
+        return f'a {label.replace("_", " ")}' + (f': {use}' if use else '')
 
     def _retrieve(self, q: Retrieve, now: float) -> Answer:
         """Open-vocabulary retrieval: the question's similarity to every object and room
@@ -882,45 +919,65 @@ class QueryEngine:
             return Answer(q, {'kind': 'retrieval', 'results': []},
                           'Nothing I remember matches that.', 0.0, (), needs_verification=True)
         ppr = GraphIndex(graph).ppr(seeds)
-        # Rank by what the question says (similarity) with the graph spreading it (PPR).
+        # Rank by what the question says (similarity), with the graph spreading it (PPR); a
+        # "where can I …" question asks for a place, so rooms and furniture come first on a tie.
         top_ppr = max(ppr.values()) or 1.0
-        score = {n: 0.7 * max(float(sims[i]), 0.0) + 0.3 * ppr.get(n, 0.0) / top_ppr
-                 for i, n in enumerate(nodes)}
-        objects = sorted((n for n in graph.objects), key=lambda n: -score[n])[:k]
-        rooms = sorted(graph.rooms, key=lambda n: -score[n])[:k]
-        by_id = {**view.objects}
-        results = []
-        for node in objects:
+        wants_place = bool(re.match(r'\W*(?:where|which room|is there (?:somewhere|a place))',
+                                    q.text.lower()))
+        by_id = dict(view.objects)
+
+        def is_place(node: str) -> bool:
+            if node in graph.rooms:
+                return True
             state = by_id.get(node.split(':', 1)[-1]) or by_id.get(node)
-            if state is None:
-                continue
-            results.append({**self._location(state), 'node': node, 'layer': 'object',
-                            'score': round(score[node], 4)})
-        room_rows = [{'node': r, 'layer': 'room', 'room': r, 'room_name': self.room_name(r),
-                      'places': sorted(graph.places_in(r)), 'score': round(score[r], 4)}
-                     for r in rooms]
+            return state is not None and state.mobility in ('furniture', 'static')
+
+        score = {n: 0.8 * max(float(sims[i]), 0.0) + 0.2 * ppr.get(n, 0.0) / top_ppr
+                 + (0.05 if wants_place and is_place(n) else 0.0)
+                 for i, n in enumerate(nodes)}
+        ranked = sorted(nodes, key=lambda n: -score[n])[:k]
+        results: list[dict[str, Any]] = []
+        for node in ranked:
+            state = by_id.get(node.split(':', 1)[-1]) or by_id.get(node)
+            if state is not None:
+                results.append({**self._location(state), 'node': node, 'layer': 'object',
+                                'score': round(score[node], 4)})
+            elif node in graph.rooms:
+                results.append({'node': node, 'layer': 'room', 'room': node,
+                                'room_name': self.room_name(node), 'label': '',
+                                'places': sorted(graph.places_in(node)),
+                                'score': round(score[node], 4)})
         best_sim = float(sims[order[0]])
         conf = min(self.params.retrieval_max_confidence, max(best_sim, 0.0))
-        if results:
-            first = results[0]
-            on = first['support_label'].replace('_', ' ')
-            text = (f'Best match in memory: the {first["label"].replace("_", " ")} '
-                    f'{"on the " + on + " " if on else ""}in the {first["room_name"]}')
-            others = [f'the {r["label"].replace("_", " ")} ({r["room_name"]})'
-                      for r in results[1:]]
-            text += (f'; also {", ".join(others)}' if others else '') + '.'
+        names = []
+        for r in results:
+            if r['layer'] == 'room':
+                names.append(f'the {r["room_name"]}')
+            else:
+                on = r['support_label'].replace('_', ' ')
+                names.append(f'the {r["label"].replace("_", " ")} '
+                             f'{"on the " + on + " " if on else ""}in the {r["room_name"]}')
+        if best_sim < self.params.retrieval_min_similarity:
+            text = (f'Nothing I remember fits that well; the closest is {names[0]}.'
+                    if names else 'Nothing I remember fits that.')
         else:
-            text = f'Best match in memory: the {room_rows[0]["room_name"]}.'
+            text = f'Best match in memory: {names[0]}' + (
+                f'; also {", ".join(names[1:])}' if names[1:] else '') + '.'
         text += ' (This is a search of what I remember, not a fact I observed.)'
         evidence = tuple(self._evidence(by_id[r['object_id']], 'retrieved')
-                         for r in results if r['object_id'] in by_id)
-        return Answer(q, {'kind': 'retrieval', 'results': results, 'rooms': room_rows},
-                      text, conf, evidence)
+                         for r in results if r['layer'] == 'object' and r['object_id'] in by_id)
+        return Answer(q, {'kind': 'retrieval', 'results': results,
+                          'best_similarity': round(best_sim, 4)}, text, conf, evidence)
 
     def _score_text(self, text: str, descriptions: Sequence[str]) -> Sequence[float]:
         if self.text_scorer is not None:
             return self.text_scorer(text, descriptions)
-        # Without an embedder: word overlap, so retrieval still works (coarsely).
+        return self.word_overlap(text, descriptions)
+
+    @staticmethod
+    def word_overlap(text: str, descriptions: Sequence[str]) -> list[float]:
+        """Share of each description's words the text contains (retrieval without an
+        embedder: coarse, but it still finds "the sofa" for "where can I sit on the sofa")."""
         words = set(_words(text))
         return [len(words & set(_words(d))) / max(len(set(_words(d))), 1)
                 for d in descriptions]

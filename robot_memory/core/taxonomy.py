@@ -16,7 +16,8 @@ import yaml
 
 from robot_memory.exceptions import InvalidInputError
 
-__all__ = ['Taxonomy', 'default_taxonomy', 'default_taxonomy_path']
+__all__ = ['Taxonomy', 'default_affordances', 'default_taxonomy', 'default_taxonomy_path',
+           'load_affordances']
 
 
 def _name(word: str) -> str:
@@ -101,3 +102,26 @@ def default_taxonomy() -> Taxonomy:
     """The shipped taxonomy (empty when the file is not installed)."""
     path = default_taxonomy_path()
     return Taxonomy.from_yaml(path) if path.is_file() else Taxonomy()
+
+
+def load_affordances(path: str | Path) -> dict[str, str]:
+    """Read a YAML mapping class or room category → what it is for (a short phrase)."""
+    path = Path(path)
+    try:
+        data: Any = yaml.safe_load(path.read_text(encoding='utf-8'))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise InvalidInputError(f'cannot read the affordances {path}: {exc}') from exc
+    if data is None:
+        return {}
+    if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
+        raise InvalidInputError(f'affordances {path} must map names to short phrases')
+    return {_name(k): str(v).strip() for k, v in data.items() if _name(k)}
+
+
+@lru_cache(maxsize=1)
+def default_affordances() -> dict[str, str]:
+    """The shipped `config/affordances.yaml` (empty when not installed)."""
+    from robot_memory.ros.paths import share_file
+
+    path = share_file('config', 'affordances.yaml')
+    return load_affordances(path) if path.is_file() else {}

@@ -158,6 +158,11 @@ class TextEmbedder:
                     self._remember(text, vector)
         return np.stack([found[t] for t in texts])
 
+    def cached(self, text: str) -> np.ndarray | None:
+        """The cached embedding of a text, or None (never runs the model)."""
+        with self._lock:
+            return self._cache.get(text)
+
     def similarity(self, a: str, b: str) -> float:
         """Cosine similarity of two texts, in [-1, 1]."""
         vectors = self.embed([a, b])

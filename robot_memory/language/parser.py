@@ -22,7 +22,7 @@ from __future__ import annotations
 import itertools
 import re
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -53,6 +53,7 @@ from robot_memory.core.queries import (
     query_to_dict,
 )
 from robot_memory.exceptions import InvalidInputError, RobotMemoryError
+from robot_memory.core.taxonomy import Taxonomy, default_taxonomy
 from robot_memory.language.intents import IntentClassifier
 from robot_memory.language.timeexpr import (
     DAY_S,
@@ -435,7 +436,8 @@ class ParseResult(NamedTuple):
         """JSON-safe summary: type, category, target, room, time, query, error, matched."""
         if self.query is None:
             # The shape may be known although a slot was not ("what is in the attic?").
-            return {'type': self.matched.get('shape'), 'category': None, 'target': None,
+            return {'type': self.matched.get('shape'),
+                    'category': self.matched.get('category'), 'target': None,
                     'room': None, 'time': None, 'query': None, 'error': self.error,
                     'unsure': self.matched.get('unsure', ''),
                     'matched': _plain(self.matched)}
@@ -500,6 +502,26 @@ class _Failure(Exception):
     """A question the rules cannot read; the message is the user-facing reason."""
 
 
+class _Recorder:
+    """Stands in for the embedder during `parse_many`'s first pass: records what would be
+    embedded and answers from the cache, or with zero vectors for texts not embedded yet."""
+
+    def __init__(self, embedder: TextEmbedder) -> None:
+        self.embedder = embedder
+        self.texts: list[str] = []
+
+    def embed(self, texts: str | Sequence[str]) -> np.ndarray:
+        texts = [texts] if isinstance(texts, str) else list(texts)
+        rows = []
+        for text in texts:
+            cached = self.embedder.cached(text)
+            if cached is None:
+                self.texts.append(text)
+                cached = np.zeros(self.embedder.dim, dtype=np.float32)
+            rows.append(cached)
+        return np.stack(rows) if rows else np.zeros((0, self.embedder.dim), dtype=np.float32)
+
+
 class QuestionParser:
     """Turns English questions into typed queries on the memory's clock.
 
@@ -512,8 +534,10 @@ class QuestionParser:
                  embedder: TextEmbedder | None = None, *, backend: LLMBackend | None = None,
                  min_label_score: float = 0.5, min_label_margin: float = 0.04,
                  min_room_score: float = 0.8, min_room_margin: float = 0.05,
-                 min_intent_score: float = 0.35, min_intent_margin: float = 0.02) -> None:
+                 min_intent_score: float = 0.35, min_intent_margin: float = 0.02,
+                 taxonomy: Taxonomy | None = None) -> None:
         self.vocabulary = vocabulary if vocabulary is not None else Vocabulary()
+        self.taxonomy = taxonomy if taxonomy is not None else default_taxonomy()
         self.clock = clock if clock is not None else MemoryClock()
         self.embedder = embedder
         self.backend = backend
@@ -528,6 +552,11 @@ class QuestionParser:
         self._labels: dict[tuple[str, ...], str] = {}
         for label in vocab.labels:
             self._labels.setdefault(tuple(_human(label).split()), label)
+        # Category names ("fruit", "drink") and the classes they list are names too: a class
+        # memory never saw must not be matched to a different one by similarity.
+        for name in self.taxonomy.categories:
+            for label in (name, *sorted(self.taxonomy.members(name))):
+                self._labels.setdefault(tuple(_human(label).split()), label)
         self._max_label_words = max((len(k) for k in self._labels), default=1)
         self._label_names = sorted(self._labels, key=lambda k: self._labels[k])
         self._colors = {_human(c): c for c in vocab.colors}
@@ -556,6 +585,33 @@ class QuestionParser:
             result = self._parse_rephrased(question, now_s, result)
         result.matched['parse_ms'] = round((time.perf_counter() - start) * 1e3, 3)
         return result
+
+    def parse_many(self, questions: Sequence[str], now_s: float) -> list[ParseResult]:
+        """Parse many questions asked at `now_s`, embedding what they need in batches.
+
+        A first pass over all questions records every text the open-vocabulary matching and
+        the intent classifier would embed; those are embedded in one batch (sorted by length),
+        and the second pass reads them from the embedder's cache. The results are the same as
+        parsing one at a time.
+        """
+        questions = list(questions)
+        if self.embedder is not None and len(questions) > 1:
+            self.warm_up()
+            real = self.embedder
+            recorder = _Recorder(real)
+            classifier = self.intents
+            self.embedder = recorder
+            if classifier is not None:
+                classifier.embedder = recorder
+            try:
+                for question in questions:
+                    self._parse_once(question, now_s)
+            finally:
+                self.embedder = real
+                if classifier is not None:
+                    classifier.embedder = real
+            real.embed(recorder.texts)
+        return [self.parse(q, now_s) for q in questions]
 
     def warm_up(self) -> None:
         """Embed the vocabulary now, so the first open-vocabulary question is fast."""
@@ -592,6 +648,15 @@ class QuestionParser:
             if not last:
                 return first
             second = self._parse_once(last, now_s)
+            if not second.ok and second.error.startswith('could not tell which object'):
+                # "Someone borrowed the drill. Where was it on Sunday?": "it" is the drill.
+                named = self._context_object(question[:len(question) - len(last)])
+                if named:
+                    replaced = re.sub(r'\b(?:it|them)\b', f'the {named}', last, count=1,
+                                      flags=re.IGNORECASE)
+                    third = self._parse_once(replaced, now_s)
+                    if third.ok:
+                        second = third
             if second.ok or (second.matched.get('shape') and not matched.get('shape')):
                 second.matched['context'] = question[:len(question) - len(last)].strip()
                 return second
@@ -680,6 +745,7 @@ class QuestionParser:
         def shape(name: str, rule: str) -> None:
             matched['shape'] = name
             matched['rule'] = rule
+            matched['category'] = str(_shape_category(name, cue, when, now_s))
 
         def target(room_scopes_target: bool = True) -> Target:
             # A room narrows the target ("the mug in the kitchen") unless it is the query's
@@ -715,8 +781,16 @@ class QuestionParser:
         if _COUNT.search(cue):
             shape('Count', 'count')
             at, category = self._at(q, when, past, now_s)
-            require_known_scope()
-            return Count(target(False), room_id, at, self._category(cue, category))
+            on = self._support(phrases)
+            if on is None:
+                require_known_scope()
+            label = ''
+            if on is not None:
+                # "How many cups are in the sink?": counted on / in a piece of furniture.
+                label = (on.label.value if on.label is not None
+                         else self._open_label(on.words)[0])
+                matched.update(support=' '.join(on.words), support_label=label)
+            return Count(target(False), room_id, at, self._category(cue, category), label)
         if _FIRST.search(cue) and (_WHEN.search(cue) or where or re.search(
                 r'\bappear|\bup\b|\barriv|\bwhat (?:day|time)\b', cue)):
             shape('WhenAppeared', 'when_appeared')
@@ -802,6 +876,21 @@ class QuestionParser:
             '<room>, is … open, what colour is …, what is on the <furniture>, is there any …, '
             'how long has … been …, what is in <room>, what changed since …, where is … '
             'usually, when did … first appear, where can I <do something>)')
+
+    def _context_object(self, context: str) -> str:
+        """The last object name the context before a question mentions ('' if none)."""
+        text = _normalise(context)
+        for expression in reversed(find_times(text, self.clock, 0.0)):
+            lo, hi = expression.span
+            text = f'{text[:lo]} {_SEP} {text[hi:]}'
+        tokens = [t if re.fullmatch(r"[a-z0-9]+(?:'[a-z]+)?", t) else _SEP
+                  for t in _TOKEN.findall(text)]
+        spans = self._find_labels(tokens)
+        if spans:
+            return ' '.join(tokens[spans[-1].start:spans[-1].end])
+        phrases = [p for p in self._phrases(tokens, []) if p.words and not _only_generic(p)
+                   and p.determined]
+        return ' '.join(phrases[-1].words) if phrases else ''
 
     # ------------------------------------------------------------ intents
     def intent_text(self, question: str) -> str:
@@ -1361,6 +1450,31 @@ def _normalise(question: str) -> str:
     for pattern, replacement in _CONTRACTIONS:
         text = pattern.sub(replacement, text)
     return ' '.join(text.split())
+
+
+def _shape_category(shape: str, cue: str, when: TimeExpression | None,
+                    now_s: float) -> Category:
+    """What a question of a shape needs from memory, from its words and time alone (used
+    where its slots could not all be filled)."""
+    timed = when is not None and when.kind is not TimeKind.NOW
+    past_time = timed and when is not None and not when.contains(now_s) and \
+        when.kind is TimeKind.PERIOD
+    if shape == 'Usual':
+        return (Category.PAST_PRESENT_FUTURE if _PREDICT.search(cue) or _FUTURE.search(cue)
+                else Category.MULTI_PAST)
+    if shape in ('Duration', 'History'):
+        return Category.MULTI_PAST
+    if shape == 'Changes':
+        if when is not None and when.kind is TimeKind.BETWEEN:
+            return Category.MULTI_PAST
+        return Category.PAST_PRESENT
+    if shape in ('WhenAppeared', 'LastSeen', 'WhereWas'):
+        return Category.PAST
+    if past_time or (shape == 'Exists' and _SEEN_ANY.search(cue)):
+        return Category.PAST
+    if _STILL.search(cue):
+        return Category.PAST_PRESENT
+    return Category.PRESENT
 
 
 def _last_question(question: str) -> str:
