@@ -148,6 +148,10 @@ class Consolidator:
         # Room and support follow the position; refine them only when perception is sure.
         if facts.room_id and not current.room_id:
             self.memory.set_fact(object_id, stamp, FactKey.ROOM, facts.room_id, (obs_id,))
+        if facts.support and not current.support:
+            # What it stands on was not made out when it was first seen (the furniture's box
+            # had not grown yet): a refinement where it stands, not a move.
+            self.memory.set_fact(object_id, stamp, FactKey.SUPPORT, facts.support, (obs_id,))
 
     def latest_change_s(self, object_id: str) -> float:
         """When memory last changed this object: older observations cannot change it."""

@@ -653,7 +653,9 @@ class EpisodicMemory:
         state_changed: dict[str, tuple[ObjectFacts, ObjectFacts]] = {}
         for k in a.keys() & b.keys():
             before, after = a[k], b[k]
-            if before[:3] != after[:3]:
+            # Support first made out where the object already stood refines it; not a move.
+            support_changed = before[2] != after[2] and before[2] is not None
+            if before[:2] != after[:2] or support_changed:
                 moved[k] = (before, after)
             if before[3] != after[3]:
                 state_changed[k] = (before, after)

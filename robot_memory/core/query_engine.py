@@ -690,8 +690,10 @@ class QueryEngine:
 
     def _attribute_of(self, q: AttributeOf, now: float) -> Answer:
         if q.attribute not in ATTRIBUTES:
-            raise InvalidInputError(f'unknown attribute {q.attribute!r}; valid: '
-                                    f'{", ".join(ATTRIBUTES)}')
+            known = ', '.join({'color': 'colour'}.get(a, a) for a in ATTRIBUTES)
+            return Answer(q, {'attribute': q.attribute, 'value': None},
+                          f'I do not keep the {q.attribute} of things; I know their {known}.',
+                          0.0)
         probe = q.at.probe_s(now)
         cands = self.candidates(q.target, probe)
         if not cands:
@@ -851,13 +853,15 @@ class QueryEngine:
             intervals = intervals[-1:]
         # The stretch that holds now (or last held): consecutive matching intervals.
         run: list[Interval] = []
+        last: list[Interval] = []
         for iv in intervals:
             if iv.value is not None and matches(iv.value):
                 if run and run[-1].t_to is not None and iv.t_from - run[-1].t_to > 1.0:
-                    run = []
+                    last, run = run, []
                 run.append(iv)
-            else:
-                run = []
+            elif run:
+                last, run = run, []
+        run = run or last
         what = (q.state if q.state else f'in the {self.room_name(place)}' if is_room
                 else f'on the {place.replace("_", " ")}' if supports else 'where it is')
         if not run:
@@ -1075,6 +1079,29 @@ class QueryEngine:
             places = places_of(best.room_id)
             return _normalise([Hypothesis('stayed', p, places),
                                Hypothesis('moved', 1 - p, places)])
+        if isinstance(query, AttributeOf) and query.attribute == 'state' and query.at.is_now:
+            return self.belief(StateOf(query.target), now)
+        if isinstance(query, Exists) and query.at.is_now and \
+                query.category is not Category.PAST:
+            answer = self.answer(query, now)
+            p_yes = answer.confidence if answer.value['yes'] else 1.0 - answer.confidence
+            if answer.value['yes']:
+                rooms = {o['room'] for o in answer.value['objects'][:3]}
+            else:
+                rooms = {query.room} if query.room else {r['room'] for r in
+                                                         answer.value['looked_in']}
+            places = frozenset().union(*(places_of(r) for r in rooms)) if rooms else frozenset()
+            return _normalise([Hypothesis('yes', p_yes, places),
+                               Hypothesis('no', 1.0 - p_yes, places)])
+        if isinstance(query, Contents) and query.at.is_now:
+            answer = self.answer(query, now)
+            if answer.value is None:
+                return []
+            rooms = {p['room'] for p in answer.value['pieces']}
+            places = frozenset().union(*(places_of(r) for r in rooms))
+            p = answer.confidence
+            return _normalise([Hypothesis('as remembered', p, places),
+                               Hypothesis('changed', 1 - p, places)])
         if isinstance(query, Count | WhatIn | Changes) and _is_now(query):
             room = query.room
             if not room:

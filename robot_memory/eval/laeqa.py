@@ -140,7 +140,12 @@ def _day_start(t: float) -> float:
 def generate_questions(state: Patrolled, asked_s: float, phrasings: dict[str, list[str]],
                        per_type: int = 30, seed: int = 0) -> list[EvalQuestion]:
     """Questions with structural answers from the ground truth at `asked_s`."""
-    from robot_memory.language.phrasings import QUESTION_TYPES, fill_template
+    from robot_memory.language.phrasings import (
+        OPEN_STATE_TYPES,
+        QUESTION_TYPES,
+        fill_template,
+        template_fields,
+    )
 
     rng = np.random.default_rng(seed)
     truth = state.sim.truth
@@ -171,9 +176,15 @@ def generate_questions(state: Patrolled, asked_s: float, phrasings: dict[str, li
         template = templates[int(rng.integers(len(templates)))]
         v = small[g] if g else None
         label = extra.pop('label', v.cls if v else '')
-        color = '' if v is None or by_class[v.cls] == 1 else v.color
+        color = extra.pop('color', '' if v is None or by_class[v.cls] == 1 else v.color)
+        true_state = extra.pop('true_state', '')
+        category = QUESTION_TYPES[qtype][1]
+        if qtype in OPEN_STATE_TYPES and 'state' not in template_fields(template):
+            # The open question ("what state is the oven in?"): scored on the true state.
+            category = OPEN_STATE_TYPES[qtype][1]
+            expected, extra['state'] = {'state': true_state}, ''
         questions.append(EvalQuestion(
-            len(questions), qtype, QUESTION_TYPES[qtype][1],
+            len(questions), qtype, category,
             fill_template(template, **text_values), label, color, expected, **extra))
 
     def sample(items: list[Any]) -> list[Any]:
@@ -221,11 +232,12 @@ def generate_questions(state: Patrolled, asked_s: float, phrasings: dict[str, li
         asked = _ask_state(states[0], rng)
         add('state_on_day', {'object': desc(g), 'state': asked,
                              'day': _weekday(d0)},
-            g, {'yes': asked == states[0]}, day_start_s=d0, state=asked)
+            g, {'yes': asked == states[0]}, day_start_s=d0, state=asked,
+            true_state=states[0])
     for g in sample([g for g in candidates if small[g].state]):
         asked = _ask_state(small[g].state, rng)
         add('state_now', {'object': desc(g), 'state': asked}, g,
-            {'yes': asked == small[g].state}, state=asked)
+            {'yes': asked == small[g].state}, state=asked, true_state=small[g].state)
     counts = Counter((v.cls, v.room) for v in small.values())
     pairs = sorted({(state.sim.truth.at(asked_s)[g].cls, state.sim.truth.at(asked_s)[g].room)
                     for g in known})
@@ -276,7 +288,81 @@ def generate_questions(state: Patrolled, asked_s: float, phrasings: dict[str, li
         t0 = truth.intervals(g)[0].t_from
         add('when_appeared', {'object': desc(g)}, g,
             {'day': _weekday(t0)})
+    _new_type_questions(state, asked_s, add, sample, small, known, desc, rng, first_day)
     return questions
+
+
+def _new_type_questions(state: Patrolled, asked_s: float, add: Any, sample: Any,
+                        small: dict[str, Any], known: set[str], desc: Any,
+                        rng: np.random.Generator, first_day: float) -> None:
+    """Contents, attribute, exists, duration and moved-between questions."""
+    truth = state.sim.truth
+    now = truth.at(asked_s)
+    furniture = {k: v for k, v in now.items() if v.mobility == 'furniture'}
+    furniture_count = Counter(v.cls for v in furniture.values())
+    by_class = Counter(v.cls for v in small.values())
+    # What is on a piece of furniture (one of its class, with a visible top).
+    pieces = sorted(k for k, v in furniture.items() if furniture_count[v.cls] == 1
+                    and any(o.support == k for o in small.values())
+                    and not any(o.support == k and o.relation == 'in' for o in now.values()))
+    for k in sample(pieces):
+        labels = sorted({o.cls for o in small.values() if o.support == k})
+        add('contents', {'furniture': furniture[k].cls.replace('_', ' ')}, None,
+            {'labels': labels}, label=furniture[k].cls)
+    # The colour of an object that is the only one of its class.
+    for g in sample(sorted(g for g in known if by_class[small[g].cls] == 1)):
+        add('attribute', {'object': small[g].cls.replace('_', ' ')}, g,
+            {'color': small[g].color}, color='')
+    # Is there any <class> in <room>: both answers, from classes the robot has seen.
+    rooms = sorted({v.room for v in now.values()})
+    seen_classes = sorted({small[g].cls for g in known})
+    pairs = []
+    for cls in seen_classes:
+        held = {v.room for v in small.values() if v.cls == cls}
+        pairs += [(cls, r, r in held) for r in rooms]
+    yes = [p for p in pairs if p[2]]
+    no = [p for p in pairs if not p[2]]
+    ys, ns = sample(yes), sample(no)
+    half = max(1, min(len(ys), len(ns), len(ys) // 2 + 1))
+    for cls, room, answer in ys[:half] + ns[:half]:
+        add('exists', {'object': cls.replace('_', ' '), 'room': _room_name(room)}, None,
+            {'yes': answer}, label=cls, color='', room_id=f'room:{room}')
+    # How long an object has been in its room: the robot can know it from when it first
+    # saw it there after it arrived.
+    for g in sample(sorted(known)):
+        v = small[g]
+        since = None
+        for iv in sorted(truth.intervals(g), key=lambda iv: iv.t_from):
+            if iv.t_from > asked_s:
+                break
+            if iv.fact.room != v.room:
+                since = None
+            elif since is None:
+                since = iv.t_from
+        if since is None:
+            continue
+        seen_after = [t for t in state.seen_gt[g] if t >= since]
+        if not seen_after:
+            continue
+        add('duration', {'object': desc(g), 'room': _room_name(v.room)}, g,
+            {'since_s': since, 'first_seen_s': min(seen_after)}, room_id=f'room:{v.room}')
+    # Did it move between two past days: seen before the first and during the second.
+    items = []
+    today = _day_start(asked_s)
+    for g in sorted(known):
+        stamps = state.seen_gt[g]
+        for d1 in np.arange(first_day, today - DAY_S, DAY_S):
+            for d2 in np.arange(d1 + DAY_S, today, DAY_S):
+                if min(stamps) < d1 and any(d2 <= t < d2 + DAY_S for t in stamps):
+                    items.append((g, float(d1), float(d2)))
+    for g, d1, d2 in sample(items):
+        before, after = truth.at(d1).get(g), truth.at(d2 + DAY_S - 1.0).get(g)
+        if before is None or after is None:
+            continue
+        moved = (before.room != after.room or before.support != after.support
+                 or math.dist(before.position_m, after.position_m) > 0.3)
+        add('moved_between', {'object': desc(g), 'day': _weekday(d1), 'day2': _weekday(d2)},
+            g, {'yes': moved}, day_start_s=d1)
 
 
 def _weekday(t: float) -> str:
@@ -306,10 +392,20 @@ def is_correct(q: EvalQuestion, value: Any) -> bool:
         return False
     if q.qtype == 'count_in_room':
         return value.get('count') == e['count']
-    if q.qtype in ('state_now', 'state_on_day', 'still_there'):
+    if q.qtype in ('state_now', 'state_on_day') and 'state' in e:
+        return value.get('state') == e['state']
+    if q.qtype in ('state_now', 'state_on_day', 'still_there', 'exists'):
         return value.get('yes') is e['yes']
-    if q.qtype == 'changed_since':
+    if q.qtype in ('changed_since', 'moved_between'):
         return bool(value.get('changed')) is e['yes']
+    if q.qtype == 'contents':
+        return sorted({o.get('label') for o in value.get('objects', [])}) == e['labels']
+    if q.qtype == 'attribute':
+        return value.get('value') == e['color']
+    if q.qtype == 'duration':
+        since = value.get('since_s')
+        return (bool(value.get('holds')) and isinstance(since, int | float)
+                and e['since_s'] - 1.0 <= since <= e['first_seen_s'] + 1.0)
     if q.qtype == 'when_appeared':
         return value.get('day') == e['day']
     return False

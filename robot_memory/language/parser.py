@@ -119,6 +119,11 @@ _PLACE_WORDS = frozenset({
     'attic', 'backyard', 'balcony', 'basement', 'cellar', 'conservatory', 'garage', 'garden',
     'gym', 'library', 'laundry', 'lobby', 'loft', 'nursery', 'pantry', 'patio', 'playroom',
     'porch', 'shed', 'studio', 'terrace', 'utility', 'workshop', 'yard',
+    # offices, shops and warehouses
+    'aisle', 'dock', 'bay', 'warehouse', 'upstairs', 'downstairs', 'landing', 'stairs',
+    'staircase', 'stairwell', 'reception', 'storeroom', 'stockroom', 'storage', 'mezzanine',
+    'showroom', 'lab', 'laboratory', 'classroom', 'canteen', 'cafeteria', 'ward', 'cubicle',
+    'depot', 'loft', 'floor', 'zone', 'section',
 })
 # Nouns that end a room's name ("cooking area") though they are too vague to be targets.
 _ROOM_NOUNS = frozenset({'room', 'rooms', 'area', 'space'})
@@ -208,7 +213,8 @@ _FIRST = re.compile(r'\bfirst (?:time )?(?:see|saw|seen|spot|notice|appear|show|
                     r'|come|find|found|detect|get|got)|\bdeliver(?:ed|y)\b|\bbrought in\b'
                     r'|\bappear(?:ed|s)?\b|\bshow(?:ed|n|s)? up\b|\bturn(?:ed|s)? up\b'
                     r'|\barriv(?:e|ed|es|al)\b|\b(?:get|got|come|came) (?:here|in)\b'
-                    r'|\bwhen did (?:you|we) first\b|\bfirst (?:appearance|sighting)\b')
+                    r'|\bwhen did (?:you|we) first\b|\bfirst (?:appearance|sighting)\b'
+                    r'|\bfirst time (?:you|i|we|anyone) (?:saw|seen|spotted|noticed|found)\b')
 _LAST = re.compile(r'\blast\b|\bmost recently\b|\blatest\b')
 _SEEN = re.compile(r'\b(?:have|has|did)\s+(?:you|anyone|anybody|someone|somebody)\s+'
                    r'(?:seen|see|spotted|spot|noticed|notice|come across|came across'
@@ -228,7 +234,7 @@ _HISTORY = re.compile(r'\bbeen\b|\beverywhere\b|\ball the (?:places|rooms)\b|\bw
                       r'|\bhistory\b|\bmovements?\b|\btrack\b')
 _WHERE = re.compile(r'\bwhere\b|\bwhereabouts\b|\b(?:which|what) (?:rooms?|places?|spots?'
                     r'|locations?|aisles?)\b|\beverywhere\b|\bmovements?\b|\btrace\b'
-                    r'|\bpassed through\b'
+                    r'|\bpassed through\b|\ball the (?:places|rooms|locations|spots)\b'
                     r'|\blocation of\b|\bfind\b|\blocate\b|\blooking for\b|\bend(?:ed)? up\b'
                     r'|\b(?:get|got) to\b')
 _WHAT = re.compile(r'^(?:(?:hey|ok|okay|so|and|robot|please)\W+)*(?:what|which|list|name'

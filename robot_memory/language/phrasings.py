@@ -10,10 +10,18 @@ Each benchmark question type has one meaning, one expected query type and one ca
 - `{day}`: an English weekday name ('Tuesday'); it means the most recent such day that has
   started, today included, so a generator should ask about the last six days only;
 - `{state}`: a state of the object ('open', 'closed', 'on', 'off'); the state questions
-  (`state_now`, `state_on_day`) are yes/no questions about that state.
+  (`state_now`, `state_on_day`) are yes/no questions about that state. A state template
+  without `{state}` asks the open question ("what state is the oven in?", an `AttributeOf`)
+  and is scored on the true state;
+- `{furniture}`: a piece of furniture as people say it ('coffee table'), for `contents`;
+- `{day2}`: a second weekday, later than `{day}`, for `moved_between`.
 
 `still_there` asks whether an object is still in the room where the robot last saw it (a
-yes/no answer that the present decides). `changed_since` asks whether one object has moved
+yes/no answer that the present decides). `contents` asks what is on a piece of furniture (the
+classes on it); `attribute` asks the colour of an object that is the only one of its class;
+`exists` asks whether there is any object of a class in a room (yes/no); `duration` asks how
+long an object has been in its room; `moved_between` asks whether an object moved between
+two past days (yes/no). `changed_since` asks whether one object has moved
 since the start of `{day}` (a yes/no answer); `usual_location` asks for the habitual place (no
 time of day in the built-in templates).
 
@@ -28,9 +36,13 @@ from pathlib import Path
 from typing import Any
 
 from robot_memory.core.queries import (
+    AttributeOf,
     Category,
     Changes,
+    Contents,
     Count,
+    Duration,
+    Exists,
     IsAt,
     LastSeen,
     Query,
@@ -44,6 +56,7 @@ from robot_memory.exceptions import InvalidInputError
 
 __all__ = [
     'BUILTIN_PHRASINGS',
+    'OPEN_STATE_TYPES',
     'PLACEHOLDERS',
     'QUESTION_TYPES',
     'REQUIRED_PLACEHOLDERS',
@@ -53,7 +66,7 @@ __all__ = [
     'template_fields',
 ]
 
-PLACEHOLDERS = ('object', 'room', 'day', 'state')
+PLACEHOLDERS = ('object', 'room', 'day', 'state', 'furniture', 'day2')
 
 QUESTION_TYPES: dict[str, tuple[type, Category]] = {
     'where_now': (WhereIs, Category.PRESENT),
@@ -64,8 +77,18 @@ QUESTION_TYPES: dict[str, tuple[type, Category]] = {
     'state_now': (StateOf, Category.PRESENT),
     'state_on_day': (StateOf, Category.PAST),
     'changed_since': (Changes, Category.PAST_PRESENT),
-    'usual_location': (Usual, Category.PAST_PRESENT_FUTURE),
+    'usual_location': (Usual, Category.MULTI_PAST),
     'when_appeared': (WhenAppeared, Category.PAST),
+    'contents': (Contents, Category.PRESENT),
+    'attribute': (AttributeOf, Category.PRESENT),
+    'exists': (Exists, Category.PRESENT),
+    'duration': (Duration, Category.MULTI_PAST),
+    'moved_between': (Changes, Category.MULTI_PAST),
+}
+# A state question without {state} is the open question, answered with the state's value.
+OPEN_STATE_TYPES: dict[str, tuple[type, Category]] = {
+    'state_now': (AttributeOf, Category.PRESENT),
+    'state_on_day': (AttributeOf, Category.PAST),
 }
 
 REQUIRED_PLACEHOLDERS: dict[str, frozenset[str]] = {
@@ -74,11 +97,16 @@ REQUIRED_PLACEHOLDERS: dict[str, frozenset[str]] = {
     'still_there': frozenset({'object', 'room'}),
     'where_on_day': frozenset({'object', 'day'}),
     'count_in_room': frozenset({'object', 'room'}),
-    'state_now': frozenset({'object', 'state'}),
-    'state_on_day': frozenset({'object', 'state', 'day'}),
+    'state_now': frozenset({'object'}),
+    'state_on_day': frozenset({'object', 'day'}),
     'changed_since': frozenset({'object', 'day'}),
     'usual_location': frozenset({'object'}),
     'when_appeared': frozenset({'object'}),
+    'contents': frozenset({'furniture'}),
+    'attribute': frozenset({'object'}),
+    'exists': frozenset({'object', 'room'}),
+    'duration': frozenset({'object', 'room'}),
+    'moved_between': frozenset({'object', 'day', 'day2'}),
 }
 
 BUILTIN_PHRASINGS: dict[str, list[str]] = {
@@ -142,6 +170,32 @@ BUILTIN_PHRASINGS: dict[str, list[str]] = {
         'When was the {object} first seen?',
         'When did the {object} show up?',
     ],
+    'contents': [
+        'What is on the {furniture}?',
+        'What is on the {furniture} right now?',
+        'Is there anything on the {furniture}?',
+        'What can you see on the {furniture}?',
+    ],
+    'attribute': [
+        'What colour is the {object}?',
+        'What color is the {object}?',
+        'Which colour is the {object}?',
+    ],
+    'exists': [
+        'Is there a {object} in the {room}?',
+        'Is there any {object} in the {room}?',
+        'Are there any {object}s in the {room}?',
+    ],
+    'duration': [
+        'How long has the {object} been in the {room}?',
+        'Since when has the {object} been in the {room}?',
+        'For how long has the {object} been in the {room}?',
+    ],
+    'moved_between': [
+        'Did the {object} move between {day} and {day2}?',
+        'Was the {object} moved between {day} and {day2}?',
+        'Has the {object} changed place between {day} and {day2}?',
+    ],
 }
 
 
@@ -154,7 +208,8 @@ def template_fields(template: str) -> set[str]:
 
 
 def fill_template(template: str, **values: str) -> str:
-    """Fill a template's placeholders ({object}, {room}, {day}, {state})."""
+    """Fill a template's placeholders ({object}, {room}, {day}, {state}, {furniture},
+    {day2})."""
     return template.format(**{k: values.get(k, '') for k in PLACEHOLDERS})
 
 
@@ -212,9 +267,10 @@ def query_matches(query: Query | None, question_type: str, *, label: str, color:
                   state: str = '') -> bool:
     """Whether a parsed query is what a benchmark question of `question_type` means.
 
-    Checks the query type and category, the target label (and colour when given), the room of
-    a count, the day (the start of `WhereWas.at`, `StateOf.at` or `Changes.since`, within 1 s)
-    and the asked state.
+    Checks the query type and category, the target label (and colour when given; for
+    `contents` the furniture's class), the room of a count, an existence or a duration, the
+    day (the start of `WhereWas.at`, `StateOf.at`, `AttributeOf.at` or `Changes.since`, within
+    1 s) and the asked state. A state question asked without a state is the open question.
     """
     try:
         expected_type, expected_category = QUESTION_TYPES[question_type]
@@ -222,15 +278,24 @@ def query_matches(query: Query | None, question_type: str, *, label: str, color:
         valid = ', '.join(QUESTION_TYPES)
         raise InvalidInputError(
             f'unknown question type {question_type!r}; valid: {valid}') from None
+    if question_type in OPEN_STATE_TYPES and not state:
+        expected_type, expected_category = OPEN_STATE_TYPES[question_type]
     if type(query) is not expected_type or query.category != expected_category:
+        return False
+    if isinstance(query, Contents):
+        return query.support_or_container == label
+    if isinstance(query, AttributeOf) and query.attribute != ('state' if question_type in
+                                                              OPEN_STATE_TYPES else 'color'):
         return False
     target = getattr(query, 'target', None)
     if target is None or target.label != label or (color and target.color != color):
         return False
-    if isinstance(query, Count | IsAt) and query.room != room_id:
+    if isinstance(query, Count | IsAt | Exists) and query.room != room_id:
+        return False
+    if isinstance(query, Duration) and query.room_or_support != room_id:
         return False
     if day_start_s is not None:
-        if isinstance(query, WhereWas | StateOf):
+        if isinstance(query, WhereWas | StateOf | AttributeOf):
             start = query.at.start_s
         elif isinstance(query, Changes):
             start = query.since.start_s

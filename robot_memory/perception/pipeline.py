@@ -536,8 +536,15 @@ class MappingPipeline:
         for track in self.tracks.values():
             if track.mobility == 'movable' or not track.confirmed or not track.present:
                 continue
-            fx, fy, fz = track.anchor_m or track.position_m
-            ex, ey, ez = track.extent_m
+            if track.box_m is not None:
+                # The box grown over every partial view: its own footprint, wherever the
+                # track's anchor was first put.
+                (lx, ly, lz), (hx, hy, hz) = track.box_m
+                fx, fy, fz = (lx + hx) / 2, (ly + hy) / 2, (lz + hz) / 2
+                ex, ey, ez = hx - lx, hy - ly, hz - lz
+            else:
+                fx, fy, fz = track.anchor_m or track.position_m
+                ex, ey, ez = track.extent_m
             if abs(x - fx) > ex / 2 + 0.1 or abs(y - fy) > ey / 2 + 0.1:
                 continue
             top = fz + ez / 2
