@@ -224,7 +224,7 @@ def test_matched_records_how_each_piece_was_read(parser: QuestionParser) -> None
         'time': 'yesterday', 'time_kind': 'period', 'room': 'lounge',
         'room_id': 'room:living_room', 'room_match': 'exact', 'shape': 'Count', 'rule': 'count',
         'target': 'red mugs', 'label': 'mug', 'label_match': 'plural', 'color': 'red',
-        'type': 'Count',
+        'type': 'Count', 'category': 'past',
     }
 
 

@@ -162,7 +162,7 @@ def test_rooms_and_regions_come_from_the_robots_own_vocabulary() -> None:
 
 def test_a_class_in_the_taxonomy_is_not_matched_to_another(embedded: QuestionParser) -> None:
     result = embedded.parse('Have you seen a toolbox anywhere?', NOW_S)
-    assert result.query.target.label == 'toolbox' and result.matched['label_match'] == 'exact'
+    assert result.query.target.label == 'toolbox' and result.matched['label_match'] == 'class'
     assert embedded.parse('Is there any fruit?', NOW_S).query.target.label == 'fruit'
 
 

@@ -87,8 +87,13 @@ def test_question_types_map_to_query_types_and_categories() -> None:
         'state_now': ('StateOf', 'present'),
         'state_on_day': ('StateOf', 'past'),
         'changed_since': ('Changes', 'past_present'),
-        'usual_location': ('Usual', 'past_present_future'),
+        'usual_location': ('Usual', 'multi_past'),
         'when_appeared': ('WhenAppeared', 'past'),
+        'contents': ('Contents', 'present'),
+        'attribute': ('AttributeOf', 'present'),
+        'exists': ('Exists', 'present'),
+        'duration': ('Duration', 'multi_past'),
+        'moved_between': ('Changes', 'multi_past'),
     }
 
 
@@ -140,7 +145,8 @@ def test_query_matches_rejects_an_unknown_question_type() -> None:
     assert str(excinfo.value) == (
         "unknown question type 'where_tomorrow'; valid: where_now, where_last_seen, "
         'still_there, where_on_day, count_in_room, state_now, state_on_day, changed_since, '
-        'usual_location, when_appeared')
+        'usual_location, when_appeared, contents, attribute, exists, '
+     'duration, moved_between')
 
 
 def test_a_partial_file_is_read_as_is(tmp_path: Path) -> None:
@@ -153,20 +159,23 @@ def test_a_partial_file_is_read_as_is(tmp_path: Path) -> None:
     ('where_now: [unclosed', '{path} is not valid YAML (line 1)'),
     ('- a list\n- not a mapping', '{path} must map question types to lists of templates; '
      'types: where_now, where_last_seen, still_there, where_on_day, count_in_room, state_now, '
-     'state_on_day, changed_since, usual_location, when_appeared'),
+     'state_on_day, changed_since, usual_location, when_appeared, contents, attribute, exists, '
+     'duration, moved_between'),
     ('', '{path} must map question types to lists of templates; types: where_now, '
      'where_last_seen, still_there, where_on_day, count_in_room, state_now, state_on_day, '
-     'changed_since, usual_location, when_appeared'),
+     'changed_since, usual_location, when_appeared, contents, attribute, exists, '
+     'duration, moved_between'),
     ('where_tomorrow: ["Where will the {object} be?"]',
      "{path}: unknown question type 'where_tomorrow'; valid: where_now, where_last_seen, "
      'still_there, where_on_day, count_in_room, state_now, state_on_day, changed_since, '
-     'usual_location, when_appeared'),
+     'usual_location, when_appeared, contents, attribute, exists, '
+     'duration, moved_between'),
     ('where_now: []', '{path}: where_now must be a non-empty list of template strings'),
     ('where_now: "Where is the {object}?"',
      '{path}: where_now must be a non-empty list of template strings'),
     ('where_now: ["Where is the {objet}?"]',
      "{path}: template 'Where is the {objet}?' uses unknown placeholder(s) objet; valid: "
-     'object, room, day, state'),
+     'object, room, day, state, furniture, day2'),
     ('where_on_day: ["Where was the {object}?"]',
      "{path}: template 'Where was the {object}?' for where_on_day lacks {day}"),
     ('count_in_room: ["How many are there?"]',

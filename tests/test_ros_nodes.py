@@ -238,7 +238,7 @@ def test_unknown_object_sends_the_robot_looking_before_answering(
     assert all(m.header.frame_id == 'map' for m in drawn)
 
 
-@pytest.mark.timeout(90)
+@pytest.mark.timeout(150)
 @pytest.mark.skipif(not _parser_available(), reason='the question parser '
                                                     '(robot_memory.language) is not written yet')
 def test_text_question_is_answered(patrolled: dict[str, Any]) -> None:
@@ -254,6 +254,15 @@ def test_text_question_is_answered(patrolled: dict[str, Any]) -> None:
     assert still['query']['type'] == 'IsAt' and still['query']['category'] == 'past_present'
     assert still['query']['room'] == answer['value']['room']
     assert isinstance(still['value']['yes'], bool) and still['evidence']
+    # A question about what is on a piece of furniture (every kitchen has a counter) goes
+    # through the planner node unchanged, and the belief it sends is over that counter.
+    contents = graph.request({'id': 'q-counter', 'question': 'What is on the counter?'},
+                             topic='question', timeout_s=80.0)
+    assert contents['ok'] is True, contents
+    assert contents['query']['type'] == 'Contents'
+    assert contents['query']['support_or_container'] == 'counter'
+    assert contents['value']['pieces'] and contents['evidence']
+    assert all(p['label'] == 'counter' for p in contents['value']['pieces'])
 
 
 @pytest.mark.timeout(60)

@@ -7,6 +7,7 @@ from robot_memory.language.embeddings import (
     default_embedder,
     default_model_path,
 )
+from robot_memory.language.intents import EXAMPLES, IntentClassifier, IntentScore
 from robot_memory.language.llm import (
     REPHRASE_PROMPT,
     LLMBackend,
@@ -25,6 +26,7 @@ from robot_memory.language.parser import (
 )
 from robot_memory.language.phrasings import (
     BUILTIN_PHRASINGS,
+    OPEN_STATE_TYPES,
     PLACEHOLDERS,
     QUESTION_TYPES,
     REQUIRED_PLACEHOLDERS,
@@ -39,6 +41,7 @@ from robot_memory.language.timeexpr import (
     TimeKind,
     find_times,
     resolve_time,
+    unused_time_words,
 )
 
 __all__ = [
@@ -48,12 +51,16 @@ __all__ = [
     'DEFAULT_ROOMS',
     'DEFAULT_STATES',
     'EMBEDDING_DIM',
+    'EXAMPLES',
+    'OPEN_STATE_TYPES',
     'PLACEHOLDERS',
     'QUESTION_TYPES',
     'REPHRASE_PROMPT',
     'REQUIRED_PLACEHOLDERS',
     'TIME_OF_DAY_NAMES',
     'CacheInfo',
+    'IntentClassifier',
+    'IntentScore',
     'LLMBackend',
     'LLMBackendError',
     'OpenAICompatibleBackend',
@@ -72,4 +79,5 @@ __all__ = [
     'query_matches',
     'resolve_time',
     'template_fields',
+    'unused_time_words',
 ]

@@ -52,7 +52,8 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         'is the stapler on the desk', 'is my scarf still in the hallway',
         'is the bike in the garage', 'was the ladder in the shed yesterday',
         'is the ball still under the sofa', 'are my keys on the hook',
-        'I wonder if the laptop is still in the study', 'can you confirm the mop is in the bathroom',
+        'I wonder if the laptop is still in the study',
+        'can you confirm the mop is in the bathroom',
         'is the trolley still by the entrance'),
     'Count': (
         'how many chairs are in the kitchen', 'how many cups are on the table',
@@ -66,7 +67,8 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         'did anyone turn off the tv', 'was the garage door closed this morning'),
     'AttributeOf': (
         'what colour is the rug', 'what color are my sneakers', 'what state is the dishwasher in',
-        'is the laptop open or closed', 'is the fan on or off', 'what is the status of the printer',
+        'is the laptop open or closed', 'is the fan on or off',
+        'what is the status of the printer',
         'tell me the colour of the armchair', 'what colour was the bag yesterday',
         'which colour is the kettle', 'what condition is the door in'),
     'WhatIn': (

@@ -52,8 +52,8 @@ from robot_memory.core.queries import (
     WhereWas,
     query_to_dict,
 )
-from robot_memory.exceptions import InvalidInputError, RobotMemoryError
 from robot_memory.core.taxonomy import Taxonomy, default_taxonomy
+from robot_memory.exceptions import InvalidInputError, RobotMemoryError
 from robot_memory.language.intents import IntentClassifier
 from robot_memory.language.timeexpr import (
     DAY_S,
@@ -123,7 +123,7 @@ _PLACE_WORDS = frozenset({
     'aisle', 'dock', 'bay', 'warehouse', 'upstairs', 'downstairs', 'landing', 'stairs',
     'staircase', 'stairwell', 'reception', 'storeroom', 'stockroom', 'storage', 'mezzanine',
     'showroom', 'lab', 'laboratory', 'classroom', 'canteen', 'cafeteria', 'ward', 'cubicle',
-    'depot', 'loft', 'floor', 'zone', 'section',
+    'depot', 'floor', 'zone', 'section',
 })
 # Nouns that end a room's name ("cooking area") though they are too vague to be targets.
 _ROOM_NOUNS = frozenset({'room', 'rooms', 'area', 'space'})
@@ -275,7 +275,8 @@ _RETRIEVE = re.compile(
 # "A good place to keep the charger": a prediction about one object, not a retrieval.
 _KEEP_TARGET = re.compile(r'\b(?:place|spot|somewhere|room) (?:to|for) (?:keep|put|store|leave'
                           r'|hang)(?:ing)? (?:the|my|our|this|these|that|those|his|her)\b')
-_DURATION = re.compile(r'\bhow long\b(?!\s+ago)|\bsince when\b|\bsince what time\b|\bfor how many (?:days|hours)\b'
+_DURATION = re.compile(r'\bhow long\b(?!\s+ago)|\bsince when\b|\bsince what time\b'
+                       r'|\bfor how many (?:days|hours)\b'
                        r'|\bhow many (?:days|hours|minutes|weeks) (?:has|have|had|is|are)\b')
 # "where was the mug when I left?": a clause, not a question about time.
 _WHEN_CLAUSE = re.compile(r'\b(?:where|what|which|is|was|are|were)\b.*\bwhen (?:i|we|you|he|she'
@@ -541,7 +542,8 @@ class QuestionParser:
                  min_label_score: float = 0.5, min_label_margin: float = 0.04,
                  min_room_score: float = 0.8, min_room_margin: float = 0.05,
                  min_intent_score: float = 0.35, min_intent_margin: float = 0.02,
-                 taxonomy: Taxonomy | None = None) -> None:
+                 taxonomy: Taxonomy | None = None,
+                 min_class_synonym_score: float = 0.75) -> None:
         self.vocabulary = vocabulary if vocabulary is not None else Vocabulary()
         self.taxonomy = taxonomy if taxonomy is not None else default_taxonomy()
         self.clock = clock if clock is not None else MemoryClock()
@@ -553,18 +555,21 @@ class QuestionParser:
         self.min_room_margin = min_room_margin
         self.min_intent_score = min_intent_score
         self.min_intent_margin = min_intent_margin
+        self.min_class_synonym_score = min_class_synonym_score
         self._intents: IntentClassifier | None = None
         vocab = self.vocabulary
         self._labels: dict[tuple[str, ...], str] = {}
         for label in vocab.labels:
             self._labels.setdefault(tuple(_human(label).split()), label)
-        # Category names ("fruit", "drink") and the classes they list are names too: a class
-        # memory never saw must not be matched to a different one by similarity.
-        for name in self.taxonomy.categories:
-            for label in (name, *sorted(self.taxonomy.members(name))):
-                self._labels.setdefault(tuple(_human(label).split()), label)
         self._max_label_words = max((len(k) for k in self._labels), default=1)
         self._label_names = sorted(self._labels, key=lambda k: self._labels[k])
+        # Category names ("fruit", "drink") are names too (matched exactly; open-vocabulary
+        # matching keeps to classes, so "rucksack" is a backpack, not a bag).
+        for name in self.taxonomy.categories:
+            self._labels.setdefault(tuple(_human(name).split()), name)
+        self._taxonomy_classes = frozenset().union(
+            *(self.taxonomy.members(c) for c in self.taxonomy.categories))
+        self._max_label_words = max((len(k) for k in self._labels), default=1)
         self._colors = {_human(c): c for c in vocab.colors}
         self._colors.update({k: v for k, v in _COLOR_SYNONYMS.items() if v in vocab.colors})
         self._states = {_human(s): s for s in vocab.states}
@@ -1406,6 +1411,10 @@ class QuestionParser:
             order = np.argsort(-scores)
             best = float(scores[order[0]])
             margin = best - float(scores[order[1]]) if len(order) > 1 else best
+            literal = '_'.join([*words[:-1], _singular(words[-1])])
+            if literal in self._taxonomy_classes and best < self.min_class_synonym_score:
+                # A class of its own ("toolbox", "cup"): not another class it resembles.
+                return literal, 'class', 0.0
             if best >= self.min_label_score and margin >= self.min_label_margin:
                 name = names[int(order[0])]
                 return self._labels[tuple(name.split())], 'embedding', best
@@ -1453,6 +1462,8 @@ def _normalise(question: str) -> str:
     text = re.sub(r'(?<!\d)-|-(?!\d)|[_/]', ' ', text)  # keep ISO dates (2026-11-03)
     text = re.sub(r"\b([a-z]+s)'(?=\s|$)", r'\1', text)  # the kids' room → the kids room
     text = re.sub(r'\bin front of\b', 'by', text)
+    text = re.sub(r'\bon top of\b', 'on', text)
+    text = re.sub(r'\binside of\b', 'inside', text)
     for pattern, replacement in _CONTRACTIONS:
         text = pattern.sub(replacement, text)
     return ' '.join(text.split())
