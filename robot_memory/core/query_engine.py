@@ -60,6 +60,7 @@ from robot_memory.exceptions import InvalidInputError
 __all__ = ['NEAR_M', 'EngineParams', 'Hypothesis', 'QueryEngine']
 
 NEAR_M = 1.5  # 'near the sofa': within this distance of one
+SAME_SPOT_M = 0.5  # back within this distance of where it was: it had not left
 
 LabelMatcher = Callable[[str, Sequence[str]], str | None]
 # Similarity of a question to each of several descriptions (cosine, -1 … 1).
@@ -492,6 +493,10 @@ class QueryEngine:
             thing = self._describe(q.target)
             if info.get('object_id') is None:
                 text = f'I have no memory of a {thing}.'
+            elif not q.until.is_now:
+                window = q.since.text or f'{since} and {self.memory.clock.label(t2)}'
+                text = (f'Yes, the {thing} moved {window}.' if changed else
+                        f'No, the {thing} did not move {window}.')
             elif changed:
                 text = (f'The {thing} has moved since {since}: it was in the '
                         f'{self.room_name(info.get("from_room", ""))}, and is now in the '
@@ -639,13 +644,13 @@ class QueryEngine:
         ids = {p.object_id for p in pieces}
         view = self.memory.at(probe)
         items = [s for s in view.objects.values()
-                 if s.support and s.support[1] in ids
+                 if s.support and self.memory.resolve(s.support[1]) in ids
                  and (not q.relation or s.support[0] == q.relation)
                  and (not kinds or s.label in kinds)]
-        items.sort(key=lambda s: (s.support[1] if s.support else '', s.label, s.object_id))
+        items.sort(key=lambda s: (s.label, s.object_id))
         by_piece: dict[str, list[ObjectState]] = {p.object_id: [] for p in pieces}
         for s in items:
-            by_piece[s.support[1] if s.support else ''].append(s)
+            by_piece[self.memory.resolve(s.support[1]) if s.support else ''].append(s)
         rows, phrases = [], []
         for piece in pieces:
             things = by_piece[piece.object_id]
@@ -852,11 +857,13 @@ class QueryEngine:
         if key is FactKey.POSITION:
             intervals = intervals[-1:]
         # The stretch that holds now (or last held): consecutive matching intervals.
+        positions = _Timeline(history.facts[FactKey.POSITION])
         run: list[Interval] = []
         last: list[Interval] = []
         for iv in intervals:
             if iv.value is not None and matches(iv.value):
-                if run and run[-1].t_to is not None and iv.t_from - run[-1].t_to > 1.0:
+                if run and run[-1].t_to is not None and iv.t_from - run[-1].t_to > 1.0 and \
+                        not self._same_spot(positions, run[-1].t_to, iv.t_from):
                     last, run = run, []
                 run.append(iv)
             elif run:
@@ -889,6 +896,15 @@ class QueryEngine:
                     f'{clock.label(since)} to {clock.label(until)}.')
             conf = 0.9
         return Answer(q, value, text, conf, (self._evidence(best),), self._verify(conf))
+
+    @staticmethod
+    def _same_spot(positions: _Timeline, gone_s: float, back_s: float) -> bool:
+        """Whether an object missed for a while came back where it stood: then, as far as
+        the robot can tell, it never left (a look that missed it, not a move)."""
+        before = positions.at(gone_s - 1e-3)
+        after = positions.at(back_s)
+        return before is not None and after is not None and \
+            math.dist(before, after) <= SAME_SPOT_M
 
     # -------------------------------------------------------------- retrieve
     def _describe_node(self, node: str, graph: Any) -> str:

@@ -53,12 +53,7 @@ class Taxonomy:
     def from_yaml(cls, path: str | Path) -> Taxonomy:
         """Read a YAML mapping category → list of classes; errors name the file."""
         path = Path(path)
-        try:
-            data: Any = yaml.safe_load(path.read_text(encoding='utf-8'))
-        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-            raise InvalidInputError(f'cannot read the taxonomy {path}: {exc}') from exc
-        if data is None:
-            data = {}
+        data = _read_mapping(path, 'taxonomy')
         if not isinstance(data, dict):
             raise InvalidInputError(f'taxonomy {path} must be a mapping category → classes, '
                                     f'got {type(data).__name__}')
@@ -90,6 +85,15 @@ class Taxonomy:
         return tuple(sorted(n for n, m in self._expanded.items() if key in m))
 
 
+def _read_mapping(path: Path, what: str) -> Any:
+    """A YAML file's content ({} when empty); an unreadable file is one clear error."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding='utf-8'))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise InvalidInputError(f'cannot read the {what} {path}: {exc}') from exc
+    return {} if data is None else data
+
+
 def default_taxonomy_path() -> Path:
     """`config/taxonomy.yaml` of the install or the source tree."""
     from robot_memory.ros.paths import share_file  # a path lookup only: no ROS needed
@@ -107,12 +111,7 @@ def default_taxonomy() -> Taxonomy:
 def load_affordances(path: str | Path) -> dict[str, str]:
     """Read a YAML mapping class or room category → what it is for (a short phrase)."""
     path = Path(path)
-    try:
-        data: Any = yaml.safe_load(path.read_text(encoding='utf-8'))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise InvalidInputError(f'cannot read the affordances {path}: {exc}') from exc
-    if data is None:
-        return {}
+    data = _read_mapping(path, 'affordances')
     if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
         raise InvalidInputError(f'affordances {path} must map names to short phrases')
     return {_name(k): str(v).strip() for k, v in data.items() if _name(k)}

@@ -341,11 +341,18 @@ def _new_type_questions(state: Patrolled, asked_s: float, add: Any, sample: Any,
                 since = iv.t_from
         if since is None:
             continue
-        seen_after = [t for t in state.seen_gt[g] if t >= since]
+        seen_after = sorted(t for t in state.seen_gt[g] if t >= since)
         if not seen_after:
             continue
+        # Right if dated between the arrival and the end of the patrol that first saw it
+        # there (the robot confirms a change over a few sightings of one patrol).
+        known_by = seen_after[0]
+        for t in seen_after[1:]:
+            if t - known_by > 1800.0:
+                break
+            known_by = t
         add('duration', {'object': desc(g), 'room': _room_name(v.room)}, g,
-            {'since_s': since, 'first_seen_s': min(seen_after)}, room_id=f'room:{v.room}')
+            {'since_s': since, 'known_by_s': known_by}, room_id=f'room:{v.room}')
     # Did it move between two past days: seen before the first and during the second.
     items = []
     today = _day_start(asked_s)
@@ -405,7 +412,7 @@ def is_correct(q: EvalQuestion, value: Any) -> bool:
     if q.qtype == 'duration':
         since = value.get('since_s')
         return (bool(value.get('holds')) and isinstance(since, int | float)
-                and e['since_s'] - 1.0 <= since <= e['first_seen_s'] + 1.0)
+                and e['since_s'] - 1.0 <= since <= e['known_by_s'] + 1.0)
     if q.qtype == 'when_appeared':
         return value.get('day') == e['day']
     return False
