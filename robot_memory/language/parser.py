@@ -120,14 +120,15 @@ _PLACE_WORDS = frozenset({
     'gym', 'library', 'laundry', 'lobby', 'loft', 'nursery', 'pantry', 'patio', 'playroom',
     'porch', 'shed', 'studio', 'terrace', 'utility', 'workshop', 'yard',
     # offices, shops and warehouses
-    'aisle', 'dock', 'bay', 'warehouse', 'upstairs', 'downstairs', 'landing', 'stairs',
+    'aisle', 'dock', 'bay', 'upstairs', 'downstairs', 'landing', 'stairs',
     'staircase', 'stairwell', 'reception', 'storeroom', 'stockroom', 'storage', 'mezzanine',
     'showroom', 'lab', 'laboratory', 'classroom', 'canteen', 'cafeteria', 'ward', 'cubicle',
     'depot', 'floor', 'zone', 'section',
 })
 # Nouns that end a room's name ("cooking area") though they are too vague to be targets.
 _ROOM_NOUNS = frozenset({'room', 'rooms', 'area', 'space'})
-_HOME_WORDS = frozenset({'house', 'home', 'apartment', 'flat', 'building', 'place'})
+_HOME_WORDS = frozenset({'house', 'home', 'apartment', 'flat', 'building', 'place', 'warehouse',
+                         'facility', 'premises', 'site', 'shop', 'store'})
 _ROOM_PREPOSITIONS = frozenset({
     'in', 'inside', 'into', 'within', 'from', 'at', 'around', 'across', 'throughout', 'through',
 })
@@ -222,10 +223,12 @@ _SEEN = re.compile(r'\b(?:have|has|did)\s+(?:you|anyone|anybody|someone|somebody
 _HABIT = re.compile(r'\b(?:usual|usually|normally|normal|typically|typical|generally|mostly'
                     r'|habitually|regularly|tend|tends|often|always|most of the time|most days'
                     r'|every day|ordinarily|customarily|as a rule)\b'
-                    r'|\bwhere\b.*\b(?:belong|belongs|kept|stored|live|lives|go|goes)\b')
+                    r'|\bwhere (?:do|does) (?:[a-z]+ ){1,4}(?:belong|go|live)\b'
+                    r'|\bwhere\b.*\b(?:belongs?|kept|stored|lives)\b')
 _FUTURE = re.compile(r'\bwill\b|\bgoing to be\b|\bgonna be\b|\bexpect\b')
 _CHANGE = re.compile(r'\bchang(?:e|ed|es|ing)\b|\bdifferent\b|\bmov(?:e|ed|es|ing)\b|\bnew\b'
-                     r'|\brearrang\w*|\btouch(?:ed)?\b|\bshift(?:ed)?\b|\bdisplaced\b'
+                     r'|\brearrang\w*|\btouch(?:ed)?\b|\bshifted\b|\bdisplaced\b'
+                     r'|\bshift (?:the|my|it|them|our|his|her|anything)\b'
                      r'|\bsomewhere else\b|\belsewhere\b|\brelocated?\b')
 _HISTORY = re.compile(r'\bbeen\b|\beverywhere\b|\ball the (?:places|rooms)\b|\bwhich rooms\b'
                       r'|\b(?:every|each) (?:place|room|location|spot)\b|\bpassed through\b'
@@ -320,6 +323,12 @@ _PREDICT = re.compile(r'\bwhere (?:will|would|might|could) (?:[a-z]+ ){1,4}(?:be
 _SAME_AS = re.compile(r'\b(?:same|usual|original|old) (?:spot|place|position|location|room)'
                       r' as\b|\bwhere (?:it|they|he|she) (?:was|were) (?:on|yesterday|last)\b'
                       r'|\bsame as (?:on|yesterday|last)\b')
+# Cues that ask for every place an object has been, whatever the time named.
+_HISTORY_STRONG = re.compile(r'\beverywhere\b|\ball the (?:places|rooms|locations|spots)\b'
+                             r'|\b(?:every|each) (?:place|room|location|spot)\b'
+                             r'|\b(?:which|what) (?:places|rooms|locations|aisles|spots)\b'
+                             r'|\bpassed through\b|\bvisited\b|\bmovements?\b|\btrace\b'
+                             r'|\bhistory\b')
 _PERFECT = re.compile(r'\b(?:has|have) (?:it |they |he |she )?(?:been|visited|gone|travel)')
 
 # How an unsure parse names the shapes it hesitates between.
@@ -648,6 +657,14 @@ class QuestionParser:
                                  f'{rephrased!r}, which I could not read either', second.matched)
 
     def _parse_once(self, question: str, now_s: float) -> ParseResult:
+        last = _last_question(question, clauses=False)
+        if last and last.rstrip().endswith('?'):
+            # "My mum always forgets things. Where was her handbag?": the question is the last
+            # sentence; the words before it are context (they name no shape of their own).
+            alone = self._parse_once(last, now_s)
+            if alone.ok:
+                alone.matched['context'] = question[:len(question) - len(last)].strip()
+                return alone
         matched: dict[str, Any] = {}
         try:
             query = self._read(question, now_s, matched)
@@ -1108,6 +1125,12 @@ class QuestionParser:
                 raise _Failure(_future_error(next(t for t in ranges if t.is_future(now_s))))
             return WhereWas(target(), when.range, Category.MULTI_PAST,
                             tuple(t.range for t in also))
+        if _HISTORY_STRONG.search(cue):
+            rule('history', 'History')
+            if timed and when is not None and when.kind is not TimeKind.TIME_OF_DAY:
+                since, until = _since_until(when, now_s)
+                return History(target(), since, until)
+            return History(target())
         if _LAST.search(cue) or (seen and not timed):
             rule('last_seen', 'LastSeen')
             return self._last_seen(q, target(), when, now_s)
@@ -1193,7 +1216,9 @@ class QuestionParser:
             since = TimeRange(min(end, now_s) - 1e-3, None, when.text)
             return Changes(since, TimeRange(), room_id, target, Category.PAST_PRESENT)
         since, until = _since_until(when, now_s)
-        category = Category.MULTI_PAST if not until.is_now else Category.PAST_PRESENT
+        # "Between Monday and Wednesday" compares two past days, even if the second is today.
+        category = (Category.MULTI_PAST if not until.is_now or when.kind is TimeKind.BETWEEN
+                    else Category.PAST_PRESENT)
         return Changes(since, until, room_id, target, category)
 
     # ---------------------------------------------------------------- pieces
@@ -1252,6 +1277,7 @@ class QuestionParser:
             words = []
             while (j + len(words) < len(tokens) and len(words) < 3
                    and tokens[j + len(words)] != _SEP
+                   and tokens[j + len(words)] not in self._states
                    and (tokens[j + len(words)] not in _STOP_WORDS
                         or tokens[j + len(words)] in _ROOM_NOUNS)):
                 words.append(tokens[j + len(words)])
@@ -1494,11 +1520,14 @@ def _shape_category(shape: str, cue: str, when: TimeExpression | None,
     return Category.PRESENT
 
 
-def _last_question(question: str) -> str:
-    """The last sentence (or the clause after "so" / a comma) of a question with context
-    before it; '' when there is nothing before it."""
+def _last_question(question: str, clauses: bool = True) -> str:
+    """The last sentence (with `clauses`, also the clause after "so" / a comma) of a question
+    with context before it; '' when there is nothing before it."""
     text = question.strip()
-    parts = re.split(r'(?<=[.!?;:])\s+|,\s+(?:so\s+|but\s+|and\s+)?|\s+so\s+(?=[a-z])', text)
+    pattern = r'(?<=[.!?;:])\s+'
+    if clauses:
+        pattern += r'|,\s+(?:so\s+|but\s+|and\s+)?|\s+so\s+(?=[a-z])'
+    parts = re.split(pattern, text)
     parts = [p for p in parts if p.strip()]
     if len(parts) < 2:
         return ''
