@@ -1115,17 +1115,14 @@ class QueryEngine:
                 return []
             rooms = {p['room'] for p in answer.value['pieces']}
             places = frozenset().union(*(places_of(r) for r in rooms))
-            p = answer.confidence
-            return _normalise([Hypothesis('as remembered', p, places),
-                               Hypothesis('changed', 1 - p, places)])
+            return _as_remembered(answer.confidence, places, answer.value['count'] + 1)
         if isinstance(query, Count | WhatIn | Changes) and _is_now(query):
             room = query.room
             if not room:
                 return []
             answer = self.answer(query, now)
-            p = answer.confidence
-            return _normalise([Hypothesis('as remembered', p, places_of(room)),
-                               Hypothesis('changed', 1 - p, places_of(room))])
+            size = len(answer.value.get('objects', [])) if isinstance(query, WhatIn) else 1
+            return _as_remembered(answer.confidence, places_of(room), size + 1)
         return []
 
 
@@ -1172,6 +1169,19 @@ def _words(text: str) -> list[str]:
 
 def _is_now(query: Count | WhatIn | Changes | Contents | Exists) -> bool:
     return query.until.is_now if isinstance(query, Changes) else query.at.is_now
+
+
+def _as_remembered(p: float, places: frozenset[str], ways: int) -> list[Hypothesis]:
+    """Memory's answer is right with `p`; otherwise it changed in one of several ways.
+
+    "Changed" is not an answer one can give without looking: it stands for `ways` different
+    answers (a count one more or one less, one item more or less on the table), so memory's
+    own answer stays the best guess unless looking says otherwise.
+    """
+    ways = max(ways, 2)
+    rest = (1.0 - p) / ways
+    return _normalise([Hypothesis('as remembered', p, places),
+                       *(Hypothesis(f'changed:{i}', rest, places) for i in range(ways))])
 
 
 def _normalise(hyps: list[Hypothesis]) -> list[Hypothesis]:
