@@ -169,7 +169,7 @@ def test_same_spot_as_a_past_day_and_several_days(memory: EpisodicMemory) -> Non
     monday_end = TimeRange(MONDAY_S + DAY - 1e-3, None, 'on Monday')
     moved = engine.answer(Changes(monday_end, target=Target('bottle')), NOW)
     assert moved.value['changed']
-    assert moved.text == ('The bottle has moved since on Monday: it was in the kitchen, and '
+    assert moved.text == ('The bottle has moved since Monday: it was in the kitchen, and '
                           'is now in the study.')
     stayed = engine.answer(Changes(monday_end, target=Target('apple')), NOW)
     assert not stayed.value['changed']

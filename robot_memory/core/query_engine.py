@@ -489,7 +489,8 @@ class QueryEngine:
         changed = out['target']['moved'] if q.target is not None else n > 0
         if q.target is not None:
             info = out['target']
-            since = q.since.text or self.memory.clock.label(t1)
+            since = re.sub(r'^(?:since|after|compared (?:to|with)|on)\s+', '',
+                           q.since.text or self.memory.clock.label(t1))
             thing = self._describe(q.target)
             if info.get('object_id') is None:
                 text = f'I have no memory of a {thing}.'

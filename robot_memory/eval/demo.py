@@ -63,6 +63,12 @@ def _truth_text(q: EvalQuestion) -> str:
         return str(e['count'])
     if 'yes' in e:
         return 'yes' if e['yes'] else 'no'
+    if 'labels' in e:
+        return ', '.join(label.replace('_', ' ') for label in e['labels']) or 'nothing'
+    if 'color' in e or 'state' in e:
+        return str(e.get('color') or e.get('state'))
+    if 'since_s' in e:
+        return f'since stamp {e["since_s"]:.0f} (known by {e["known_by_s"]:.0f})'
     return str(e.get('day', e))
 
 
