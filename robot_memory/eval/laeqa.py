@@ -138,8 +138,14 @@ def _day_start(t: float) -> float:
 
 
 def generate_questions(state: Patrolled, asked_s: float, phrasings: dict[str, list[str]],
-                       per_type: int = 30, seed: int = 0) -> list[EvalQuestion]:
-    """Questions with structural answers from the ground truth at `asked_s`."""
+                       per_type: int = 30, seed: int = 0,
+                       visible: set[str] | None = None) -> list[EvalQuestion]:
+    """Questions with structural answers from the ground truth at `asked_s`.
+
+    `visible`: the objects a camera could see from the places at question time; a listing
+    question ("what is on the bed?") is asked only where every item on it was seen on the
+    patrols or is visible now — otherwise no planner could answer it right.
+    """
     from robot_memory.language.phrasings import (
         OPEN_STATE_TYPES,
         QUESTION_TYPES,
@@ -288,13 +294,15 @@ def generate_questions(state: Patrolled, asked_s: float, phrasings: dict[str, li
         t0 = truth.intervals(g)[0].t_from
         add('when_appeared', {'object': desc(g)}, g,
             {'day': _weekday(t0)})
-    _new_type_questions(state, asked_s, add, sample, small, known, desc, rng, first_day)
+    _new_type_questions(state, asked_s, add, sample, small, known, desc, rng, first_day,
+                        visible)
     return questions
 
 
 def _new_type_questions(state: Patrolled, asked_s: float, add: Any, sample: Any,
                         small: dict[str, Any], known: set[str], desc: Any,
-                        rng: np.random.Generator, first_day: float) -> None:
+                        rng: np.random.Generator, first_day: float,
+                        visible: set[str] | None) -> None:
     """Contents, attribute, exists, duration and moved-between questions."""
     truth = state.sim.truth
     now = truth.at(asked_s)
@@ -302,9 +310,11 @@ def _new_type_questions(state: Patrolled, asked_s: float, add: Any, sample: Any,
     furniture_count = Counter(v.cls for v in furniture.values())
     by_class = Counter(v.cls for v in small.values())
     # What is on a piece of furniture (one of its class, with a visible top).
+    seeable = set(state.seen_gt) | (visible if visible is not None else set(small))
     pieces = sorted(k for k, v in furniture.items() if furniture_count[v.cls] == 1
                     and any(o.support == k for o in small.values())
-                    and not any(o.support == k and o.relation == 'in' for o in now.values()))
+                    and not any(o.support == k and o.relation == 'in' for o in now.values())
+                    and all(g in seeable for g, o in small.items() if o.support == k))
     for k in sample(pieces):
         labels = sorted({o.cls for o in small.values() if o.support == k})
         add('contents', {'furniture': furniture[k].cls.replace('_', ' ')}, None,
@@ -605,12 +615,15 @@ def eval_laeqa(seed: int = 0, days: int = 5, world: str = 'apartment',
         layout = base.layout
         bar.stage('rendering looks', len(layout.places))
         looks = {}
+        visible: set[str] = set()
         for place in layout.places:
             sim.teleport(*sim.world.place(place).position_m[:2], 0.0)
             looks[place] = sim.look_around()
+            for frame in looks[place]:
+                visible.update(sim.frame_truth(frame.frame_index).values())
             bar.advance()
         world_state = World(looks, dock, asked_s)
-        questions = generate_questions(base, asked_s, phrasings, per_type, seed)
+        questions = generate_questions(base, asked_s, phrasings, per_type, seed, visible)
         embedder = None
         matcher = None
         if use_embeddings:
