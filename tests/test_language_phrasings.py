@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from robot_memory.core.clock import MemoryClock
-from robot_memory.core.queries import Category, StateOf, Target, TimeRange, WhereIs
+from robot_memory.core.queries import AttributeOf, Category, StateOf, Target, TimeRange, WhereIs
 from robot_memory.exceptions import InvalidInputError
 from robot_memory.language import (
     BUILTIN_PHRASINGS,
@@ -204,3 +204,16 @@ def test_a_missing_phrasings_file_is_refused(tmp_path: Path) -> None:
         load_phrasings(tmp_path / 'absent.yaml')
     assert str(excinfo.value) == (f'cannot read phrasings file {tmp_path / "absent.yaml"}: '
                                   'No such file or directory')
+
+
+def test_a_state_template_without_a_state_asks_the_open_question(tmp_path: Path) -> None:
+    path = tmp_path / 'phrasings.yaml'
+    path.write_text('state_now: ["What state is the {object} in?"]\n'
+                    'state_on_day: ["What state was the {object} in on {day}?"]\n')
+    loaded = load_phrasings(path)
+    parser = QuestionParser(Vocabulary(), MemoryClock())
+    text = fill_template(loaded['state_now'][0], object='oven')
+    query = parser.parse(text, NOW_S).query
+    assert query == AttributeOf(Target('oven', text='oven'), 'state')
+    assert query_matches(query, 'state_now', label='oven')
+    assert not query_matches(query, 'state_now', label='oven', state='on')
