@@ -939,7 +939,10 @@ class QueryEngine:
         if not seeds:
             return Answer(q, {'kind': 'retrieval', 'results': []},
                           'Nothing I remember matches that.', 0.0, (), needs_verification=True)
-        ppr = GraphIndex(graph).ppr(seeds)
+        index = self.graph_index(probe) if q.at.is_now else GraphIndex(graph)
+        if not all(n in index.index for n in seeds):
+            index = GraphIndex(graph)  # the cached index is of another moment
+        ppr = index.ppr(seeds)
         # Rank by what the question says (similarity), with the graph spreading it (PPR); a
         # "where can I …" question asks for a place, so rooms and furniture come first on a tie.
         top_ppr = max(ppr.values()) or 1.0

@@ -16,12 +16,17 @@ from typing import Any
 
 from robot_memory.core.episodic import EpisodicMemory
 from robot_memory.core.queries import (
+    AttributeOf,
     Changes,
+    Contents,
     Count,
+    Duration,
+    Exists,
     History,
     IsAt,
     LastSeen,
     Query,
+    Retrieve,
     StateOf,
     Target,
     TimeRange,
@@ -58,7 +63,17 @@ def _queries(memory: EpisodicMemory) -> dict[str, Query]:
         'StateOf': StateOf(Target('lamp'), state='on'), 'WhatIn': WhatIn(room),
         'Changes': Changes(TimeRange(now - 3 * DAY_S, None, '3 days ago'), room=room),
         'History': History(mug), 'Usual': Usual(mug), 'WhenAppeared': WhenAppeared(mug),
+        'Contents': Contents(_furniture(memory)), 'AttributeOf': AttributeOf(mug, 'color'),
+        'Exists': Exists(mug, room), 'Duration': Duration(mug, room),
+        'Retrieve': Retrieve('where can I make a cup of tea?'),
     }
+
+
+def _furniture(memory: EpisodicMemory) -> str:
+    """The most common furniture class of a memory (what a contents question asks about)."""
+    view = memory.at(memory.now_s)
+    labels = sorted(s.label for s in view.objects.values() if s.mobility == 'furniture')
+    return max(set(labels), key=labels.count) if labels else 'table'
 
 
 def bench_queries(days: Sequence[int] = (7, 28), num_objects: int = 200, seed: int = 0,
