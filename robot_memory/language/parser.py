@@ -230,11 +230,13 @@ _CHANGE = re.compile(r'\bchang(?:e|ed|es|ing)\b|\bdifferent\b|\bmov(?:e|ed|es|in
                      r'|\brearrang\w*|\btouch(?:ed)?\b|\bshifted\b|\bdisplaced\b'
                      r'|\bshift (?:the|my|it|them|our|his|her|anything)\b'
                      r'|\bsomewhere else\b|\belsewhere\b|\brelocated?\b')
-_HISTORY = re.compile(r'\bbeen\b|\beverywhere\b|\ball the (?:places|rooms)\b|\bwhich rooms\b'
-                      r'|\b(?:every|each) (?:place|room|location|spot)\b|\bpassed through\b'
-                      r'|\bvisited\b|\btrace\b|\b(?:which|what) (?:places|locations|aisles'
-                      r'|spots)\b'
-                      r'|\bhistory\b|\bmovements?\b|\btrack\b')
+# Cues that ask for every place an object has been, whatever the time named.
+_HISTORY_STRONG = re.compile(r'\beverywhere\b|\ball the (?:places|rooms|locations|spots)\b'
+                             r'|\b(?:every|each) (?:place|room|location|spot)\b'
+                             r'|\b(?:which|what) (?:places|rooms|locations|aisles|spots)\b'
+                             r'|\bpassed through\b|\bvisited\b|\bmovements?\b|\btrace\b'
+                             r'|\bhistory\b')
+_HISTORY = re.compile(rf'{_HISTORY_STRONG.pattern}|\bbeen\b|\btrack\b')
 _WHERE = re.compile(r'\bwhere\b|\bwhereabouts\b|\b(?:which|what) (?:rooms?|places?|spots?'
                     r'|locations?|aisles?)\b|\beverywhere\b|\bmovements?\b|\btrace\b'
                     r'|\bpassed through\b|\ball the (?:places|rooms|locations|spots)\b'
@@ -323,12 +325,6 @@ _PREDICT = re.compile(r'\bwhere (?:will|would|might|could) (?:[a-z]+ ){1,4}(?:be
 _SAME_AS = re.compile(r'\b(?:same|usual|original|old) (?:spot|place|position|location|room)'
                       r' as\b|\bwhere (?:it|they|he|she) (?:was|were) (?:on|yesterday|last)\b'
                       r'|\bsame as (?:on|yesterday|last)\b')
-# Cues that ask for every place an object has been, whatever the time named.
-_HISTORY_STRONG = re.compile(r'\beverywhere\b|\ball the (?:places|rooms|locations|spots)\b'
-                             r'|\b(?:every|each) (?:place|room|location|spot)\b'
-                             r'|\b(?:which|what) (?:places|rooms|locations|aisles|spots)\b'
-                             r'|\bpassed through\b|\bvisited\b|\bmovements?\b|\btrace\b'
-                             r'|\bhistory\b')
 _PERFECT = re.compile(r'\b(?:has|have) (?:it |they |he |she )?(?:been|visited|gone|travel)')
 
 # How an unsure parse names the shapes it hesitates between.
