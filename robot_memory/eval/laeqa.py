@@ -294,16 +294,20 @@ def generate_questions(state: Patrolled, asked_s: float, phrasings: dict[str, li
         t0 = truth.intervals(g)[0].t_from
         add('when_appeared', {'object': desc(g)}, g,
             {'day': _weekday(t0)})
-    _new_type_questions(state, asked_s, add, sample, small, known, desc, rng, first_day,
-                        visible)
+    _new_type_questions(state, asked_s, add, sample, small, known, candidates, desc, rng,
+                        first_day, visible)
     return questions
 
 
 def _new_type_questions(state: Patrolled, asked_s: float, add: Any, sample: Any,
-                        small: dict[str, Any], known: set[str], desc: Any,
-                        rng: np.random.Generator, first_day: float,
+                        small: dict[str, Any], known: set[str], candidates: list[str],
+                        desc: Any, rng: np.random.Generator, first_day: float,
                         visible: set[str] | None) -> None:
-    """Contents, attribute, exists, duration and moved-between questions."""
+    """Contents, attribute, exists, duration and moved-between questions.
+
+    Questions about one object ask only about objects its words pick out alone
+    (`candidates`: no other of the same class and colour), like the older types.
+    """
     truth = state.sim.truth
     now = truth.at(asked_s)
     furniture = {k: v for k, v in now.items() if v.mobility == 'furniture'}
@@ -339,7 +343,7 @@ def _new_type_questions(state: Patrolled, asked_s: float, add: Any, sample: Any,
             {'yes': answer}, label=cls, color='', room_id=f'room:{room}')
     # How long an object has been in its room: the robot can know it from when it first
     # saw it there after it arrived.
-    for g in sample(sorted(known)):
+    for g in sample(candidates):
         v = small[g]
         since = None
         for iv in sorted(truth.intervals(g), key=lambda iv: iv.t_from):
@@ -366,7 +370,7 @@ def _new_type_questions(state: Patrolled, asked_s: float, add: Any, sample: Any,
     # Did it move between two past days: seen before the first and during the second.
     items = []
     today = _day_start(asked_s)
-    for g in sorted(known):
+    for g in candidates:
         stamps = state.seen_gt[g]
         for d1 in np.arange(first_day, today - DAY_S, DAY_S):
             for d2 in np.arange(d1 + DAY_S, today, DAY_S):
