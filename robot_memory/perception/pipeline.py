@@ -66,6 +66,7 @@ class PipelineParams:
     min_projected_px: float = 14.0
     image_margin_px: int = 16
     support_gap_m: float = 0.15
+    support_reach_m: float = 0.4  # how far past the box seen so far a level surface goes on
     tentative_ttl_s: float = 3 * 86400.0
     merge_radius_m: float = 0.35
     max_furniture_m: float = 2.6
@@ -545,13 +546,21 @@ class MappingPipeline:
             else:
                 fx, fy, fz = track.anchor_m or track.position_m
                 ex, ey, ez = track.extent_m
-            if abs(x - fx) > ex / 2 + 0.1 or abs(y - fy) > ey / 2 + 0.1:
+            out_x, out_y = abs(x - fx) - ex / 2, abs(y - fy) - ey / 2
+            if max(out_x, out_y) > self.params.support_reach_m:
                 continue
             top = fz + ez / 2
+            gap = abs(segment.bottom_z_m - top)
+            if max(out_x, out_y) > 0.1 and gap > 0.05:
+                # Beyond the box seen so far only a surface at exactly its height counts: the
+                # far side of a bed is often not seen, but the top goes on at the same height.
+                continue
             if fz - ez / 2 - 0.05 <= z <= top - 0.05:
                 return ('in', track.object_id)
-            gap = abs(segment.bottom_z_m - top)
-            if gap <= self.params.support_gap_m and gap < best_gap:
+            # Nearer the box wins over a better height match just beside it.
+            gap += max(out_x, out_y, 0.0)
+            if gap <= self.params.support_gap_m + self.params.support_reach_m and \
+                    gap < best_gap and abs(segment.bottom_z_m - top) <= self.params.support_gap_m:
                 best, best_gap = track.object_id, gap
         return ('on', best) if best else None
 
