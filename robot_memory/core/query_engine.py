@@ -629,10 +629,6 @@ class QueryEngine:
                        and (not room or s.room_id == room)),
                       key=lambda s: (-s.last_seen_s, s.object_id))
 
-    def _freshness(self, piece: ObjectState, label: str, t: float) -> float:
-        """Belief that nothing of `label` came to or left a piece since it was last seen."""
-        return self.memory.staleness.p_still_there(label, max(t - piece.last_seen_s, 0.0))
-
     def _contents(self, q: Contents, now: float) -> Answer:
         probe = q.at.probe_s(now)
         name = q.support_or_container.replace('_', ' ')
@@ -666,8 +662,9 @@ class QueryEngine:
                 place += f' in the {self.room_name(piece.room_id)}'
             phrases.append(f'{relation} {place}: {listing or "nothing" + _kind_words(q.kind)}')
         if q.at.is_now:
+            # As fresh as the piece's room: one look from a corner may not show its far side.
             label = q.kind or 'movable'
-            conf = min(self._freshness(p, label, probe) for p in pieces)
+            conf = min(self._room_staleness(p.room_id, label, probe) for p in pieces)
             for s in items:
                 conf = min(conf, self._p_still(s, probe))
         else:
