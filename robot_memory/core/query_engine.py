@@ -345,8 +345,9 @@ class QueryEngine:
         probe = q.at.probe_s(now)
         cands = self.candidates(q.target, probe)
         if not cands:
-            return Answer(q, None, f'I had not seen a {self._describe(q.target)} by '
-                          f'{q.at.text or self.memory.clock.label(probe)}.', 0.0)
+            when = re.sub(r'^(?:on|at|in)\s+', '', q.at.text or self.memory.clock.label(probe))
+            return Answer(q, None, f'I had not seen a {self._describe(q.target)} by {when}.',
+                          0.0)
         best = cands[0]
         conf = self._confidence_at(best, probe, now)
         when = q.at.text or self.memory.clock.label(probe)
@@ -360,7 +361,8 @@ class QueryEngine:
         for at in (q.at, *q.also):
             answer = self._where_was(replace(q, at=at, also=()), now)
             rows.append({'at': at.text, 'location': answer.value})
-            parts.append(answer.text.rstrip('.'))
+            text = answer.text.rstrip('.')
+            parts.append(text if not parts else text[:1].lower() + text[1:])
             evidence.extend(answer.evidence)
             confs.append(answer.confidence)
         return Answer(q, {'times': rows}, '; '.join(parts) + '.', min(confs),
