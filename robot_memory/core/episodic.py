@@ -399,10 +399,6 @@ class EpisodicMemory:
         self.apply(PlaceObserved(stamp_s, place_id))
         return True
 
-    def place_views(self, place_id: str) -> list[float]:
-        """Every logged look from a place, oldest first (a copy)."""
-        return list(self._place_views.get(place_id, []))
-
     def place_observed_s(self, place_id: str, t: float | None = None) -> float | None:
         """When the robot last looked from a place, as known at `t` (None: never)."""
         views = self._place_views.get(place_id, [])

@@ -368,34 +368,6 @@ class QueryEngine:
         return Answer(q, {'times': rows}, '; '.join(parts) + '.', min(confs),
                       tuple(evidence))
 
-    def places_seeing(self, state: ObjectState, t: float) -> frozenset[str]:
-        """Places of an object's room, and the places of other rooms it was seen from (a
-        sighting within the look-logging resolution of a look from that place)."""
-        layout = self.memory.layout_at(t)
-        own = layout.places_in(state.room_id) if layout.has_node(state.room_id) else []
-        window = self.memory.seen_resolution_s
-        sightings = [s for s in self.memory.history(state.object_id).seen_s if s <= t]
-        seen_from = set(own)
-        for place in layout.places:
-            if place in seen_from:
-                continue
-            views = self.memory.place_views(place)
-            for stamp in sightings:
-                i = bisect.bisect_left(views, stamp - window)
-                if i < len(views) and views[i] <= stamp + window:
-                    seen_from.add(place)
-                    break
-        return frozenset(seen_from)
-
-    def _places_staleness(self, places: frozenset[str], label: str, t: float) -> float:
-        """Belief that nothing of `label` changed where these places look, since the least
-        recently used of them was last looked from (0.3 when one never was)."""
-        views = [self.memory.place_observed_s(p, t) for p in places]
-        if not views or any(v is None for v in views):
-            return 0.3
-        last = min(v for v in views if v is not None)
-        return self.memory.staleness.p_still_there(label, max(t - last, 0.0))
-
     def _room_staleness(self, room_id: str, label: str, t: float) -> float:
         """Belief that nothing of `label` came or went in a room since the robot looked.
 
@@ -692,11 +664,9 @@ class QueryEngine:
                 place += f' in the {self.room_name(piece.room_id)}'
             phrases.append(f'{relation} {place}: {listing or "nothing" + _kind_words(q.kind)}')
         if q.at.is_now:
-            # As fresh as the places it is seen from (its room's, and any other room's place
-            # that has shown it): one look from a corner may not show its far side.
+            # As fresh as the piece's room: one look from a corner may not show its far side.
             label = q.kind or 'movable'
-            conf = min(self._places_staleness(self.places_seeing(p, probe), label, probe)
-                       for p in pieces)
+            conf = min(self._room_staleness(p.room_id, label, probe) for p in pieces)
             for s in items:
                 conf = min(conf, self._p_still(s, probe))
         else:
@@ -1146,10 +1116,8 @@ class QueryEngine:
             answer = self.answer(query, now)
             if answer.value is None:
                 return []
-            view = self.memory.at(now)
-            places = frozenset().union(*(self.places_seeing(view.objects[p['object_id']], now)
-                                         for p in answer.value['pieces']
-                                         if p['object_id'] in view.objects))
+            rooms = {p['room'] for p in answer.value['pieces']}
+            places = frozenset().union(*(places_of(r) for r in rooms))
             return _as_remembered(answer.confidence, places, answer.value['count'] + 1)
         if isinstance(query, Count | WhatIn | Changes) and _is_now(query):
             room = query.room
