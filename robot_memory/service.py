@@ -135,8 +135,7 @@ class MemoryService:
 
             # A class name of its own (toolbox, cup) is only another class's synonym when the
             # two are very close (couch → sofa); other words (rucksack) need less.
-            known = label in DEFAULT_LABELS or any(
-                label in self.engine.taxonomy.members(c) for c in self.engine.taxonomy.categories)
+            known = label in DEFAULT_LABELS or label in self.engine.taxonomy.classes
             match = default_embedder().best_match(label, list(labels),
                                                   min_score=0.75 if known else 0.5)
         except (ImportError, RobotMemoryError, OSError) as exc:

@@ -46,6 +46,7 @@ __all__ = [
     'ObjectState',
     'WorldDiff',
     'WorldView',
+    'graph_node_id',
 ]
 
 log = logging.getLogger(__name__)
@@ -268,14 +269,14 @@ class WorldView:
             room = s.room_id if s.room_id and graph.has_node(s.room_id) else None
             attrs = ObjectAttributes(label=s.label, position_m=s.position_m or (0.0, 0.0, 0.0),
                                      color=s.color, state=s.state, mobility=s.mobility)
-            graph.add_object(_graph_id(object_id), attrs, room)
+            graph.add_object(graph_node_id(object_id), attrs, room)
         for object_id, s in sorted(self._objects.items()):
             if s.support is None:
                 continue
             relation, other = s.support
             kind = EdgeKind.INSIDE if relation == 'in' else EdgeKind.SUPPORTED_BY
             if other in self._objects:
-                graph.add_edge(kind, _graph_id(object_id), _graph_id(other))
+                graph.add_edge(kind, graph_node_id(object_id), graph_node_id(other))
         return graph
 
     def __len__(self) -> int:
@@ -289,7 +290,8 @@ def _staleness_keys(obj: _Object, key: FactKey) -> tuple[str, str]:
     return obj.label, obj.object_id
 
 
-def _graph_id(object_id: str) -> str:
+def graph_node_id(object_id: str) -> str:
+    """The scene-graph node of a memory object id ('000012' → 'object:000012')."""
     return object_id if object_id.startswith('object:') else f'object:{object_id}'
 
 

@@ -26,6 +26,7 @@ from robot_memory.core.episodic import (
     ObjectFacts,
     ObjectHistory,
     ObjectState,
+    graph_node_id,
 )
 from robot_memory.core.events import FactKey
 from robot_memory.core.queries import (
@@ -623,18 +624,11 @@ class QueryEngine:
                       1.0, (self._evidence(first),))
 
     # ------------------------------------------------- contents, attributes
-    def _pieces(self, label: str, room: str, t: float) -> list[ObjectState]:
-        """Furniture or containers of a class (or category) known at `t`, in a room."""
-        labels = self.label_set(label)
-        view = self.memory.at(t)
-        return sorted((s for s in view.objects.values() if s.label in labels
-                       and (not room or s.room_id == room)),
-                      key=lambda s: (-s.last_seen_s, s.object_id))
-
     def _contents(self, q: Contents, now: float) -> Answer:
         probe = q.at.probe_s(now)
         name = q.support_or_container.replace('_', ' ')
-        pieces = self._pieces(q.support_or_container, q.room, probe)
+        pieces = self.candidates(Target(q.support_or_container, room=q.room), probe,
+                                 include_missing=False)
         where = f' in the {self.room_name(q.room)}' if q.room else ''
         if not pieces:
             return Answer(q, None, f'I have no memory of a {name}{where}.', 0.0, (),
@@ -765,8 +759,8 @@ class QueryEngine:
     def _exists(self, q: Exists, now: float) -> Answer:
         probe = q.at.probe_s(now)
         ever = q.category is Category.PAST and q.at.is_now  # "have you (ever) seen a …?"
-        cands = self.candidates(replace(q.target, room=q.room or q.target.room), probe,
-                                include_missing=ever)
+        known = self.candidates(replace(q.target, room=q.room or q.target.room), probe)
+        cands = known if ever else [s for s in known if s.present]
         if q.support:
             supports = self.label_set(q.support)
             cands = [s for s in cands if s.support and self.label_of(s.support[1]) in supports]
@@ -798,8 +792,7 @@ class QueryEngine:
                      'objects': [self._location(s) for s in cands[:20]], 'looked_in': looked}
             return Answer(q, value, text, conf, tuple(self._evidence(s) for s in cands[:10]),
                           self._verify(conf) and q.at.is_now and not ever)
-        gone = [s for s in self.candidates(replace(q.target, room=q.room or q.target.room),
-                                           probe) if not s.present] if not ever else []
+        gone = [] if ever else [s for s in known if not s.present]
         rooms = ', '.join(r['room_name'] for r in looked) or 'nowhere yet'
         text = f'No, I have not seen a{"n" if thing[:1] in "aeiou" else ""} {thing}{where}'
         if not q.at.is_now:
@@ -823,25 +816,14 @@ class QueryEngine:
                       self._verify(conf) and q.at.is_now and not ever)
 
     def _duration(self, q: Duration, now: float) -> Answer:
-        cands = [s for s in self.candidates(q.target, now) if s.present] or \
-            self.candidates(q.target, now)
+        known = self.candidates(q.target, now)
+        cands = [s for s in known if s.present] or known
         if not cands:
             return self._unknown(q, q.target)
         thing = self._describe(q.target)
         place = q.room_or_support
         is_room = place.startswith('room:')
         supports = self.label_set(place) if place and not is_room else frozenset()
-
-        def holds(s: ObjectState) -> bool:
-            if q.state:
-                return s.state == q.state
-            if is_room:
-                return s.room_id == place
-            if supports:
-                return bool(s.support) and self.label_of(s.support[1]) in supports
-            return True
-        best = next((s for s in cands if s.present and holds(s)), cands[0])
-        history = self.memory.history(best.object_id)
         key = (FactKey.STATE if q.state else FactKey.ROOM if is_room
                else FactKey.SUPPORT if supports else FactKey.POSITION)
 
@@ -853,6 +835,12 @@ class QueryEngine:
             if supports:
                 return bool(value) and self.label_of(value[1]) in supports
             return True
+
+        def now_value(s: ObjectState) -> Any:
+            return {FactKey.STATE: s.state, FactKey.ROOM: s.room_id,
+                    FactKey.SUPPORT: s.support, FactKey.POSITION: s.position_m}[key]
+        best = next((s for s in cands if s.present and matches(now_value(s))), cands[0])
+        history = self.memory.history(best.object_id)
         intervals = sorted(history.facts[key], key=lambda iv: iv.t_from)
         if key is FactKey.POSITION:
             intervals = intervals[-1:]
@@ -925,7 +913,7 @@ class QueryEngine:
         probe = q.at.probe_s(now)
         view = self.memory.at(probe)
         graph = view.scene_graph()
-        nodes = [n for n in (*graph.objects, *graph.rooms)]
+        nodes = [*graph.objects, *graph.rooms]
         if not nodes:
             return Answer(q, None, 'My memory is empty: I have nothing to search yet.', 0.0,
                           (), needs_verification=True)
@@ -947,13 +935,12 @@ class QueryEngine:
         top_ppr = max(ppr.values()) or 1.0
         wants_place = bool(re.match(r'\W*(?:where|which room|is there (?:somewhere|a place))',
                                     q.text.lower()))
-        by_id = dict(view.objects)
+        state_of = {graph_node_id(k): s for k, s in view.objects.items()}
 
         def is_place(node: str) -> bool:
-            if node in graph.rooms:
-                return True
-            state = by_id.get(node.split(':', 1)[-1]) or by_id.get(node)
-            return state is not None and state.mobility in ('furniture', 'static')
+            state = state_of.get(node)
+            return node in graph.rooms or (state is not None
+                                           and state.mobility in ('furniture', 'static'))
 
         score = {n: 0.8 * max(float(sims[i]), 0.0) + 0.2 * ppr.get(n, 0.0) / top_ppr
                  + (0.05 if wants_place and is_place(n) else 0.0)
@@ -961,7 +948,7 @@ class QueryEngine:
         ranked = sorted(nodes, key=lambda n: -score[n])[:k]
         results: list[dict[str, Any]] = []
         for node in ranked:
-            state = by_id.get(node.split(':', 1)[-1]) or by_id.get(node)
+            state = state_of.get(node)
             if state is not None:
                 results.append({**self._location(state), 'node': node, 'layer': 'object',
                                 'score': round(score[node], 4)})
@@ -987,8 +974,8 @@ class QueryEngine:
             text = f'Best match in memory: {names[0]}' + (
                 f'; also {", ".join(names[1:])}' if names[1:] else '') + '.'
         text += ' (This is a search of what I remember, not a fact I observed.)'
-        evidence = tuple(self._evidence(by_id[r['object_id']], 'retrieved')
-                         for r in results if r['layer'] == 'object' and r['object_id'] in by_id)
+        evidence = tuple(self._evidence(state_of[r['node']], 'retrieved')
+                         for r in results if r['layer'] == 'object')
         return Answer(q, {'kind': 'retrieval', 'results': results,
                           'best_similarity': round(best_sim, 4)}, text, conf, evidence)
 

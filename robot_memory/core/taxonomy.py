@@ -39,6 +39,7 @@ class Taxonomy:
             raw[key] = tuple(_name(m) for m in members if _name(m))
         self._raw = raw
         self._expanded = {name: frozenset(self._expand(name, ())) for name in raw}
+        self._classes = frozenset().union(*self._expanded.values())
 
     def _expand(self, name: str, path: tuple[str, ...]) -> set[str]:
         out: set[str] = set()
@@ -66,6 +67,11 @@ class Taxonomy:
     def categories(self) -> tuple[str, ...]:
         """The category names, sorted."""
         return tuple(sorted(self._raw))
+
+    @property
+    def classes(self) -> frozenset[str]:
+        """Every class some category lists."""
+        return self._classes
 
     def is_category(self, word: str) -> bool:
         """Whether a word names a category."""

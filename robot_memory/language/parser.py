@@ -572,8 +572,6 @@ class QuestionParser:
         # matching keeps to classes, so "rucksack" is a backpack, not a bag).
         for name in self.taxonomy.categories:
             self._labels.setdefault(tuple(_human(name).split()), name)
-        self._taxonomy_classes = frozenset().union(
-            *(self.taxonomy.members(c) for c in self.taxonomy.categories))
         self._max_label_words = max((len(k) for k in self._labels), default=1)
         self._colors = {_human(c): c for c in vocab.colors}
         self._colors.update({k: v for k, v in _COLOR_SYNONYMS.items() if v in vocab.colors})
@@ -811,9 +809,7 @@ class QuestionParser:
             label = ''
             if on is not None:
                 # "How many cups are in the sink?": counted on / in a piece of furniture.
-                label = (on.label.value if on.label is not None
-                         else self._open_label(on.words)[0])
-                matched.update(support=' '.join(on.words), support_label=label)
+                label = self._read_support(on, matched)
             return Count(target(False), room_id, at, self._category(cue, category), label)
         if _FIRST.search(cue) and (_WHEN.search(cue) or where or re.search(
                 r'\bappear|\bup\b|\barriv|\bwhat (?:day|time)\b', cue)):
@@ -984,23 +980,14 @@ class QuestionParser:
     def _duration(self, q: str, target: Callable[[bool], Target], phrases: list[_Phrase],
                   room_id: str, state: str, matched: dict[str, Any]) -> Duration:
         what = target(False)
-        place = ''
-        places = [p for p in phrases if p.preceded_by in _LOCATION_PREPOSITIONS
-                  and p.words and not _only_generic(p)]
-        if room_id:
-            place = room_id
-        elif places and len(phrases) > len(places):
-            support = places[0]
-            place = (support.label.value if support.label is not None
-                     else self._open_label(support.words)[0])
-            matched.update(support=' '.join(support.words), support_label=place)
+        support = self._support(phrases)
+        place = room_id or (self._read_support(support, matched) if support else '')
         return Duration(what, place, state)
 
     def _contents_place(self, cue: str, phrases: list[_Phrase], what_form: bool,
                         existential: bool, has_object: bool) -> _Phrase | None:
         """The furniture or container a "what is on / in …" question asks about, if any."""
-        places = [p for p in phrases if p.preceded_by in _CONTENT_PREPOSITIONS and p.words
-                  and not _only_generic(p)]
+        places = _places(phrases, _CONTENT_PREPOSITIONS)
         if not places:
             return None
         # Phrases after the place ("the drawer *of the cabinet*", "the shelf *above the TV*")
@@ -1022,18 +1009,16 @@ class QuestionParser:
 
     def _contents(self, q: str, place: _Phrase, phrases: list[_Phrase], room_id: str,
                   at: TimeRange, category: Category, matched: dict[str, Any]) -> Contents:
-        label = (place.label.value if place.label is not None
-                 else self._open_label(place.words)[0])
+        label = self._phrase_label(place)
         relation = _RELATIONS.get(place.preceded_by, '')
         others = [p for p in phrases if p is not place and not _only_generic(p)
                   and p.start < place.start]
         kind = ''
         if others:
             other = others[0]
-            kind = (other.label.value if other.label is not None
-                    else self._open_label(other.words)[0])
+            kind = self._phrase_label(other)
             matched['kind'] = kind
-        matched.update(support=' '.join(place.words), support_label=label)
+        matched.update(support=' '.join(place.words), support_label=label)  # the container
         return Contents(label, room_id, at, kind, relation, category)
 
     def _exists(self, q: str, cue: str, target: Callable[[bool], Target],
@@ -1043,9 +1028,7 @@ class QuestionParser:
         what = target(False)
         label = ''
         if support is not None:
-            label = (support.label.value if support.label is not None
-                     else self._open_label(support.words)[0])
-            matched.update(support=' '.join(support.words), support_label=label)
+            label = self._read_support(support, matched)
         seen = bool(_SEEN_ANY.search(cue))
         at, category = self._at(q, when, past or seen, now_s)
         if seen and at.is_now:
@@ -1063,8 +1046,7 @@ class QuestionParser:
         if shape == 'Duration':
             return self._duration(q, target, phrases, room_id, state, matched)
         if shape == 'Contents':
-            places = [p for p in phrases if p.preceded_by in _CONTENT_PREPOSITIONS and p.words
-                      and not _only_generic(p)]
+            places = _places(phrases, _CONTENT_PREPOSITIONS)
             if not places:
                 raise _Failure(f'{q!r} reads as a question about what is on or in something, '
                                'but names no piece of furniture or container')
@@ -1154,8 +1136,7 @@ class QuestionParser:
 
     def _support(self, phrases: list[_Phrase]) -> _Phrase | None:
         """The furniture a yes/no location question names ("still on the sofa"), if any."""
-        places = [p for p in phrases if p.preceded_by in _LOCATION_PREPOSITIONS
-                  and p.words and not _only_generic(p)]
+        places = _places(phrases, _LOCATION_PREPOSITIONS)
         return places[0] if places and len(phrases) > len(places) else None
 
     def _is_at(self, q: str, cue: str, target: Callable[[bool], Target], room_id: str,
@@ -1166,8 +1147,7 @@ class QuestionParser:
         label = relation = ''
         if support is not None:
             words = ' '.join(support.words)
-            label = (support.label.value if support.label is not None
-                     else self._open_label(support.words)[0])
+            label = self._phrase_label(support)
             relation = _RELATIONS.get(support.preceded_by, 'near')
             matched.update(support=words, support_label=label, relation=relation)
         at, category = self._at(q, when, past, now_s)
@@ -1420,6 +1400,17 @@ class QuestionParser:
             matched['color'] = best.color
         return Target(label, best.color, room_id, text)
 
+    def _read_support(self, support: _Phrase, matched: dict[str, Any]) -> str:
+        """The class of the furniture a question names, recorded in `matched`."""
+        label = self._phrase_label(support)
+        matched.update(support=' '.join(support.words), support_label=label)
+        return label
+
+    def _phrase_label(self, phrase: _Phrase) -> str:
+        """The class a noun phrase names: its vocabulary label, else the open-vocabulary one."""
+        return phrase.label.value if phrase.label is not None else \
+            self._open_label(phrase.words)[0]
+
     def _open_label(self, words: list[str]) -> tuple[str, str, float]:
         phrase = ' '.join(words)
         if self.embedder is not None and self._label_names:
@@ -1434,7 +1425,7 @@ class QuestionParser:
             best = float(scores[order[0]])
             margin = best - float(scores[order[1]]) if len(order) > 1 else best
             literal = '_'.join([*words[:-1], _singular(words[-1])])
-            if literal in self._taxonomy_classes and best < self.min_class_synonym_score:
+            if literal in self.taxonomy.classes and best < self.min_class_synonym_score:
                 # A class of its own ("toolbox", "cup"): not another class it resembles.
                 return literal, 'class', 0.0
             if best >= self.min_label_score and margin >= self.min_label_margin:
@@ -1606,6 +1597,12 @@ def _previous_word(tokens: list[str], index: int) -> tuple[str, bool]:
 
 def _is_determiner(token: str) -> bool:
     return token in _DETERMINERS or token.endswith("'s")
+
+
+def _places(phrases: list[_Phrase], prepositions: frozenset[str]) -> list[_Phrase]:
+    """The phrases that name a place after one of `prepositions` ("on *the sofa*")."""
+    return [p for p in phrases if p.preceded_by in prepositions and p.words
+            and not _only_generic(p)]
 
 
 def _only_generic(phrase: _Phrase) -> bool:
