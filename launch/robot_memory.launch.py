@@ -4,13 +4,15 @@ Camera topics can be remapped to a driver's names, e.g.
 `color_topic:=/camera/camera/color/image_raw depth_topic:=/camera/camera/depth/image_rect_raw`.
 """
 
-from launch.actions import DeclareLaunchArgument, SetEnvironmentVariable
+from launch.actions import DeclareLaunchArgument, OpaqueFunction, SetEnvironmentVariable
 from launch.conditions import IfCondition
 from launch.launch_description import LaunchDescription
 from launch.substitutions import LaunchConfiguration, PathJoinSubstitution
 from launch_ros.actions import Node
 from launch_ros.parameter_descriptions import ParameterValue
 from launch_ros.substitutions import FindPackageShare
+
+from robot_memory.ros.launch_support import preflight
 
 # (launch argument, topic inside the nodes, default, description)
 TOPIC_ARGUMENTS = (
@@ -46,7 +48,9 @@ def generate_launch_description() -> LaunchDescription:
             'use_sim_time', default_value='false',
             description='Follow /clock (simulation, bag playback) instead of the wall clock.'),
         DeclareLaunchArgument(
-            'rviz', default_value='false', description='Start RViz with the memory view.'),
+            'rviz', default_value='false',
+            description='Start RViz with the memory view: true (fail if rviz2 is missing), '
+                        'false, or auto (when rviz2 is installed).'),
         DeclareLaunchArgument(
             'rviz_config',
             default_value=PathJoinSubstitution([share, 'rviz', 'robot_memory.rviz']),
@@ -61,8 +65,14 @@ def generate_launch_description() -> LaunchDescription:
         *(DeclareLaunchArgument(name, default_value=default, description=description)
           for name, _, default, description in TOPIC_ARGUMENTS),
     ]
+    rviz = Node(package='rviz2', executable='rviz2', name='rviz2',
+                arguments=['-d', LaunchConfiguration('rviz_config')],
+                parameters=[{'use_sim_time': use_sim_time}],
+                output='screen')
     return LaunchDescription([
         *arguments,
+        # Before any node: fail with nothing started, or add RViz where it can run.
+        OpaqueFunction(function=preflight, args=[rviz]),
         # Fast DDS 2.x (Jazzy) reads the first variable, Fast DDS 3.x (Kilted on) the second.
         *(SetEnvironmentVariable(variable, LaunchConfiguration('fastdds_profile'),
                                  condition=IfCondition(LaunchConfiguration('shared_memory')))
@@ -73,8 +83,4 @@ def generate_launch_description() -> LaunchDescription:
         Node(package='robot_memory', executable='planner_node', name='planner_node',
              parameters=[params_file, {'use_sim_time': use_sim_time}],
              remappings=remappings, output='screen', emulate_tty=True),
-        Node(package='rviz2', executable='rviz2', name='rviz2',
-             arguments=['-d', LaunchConfiguration('rviz_config')],
-             parameters=[{'use_sim_time': use_sim_time}],
-             condition=IfCondition(LaunchConfiguration('rviz')), output='screen'),
     ])

@@ -5,13 +5,15 @@
 Without `ros2 launch`: `robot-memory bringup` starts the same graph in one process.
 """
 
-from launch.actions import DeclareLaunchArgument, SetEnvironmentVariable
+from launch.actions import DeclareLaunchArgument, OpaqueFunction, SetEnvironmentVariable
 from launch.conditions import IfCondition
 from launch.launch_description import LaunchDescription
 from launch.substitutions import LaunchConfiguration, PathJoinSubstitution
 from launch_ros.actions import Node
 from launch_ros.parameter_descriptions import ParameterValue
 from launch_ros.substitutions import FindPackageShare
+
+from robot_memory.ros.launch_support import preflight
 
 
 def generate_launch_description() -> LaunchDescription:
@@ -42,7 +44,9 @@ def generate_launch_description() -> LaunchDescription:
             'use_sim_time', default_value='true',
             description='Run every node on the simulator clock (/clock).'),
         DeclareLaunchArgument(
-            'rviz', default_value='true', description='Start RViz with the memory view.'),
+            'rviz', default_value='auto',
+            description='Start RViz with the memory view: true (fail if rviz2 is missing), '
+                        'false, or auto (when rviz2 is installed).'),
         DeclareLaunchArgument(
             'rviz_config',
             default_value=PathJoinSubstitution([share, 'rviz', 'robot_memory.rviz']),
@@ -72,8 +76,14 @@ def generate_launch_description() -> LaunchDescription:
             description='Namespace of all topics of the graph (e.g. robot1).'),
     ]
     namespace = LaunchConfiguration('namespace')
+    rviz = Node(package='rviz2', executable='rviz2', name='rviz2',
+                arguments=['-d', LaunchConfiguration('rviz_config')],
+                parameters=[{'use_sim_time': use_sim_time}],
+                output='screen')
     return LaunchDescription([
         *arguments,
+        # Before any node: fail with nothing started, or add RViz where it can run.
+        OpaqueFunction(function=preflight, args=[rviz]),
         # Fast DDS 2.x (Jazzy) reads the first variable, Fast DDS 3.x (Kilted on) the second.
         *(SetEnvironmentVariable(variable, LaunchConfiguration('fastdds_profile'),
                                  condition=IfCondition(LaunchConfiguration('shared_memory')))
@@ -89,8 +99,4 @@ def generate_launch_description() -> LaunchDescription:
              namespace=namespace,
              parameters=[params_file, sim_params_file, {'use_sim_time': use_sim_time}],
              output='screen', emulate_tty=True),
-        Node(package='rviz2', executable='rviz2', name='rviz2',
-             arguments=['-d', LaunchConfiguration('rviz_config')],
-             parameters=[{'use_sim_time': use_sim_time}],
-             condition=IfCondition(LaunchConfiguration('rviz')), output='screen'),
     ])

@@ -64,3 +64,37 @@ if [ "$(cat "$stamp" 2>/dev/null || true)" != "$want" ]; then
   fi
   echo "$want" >"$stamp"
 fi
+
+# The real ROS 2 launch system for the launch tests. A ROS install brings it; elsewhere, where
+# the folder of its wheels exists (ROS2_LAUNCH_WHEELS, or shared/wheels/ros2-launch beside
+# this checkout or beside the repository it was cloned from), install them with colcon.
+if ! "$VENV/bin/python" -c 'import launch_ros' >/dev/null 2>&1 ||
+   [ -f "$VENV/.robot_memory-ros2-launch" ]; then
+  wheels=${ROS2_LAUNCH_WHEELS:-}
+  if [ -z "$wheels" ]; then
+    origin=$(git config --get remote.origin.url 2>/dev/null || true)
+    for cand in ../shared/wheels/ros2-launch "${origin%/}/../shared/wheels/ros2-launch"; do
+      if [ -n "$cand" ] && [ -d "$cand" ] && ls "$cand"/launch_ros-*.whl >/dev/null 2>&1; then
+        wheels=$cand
+        break
+      fi
+    done
+  fi
+  if [ -n "$wheels" ]; then
+    stamp="$VENV/.robot_memory-ros2-launch"
+    want=$( { ls "$wheels"; "$VENV/bin/python" --version; } | sha256sum | cut -d' ' -f1)
+    if [ "$(cat "$stamp" 2>/dev/null || true)" != "$want" ]; then
+      echo "Installing the ROS 2 launch system from $wheels and colcon (for the launch tests)..."
+      log="$VENV/pip-install-launch.log"
+      if "$VENV/bin/python" -m pip install --disable-pip-version-check --no-index --no-deps \
+           "$wheels"/*.whl >"$log" 2>&1 &&
+         "$VENV/bin/python" -m pip install --disable-pip-version-check \
+           colcon-common-extensions >>"$log" 2>&1; then
+        echo "$want" >"$stamp"
+      else
+        tail -n 5 "$log" >&2
+        echo "could not install the launch wheels (log: $log): the launch tests will skip" >&2
+      fi
+    fi
+  fi
+fi

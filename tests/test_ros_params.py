@@ -71,29 +71,9 @@ def test_bad_values_raise_with_the_name_and_the_valid_ones(cls: type, kwargs: di
     assert str(info.value) == message
 
 
-class _FakeNode:
-    """Records declarations the way rclpy's Node.declare_parameter is called."""
-
-    def __init__(self, overrides: dict[str, object]) -> None:
-        self.overrides = overrides
-        self.descriptors: dict[str, object] = {}
-
-    def declare_parameter(self, name: str, value: object, descriptor: object) -> object:
-        self.descriptors[name] = descriptor
-        return type('P', (), {'value': self.overrides.get(name, value)})()
-
-
-def test_declaration_coerces_yaml_integers_and_keeps_descriptions() -> None:
-    node = _FakeNode({'frame_rate_hz': 30, 'width_px': 160})
-    params = declare_params(node, SimBridgeParams)
-    assert params.frame_rate_hz == 30.0 and isinstance(params.frame_rate_hz, float)
-    assert params.width_px == 160
-    assert node.descriptors['frame_rate_hz'].description.startswith('Frames published')
-    with pytest.raises(InvalidInputError, match='parameter width_px must be int'):
-        declare_params(_FakeNode({'width_px': 'wide'}), SimBridgeParams)
-
-
-def test_declaration_on_a_real_node_reads_overrides() -> None:
+@pytest.fixture
+def node_factory():
+    """Real rclpy nodes in a private context, with parameter overrides."""
     rclpy = pytest.importorskip('rclpy')
     from rclpy.context import Context
     from rclpy.node import Node
@@ -101,17 +81,89 @@ def test_declaration_on_a_real_node_reads_overrides() -> None:
 
     context = Context()
     rclpy.init(context=context, domain_id=0)
-    try:
-        node = Node('params_test', context=context, start_parameter_services=False,
-                    parameter_overrides=[Parameter('max_steps', value=3),
-                                         Parameter('cost_per_m', value=1)])
-        params = declare_params(node, PlannerNodeParams)
-        assert params.max_steps == 3 and params.cost_per_m == 1.0
-        described = node.describe_parameter('arrival_tolerance_m')
-        assert 'arrived' in described.description
+    nodes = []
+
+    def make(overrides: dict[str, object]) -> Node:
+        node = Node(f'params_test_{len(nodes)}', context=context, start_parameter_services=False,
+                    parameter_overrides=[Parameter(k, value=v) for k, v in overrides.items()])
+        nodes.append(node)
+        return node
+
+    yield make
+    for node in nodes:
         node.destroy_node()
-    finally:
-        rclpy.try_shutdown(context=context)
+    rclpy.try_shutdown(context=context)
+
+
+def test_declaration_coerces_yaml_integers_and_keeps_descriptions(node_factory) -> None:
+    node = node_factory({'frame_rate_hz': 30, 'width_px': 160})
+    params = declare_params(node, SimBridgeParams)
+    assert params.frame_rate_hz == 30.0 and isinstance(params.frame_rate_hz, float)
+    assert params.width_px == 160
+    assert node.describe_parameter('frame_rate_hz').description.startswith('Frames published')
+    with pytest.raises(InvalidInputError, match='parameter width_px must be int'):
+        declare_params(node_factory({'width_px': 'wide'}), SimBridgeParams)
+
+
+def test_declaration_on_a_real_node_reads_overrides(node_factory) -> None:
+    node = node_factory({'max_steps': 3, 'cost_per_m': 1})
+    params = declare_params(node, PlannerNodeParams)
+    assert params.max_steps == 3 and params.cost_per_m == 1.0
+    described = node.describe_parameter('arrival_tolerance_m')
+    assert 'arrived' in described.description
+
+
+def _set(node, **values) -> object:
+    from rclpy.parameter import Parameter
+
+    return node.set_parameters_atomically([Parameter(k, value=v) for k, v in values.items()])
+
+
+def test_a_live_parameter_is_applied_and_the_node_is_told(node_factory) -> None:
+    node = node_factory({})
+    seen = []
+    node.params = declare_params(node, MemoryNodeParams, lambda old, new: seen.append(
+        (old.sync_tolerance_s, new.sync_tolerance_s)))
+    result = _set(node, sync_tolerance_s=0.05)
+    assert result.successful, result.reason
+    assert node.params.sync_tolerance_s == 0.05 and seen == [(0.02, 0.05)]
+    assert isinstance(node.params, MemoryNodeParams)
+
+
+def test_a_read_only_parameter_cannot_be_set_and_says_why(node_factory) -> None:
+    node = node_factory({})
+    node.params = declare_params(node, MemoryNodeParams)
+    result = _set(node, db_path='other.db')
+    assert not result.successful and 'read-only' in result.reason
+    assert node.params.db_path == 'robot_memory.db'
+    assert node.describe_parameter('db_path').read_only
+    assert node.describe_parameter('db_path').description.endswith('Read-only: set it at start.')
+
+
+@pytest.mark.parametrize(('values', 'reason'), [
+    ({'sync_tolerance_s': 5.0}, 'sync_tolerance_s out of range'),  # rclpy's range check
+    ({'sync_tolerance_s': 5}, 'sync_tolerance_s must be in [0.0, 1.0], got 5.0'),  # ours
+    ({'detection_prob': 'high'}, 'parameter detection_prob must be float'),
+    ({'detection_prob': 0.0}, 'detection_prob and confidence_stop must be in (0, 1]'),
+])
+def test_an_invalid_live_value_is_refused_with_the_reason(node_factory, values, reason) -> None:
+    cls = MemoryNodeParams if 'sync_tolerance_s' in values else PlannerNodeParams
+    node = node_factory({})
+    node.params = before = declare_params(node, cls)
+    result = _set(node, **values)
+    assert not result.successful
+    assert reason in result.reason
+    assert node.params == before
+
+
+def test_ranges_and_read_only_flags_are_described(node_factory) -> None:
+    node = node_factory({})
+    node.params = declare_params(node, PlannerNodeParams)
+    described = node.describe_parameter('max_steps')
+    assert not described.read_only
+    assert (described.integer_range[0].from_value, described.integer_range[0].to_value) == (0, 100)
+    prob = node.describe_parameter('detection_prob').floating_point_range[0]
+    assert (prob.from_value, prob.to_value) == (0.0, 1.0)
 
 
 def test_habitat_backend_needs_its_config_file() -> None:

@@ -19,16 +19,16 @@ from pathlib import Path
 from typing import Any
 
 import rclpy
-from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from rclpy.parameter import Parameter
+from rclpy.signals import SignalHandlerOptions
 from std_msgs.msg import String
 
 from robot_memory.exceptions import InvalidInputError
 from robot_memory.ros import qos
 from robot_memory.ros.memory_node import GIL_SWITCH_INTERVAL_S, MemoryNode
 from robot_memory.ros.planner_node import PlannerNode
-from robot_memory.ros.runtime import shutdown, spin_nodes
+from robot_memory.ros.runtime import shutdown, spin_nodes, stop_on_signals
 from robot_memory.ros.sim_bridge_node import SimBridgeNode
 
 __all__ = ['SIMULATORS', 'Bringup']
@@ -56,7 +56,8 @@ class Bringup:
             args += ['--params-file', str(path)]  # later files override earlier ones
         overrides = overrides or {}
         sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)  # as memory_node does, for its receiving
-        rclpy.init(args=args, domain_id=domain_id)
+        rclpy.init(args=args, domain_id=domain_id,
+                   signal_handler_options=SignalHandlerOptions.NO)
         self.nodes: list[Node] = []
         try:
             self.bridge = (SimBridgeNode(parameter_overrides=_overrides(
@@ -77,6 +78,7 @@ class Bringup:
         self._question_pub = self._asker.create_publisher(String, 'question', qos.reliable(50))
         self._asker.create_subscription(String, 'answer', self._on_answer, qos.reliable(50))
         self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
 
     def _on_answer(self, msg: String) -> None:
         try:
@@ -88,15 +90,15 @@ class Bringup:
         """Spin every node in a background thread."""
         self._thread = threading.Thread(
             target=spin_nodes, args=([*self.nodes, self._asker],),
-            kwargs={'multi_threaded': True}, name='bringup_executor', daemon=True)
+            kwargs={'multi_threaded': True, 'stop': self._stop},
+            name='bringup_executor', daemon=True)
         self._thread.start()
 
     def spin_forever(self) -> None:
         """Spin in this thread until SIGINT."""
         try:
-            spin_nodes([*self.nodes, self._asker], multi_threaded=True)
-        except (KeyboardInterrupt, ExternalShutdownException):
-            pass
+            with stop_on_signals() as stop:
+                spin_nodes([*self.nodes, self._asker], multi_threaded=True, stop=stop)
         finally:
             shutdown()
 
@@ -136,10 +138,11 @@ class Bringup:
         return None
 
     def stop(self) -> None:
-        """Shut down; the executor thread destroys the nodes (memory commits its file)."""
-        shutdown()
+        """Stop spinning; the executor thread destroys the nodes (memory commits its file)."""
+        self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=60.0)
+        shutdown()
 
     def run(self, questions: Sequence[str], patrol_timeout_s: float = 600.0,
             answer_timeout_s: float = 300.0,

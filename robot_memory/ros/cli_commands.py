@@ -54,7 +54,7 @@ def bringup_cmd(
     for key, value in (('width_px', width), ('height_px', height), ('frame_rate_hz', rate_hz)):
         if value is not None:
             bridge[key] = value
-    memory = {'db_path': str(db)} if db is not None else {}
+    memory = {'db_path': str(db.resolve())} if db is not None else {}
     graph = Bringup(sim, files, {'sim_bridge_node': bridge, 'memory_node': memory},
                     domain_id=domain_id)
     if not question:

@@ -49,6 +49,7 @@ from robot_memory.ros.conversions import (
 )
 from robot_memory.ros.markers import memory_markers
 from robot_memory.ros.params import MemoryNodeParams, declare_params
+from robot_memory.ros.paths import memory_file
 from robot_memory.ros.runtime import run_node
 from robot_memory.service import MemoryService, MemoryServiceParams
 
@@ -103,9 +104,10 @@ class MemoryNode(Node):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__('memory_node', **kwargs)
-        self.params = p = declare_params(self, MemoryNodeParams)
+        self.params = p = declare_params(self, MemoryNodeParams, self._on_params_changed)
+        self.db_path = memory_file(p.db_path)
         self.service = MemoryService(MemoryServiceParams(
-            db_path=p.db_path, timezone=p.timezone, commit_interval_s=p.commit_interval_s,
+            db_path=str(self.db_path), timezone=p.timezone, commit_interval_s=p.commit_interval_s,
             use_embeddings=p.use_embeddings,
             pipeline=PipelineParams(
                 association=AssociationParams(color_gate=p.color_gate),
@@ -166,7 +168,7 @@ class MemoryNode(Node):
         self._worker = threading.Thread(target=self._work, name='memory_worker', daemon=True)
         self._worker.start()
         self.get_logger().info(
-            f'memory in {p.db_path}: {self.service.memory.num_objects()} objects, layout with '
+            f'memory in {self.db_path}: {self.service.memory.num_objects()} objects, layout with '
             f'{len(self._layout().rooms)} rooms; sensor QoS '
             f'{"reliable" if p.sensor_qos_reliable else "best effort"}')
 
@@ -478,6 +480,10 @@ class MemoryNode(Node):
         array.status = [diagnostic_status('memory_node: ingest', stats, level, message)]
         self._diag_pub.publish(array)
 
+    def _on_params_changed(self, old: MemoryNodeParams, new: MemoryNodeParams) -> None:
+        """Apply the live parameters that a component holds a copy of."""
+        self.assembler.sync.tolerance_s = new.sync_tolerance_s
+
     def destroy_node(self) -> None:
         """Stop the worker (it ingests what is queued), commit, close the file, destroy."""
         with self._cond:
@@ -488,7 +494,7 @@ class MemoryNode(Node):
             self._service_stats = self.service.diagnostics()
             stats = self.stats()
             self.get_logger().info(
-                f'closing {self.params.db_path}: frames {stats["frames"]}, dropped '
+                f'closing {self.db_path}: frames {stats["frames"]}, dropped '
                 f'{stats["dropped"]}, malformed {stats["malformed"]}, rejected '
                 f'{stats["rejected"]}, skipped {stats["skipped"]}')
             self.service.close()

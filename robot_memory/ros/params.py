@@ -5,12 +5,20 @@ field once with `declare_parameter(name, default, ParameterDescriptor(descriptio
 builds the frozen value the node keeps. Units are in the names (`_s`, `_m`, `_hz`, `_px`).
 Types are checked here rather than by rclpy (`dynamic_typing`), so `rate: 10` in a YAML file
 for a float parameter is accepted instead of failing on INTEGER vs DOUBLE.
+
+Most parameters shape what a node builds at start (topics, queues, the memory file) and are
+declared read-only: `ros2 param set` on them fails and says so. Parameters marked `live` are
+applied while the node runs: a change is validated like a start value (the whole set is
+rebuilt, so `__post_init__` checks it) and refused with the reason when invalid; the node is
+then told through `on_change`. `ros2 param describe` shows each one's description, whether it
+is read-only, and its range where it has one.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import MISSING, dataclass, field, fields
+from collections.abc import Callable
+from dataclasses import MISSING, dataclass, field, fields, replace
 from typing import Any, TypeVar
 
 from robot_memory.exceptions import InvalidInputError
@@ -21,6 +29,7 @@ __all__ = [
     'MemoryNodeParams',
     'PlannerNodeParams',
     'SimBridgeParams',
+    'changed',
     'declare_params',
     'describe',
 ]
@@ -30,8 +39,11 @@ BACKENDS = ('builtin', 'habitat')
 BRIDGE_MODES = ('idle', 'patrol', 'stream')
 
 
-def _p(default: Any, description: str) -> Any:
-    return field(default=default, metadata={'description': description})
+def _p(default: Any, description: str, *, live: bool = False,
+       limits: tuple[float, float] | None = None) -> Any:
+    """A parameter field: its description, whether it applies live, its allowed range."""
+    return field(default=default, metadata={'description': description, 'live': live,
+                                            'range': limits})
 
 
 def _positive(obj: object, *names: str) -> None:
@@ -52,7 +64,8 @@ def _non_negative(obj: object, *names: str) -> None:
 class MemoryNodeParams:
     """Parameters of `memory_node`."""
 
-    db_path: str = _p('robot_memory.db', 'SQLite memory file (created if missing).')
+    db_path: str = _p('robot_memory.db', 'SQLite memory file (created if missing); a relative '
+                                         'path lies under $ROS_HOME/robot_memory/ (~/.ros).')
     timezone: str = _p('UTC', 'IANA timezone for episode labels ("Monday morning").')
     commit_interval_s: float = _p(1.0, 'Longest time between store commits (s).')
     use_embeddings: bool = _p(True, 'Match object names with the text embedding model.')
@@ -74,12 +87,14 @@ class MemoryNodeParams:
                                  'newcomer like it seen elsewhere when it is lost or unseen '
                                  'all session (false: moves only with proof).')
     min_confidence: float = _p(0.0, 'Detector score below which a segment is ignored (0 '
-                                    'keeps all; labels without a score count as 1).')
+                                    'keeps all; labels without a score count as 1).',
+                               limits=(0.0, 1.0))
     color_gate: bool = _p(True, "A detection whose known colour differs from an object's "
                                 'is never that object, while the detector names colours '
                                 'reliably (learned online); false: it only weighs against.')
     map_frame: str = _p('map', 'Fixed frame of camera poses and markers (REP-105).')
-    sync_tolerance_s: float = _p(0.02, 'Largest stamp difference paired into one frame (s).')
+    sync_tolerance_s: float = _p(0.02, 'Largest stamp difference paired into one frame (s).',
+                                 limits=(0.0, 1.0), live=True)
     sync_queue_frames: int = _p(30, 'Frames waiting for their partner messages, at most.')
     require_color: bool = _p(True, 'Pair colour images into frames (false: depth + ids only).')
     ingest_queue_frames: int = _p(30, 'Paired frames waiting for ingestion (oldest dropped).')
@@ -88,9 +103,11 @@ class MemoryNodeParams:
     sensor_queue_msgs: int = _p(10, 'Depth of the sensor subscription queues (messages).')
     markers_period_s: float = _p(1.0, 'Period of memory/markers (wall clock, s).')
     diagnostics_period_s: float = _p(1.0, 'Period of diagnostics (wall clock, s).')
-    robot_path_spacing_m: float = _p(0.1, 'Closest spacing of robot path points (m).')
+    robot_path_spacing_m: float = _p(0.1, 'Closest spacing of robot path points (m).',
+                                     limits=(0.0, 10.0), live=True)
     robot_path_max_points: int = _p(5000, 'Robot path points kept for markers.')
-    query_wait_max_s: float = _p(5.0, 'Longest a request with wait_for_stamp_s is held (s).')
+    query_wait_max_s: float = _p(5.0, 'Longest a request with wait_for_stamp_s is held (s).',
+                                 limits=(0.0, 60.0), live=True)
     latency_window_frames: int = _p(300, 'Frames in the latency and rate statistics.')
 
     def __post_init__(self) -> None:
@@ -110,16 +127,23 @@ class MemoryNodeParams:
 class PlannerNodeParams:
     """Parameters of `planner_node`."""
 
-    detection_prob: float = _p(0.9, 'Chance that looking at a place shows what is there.')
-    cost_per_m: float = _p(0.004, 'Cost of travel in units of P(wrong answer) per metre.')
-    confidence_stop: float = _p(0.97, 'Answer without looking once this confident.')
-    max_steps: int = _p(8, 'Most places looked at for one question.')
-    arrival_tolerance_m: float = _p(0.5, 'Distance to the goal that counts as arrived (m).')
+    detection_prob: float = _p(0.9, 'Chance that looking at a place shows what is there.',
+                               limits=(0.0, 1.0), live=True)
+    cost_per_m: float = _p(0.004, 'Cost of travel in units of P(wrong answer) per metre.',
+                           limits=(0.0, 1.0), live=True)
+    confidence_stop: float = _p(0.97, 'Answer without looking once this confident.',
+                                limits=(0.0, 1.0), live=True)
+    max_steps: int = _p(8, 'Most places looked at for one question.', limits=(0, 100), live=True)
+    arrival_tolerance_m: float = _p(0.5, 'Distance to the goal that counts as arrived (m).',
+                                    limits=(0.0, 10.0), live=True)
     stopped_speed_mps: float = _p(0.05, 'Speed below which the robot counts as stopped (m/s, '
-                                        'rad/s).')
-    goal_timeout_s: float = _p(120.0, 'Give a goal up after this long (wall clock, s).')
-    memory_timeout_s: float = _p(15.0, 'Resend a memory request after this long (wall, s).')
-    memory_retries: int = _p(2, 'Resends of a memory request before answering with an error.')
+                                        'rad/s).', limits=(0.0, 5.0), live=True)
+    goal_timeout_s: float = _p(120.0, 'Give a goal up after this long (wall clock, s).',
+                               limits=(0.0, 3600.0), live=True)
+    memory_timeout_s: float = _p(15.0, 'Resend a memory request after this long (wall, s).',
+                                 limits=(0.0, 600.0), live=True)
+    memory_retries: int = _p(2, 'Resends of a memory request before answering with an error.',
+                             limits=(0, 100), live=True)
     map_frame: str = _p('map', 'Frame of goals and markers (REP-105).')
 
     def __post_init__(self) -> None:
@@ -151,15 +175,19 @@ class SimBridgeParams:
     patrol_days: int = _p(1, 'Days of daily patrols in patrol mode.')
     patrol_start_day: int = _p(0, 'First simulated day of the patrol (0 = Monday).')
     frame_rate_hz: float = _p(10.0, 'Frames published per wall-clock second.')
-    look_around_views: int = _p(8, 'Views of the look-around at each goal.')
+    look_around_views: int = _p(8, 'Views of the look-around at each goal.',
+                                limits=(1, 64), live=True)
     start_after_subscribers: int = _p(0, 'Wait until every camera topic has this many '
                                          'subscribers before patrolling or streaming.')
     start_delay_s: float = _p(1.0, 'Then wait this long (wall clock, s): a subscriber seen '
-                                   'by the bridge may not have seen the bridge yet.')
+                                   'by the bridge may not have seen the bridge yet.',
+                              limits=(0.0, 3600.0), live=True)
     idle_time_scale: float = _p(0.0, 'Simulated seconds per wall second while idle '
-                                     '(0: the world waits for the robot).')
+                                     '(0: the world waits for the robot).',
+                                limits=(0.0, 3600.0), live=True)
     clock_period_s: float = _p(0.1, 'Period of /clock and odom while idle (wall clock, s).')
-    cmd_vel_timeout_s: float = _p(0.5, 'Stop when cmd_vel is older than this (s).')
+    cmd_vel_timeout_s: float = _p(0.5, 'Stop when cmd_vel is older than this (s).',
+                                  limits=(0.0, 60.0), live=True)
     sensor_qos_reliable: bool = _p(True, 'Reliable camera topics (no loss; best-effort '
                                          'subscribers still match).')
     sensor_queue_msgs: int = _p(10, 'History depth of the camera publishers (messages).')
@@ -200,13 +228,85 @@ def _coerce(name: str, value: Any, default: Any) -> Any:
     raise InvalidInputError(f'parameter {name} must be {kind.__name__}, got {value!r}')
 
 
-def declare_params(node: Any, cls: type[T]) -> T:
-    """Declare every field of `cls` on `node` and build the frozen value once."""
-    from rcl_interfaces.msg import ParameterDescriptor
+def _descriptor(name: str, default: Any, description: str, live: bool,
+                limits: tuple[float, float] | None) -> Any:
+    from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor
+
+    descriptor = ParameterDescriptor(
+        name=name, dynamic_typing=True, read_only=not live,
+        description=description + ('' if live else ' Read-only: set it at start.'))
+    if limits is not None:
+        lo, hi = limits
+        if isinstance(default, int) and not isinstance(default, bool):
+            descriptor.integer_range = [IntegerRange(from_value=int(lo), to_value=int(hi))]
+        else:
+            descriptor.floating_point_range = [
+                FloatingPointRange(from_value=float(lo), to_value=float(hi))]
+    return descriptor
+
+
+def changed(cls: type[T], current: T, updates: dict[str, Any]) -> T:
+    """`current` with `updates` applied, validated like a start value.
+
+    Raises InvalidInputError naming the parameter when a value has the wrong type, is out of
+    range or is not `live` (cannot change while the node runs).
+    """
+    spec = {f.name: f for f in fields(cls)}
+    values = {}
+    for name, value in updates.items():
+        if name not in spec:
+            raise InvalidInputError(f'{cls.__name__} has no parameter {name!r}')
+        if not spec[name].metadata['live']:
+            raise InvalidInputError(f'parameter {name} is read-only: set it at start')
+        value = _coerce(name, value, spec[name].default)
+        limits = spec[name].metadata['range']
+        if limits is not None and not limits[0] <= value <= limits[1]:
+            raise InvalidInputError(f'parameter {name} must be in [{limits[0]}, {limits[1]}], '
+                                    f'got {value!r}')
+        values[name] = value
+    return replace(current, **values)  # type: ignore[type-var]
+
+
+def declare_params(node: Any, cls: type[T],
+                   on_change: Callable[[T, T], None] | None = None) -> T:
+    """Declare every field of `cls` on `node` and build the frozen value the node keeps.
+
+    Fields marked `live` may be set while the node runs: a change is validated (refused with
+    the reason otherwise), then `node.params` is replaced and `on_change(old, new)` called.
+    Every other field is read-only.
+    """
+    from rcl_interfaces.msg import SetParametersResult
 
     values = {}
+    spec = {f.name: f.metadata for f in fields(cls)}
     for name, (default, description) in describe(cls).items():
-        descriptor = ParameterDescriptor(description=description, dynamic_typing=True)
+        descriptor = _descriptor(name, default, description, spec[name]['live'],
+                                 spec[name]['range'])
         value = node.declare_parameter(name, default, descriptor).value
         values[name] = _coerce(name, value, default)
-    return cls(**values)
+    params = cls(**values)
+    ours = set(spec)
+    pending: list[T] = []
+
+    def validate(parameters: list[Any]) -> Any:
+        updates = {p.name: p.value for p in parameters if p.name in ours}
+        if not updates:
+            return SetParametersResult(successful=True)
+        try:
+            pending[:] = [changed(cls, node.params, updates)]
+        except InvalidInputError as exc:
+            return SetParametersResult(successful=False, reason=str(exc))
+        return SetParametersResult(successful=True)
+
+    def apply(parameters: list[Any]) -> None:
+        if not pending or not any(p.name in ours for p in parameters):
+            return
+        old, node.params = node.params, pending.pop()
+        node.get_logger().info('parameters set: ' + ', '.join(
+            f'{p.name}={getattr(node.params, p.name)!r}' for p in parameters if p.name in ours))
+        if on_change is not None:
+            on_change(old, node.params)
+
+    node.add_on_set_parameters_callback(validate)
+    node.add_post_set_parameters_callback(apply)
+    return params

@@ -1,10 +1,11 @@
-"""Where the installed launch, config and RViz files are (a colcon install or the source tree)."""
+"""Where files are: the installed launch, config and RViz files; the memory file of a node."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
-__all__ = ['share_file']
+__all__ = ['memory_file', 'ros_home', 'share_file']
 
 _SOURCE_ROOT = Path(__file__).resolve().parents[2]
 
@@ -26,3 +27,21 @@ def share_file(*parts: str) -> Path:
     except ImportError:
         pass
     return _SOURCE_ROOT.joinpath(*parts)
+
+
+def ros_home() -> Path:
+    """The ROS home directory: `$ROS_HOME`, else `~/.ros` (where ROS tools keep their files)."""
+    return Path(os.environ.get('ROS_HOME') or Path.home() / '.ros').expanduser()
+
+
+def memory_file(db_path: str) -> Path:
+    """The memory file a node's `db_path` names, its folder created.
+
+    `~` is expanded; a relative path lies under `<ROS home>/robot_memory/`, so a node started
+    from any directory by `ros2 launch` finds the same file, and no root-owned folder is needed.
+    """
+    path = Path(db_path).expanduser()
+    if not path.is_absolute():
+        path = ros_home() / 'robot_memory' / path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path

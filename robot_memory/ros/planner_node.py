@@ -66,14 +66,17 @@ def parse_question(data: str) -> tuple[str | None, str | dict[str, Any]]:
     return None, text
 
 
+def _planner_params(p: PlannerNodeParams) -> PlannerParams:
+    return PlannerParams(p.detection_prob, p.cost_per_m, p.confidence_stop, p.max_steps)
+
+
 class PlannerNode(Node):
     """Answers questions, going to look where the value of information pays for the trip."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__('planner_node', **kwargs)
-        self.params = p = declare_params(self, PlannerNodeParams)
-        self.planner = VoIPlanner(PlannerParams(p.detection_prob, p.cost_per_m,
-                                                p.confidence_stop, p.max_steps))
+        self.params = p = declare_params(self, PlannerNodeParams, self._on_params_changed)
+        self.planner = VoIPlanner(_planner_params(p))
         self.counts: Counter[str] = Counter()
         self._questions: deque[tuple[str, str | dict[str, Any]]] = deque()
         self._session: ActiveQuestion | None = None
@@ -250,6 +253,10 @@ class PlannerNode(Node):
         if session is not None and session.layout is not None:
             self._markers_pub.publish(planner_markers(step.decision, session.layout,
                                                       step.place_id, self.params.map_frame))
+
+    def _on_params_changed(self, old: PlannerNodeParams, new: PlannerNodeParams) -> None:
+        """The planner takes new VoI parameters from the next decision on."""
+        self.planner.params = _planner_params(new)
 
 
 def main(args: list[str] | None = None) -> int:

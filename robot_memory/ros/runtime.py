@@ -1,8 +1,18 @@
-"""Spinning nodes until SIGINT, with a clean stop."""
+"""Spinning nodes until SIGINT, with a clean stop.
+
+A node process handles SIGINT and SIGTERM itself instead of letting rclpy's handler shut the
+context down at once: the signal only ends the spin loop, the nodes are destroyed while the
+context is still valid (memory_node commits its file and its last log line still reaches
+/rosout), and rclpy is shut down last.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import signal
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
 
 import rclpy
 from rclpy.context import Context
@@ -13,10 +23,14 @@ from rclpy.executors import (
     SingleThreadedExecutor,
 )
 from rclpy.node import Node
+from rclpy.signals import SignalHandlerOptions
 
 from robot_memory.exceptions import RobotMemoryError
 
-__all__ = ['run_node', 'shutdown', 'spin_nodes']
+__all__ = ['run_node', 'shutdown', 'spin_nodes', 'stop_on_signals']
+
+# How often the spin loop looks at its stop flag (s): a signal ends it within this.
+STOP_POLL_S = 0.1
 
 
 def shutdown(context: Context | None = None) -> None:
@@ -34,8 +48,32 @@ def shutdown(context: Context | None = None) -> None:
             raise
 
 
-def spin_nodes(nodes: Sequence[Node], multi_threaded: bool = False) -> None:
-    """Spin `nodes` until shutdown, then stop the executor and destroy them (in reverse).
+@contextmanager
+def stop_on_signals() -> Iterator[threading.Event]:
+    """Within the block, SIGINT and SIGTERM set the event it gives instead of interrupting.
+
+    Main thread only (Python's rule for signal handlers); the previous handlers come back
+    after the block.
+    """
+    stop = threading.Event()
+
+    def handler(signum: int, frame: Any) -> None:
+        stop.set()
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield stop
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+def spin_nodes(nodes: Sequence[Node], multi_threaded: bool = False,
+               stop: threading.Event | None = None) -> None:
+    """Spin `nodes` until `stop` is set or rclpy shuts down; stop the executor and destroy them.
+
+    Nodes are destroyed in reverse order. When `stop` ended the loop the context is still
+    valid, so what they log while closing reaches /rosout.
 
     One node per process spins single-threaded: rclpy's multi-threaded executor costs so much
     per callback that it lost camera messages at rates the single-threaded one keeps up with
@@ -43,12 +81,14 @@ def spin_nodes(nodes: Sequence[Node], multi_threaded: bool = False) -> None:
     themselves. Several nodes in one process (bringup) need the multi-threaded executor so a
     simulator step does not hold up the memory node's receiving.
     """
+    stop = stop if stop is not None else threading.Event()
     executor: Executor = (MultiThreadedExecutor(num_threads=2 * len(nodes)) if multi_threaded
                           else SingleThreadedExecutor())
     for node in nodes:
         executor.add_node(node)
     try:
-        executor.spin()
+        while not stop.is_set() and executor.context.ok():
+            executor.spin_once(timeout_sec=STOP_POLL_S)
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
     finally:
@@ -60,13 +100,18 @@ def spin_nodes(nodes: Sequence[Node], multi_threaded: bool = False) -> None:
                 node.get_logger().error(f'destroying {node.get_name()} failed: {exc!r}')
 
 
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
 def run_node(name: str, factory: Callable[[], Node], args: list[str] | None = None) -> int:
     """The body of a node's `main`: init, build, spin until SIGINT, shut down; an exit code.
 
     A node that cannot start (bad parameters, an unreadable memory file) logs why and
-    returns 2; SIGINT at any point is a clean stop.
+    returns 2; SIGINT or SIGTERM at any point is a clean stop (exit 0).
     """
-    rclpy.init(args=args)
+    rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO)
+    signal.signal(signal.SIGTERM, _interrupt)  # while building, like SIGINT
     try:
         node = factory()
     except (RobotMemoryError, OSError) as exc:
@@ -77,9 +122,8 @@ def run_node(name: str, factory: Callable[[], Node], args: list[str] | None = No
         shutdown()
         return 0
     try:
-        spin_nodes([node])
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
+        with stop_on_signals() as stop:
+            spin_nodes([node], stop=stop)
     finally:
         shutdown()
     return 0

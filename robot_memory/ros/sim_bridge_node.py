@@ -100,6 +100,7 @@ class SimBridgeNode(Node):
         self.use_sim_time = bool(self.get_parameter('use_sim_time').value)
         self.counts: Counter[str] = Counter()
         self._work: Iterator[Frame] | None = None
+        self._streaming = False  # a stream (endless) is running or paused for a goal
         self._start_pending = p.mode in ('patrol', 'stream')
         self._goal_place: str | None = None
         self._goal_pending: str | None = None
@@ -191,11 +192,14 @@ class SimBridgeNode(Node):
             if not self._subscribers_ready():
                 return None
             self._start_pending = False
-            return self._stream() if self.params.mode == 'stream' else self._patrol()
+            self._streaming = self.params.mode == 'stream'
+            return self._stream() if self._streaming else self._patrol()
         if self._goal_pending is not None:
             place, self._goal_pending = self._goal_pending, None
             self._goal_place = place
             return self._goal(place)
+        if self._streaming:  # after a goal, the stream goes on from where the robot is
+            return self._stream()
         return None
 
     def _patrol(self) -> Iterator[Frame]:
@@ -220,6 +224,8 @@ class SimBridgeNode(Node):
             k += 1
 
     def _on_frame_tick(self) -> None:
+        if self._streaming and self._goal_pending is not None and self._goal_place is None:
+            self._work = None  # a goal pre-empts the endless stream
         if self._work is None:
             self._work = self._next_work()
             if self._work is None:
