@@ -107,6 +107,27 @@ def bench_sim_cmd(
     emit(result, as_json, 'bench sim')
 
 
+@bench_app.command('habitat')
+def bench_habitat_cmd(
+    as_json: Annotated[bool, typer.Option('--json', help='Print one JSON object.')] = False,
+    scene: Annotated[str | None, typer.Option(help='Habitat scene (.glb); overrides the '
+                                                   "config's scene_path.")] = None,
+    config: Annotated[Path | None, typer.Option(help='HabitatConfig YAML '
+                                                     '(config/habitat.yaml).')] = None,
+    frames: Annotated[int, typer.Option(help='Frames to render.')] = 200,
+) -> None:
+    """observe() speed of the Habitat backend at 640×480: render vs conversion (needs
+    habitat-sim)."""
+    from robot_memory.sim.commands import bench_habitat
+
+    try:
+        with console.status('rendering with habitat-sim…', spinner='dots'):
+            result = bench_habitat(scene, config, frames)
+    except ImportError as exc:
+        raise RobotMemoryError(str(exc)) from None
+    emit(result, as_json, 'bench habitat')
+
+
 DETECTOR_HELP = ('Simulated detector: perfect, realistic (10 % of segments missed, 3 % '
                  'wrong class, 5 % wrong colour, 3 % wrong state), poor, or a YAML file of '
                  'miss_rate, confusion_rate, color_flip_rate, state_flip_rate.')

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 __all__ = [
+    'BlockedPoseError',
     'CorruptStoreError',
     'InvalidInputError',
     'OutOfOrderError',
@@ -30,6 +31,10 @@ class InvalidInputError(RobotMemoryError, ValueError):
 
 class OutOfOrderError(InvalidInputError):
     """An event is stamped before a fact it would have to change."""
+
+
+class BlockedPoseError(InvalidInputError):
+    """A simulator was asked to put the robot where it cannot stand (in a wall, off the map)."""
 
 
 class StoreError(RobotMemoryError):

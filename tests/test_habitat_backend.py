@@ -9,6 +9,7 @@ call the backend makes, over a two-room flat); the real simulator is tried only 
 from __future__ import annotations
 
 import itertools
+import logging
 import math
 import os
 import re
@@ -22,7 +23,7 @@ import pytest
 
 from robot_memory.core.scene_graph import EdgeKind
 from robot_memory.core.types import CameraIntrinsics, StampedPose
-from robot_memory.exceptions import InvalidInputError, UnknownNodeError
+from robot_memory.exceptions import BlockedPoseError, InvalidInputError, UnknownNodeError
 from robot_memory.sim.backend import SimBackend
 from robot_memory.sim.clock import SIM_EPOCH_S
 from robot_memory.sim.habitat_backend import (
@@ -392,7 +393,11 @@ class _PathFinder:
         return min(_clearance_map(*self._map(pt)), max_search_radius)
 
     def snap_point(self, pt: Any) -> np.ndarray:
-        return np.array([float(pt[0]), 0.0, float(pt[2])], np.float32)
+        x, y = self._map(pt)
+        x, y = min(max(x, 0.2), 7.8), min(max(y, 0.2), 2.8)
+        if not _navigable_map(x, y):  # in the wall band beside the door: step out of it
+            x = 3.8 if x < 4.0 else 4.2
+        return np.array(map_to_habitat_position((x, y, 0.0)), np.float32)
 
     def try_step(self, start: Any, end: Any) -> np.ndarray:
         return np.asarray(end if self.is_navigable(end) else start, np.float32)
@@ -538,8 +543,10 @@ def fake_habitat(monkeypatch) -> None:
 
 
 def _sim(**overrides: Any) -> HabitatSim:
+    # The stand-in has no renderer to look at the floor or check semantics with.
     config = HabitatConfig(scene_path='flat.glb', sensor_width_px=8, sensor_height_px=6,
-                           look_around_views=4, max_places_per_room=2)
+                           look_around_views=4, max_places_per_room=2,
+                           sensor_height_above='navmesh', semantic_check='off')
     return HabitatSim(config, **overrides)
 
 
@@ -622,7 +629,7 @@ def test_habitat_look_around_turns_a_full_circle_in_place(fake_habitat):
         sim.look_around(0)
 
 
-def test_habitat_step_teleport_and_reset(fake_habitat):
+def test_habitat_step_teleport_and_reset(fake_habitat, caplog):
     sim = _sim()
     sim.step(60.0)
     assert sim.now_s == SIM_EPOCH_S + 60.0
@@ -631,8 +638,16 @@ def test_habitat_step_teleport_and_reset(fake_habitat):
     sim.teleport(2.0, 2.0, math.pi / 2)
     assert sim.pose.position_m[:2] == pytest.approx((2.0, 2.0))
     assert sim.pose.yaw_rad == pytest.approx(math.pi / 2)
-    sim.teleport(4.0, 0.5, 0.0)  # into the wall: the navmesh keeps the robot out
-    assert sim.pose.position_m[:2] == pytest.approx((2.0, 2.0))
+    with caplog.at_level(logging.WARNING):
+        sim.teleport(4.1, 0.5, 0.0)  # into the wall: onto the nearest navigable point
+    assert sim.pose.position_m[:2] == pytest.approx((4.2, 0.5))
+    assert 'off the navmesh: moved 0.10 m' in caplog.text
+    with pytest.raises(BlockedPoseError, match=r'\(20.00, 20.00\) is not on the navmesh.*'
+                                               r'21.09 m away, more than teleport_snap_m'):
+        sim.teleport(20.0, 20.0, 0.0)  # far outside: refused, the robot stays
+    assert sim.pose.position_m[:2] == pytest.approx((4.2, 0.5))
+    with pytest.raises(InvalidInputError, match='finite pose'):
+        sim.teleport(math.nan, 0.0, 0.0)
     sim.reset(seed=3)
     assert sim.now_s == SIM_EPOCH_S and sim.config.seed == 3
     assert sim._sim.pathfinder.seeds[-1] == 3
@@ -665,6 +680,25 @@ def test_a_scene_without_regions_is_named_and_released(fake_habitat, monkeypatch
     assert len(_sim().scene_graph().rooms) == 2  # auto: segmented from the navmesh instead
 
 
+def test_unreachable_rooms_are_a_warning_and_in_the_diagnostics(fake_habitat, monkeypatch,
+                                                                caplog):
+    # A closed door: the navmesh has no path between the two rooms.
+    finder = _PathFinder.find_path
+
+    def closed_door(self, path):
+        a, b = self._map(path.requested_start), self._map(path.requested_end)
+        return (a[0] < 4.0) == (b[0] < 4.0) and finder(self, path)
+
+    monkeypatch.setattr(_PathFinder, 'find_path', closed_door)
+    with caplog.at_level(logging.WARNING), _sim() as sim:
+        graph = sim.scene_graph()
+    assert len(graph.rooms) == 1
+    lost = sim.diagnostics['unreachable_rooms']
+    assert len(lost) == 1 and lost[0] not in graph.rooms
+    assert sim.diagnostics['unreachable_places']
+    assert f'so rooms {lost[0]} are left out' in caplog.text
+
+
 def test_habitat_go_to_an_unknown_place_is_a_named_error(fake_habitat):
     sim = _sim()
     with pytest.raises(UnknownNodeError, match="no place 'place:garage/0'"):
@@ -684,8 +718,11 @@ def test_real_habitat_scene_gives_frames_and_rooms():
         assert graph.rooms and graph.places
         frame = sim.observe()
         assert frame.rgb.shape == (120, 160, 3)
+        # The camera is sensor_height_m above the floor, not above the navmesh the agent
+        # stands on (habitat-sim's lies ~0.1 m higher).
+        floor_z = sim.pose.position_m[2] - sim.diagnostics['navmesh_above_floor_m']
         assert frame.map_T_camera[2, 3] == pytest.approx(
-            sim.pose.position_m[2] + sim.config.sensor_height_m, abs=0.05)
+            floor_z + sim.config.sensor_height_m, abs=0.01)
         goal = graph.places[-1]
         result = sim.go_to(goal, capture=False)
         assert result.path[-1] == goal and math.isfinite(result.distance_m)

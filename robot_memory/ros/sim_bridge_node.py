@@ -34,7 +34,7 @@ from sensor_msgs.msg import CameraInfo, Image
 from std_msgs.msg import String
 
 from robot_memory.core.types import Frame, StampedPose
-from robot_memory.exceptions import InvalidInputError, RobotMemoryError
+from robot_memory.exceptions import BlockedPoseError, InvalidInputError, RobotMemoryError
 from robot_memory.ros import qos
 from robot_memory.ros.conversions import (
     camera_info_msg,
@@ -97,6 +97,8 @@ class SimBridgeNode(Node):
         self.params = p = declare_params(self, SimBridgeParams)
         self.sim = backend if backend is not None else make_backend(p)
         self.layout = self.sim.scene_graph()
+        # What the simulator found about its scene (Habitat: unreachable rooms, semantics).
+        self.scene_diagnostics: dict[str, Any] = dict(getattr(self.sim, 'diagnostics', {}))
         self.use_sim_time = bool(self.get_parameter('use_sim_time').value)
         self.counts: Counter[str] = Counter()
         self._work: Iterator[Frame] | None = None
@@ -135,10 +137,16 @@ class SimBridgeNode(Node):
         self.create_timer(1.0, self._publish_diagnostics, group, clock=steady)
         self._publish_layout()
         self._publish_stopped()
+        k = self.sim.intrinsics
+        scene = (f'{p.world}, seed {p.seed}' if p.backend == 'builtin' else
+                 f'{self.sim.config.scene_path}, seed {self.sim.config.seed}')
         self.get_logger().info(
-            f'{p.backend} simulator ({p.world}, seed {p.seed}), {p.width_px}x{p.height_px} at '
-            f'{p.frame_rate_hz:g} Hz, mode {p.mode}; {len(self.layout.rooms)} rooms, '
-            f'{len(self.layout.places)} places')
+            f'{p.backend} simulator ({scene}), {k.width}x{k.height} at {p.frame_rate_hz:g} Hz, '
+            f'mode {p.mode}; {len(self.layout.rooms)} rooms, {len(self.layout.places)} places')
+        for problem in ('unreachable_rooms', 'unreachable_places'):
+            if self.scene_diagnostics.get(problem):
+                self.get_logger().warning(
+                    f'{problem.replace("_", " ")}: {", ".join(self.scene_diagnostics[problem])}')
 
     # ------------------------------------------------------------ state
     @property
@@ -264,7 +272,11 @@ class SimBridgeNode(Node):
         pose = self.sim.pose
         yaw = pose.yaw_rad + w * dt
         x, y, _ = pose.position_m
-        self.sim.teleport(x + v * math.cos(yaw) * dt, y + v * math.sin(yaw) * dt, yaw)
+        try:
+            self.sim.teleport(x + v * math.cos(yaw) * dt, y + v * math.sin(yaw) * dt, yaw)
+        except BlockedPoseError:
+            self.counts['cmd_vel_blocked'] += 1  # an obstacle ahead: stay
+            return
         self.sim.step(dt)
         now = time.monotonic()
         if now - self._last_cmd_frame >= 1.0 / self.params.frame_rate_hz:
@@ -317,7 +329,8 @@ class SimBridgeNode(Node):
     def _publish_layout(self) -> None:
         payload = {'stamp': {'sec': (t := stamp_msg(self.sim.now_s)).sec,
                              'nanosec': t.nanosec},
-                   'frame_id': self.params.map_frame, 'layout': self.layout.to_dict()}
+                   'frame_id': self.params.map_frame, 'layout': self.layout.to_dict(),
+                   'diagnostics': self.scene_diagnostics}
         self._layout_pub.publish(String(data=json.dumps(payload)))
 
     def _publish_diagnostics(self) -> None:
