@@ -29,6 +29,13 @@ def generate_launch_description() -> LaunchDescription:
         'world': LaunchConfiguration('world'),
         'seed': ParameterValue(LaunchConfiguration('seed'), value_type=int),
         'detector': LaunchConfiguration('detector'),
+        'segmentation': LaunchConfiguration('segmentation'),
+    }
+    # What memory_node changes with the simulator's segmentation (label space: its classes).
+    memory_overrides = {
+        'use_sim_time': use_sim_time,
+        'segmentation': LaunchConfiguration('segmentation'),
+        'label_space_file': PathJoinSubstitution([share, 'config', 'label_space_sim.yaml']),
     }
     arguments = [
         DeclareLaunchArgument(
@@ -72,6 +79,10 @@ def generate_launch_description() -> LaunchDescription:
             description="Simulated detector errors: perfect, realistic, poor or a YAML file "
                         "('': as the scenario says)."),
         DeclareLaunchArgument(
+            'segmentation', default_value='instance',
+            description="What the simulated segmentation publishes: 'instance' ids with a label "
+                        "map, or 'class' ids (mono16) as a semantic segmentation network."),
+        DeclareLaunchArgument(
             'namespace', default_value='',
             description='Namespace of all topics of the graph (e.g. robot1).'),
     ]
@@ -93,7 +104,7 @@ def generate_launch_description() -> LaunchDescription:
              output='screen', emulate_tty=True),
         Node(package='robot_memory', executable='memory_node', name='memory_node',
              namespace=namespace,
-             parameters=[params_file, sim_params_file, {'use_sim_time': use_sim_time}],
+             parameters=[params_file, sim_params_file, memory_overrides],
              output='screen', emulate_tty=True),
         Node(package='robot_memory', executable='planner_node', name='planner_node',
              namespace=namespace,

@@ -174,6 +174,10 @@ def eval_mapping_cmd(
     workers: Annotated[int | None, typer.Option(
         help='Panel runs in parallel (default: one per core).')] = None,
     png: Annotated[Path, typer.Option(help='Panel chart (PNG).')] = Path('mapping_panel.png'),
+    segmentation: Annotated[str, typer.Option(
+        help="instance: the detector's instance ids and labels; class: a class-id image "
+             'split into objects by depth, as memory_node does for semantic segmentation')]
+    = 'instance',
 ) -> None:
     """Build memory from simulated patrols and score objects, identities and changes.
 
@@ -186,14 +190,15 @@ def eval_mapping_cmd(
     if seeds is None:
         result = eval_mapping(seed, days, world, progress=not as_json, detector=detector,
                               absent_confirm_views=absent_confirm_views,
-                              color_gate=color_gate, infer_moves=infer_moves)
+                              color_gate=color_gate, infer_moves=infer_moves,
+                              segmentation=segmentation)
         emit(result, as_json, 'eval mapping')
         return
     result = eval_mapping_panel(parse_seeds(seeds), parse_worlds(world), days,
                                 progress=not as_json, detector=detector,
                                 absent_confirm_views=absent_confirm_views,
                                 color_gate=color_gate, infer_moves=infer_moves,
-                                workers=workers, png=png)
+                                workers=workers, png=png, segmentation=segmentation)
     if as_json:
         emit(result, True, 'eval mapping panel')
         return

@@ -204,10 +204,12 @@ def test_sim_launch_answers_a_question_by_looking_and_stops_on_sigint(launch) ->
 
 def test_stream_mode_still_takes_goals_and_answers(launch) -> None:
     run = launch('sim.launch.py', 'mode:=stream', 'rviz:=false')
+    # memory has the rooms (a question before them is answered from an empty map)
     assert run.wait_for(r'mode stream', 60.0), run.output[-3000:]
+    assert run.wait_for(r'layout: \d+ rooms', 60.0), run.output[-3000:]
     answer = _ask(run.domain_id, 'Where is the mug?', 120.0)
     assert answer is not None, run.output[-3000:]
-    assert answer['ok'] and answer['path'], answer
+    assert answer['ok'] and answer['path'], (answer, run.output[-3000:])
     _stop_and_check(run, SIM_NODES)
 
 
@@ -233,16 +235,22 @@ def test_parameters_are_live_or_read_only_over_the_ros2_cli(launch) -> None:
     _stop_and_check(run, SIM_NODES)
 
 
-def test_robot_launch_with_the_example_config_and_its_remappings(launch, workspace: Path
-                                                                 ) -> None:
+ROBOT_REMAPS = {'color_topic': '/camera/camera/color/image_raw',
+                'depth_topic': '/camera/camera/aligned_depth_to_color/image_raw',
+                'camera_info_topic': '/camera/camera/color/camera_info',
+                'odom_topic': '/odometry/map', 'goal_topic': '/goal_pose'}
+
+
+@pytest.mark.parametrize(('example', 'remaps'), [
+    ('robot_example.yaml', {**ROBOT_REMAPS, 'semantic_topic': '/segmentation/instances',
+                            'labels_topic': '/segmentation/labels'}),
+    ('robot_class_example.yaml', {**ROBOT_REMAPS,
+                                  'semantic_topic': '/segmentation/class_image'}),
+])
+def test_robot_launch_with_an_example_config_and_its_remappings(
+        launch, workspace: Path, example: str, remaps: dict[str, str]) -> None:
     share = workspace / 'share' / 'robot_memory' / 'config'
-    remaps = {'color_topic': '/camera/camera/color/image_raw',
-              'depth_topic': '/camera/camera/aligned_depth_to_color/image_raw',
-              'camera_info_topic': '/camera/camera/color/camera_info',
-              'semantic_topic': '/segmentation/instances',
-              'labels_topic': '/segmentation/labels',
-              'odom_topic': '/odometry/map', 'goal_topic': '/goal_pose'}
-    run = launch('robot_memory.launch.py', f'params_file:={share / "robot_example.yaml"}',
+    run = launch('robot_memory.launch.py', f'params_file:={share / example}',
                  *(f'{k}:={v}' for k, v in remaps.items()))
     assert run.wait_for(r'\[memory_node\]: memory in ', 60.0), run.output[-3000:]
     # db_path 'robot.db' lies under $ROS_HOME, not in a root-owned folder

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 pytest.importorskip('rclpy', reason='rclpy is not installed')
 pytest.importorskip('open3d', reason='the built-in simulator needs open3d')
@@ -435,3 +436,42 @@ def test_bridge_with_an_unusable_backend_exits_with_a_clear_message(tmp_path: Pa
         assert 'habitat_config' in process.log()
     finally:
         graph.close()
+
+
+@pytest.mark.timeout(150)
+def test_class_images_with_a_label_space_file_become_objects_and_markers(
+        tmp_path: Path, patrolled: dict[str, Any]) -> None:
+    """The bridge publishes class ids (mono16) as a segmentation network would; memory_node
+    splits them with config/label_space_sim.yaml: objects in memory, markers out."""
+    space_file = Path(__file__).resolve().parents[1] / 'config' / 'label_space_sim.yaml'
+    graph = Graph(tmp_path)
+    semantic = graph.probe.subscribe(Image, 'camera/semantic/image_raw', qos.sensor(10, False))
+    try:
+        graph.start('memory_node', db_path=str(tmp_path / 'class.db'), use_embeddings=False,
+                    sensor_qos_reliable=True, diagnostics_period_s=0.3, markers_period_s=0.5,
+                    segmentation='class', label_space_file=str(space_file))
+        graph.start('sim_bridge_node', mode='patrol', patrol_days=1, width_px=WIDTH,
+                    height_px=HEIGHT, frame_rate_hz=RATE_HZ, start_after_subscribers=1,
+                    start_delay_s=1.0, segmentation='class')
+        frames = patrolled['frames']  # the same patrol as the instance-image graph
+        graph.wait(lambda: graph.value('memory_node', 'frames.ingested') >= frames
+                   and graph.diagnostics.get('sim_bridge_node', {}).get('busy') == 'False',
+                   100.0, f'{frames} class-image frames in memory')
+        assert semantic and semantic[-1].encoding == 'mono16'
+        assert not any(k.startswith(('dropped.', 'malformed.', 'rejected.'))
+                       for k in graph.diagnostics['memory_node'])
+        objects = graph.value('memory_node', 'memory.objects_in_memory')
+        live = patrolled['live_memory']
+        instance_objects = len(live.at(live.now_s).objects)
+        assert objects >= 0.8 * instance_objects, (objects, instance_objects)
+        graph.wait(lambda: graph.markers and sum(m.ns == 'objects'
+                                                 for m in graph.markers[-1].markers) > 10,
+                   10.0, 'object markers')
+    finally:
+        codes = graph.close()
+    assert codes == {'memory_node': 0, 'sim_bridge_node': 0}, graph.failed_logs
+    with MemoryStore(tmp_path / 'class.db', create=False) as store:
+        memory = store.load()
+    classes = {state.label for state in memory.at(memory.now_s).objects.values()}
+    assert classes <= set(yaml.safe_load(space_file.read_text()).values())
+    assert {'mug', 'sofa'} & classes

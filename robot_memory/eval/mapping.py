@@ -18,7 +18,7 @@ import math
 import tempfile
 import time
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -28,15 +28,25 @@ from scipy.optimize import linear_sum_assignment
 from robot_memory.core.buffer import BufferParams
 from robot_memory.core.episodic import EpisodicMemory
 from robot_memory.core.store import MemoryStore
+from robot_memory.core.types import Frame
 from robot_memory.eval.change_events import (
     ViewLog,
     memory_events,
     score_change_events,
     truth_events,
 )
+from robot_memory.exceptions import InvalidInputError
 from robot_memory.perception.association import AssociationParams
+from robot_memory.perception.class_segments import (
+    SEGMENTATIONS,
+    LabelSpace,
+    class_image,
+    instances_from_classes,
+    segment_overlap,
+)
 from robot_memory.perception.pipeline import MappingPipeline, PipelineParams
 from robot_memory.sim.detector import DetectorConfig, load_detector
+from robot_memory.sim.world import label_space
 
 __all__ = ['MappingRun', 'eval_mapping', 'eval_mapping_panel', 'run_mapping', 'score_mapping']
 
@@ -74,9 +84,19 @@ class MappingRun:
 def run_mapping(seed: int = 11, days: int = 3, world: str = 'apartment',
                 db_path: Path | None = None, progress: bool = False,
                 params: PipelineParams | None = None,
-                detector: DetectorConfig | None = None) -> MappingRun:
-    """Patrol `days` days and build memory from the frames (of a noisy detector, if given)."""
+                detector: DetectorConfig | None = None,
+                segmentation: str = 'instance') -> MappingRun:
+    """Patrol `days` days and build memory from the frames (of a noisy detector, if given).
+
+    `segmentation` 'class': each frame goes through a class-id image and back to objects, as
+    a semantic segmentation network's output does through memory_node.
+    """
     from robot_memory.sim.backend import BuiltinSim, SimConfig
+
+    if segmentation not in SEGMENTATIONS:
+        raise InvalidInputError(f'segmentation {segmentation!r}; valid: '
+                                f'{", ".join(SEGMENTATIONS)}')
+    space = label_space() if segmentation == 'class' else None
 
     sim = BuiltinSim(SimConfig(world=world, seed=seed, detector=detector or DetectorConfig()))
     layout = sim.scene_graph()
@@ -104,9 +124,11 @@ def run_mapping(seed: int = 11, days: int = 3, world: str = 'apartment',
                     sessions.append(Session(frame.stamp_s, frame.stamp_s))
                 session = sessions[-1]
                 session.end_s = frame.stamp_s
+                truth = sim.frame_truth(frame.frame_index)
+                if space is not None:
+                    frame, truth = _through_class_image(frame, truth, space)
                 result = pipeline.process(frame)
                 store.sync(memory)
-                truth = sim.frame_truth(frame.frame_index)
                 for seg, object_id in result.segment_objects.items():
                     gt = truth.get(seg)
                     if gt is not None:
@@ -155,6 +177,16 @@ def _progress(enabled: bool) -> Any:
     from rich.progress import Progress
 
     return Progress(transient=True)
+
+
+def _through_class_image(frame: Frame, truth: dict[int, str], space: LabelSpace
+                         ) -> tuple[Frame, dict[int, str]]:
+    """The frame as memory gets it from a class image, and the truth of its new segments."""
+    classes = class_image(frame.segments, frame.labels, space)
+    segments, labels, _ = instances_from_classes(classes, frame.depth_m, space)
+    moved = {new: truth[old] for new, old in segment_overlap(segments, frame.segments).items()
+             if old in truth}
+    return replace(frame, segments=segments, labels=labels), moved
 
 
 def _match(mem: list[tuple[str, str, tuple]], gt: list[tuple[str, str, tuple]],
@@ -268,7 +300,7 @@ def _furniture_labels(truth_now: dict[str, Any]) -> set[str]:
 def eval_mapping(seed: int = 11, days: int = 3, world: str = 'apartment',
                  progress: bool = False, detector: str = 'perfect',
                  absent_confirm_views: int = 0, color_gate: bool = True,
-                 infer_moves: bool = True) -> dict[str, Any]:
+                 infer_moves: bool = True, segmentation: str = 'instance') -> dict[str, Any]:
     """Build memory from the simulator's patrols and score it; JSON-ready figures.
 
     `detector`: a preset (perfect, realistic, poor) or a YAML file of detector error rates;
@@ -279,7 +311,7 @@ def eval_mapping(seed: int = 11, days: int = 3, world: str = 'apartment',
                             association=AssociationParams(color_gate=color_gate),
                             infer_moves=infer_moves)
     run = run_mapping(seed, days, world, progress=progress, params=params,
-                      detector=load_detector(detector))
+                      detector=load_detector(detector), segmentation=segmentation)
     result = score_mapping(run)
     result['seed'] = seed
     result['days'] = days
@@ -288,6 +320,7 @@ def eval_mapping(seed: int = 11, days: int = 3, world: str = 'apartment',
     result['absent_confirm_views'] = absent_confirm_views
     result['color_gate'] = color_gate
     result['infer_moves'] = infer_moves
+    result['segmentation'] = segmentation
     return result
 
 
@@ -302,24 +335,26 @@ def eval_mapping_panel(seeds: list[int], worlds: list[str], days: int = 3,
                        progress: bool = False, detector: str = 'perfect',
                        absent_confirm_views: int = 0, color_gate: bool = True,
                        infer_moves: bool = True, workers: int | None = None,
-                       png: Path | None = Path('mapping_panel.png')) -> dict[str, Any]:
+                       png: Path | None = Path('mapping_panel.png'),
+                       segmentation: str = 'instance') -> dict[str, Any]:
     """`eval_mapping` on every world × seed (in parallel processes); per run, mean and min."""
     from robot_memory.eval.panel import plot_panel, run_panel, summarize
 
     jobs = [{'seed': seed, 'days': days, 'world': world, 'detector': detector,
              'absent_confirm_views': absent_confirm_views, 'color_gate': color_gate,
-             'infer_moves': infer_moves}
+             'infer_moves': infer_moves, 'segmentation': segmentation}
             for world in worlds for seed in seeds]
     runs = run_panel(eval_mapping, jobs, workers, progress, 'mapping panel')
     out: dict[str, Any] = {
         'panel': {'seeds': seeds, 'worlds': worlds, 'days': days, 'detector': detector,
-                  'infer_moves': infer_moves, 'runs': len(runs)},
+                  'infer_moves': infer_moves, 'segmentation': segmentation,
+                  'runs': len(runs)},
         **summarize(runs, PANEL_FIGURES, PANEL_COUNTS),
         'runs': runs,
     }
     if png is not None:
         title = (f'eval mapping: {len(seeds)} seeds × {", ".join(worlds)}, {days} days, '
-                 f'{detector} detector')
+                 f'{detector} detector, {segmentation} segmentation')
         out['png'] = str(plot_panel(runs, ('object_precision', 'object_recall',
                                            'change_precision', 'change_recall', 'change_f1'),
                                     png, title, PANEL_TARGETS))

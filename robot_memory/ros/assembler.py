@@ -10,7 +10,14 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from robot_memory.core.types import Frame, StampedPose
+from robot_memory.core.types import Frame, SegmentLabel, StampedPose
+from robot_memory.exceptions import InvalidInputError
+from robot_memory.perception.class_segments import (
+    SEGMENTATIONS,
+    ClassSplitParams,
+    LabelSpace,
+    instances_from_classes,
+)
 from robot_memory.perception.frames import FrameRejected, make_frame
 from robot_memory.ros.conversions import (
     color_from_msg,
@@ -30,16 +37,31 @@ STREAMS = ('depth', 'color', 'semantic', 'labels', 'info', 'pose')
 
 
 class FrameAssembler:
-    """Decode each message on arrival, pair by stamp, and build frames."""
+    """Decode each message on arrival, pair by stamp, and build frames.
+
+    `segmentation` says what the semantic stream carries: 'instance' (instance ids, with a
+    label map on the labels stream) or 'class' (class ids of `label_space`; no label map: each
+    class is split into objects by depth, `perception.class_segments`).
+    """
 
     def __init__(self, tolerance_s: float = 0.02, queue_size: int = 30,
-                 require_color: bool = True, map_frame: str = 'map') -> None:
-        others = ('semantic', 'labels', 'info', 'pose') + (('color',) if require_color else ())
+                 require_color: bool = True, map_frame: str = 'map',
+                 segmentation: str = 'instance', label_space: LabelSpace | None = None,
+                 split: ClassSplitParams | None = None) -> None:
+        if segmentation not in SEGMENTATIONS:
+            raise InvalidInputError(f'segmentation {segmentation!r}; valid: '
+                                    f'{", ".join(SEGMENTATIONS)}')
+        self.segmentation = segmentation
+        self.label_space = label_space
+        self.split = split or ClassSplitParams()
+        others = ('semantic', *(('labels',) if segmentation == 'instance' else ()), 'info',
+                  'pose', *(('color',) if require_color else ()))
         self.sync = StampSynchroniser('depth', others, tolerance_s, queue_size)
         self.require_color = require_color
         self.map_frame = map_frame
         self.malformed: Counter[str] = Counter()
         self.rejected: Counter[str] = Counter()
+        self.unknown_class_ids: set[int] = set()
         self.frames_built = 0
 
     def add(self, stream: str, msg: Any, fallback_stamp_s: float | None = None) -> list[Frame]:
@@ -50,6 +72,8 @@ class FrameAssembler:
         """
         if stream == 'color' and not self.require_color:
             return []
+        if stream == 'labels' and self.segmentation == 'class':
+            return []  # class images are labelled by the label space
         try:
             if stream == 'labels':
                 stamp, labels = labels_from_msg(msg)
@@ -84,15 +108,29 @@ class FrameAssembler:
         frames = []
         for stamp, items in matched:
             try:
-                frame = make_frame(stamp, items.get('color'), items['depth'], items['semantic'],
-                                   items['labels'], items['pose'].matrix(), items['info'],
-                                   self.frames_built)
+                segments, labels = items['semantic'], items.get('labels', {})
+                if self.segmentation == 'class':
+                    segments, labels = self._split(segments, items['depth'])
+                frame = make_frame(stamp, items.get('color'), items['depth'], segments, labels,
+                                   items['pose'].matrix(), items['info'], self.frames_built)
             except FrameRejected as exc:
                 self.rejected[exc.reason] += 1
                 continue
             self.frames_built += 1
             frames.append(frame)
         return frames
+
+    def _split(self, classes: Any, depth_m: Any) -> tuple[Any, dict[int, SegmentLabel]]:
+        if self.label_space is None:
+            raise FrameRejected('no_label_space', 'a class image came before any label space')
+        if getattr(classes, 'shape', None) != getattr(depth_m, 'shape', None):
+            raise FrameRejected('size_mismatch', 'class image and depth differ in size')
+        segments, labels, unknown = instances_from_classes(classes, depth_m, self.label_space,
+                                                           self.split)
+        if unknown:
+            self.rejected['unknown_class_pixels'] += 1  # the frame keeps its known classes
+            self.unknown_class_ids |= unknown
+        return segments, labels
 
     def add_pose(self, pose: StampedPose) -> list[Frame]:
         """Take a camera pose found another way (tf) instead of from a pose message."""
@@ -103,5 +141,8 @@ class FrameAssembler:
 
     def stats(self) -> dict[str, Any]:
         """Return the counters for diagnostics."""
-        return {**self.sync.stats.as_dict(), 'malformed': dict(self.malformed),
-                'rejected': dict(self.rejected), 'frames_built': self.frames_built}
+        out = {**self.sync.stats.as_dict(), 'malformed': dict(self.malformed),
+               'rejected': dict(self.rejected), 'frames_built': self.frames_built}
+        if self.segmentation == 'class':
+            out['unknown_class_ids'] = sorted(self.unknown_class_ids)[:20]
+        return out

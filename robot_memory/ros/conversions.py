@@ -22,6 +22,7 @@ from std_msgs.msg import Header, String
 
 from robot_memory.core.types import CameraIntrinsics, SegmentLabel, StampedPose
 from robot_memory.exceptions import InvalidInputError
+from robot_memory.perception.class_segments import LabelSpace
 from robot_memory.perception.frames import (
     FrameRejected,
     decode_color,
@@ -39,6 +40,8 @@ __all__ = [
     'diagnostic_values',
     'image_msg',
     'intrinsics_from_msg',
+    'label_info_type',
+    'label_space_from_label_info',
     'labels_from_msg',
     'labels_msg',
     'occupancy_from_msg',
@@ -214,6 +217,25 @@ def labels_msg(labels: Mapping[int, SegmentLabel], seconds: float | None,
                                     'confidence': lab.confidence}
                          for seg, lab in sorted(labels.items())}
     return String(data=json.dumps(payload, sort_keys=False))
+
+
+def label_info_type() -> type:
+    """vision_msgs/LabelInfo, imported only when asked for (not every install has it)."""
+    try:
+        from vision_msgs.msg import LabelInfo
+    except ImportError:
+        raise InvalidInputError('label_info_topic needs vision_msgs (vision_msgs/LabelInfo), '
+                                'which is not installed; give the label space as '
+                                'label_space_file instead') from None
+    return LabelInfo
+
+
+def label_space_from_label_info(msg: Any) -> LabelSpace:
+    """vision_msgs/LabelInfo (class_map of VisionClass id + name) → a label space."""
+    names = {int(c.class_id): str(c.class_name) for c in msg.class_map}
+    if not names:
+        raise InvalidInputError('LabelInfo has an empty class_map')
+    return LabelSpace(names)
 
 
 def labels_from_msg(msg: Any) -> tuple[float | None, dict[int, SegmentLabel]]:

@@ -38,18 +38,21 @@ from robot_memory.core.scene_graph import OBJECT_RELATIONS, SceneGraph
 from robot_memory.core.types import Frame
 from robot_memory.exceptions import RobotMemoryError
 from robot_memory.perception.association import AssociationParams
+from robot_memory.perception.class_segments import ClassSplitParams, load_label_space
 from robot_memory.perception.observations import ExtractionParams
 from robot_memory.perception.pipeline import PipelineParams
 from robot_memory.ros import qos
 from robot_memory.ros.assembler import FrameAssembler
 from robot_memory.ros.conversions import (
     diagnostic_status,
+    label_info_type,
+    label_space_from_label_info,
     occupancy_from_msg,
     pose_from_transform,
 )
 from robot_memory.ros.markers import memory_markers
 from robot_memory.ros.params import MemoryNodeParams, declare_params
-from robot_memory.ros.paths import memory_file
+from robot_memory.ros.paths import memory_file, package_file
 from robot_memory.ros.runtime import run_node
 from robot_memory.service import MemoryService, MemoryServiceParams
 
@@ -116,8 +119,11 @@ class MemoryNode(Node):
                 infer_moves=p.infer_moves)))
         if p.layout_file:
             self._apply_layout(load_layout(p.layout_file), 0.0)
-        self.assembler = FrameAssembler(p.sync_tolerance_s, p.sync_queue_frames,
-                                        p.require_color, p.map_frame)
+        self.assembler = FrameAssembler(
+            p.sync_tolerance_s, p.sync_queue_frames, p.require_color, p.map_frame,
+            p.segmentation,
+            load_label_space(package_file(p.label_space_file)) if p.label_space_file else None,
+            ClassSplitParams(depth_jump_m=p.class_depth_jump_m, min_pixels=p.class_min_pixels))
         # Shared between the executor and the worker; everything else belongs to one of them.
         self._cond = threading.Condition()
         self._frames: deque[Frame] = deque()
@@ -149,9 +155,14 @@ class MemoryNode(Node):
                 continue
             if stream == 'pose' and self._tf_buffer is not None:
                 continue
+            if stream == 'labels' and p.segmentation == 'class':
+                continue
             profile = qos.latched(p.sensor_queue_msgs) if stream == 'labels' else sensor_qos
             self.create_subscription(msg_type, topic, partial(self._on_sensor, stream),
                                      profile)
+        if p.segmentation == 'class' and p.label_info_topic:
+            self.create_subscription(label_info_type(), p.label_info_topic, self._on_label_info,
+                                     qos.latched())
         self.create_subscription(String, 'map/layout', self._on_layout, qos.latched())
         if p.map_topic and not p.layout_file:
             self.create_subscription(OccupancyGrid, p.map_topic, self._on_map, qos.latched())
@@ -235,6 +246,18 @@ class MemoryNode(Node):
             if last is not None and seq > last + 1:
                 self._counts[f'transport_lost.{stream}'] += seq - last - 1
             self._seq[stream] = seq
+
+    def _on_label_info(self, msg: Any) -> None:
+        try:
+            space = label_space_from_label_info(msg)
+        except (RobotMemoryError, AttributeError, TypeError, ValueError) as exc:
+            self._count('malformed_label_info')
+            self.get_logger().warning(f'ignoring a malformed LabelInfo: {exc}')
+            return
+        if space.names != getattr(self.assembler.label_space, 'names', None):
+            self.get_logger().info(f'label space from {self.params.label_info_topic}: '
+                                   f'{len(space.names)} classes')
+        self.assembler.label_space = space
 
     def _on_layout(self, msg: String) -> None:
         try:

@@ -22,6 +22,7 @@ from dataclasses import MISSING, dataclass, field, fields, replace
 from typing import Any, TypeVar
 
 from robot_memory.exceptions import InvalidInputError
+from robot_memory.perception.class_segments import SEGMENTATIONS
 
 __all__ = [
     'BACKENDS',
@@ -97,6 +98,17 @@ class MemoryNodeParams:
                                  limits=(0.0, 1.0), live=True)
     sync_queue_frames: int = _p(30, 'Frames waiting for their partner messages, at most.')
     require_color: bool = _p(True, 'Pair colour images into frames (false: depth + ids only).')
+    segmentation: str = _p('instance', "What camera/semantic/image_raw carries: 'instance' ids "
+                                       "with a label map on camera/semantic/labels, or 'class' "
+                                       'ids of a label space (split into objects by depth).')
+    label_space_file: str = _p('', "Class id → name (YAML or CSV) for segmentation 'class'.")
+    label_info_topic: str = _p('', "vision_msgs/LabelInfo topic with the label space for "
+                                   "segmentation 'class' (needs vision_msgs); '' off.")
+    class_min_pixels: int = _p(40, 'Smallest object piece of a class image (pixels at 640x480).',
+                               limits=(1, 100000))
+    class_depth_jump_m: float = _p(0.05, 'Depth step (plus 5 % of the depth) that separates '
+                                         'two objects of one class in a class image (m).',
+                                   limits=(0.0, 5.0))
     ingest_queue_frames: int = _p(30, 'Paired frames waiting for ingestion (oldest dropped).')
     sensor_qos_reliable: bool = _p(False, 'Reliable sensor subscriptions (needs reliable '
                                           'publishers); false: best effort, matches any.')
@@ -119,6 +131,12 @@ class MemoryNodeParams:
         _positive(self, 'door_width_m')
         if not self.db_path:
             raise InvalidInputError('db_path must name a file')
+        if self.segmentation not in SEGMENTATIONS:
+            raise InvalidInputError(f'segmentation {self.segmentation!r}; valid: '
+                                    f'{", ".join(SEGMENTATIONS)}')
+        if self.segmentation == 'class' and not (self.label_space_file or self.label_info_topic):
+            raise InvalidInputError("segmentation 'class' needs label_space_file or "
+                                    'label_info_topic: the names of the class ids')
         if self.pose_source not in ('topic', 'tf'):
             raise InvalidInputError(f'pose_source {self.pose_source!r}; valid: topic, tf')
 
@@ -195,10 +213,18 @@ class SimBridgeParams:
     odom_frame: str = _p('odom', 'Odometry frame (equal to map in simulation).')
     base_frame: str = _p('base_link', 'Robot base frame.')
     camera_frame: str = _p('camera_color_optical_frame', 'Camera optical frame.')
+    segmentation: str = _p('instance', "camera/semantic/image_raw: 'instance' ids (32SC1) "
+                                       "with a label map, or 'class' ids (mono16) of "
+                                       'label_space_file, as a semantic segmentation network.')
+    label_space_file: str = _p('', "Class ids for segmentation 'class' ('': the built-in "
+                                   "simulator's classes, config/label_space_sim.yaml).")
 
     def __post_init__(self) -> None:
         if self.backend not in BACKENDS:
             raise InvalidInputError(f'backend {self.backend!r}; valid: {", ".join(BACKENDS)}')
+        if self.segmentation not in SEGMENTATIONS:
+            raise InvalidInputError(f'segmentation {self.segmentation!r}; valid: '
+                                    f'{", ".join(SEGMENTATIONS)}')
         if self.mode not in BRIDGE_MODES:
             raise InvalidInputError(f'mode {self.mode!r}; valid: {", ".join(BRIDGE_MODES)}')
         _positive(self, 'width_px', 'height_px', 'hfov_deg', 'frame_rate_hz',

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ['memory_file', 'ros_home', 'share_file']
+__all__ = ['memory_file', 'package_file', 'ros_home', 'share_file']
 
 _SOURCE_ROOT = Path(__file__).resolve().parents[2]
 
@@ -45,3 +45,13 @@ def memory_file(db_path: str) -> Path:
         path = ros_home() / 'robot_memory' / path
     path.parent.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def package_file(path: str) -> Path:
+    """A file a parameter names: as given (absolute, or relative to the working directory) if
+    it exists there, else relative to share/robot_memory/ (`config/…` of the package)."""
+    given = Path(path).expanduser()
+    if given.is_absolute() or given.exists():
+        return given
+    shared = share_file(*given.parts)
+    return shared if shared.exists() else given

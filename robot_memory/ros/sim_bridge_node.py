@@ -35,6 +35,7 @@ from std_msgs.msg import String
 
 from robot_memory.core.types import Frame, StampedPose
 from robot_memory.exceptions import BlockedPoseError, InvalidInputError, RobotMemoryError
+from robot_memory.perception.class_segments import LabelSpace, class_image, load_label_space
 from robot_memory.ros import qos
 from robot_memory.ros.conversions import (
     camera_info_msg,
@@ -81,6 +82,17 @@ def make_backend(params: SimBridgeParams) -> Any:
                               look_around_views=params.look_around_views))
 
 
+def _label_space(params: SimBridgeParams) -> LabelSpace:
+    if params.label_space_file:
+        return load_label_space(params.label_space_file)
+    if params.backend != 'builtin':
+        raise InvalidInputError("segmentation 'class' with another backend than builtin needs "
+                                'label_space_file')
+    from robot_memory.sim.world import label_space
+
+    return label_space()
+
+
 def _base_pose(frame: Frame, odom_frame: str) -> StampedPose:
     """Place the robot base under the camera, facing along the optical axis."""
     m = frame.map_T_camera
@@ -97,6 +109,7 @@ class SimBridgeNode(Node):
         self.params = p = declare_params(self, SimBridgeParams)
         self.sim = backend if backend is not None else make_backend(p)
         self.layout = self.sim.scene_graph()
+        self.label_space = _label_space(p) if p.segmentation == 'class' else None
         # What the simulator found about its scene (Habitat: unreachable rooms, semantics).
         self.scene_diagnostics: dict[str, Any] = dict(getattr(self.sim, 'diagnostics', {}))
         self.use_sim_time = bool(self.get_parameter('use_sim_time').value)
@@ -188,12 +201,16 @@ class SimBridgeNode(Node):
     # ------------------------------------------------------------ work
     def _subscribers_ready(self) -> bool:
         wanted = self.params.start_after_subscribers
-        if wanted > 0 and min(pub.get_subscription_count()
-                              for pub in self._pubs.values()) < wanted:
+        if wanted > 0 and self._camera_subscribers() < wanted:
             return False
         if self._ready_since is None:
             self._ready_since = time.monotonic()
         return time.monotonic() - self._ready_since >= self.params.start_delay_s
+
+    def _camera_subscribers(self) -> int:
+        """Subscribers of the least-followed camera topic this bridge publishes on."""
+        return min(pub.get_subscription_count() for name, pub in self._pubs.items()
+                   if not (name == 'labels' and self.label_space is not None))
 
     def _next_work(self) -> Iterator[Frame] | None:
         if self._start_pending:
@@ -291,13 +308,19 @@ class SimBridgeNode(Node):
         t = frame.stamp_s
         p = self.params
         self._publish_clock(t)
-        self._pubs['labels'].publish(labels_msg(frame.labels, t, frame.frame_index))
+        if self.label_space is None:
+            self._pubs['labels'].publish(labels_msg(frame.labels, t, frame.frame_index))
         self._pubs['info'].publish(camera_info_msg(frame.intrinsics, t, p.camera_frame))
         self._pubs['pose'].publish(pose_msg(StampedPose.from_matrix(t, frame.map_T_camera,
                                                                     p.map_frame)))
         self._pubs['color'].publish(image_msg(frame.rgb, 'rgb8', t, p.camera_frame))
-        self._pubs['semantic'].publish(image_msg(frame.segments.astype('<i4'), '32SC1', t,
-                                                 p.camera_frame))
+        if self.label_space is None:
+            self._pubs['semantic'].publish(image_msg(frame.segments.astype('<i4'), '32SC1', t,
+                                                     p.camera_frame))
+        else:  # what a semantic segmentation network would publish
+            classes = class_image(frame.segments, frame.labels, self.label_space)
+            self._pubs['semantic'].publish(image_msg(classes.astype('<u2'), 'mono16', t,
+                                                     p.camera_frame))
         # Depth last: it is the memory node's anchor stream, so its partners are already there.
         self._pubs['depth'].publish(image_msg(frame.depth_m.astype('<f4'), '32FC1', t,
                                               p.camera_frame))
@@ -337,7 +360,7 @@ class SimBridgeNode(Node):
         values = {
             'mode': self.params.mode, 'busy': self.busy, 'sim_time_s': self.sim.now_s,
             'place': getattr(self.sim, 'place_id', ''), 'goal': self._goal_place or '',
-            'subscribers': min(pub.get_subscription_count() for pub in self._pubs.values()),
+            'subscribers': self._camera_subscribers(),
             **{k: v for k, v in sorted(self.counts.items())},
         }
         array = DiagnosticArray()

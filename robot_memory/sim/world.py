@@ -24,6 +24,7 @@ from robot_memory.core.scene_graph import (
     SceneGraph,
 )
 from robot_memory.exceptions import InvalidInputError
+from robot_memory.perception.class_segments import LabelSpace
 
 __all__ = [
     'COLORS',
@@ -193,6 +194,14 @@ OBJECT_CATALOG: dict[str, ObjectClass] = {o.name: o for o in (
 )}
 
 # Instances every world has at least, so that identity matters (three mugs, two backpacks).
+def label_space() -> LabelSpace:
+    """The class ids a class-image segmentation of the built-in worlds uses (0: background).
+
+    `config/label_space_sim.yaml` holds the same; memory_node reads it in segmentation 'class'.
+    """
+    return LabelSpace.from_classes([*OBJECT_CATALOG, *FURNITURE_CATALOG])
+
+
 DEFAULT_MIN_INSTANCES = {'mug': 3, 'backpack': 2, 'book': 3, 'keys': 1, 'laptop': 1}
 
 _KIND_DEFAULTS: dict[str, dict[str, Any]] = {
