@@ -178,6 +178,12 @@ def eval_mapping_cmd(
         help="instance: the detector's instance ids and labels; class: a class-id image "
              'split into objects by depth, as memory_node does for semantic segmentation')]
     = 'instance',
+    backend: Annotated[str, typer.Option(
+        help='builtin, or habitat (needs habitat-sim): --scene with a household of moving '
+             'objects')] = 'builtin',
+    scene: Annotated[str, typer.Option(help='Habitat scene (.glb) for --backend habitat.')] = '',
+    habitat_config: Annotated[str | None, typer.Option(
+        help='HabitatConfig YAML for --backend habitat (config/habitat.yaml).')] = None,
 ) -> None:
     """Build memory from simulated patrols and score objects, identities and changes.
 
@@ -191,7 +197,8 @@ def eval_mapping_cmd(
         result = eval_mapping(seed, days, world, progress=not as_json, detector=detector,
                               absent_confirm_views=absent_confirm_views,
                               color_gate=color_gate, infer_moves=infer_moves,
-                              segmentation=segmentation)
+                              segmentation=segmentation, backend=backend, scene=scene,
+                              habitat_config=habitat_config)
         emit(result, as_json, 'eval mapping')
         return
     result = eval_mapping_panel(parse_seeds(seeds), parse_worlds(world), days,

@@ -85,11 +85,12 @@ def run_mapping(seed: int = 11, days: int = 3, world: str = 'apartment',
                 db_path: Path | None = None, progress: bool = False,
                 params: PipelineParams | None = None,
                 detector: DetectorConfig | None = None,
-                segmentation: str = 'instance') -> MappingRun:
+                segmentation: str = 'instance', sim: Any = None) -> MappingRun:
     """Patrol `days` days and build memory from the frames (of a noisy detector, if given).
 
     `segmentation` 'class': each frame goes through a class-id image and back to objects, as
-    a semantic segmentation network's output does through memory_node.
+    a semantic segmentation network's output does through memory_node. `sim`: another
+    simulator with household activity (`habitat_sim_for`); else the built-in one of `world`.
     """
     from robot_memory.sim.backend import BuiltinSim, SimConfig
 
@@ -97,8 +98,9 @@ def run_mapping(seed: int = 11, days: int = 3, world: str = 'apartment',
         raise InvalidInputError(f'segmentation {segmentation!r}; valid: '
                                 f'{", ".join(SEGMENTATIONS)}')
     space = label_space() if segmentation == 'class' else None
-
-    sim = BuiltinSim(SimConfig(world=world, seed=seed, detector=detector or DetectorConfig()))
+    if sim is None:
+        sim = BuiltinSim(SimConfig(world=world, seed=seed,
+                                   detector=detector or DetectorConfig()))
     layout = sim.scene_graph()
     tmp = None
     if db_path is None:
@@ -177,6 +179,16 @@ def _progress(enabled: bool) -> Any:
     from rich.progress import Progress
 
     return Progress(transient=True)
+
+
+def habitat_sim_for(scene: str, seed: int, config: str | Path | None = None,
+                    objects: int = 30) -> Any:
+    """The Habitat backend on `scene` with a household of `objects` (needs habitat-sim)."""
+    from robot_memory.sim.habitat_backend import HabitatConfig, HabitatSim
+
+    base = HabitatConfig.from_yaml(config) if config else HabitatConfig(scene_path=scene)
+    return HabitatSim(replace(base, scene_path=scene or base.scene_path, seed=seed,
+                              objects=base.objects or objects))
 
 
 def _through_class_image(frame: Frame, truth: dict[int, str], space: LabelSpace
@@ -300,7 +312,9 @@ def _furniture_labels(truth_now: dict[str, Any]) -> set[str]:
 def eval_mapping(seed: int = 11, days: int = 3, world: str = 'apartment',
                  progress: bool = False, detector: str = 'perfect',
                  absent_confirm_views: int = 0, color_gate: bool = True,
-                 infer_moves: bool = True, segmentation: str = 'instance') -> dict[str, Any]:
+                 infer_moves: bool = True, segmentation: str = 'instance',
+                 backend: str = 'builtin', scene: str = '',
+                 habitat_config: str | None = None) -> dict[str, Any]:
     """Build memory from the simulator's patrols and score it; JSON-ready figures.
 
     `detector`: a preset (perfect, realistic, poor) or a YAML file of detector error rates;
@@ -310,8 +324,19 @@ def eval_mapping(seed: int = 11, days: int = 3, world: str = 'apartment',
     params = PipelineParams(buffer=BufferParams(confirm_k_removed=absent_confirm_views),
                             association=AssociationParams(color_gate=color_gate),
                             infer_moves=infer_moves)
+    sim = None
+    if backend == 'habitat':
+        if detector != 'perfect':
+            raise InvalidInputError('the Habitat backend has no detector model: its labels '
+                                    "are the scene's (use --detector perfect)")
+        sim = habitat_sim_for(scene, seed, habitat_config)
+        world = Path(sim.config.scene_path).name
+    elif backend != 'builtin':
+        raise InvalidInputError(f'backend {backend!r}; valid: builtin, habitat')
     run = run_mapping(seed, days, world, progress=progress, params=params,
-                      detector=load_detector(detector), segmentation=segmentation)
+                      detector=load_detector(detector), segmentation=segmentation, sim=sim)
+    if sim is not None:
+        sim.close()
     result = score_mapping(run)
     result['seed'] = seed
     result['days'] = days
@@ -321,6 +346,7 @@ def eval_mapping(seed: int = 11, days: int = 3, world: str = 'apartment',
     result['color_gate'] = color_gate
     result['infer_moves'] = infer_moves
     result['segmentation'] = segmentation
+    result['backend'] = backend
     return result
 
 

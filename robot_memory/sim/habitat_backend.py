@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from types import TracebackType
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import cv2
 import numpy as np
@@ -43,7 +43,11 @@ from robot_memory.core.types import CameraIntrinsics, Frame, SegmentLabel, Stamp
 from robot_memory.exceptions import BlockedPoseError, InvalidInputError, UnknownNodeError
 from robot_memory.sim.backend import NavResult
 from robot_memory.sim.clock import SIM_EPOCH_S, sim_time
-from robot_memory.sim.truth import FrameTruth
+from robot_memory.sim.truth import FrameTruth, TruthLog
+
+if TYPE_CHECKING:
+    from robot_memory.sim.activity import ActivityModel
+    from robot_memory.sim.habitat_days import SceneFurniture, SceneObjects
 
 __all__ = [
     'BACKGROUND_CATEGORIES',
@@ -238,13 +242,16 @@ def frame_from_observation(observation: Mapping[str, np.ndarray], *, stamp_s: fl
                            map_T_camera: np.ndarray, intrinsics: CameraIntrinsics,
                            categories: Mapping[int, str], rng: np.random.Generator,
                            frame_index: int = 0,
-                           background: frozenset[str] = BACKGROUND_CATEGORIES) -> HabitatFrame:
+                           background: frozenset[str] = BACKGROUND_CATEGORIES,
+                           attributes: Mapping[int, Mapping[str, str]] | None = None
+                           ) -> HabitatFrame:
     """Turn Habitat's sensor dict into a `Frame`, with shuffled per-frame segment ids.
 
     `observation` holds `color_sensor` (H, W, 4) uint8 RGBA, `depth_sensor` (H, W) float32
     metres (0 = no return) and `semantic_sensor` (H, W) instance ids. Instances whose class is
     unknown or in `background` become segment 0; the others are numbered 1..n in a random
-    order, as a detector would, with their class from `categories` as the label.
+    order, as a detector would, with their class from `categories` as the label and what
+    `attributes` holds for the instance (colour, state) as its attributes.
     """
     for key in (COLOR_SENSOR, DEPTH_SENSOR, SEMANTIC_SENSOR):
         if key not in observation:
@@ -277,7 +284,7 @@ def frame_from_observation(observation: Mapping[str, np.ndarray], *, stamp_s: fl
     for i, seg in zip(keep, ids.tolist(), strict=True):
         inst = int(instances[i])
         lut[i] = seg
-        labels[seg] = SegmentLabel(categories[inst])
+        labels[seg] = SegmentLabel(categories[inst], (attributes or {}).get(inst, {}))
         instance_of[seg] = inst
     segments = paint(lut)
     frame = Frame(float(stamp_s), rgb, depth, segments.astype(np.int32, copy=False), labels,
@@ -426,6 +433,7 @@ class HabitatConfig:
     patrol_fraction: float = 0.6
     patrol_start_hours: tuple[float, ...] = (9.0, 19.0)
     gpu_device_id: int = 0
+    objects: int = 0  # movable objects the activity model moves between patrols (0: static)
     teleport_snap_m: float = 0.5  # farthest a teleport target off the navmesh is moved onto it
     semantic_check: str = 'error'  # error | warn | off: semantic ids vs depth geometry (docs)
 
@@ -448,6 +456,8 @@ class HabitatConfig:
         if self.semantic_check not in SEMANTIC_CHECKS:
             raise InvalidInputError(f'semantic_check {self.semantic_check!r}; '
                                     f'valid: {", ".join(SEMANTIC_CHECKS)}')
+        if self.objects < 0:
+            raise InvalidInputError(f'objects must be ≥ 0, got {self.objects}')
         if not self.teleport_snap_m >= 0:
             raise InvalidInputError(f'teleport_snap_m must be ≥ 0, got {self.teleport_snap_m}')
         if self.room_source not in ROOM_SOURCES:
@@ -575,6 +585,10 @@ class HabitatSim:
             self.reset(self.config.seed)
             self._mount_camera()
             self._check_semantics()
+            self.activity: ActivityModel | None = None
+            self._scene_objects: SceneObjects | None = None
+            if self.config.objects:
+                self._start_days()
         except BaseException:
             self._sim.close()  # the GL context and the GPU memory go with the error
             raise
@@ -628,6 +642,8 @@ class HabitatSim:
         self._set_agent(self._hab_position(self._dock), 0.0)
         x, y, _ = self._graph.get_place(self._dock).position_m
         self.trail: list[tuple[float, float, float]] = [(self._now_s, x, y)]
+        if getattr(self, 'activity', None) is not None:
+            self._start_days()
 
     def close(self) -> None:
         """Release the Habitat simulator."""
@@ -690,6 +706,48 @@ class HabitatSim:
         # The sensors keep their mounting (_mount_camera) relative to the body.
         self._agent.set_state(state, reset_sensors=False)
         self._yaw = float(yaw_rad)
+
+    # ------------------------------------------------------- household days
+    def _start_days(self) -> None:
+        """Furniture, objects and the activity model for this seed (`objects` > 0)."""
+        from robot_memory.sim.activity import ActivityConfig, ActivityModel
+        from robot_memory.sim.habitat_days import SceneObjects, habitat_scale, scene_world
+
+        scene = list(self._sim.semantic_scene.objects or [])
+        if self._scene_objects is None:
+            first = 1 + max((int(o.semantic_id) for o in scene if o is not None), default=0)
+            self._scene_objects = SceneObjects(self._sim, max(first, 1000),
+                                               map_to_habitat_position, habitat_scale)
+        self._scene_objects.clear()
+        world = scene_world(self._graph, self._scene_furniture(scene), self.config.seed,
+                            self.config.objects)
+        self.activity = ActivityModel(world, ActivityConfig(), self.config.seed)
+        self.activity.advance_to(self._now_s)
+
+    def _scene_furniture(self, scene: Sequence[Any]) -> list[SceneFurniture]:
+        from robot_memory.sim.habitat_days import SceneFurniture
+
+        out = []
+        for obj in scene:
+            if obj is None:
+                continue
+            sid = int(obj.semantic_id)
+            cls = self._categories.get(sid, '')
+            lo, hi = _aabb_corners(obj.aabb)
+            if cls in BACKGROUND_CATEGORIES or not (np.all(hi - lo > 0) and
+                                                    np.all(hi - lo < 5.0)):
+                continue
+            a, b = _map_box(lo, hi)
+            out.append(SceneFurniture(sid, cls, tuple(map(float, a)), tuple(map(float, b))))
+        return out
+
+    @property
+    def truth(self) -> TruthLog:
+        """The ground-truth log of the household (for scoring; needs `objects` > 0)."""
+        if self.activity is None:
+            raise InvalidInputError('a static Habitat scene has no activity to score: set '
+                                    'objects > 0 in the Habitat config')
+        return self.activity.truth
 
     # -------------------------------------------------------- scene checks
     def _mount_camera(self) -> None:
@@ -812,10 +870,12 @@ class HabitatSim:
 
     # ------------------------------------------------------------- motion
     def step(self, dt_s: float) -> None:
-        """Advance the clock; the robot stands still and the scene does not change."""
+        """Advance the clock; with `objects`, the household moves things meanwhile."""
         if not dt_s >= 0:
             raise InvalidInputError(f'dt_s must be ≥ 0, got {dt_s}')
         self._now_s += dt_s
+        if self.activity is not None:
+            self.activity.advance_to(self._now_s)
 
     def _turn_to(self, yaw: float) -> None:
         delta = math.remainder(yaw - self._yaw, math.tau)
@@ -913,15 +973,22 @@ class HabitatSim:
 
     def observe(self) -> Frame:
         """Render RGB, depth and semantics at the current pose as a `Frame`."""
+        attributes = None
+        if self._scene_objects is not None and self.activity is not None:
+            self._scene_objects.sync(self.activity.state)
+            self._categories.update(self._scene_objects.categories())
+            attributes = self._scene_objects.attributes
         start = time.perf_counter()
         observation = self._sim.get_sensor_observations()
         rendered = time.perf_counter()
         converted = frame_from_observation(
             observation, stamp_s=self._now_s, map_T_camera=self.camera_pose(),
             intrinsics=self.intrinsics, categories=self._categories, rng=self._rng,
-            frame_index=self._frame_index)
+            frame_index=self._frame_index, attributes=attributes)
         self.last_observe_ms = ((rendered - start) * 1e3, (time.perf_counter() - rendered) * 1e3)
-        truth = {seg: f'habitat:{inst}' for seg, inst in converted.instance_of.items()}
+        objects = self._scene_objects.object_of if self._scene_objects is not None else {}
+        truth = {seg: objects.get(inst, f'habitat:{inst}')
+                 for seg, inst in converted.instance_of.items()}
         self._frame_truth.record(self._frame_index, truth)
         self._frame_index += 1
         return converted.frame

@@ -399,15 +399,21 @@ class World:
         self.seed = int(seed if seed is not None else spec.get('seed', 0))
         self.wall_height_m = float(spec.get('wall_height_m', 2.5))
         rng = np.random.default_rng([self.seed, 1])
-        self.rooms: tuple[Room, ...]
-        self.doors: tuple[Door, ...]
-        self.rooms, self.doors = _layout(spec, rng)
+        rooms, doors = _layout(spec, rng)
+        furniture = _furnish(rooms, doors, rng)
+        self._build(rooms, doors, furniture, _make_places(rooms, doors, furniture),
+                    spec.get('objects', {}), rng)
+
+    def _build(self, rooms: tuple[Room, ...], doors: tuple[Door, ...],
+               furniture: tuple[Furniture, ...], places: tuple[Place, ...],
+               objects: Mapping[str, Any], rng: np.random.Generator) -> None:
+        self.rooms, self.doors = rooms, doors
         self._room_by_name = {r.name: r for r in self.rooms}
-        self.furniture: tuple[Furniture, ...] = _furnish(self.rooms, self.doors, rng)
+        self.furniture = furniture
         self._furn_by_id = {f.furn_id: f for f in self.furniture}
         self.supports: dict[str, Support] = {f.furn_id: f.support for f in self.furniture}
-        self.places: tuple[Place, ...] = _make_places(self.rooms, self.doors, self.furniture)
-        self.initial_state: WorldState = _populate(self, spec.get('objects', {}), rng)
+        self.places = places
+        self.initial_state: WorldState = _populate(self, objects, rng)
 
     # ----------------------------------------------------------- constructors
     @classmethod
@@ -431,6 +437,19 @@ class World:
         raise InvalidInputError(
             f'unknown world {name!r}; valid: {", ".join(WORLD_KINDS)} or a path to a .yaml spec'
         )
+
+    @classmethod
+    def from_parts(cls, kind: str, seed: int, rooms: Iterable[Room],
+                   furniture: Iterable[Furniture], places: Iterable[Place],
+                   objects: Mapping[str, Any], wall_height_m: float = 2.5) -> World:
+        """A world of given rooms, furniture and places (another simulator's scene), with the
+        initial objects drawn into its supports from `seed` as `objects` says (count, …)."""
+        world = cls.__new__(cls)
+        world.spec = {'kind': kind, 'objects': dict(objects)}
+        world.kind, world.seed, world.wall_height_m = kind, int(seed), float(wall_height_m)
+        world._build(tuple(rooms), (), tuple(furniture), tuple(places), objects,
+                     np.random.default_rng([int(seed), 1]))
+        return world
 
     # ----------------------------------------------------------------- lookup
     def room(self, name: str) -> Room:
