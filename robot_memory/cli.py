@@ -143,12 +143,25 @@ def sim_cmd(
     as_json: Annotated[bool, typer.Option('--json', help='Print the summary as JSON.')] =
     False,
     detector: Annotated[str, typer.Option(help=DETECTOR_HELP)] = 'perfect',
+    backend: Annotated[str, typer.Option(
+        help='builtin, or habitat (needs habitat-sim): --scene with a household of moving '
+             'objects')] = 'builtin',
+    scene: Annotated[str, typer.Option(help='Habitat scene (.glb) for --backend habitat.')] = '',
+    habitat_config: Annotated[str | None, typer.Option(
+        help='HabitatConfig YAML for --backend habitat (config/habitat.yaml).')] = None,
 ) -> None:
     """Simulate patrols; write ground truth, a top-down map PNG and an MCAP recording."""
     from robot_memory.sim.commands import run_sim
 
+    sim = None
+    if backend == 'habitat':
+        from robot_memory.eval.mapping import habitat_sim_for
+
+        sim = habitat_sim_for(scene, seed, habitat_config)
+    elif backend != 'builtin':
+        raise InvalidInputError(f'backend {backend!r}; valid: builtin, habitat')
     summary = run_sim(seed, days, out_dir, world=world, progress=not as_json,
-                      detector=detector)
+                      detector=detector, sim=sim)
     emit(summary, as_json, f'simulation written to {out_dir}')
 
 
@@ -253,6 +266,15 @@ def eval_laeqa_cmd(
         help='A panel: seeds such as 1-5 or 3,7,11, each run on every --world.')] = None,
     workers: Annotated[int | None, typer.Option(
         help='Panel runs in parallel (default: one per core).')] = None,
+    backend: Annotated[str, typer.Option(
+        help='builtin, or habitat (needs habitat-sim): --scene with a household of moving '
+             'objects')] = 'builtin',
+    scene: Annotated[str, typer.Option(help='Habitat scene (.glb) for --backend habitat.')] = '',
+    habitat_config: Annotated[str | None, typer.Option(
+        help='HabitatConfig YAML for --backend habitat (config/habitat.yaml).')] = None,
+    embeddings: Annotated[bool, typer.Option(
+        help='Match object names with the text embedding model (off where it is not '
+             'installed, e.g. beside habitat-sim).')] = True,
 ) -> None:
     """Long-term active embodied QA: generated questions, every planner side by side.
 
@@ -278,7 +300,8 @@ def eval_laeqa_cmd(
                              'voi_path_share'))
         return
     result = eval_laeqa(seed, days, world, names, phrasings, out_dir, per_type,
-                        progress=not as_json, detector=detector)
+                        use_embeddings=embeddings, progress=not as_json, detector=detector,
+                        backend=backend, scene=scene, habitat_config=habitat_config)
     if as_json:
         emit(result, True, 'eval laeqa')
         return

@@ -87,11 +87,16 @@ class Patrolled:
 
 # ------------------------------------------------------------------ patrolling
 def patrol(seed: int, days: int, world: str = 'apartment', progress: Any = None,
-           detector: DetectorConfig | None = None) -> Patrolled:
-    """Run `days` of patrols through perception; keep frame records for the baseline."""
+           detector: DetectorConfig | None = None, sim: Any = None) -> Patrolled:
+    """Run `days` of patrols through perception; keep frame records for the baseline.
+
+    `sim`: another simulator with household activity (Habitat days); else the built-in one.
+    """
     from robot_memory.sim.backend import BuiltinSim, SimConfig
 
-    sim = BuiltinSim(SimConfig(world=world, seed=seed, detector=detector or DetectorConfig()))
+    if sim is None:
+        sim = BuiltinSim(SimConfig(world=world, seed=seed,
+                                   detector=detector or DetectorConfig()))
     layout = sim.scene_graph()
     memory = EpisodicMemory()
     memory.set_layout(layout, sim.now_s)
@@ -582,11 +587,13 @@ def eval_laeqa(seed: int = 0, days: int = 5, world: str = 'apartment',
                out_dir: Path = Path('laeqa_out'), per_type: int = 35,
                use_embeddings: bool = True, progress: bool = False,
                planner_params: PlannerParams | None = None,
-               detector: str = 'perfect') -> dict[str, Any]:
+               detector: str = 'perfect', backend: str = 'builtin', scene: str = '',
+               habitat_config: str | None = None) -> dict[str, Any]:
     """Run the benchmark; writes a per-question CSV and a chart, returns the summary.
 
     `detector`: a preset (perfect, realistic, poor) or a YAML file of detector error rates;
-    the patrols and every look while answering see through it.
+    the patrols and every look while answering see through it. `backend` habitat: the
+    household days of a Habitat `scene` (needs habitat-sim).
     """
     from robot_memory.language.parser import QuestionParser, Vocabulary
     from robot_memory.language.phrasings import (
@@ -606,8 +613,19 @@ def eval_laeqa(seed: int = 0, days: int = 5, world: str = 'apartment',
     bar = _Bar(progress)
     with bar:
         bar.stage('patrolling', days)
+        other = None
+        if backend == 'habitat':
+            from robot_memory.eval.mapping import habitat_sim_for
+
+            if detector != 'perfect':
+                raise InvalidInputError('the Habitat backend has no detector model: use '
+                                        '--detector perfect')
+            other = habitat_sim_for(scene, seed, habitat_config)
+            world = Path(other.config.scene_path).name
+        elif backend != 'builtin':
+            raise InvalidInputError(f'backend {backend!r}; valid: builtin, habitat')
         base = patrol(seed, days, world, progress=lambda d: bar.advance(),
-                      detector=load_detector(detector))
+                      detector=load_detector(detector), sim=other)
         sim = base.sim
         if learned:
             # The sensor model is what the patrols measured of the detector, not a constant.
@@ -621,7 +639,7 @@ def eval_laeqa(seed: int = 0, days: int = 5, world: str = 'apartment',
         looks = {}
         visible: set[str] = set()
         for place in layout.places:
-            sim.teleport(*sim.world.place(place).position_m[:2], 0.0)
+            sim.teleport(*layout.get_place(place).position_m[:2], 0.0)
             looks[place] = sim.look_around()
             for frame in looks[place]:
                 visible.update(sim.frame_truth(frame.frame_index).values())

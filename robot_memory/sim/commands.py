@@ -28,10 +28,11 @@ log = logging.getLogger(__name__)
 
 def run_sim(seed: int, days: int, out_dir: Path, world: str = 'apartment',
             progress: bool = True, scenario: str | Path | None = None,
-            detector: str | None = None) -> dict[str, Any]:
+            detector: str | None = None, sim: Any = None) -> dict[str, Any]:
     """Simulate `days` days of patrols; write truth.json, map.png and recording.mcap.
 
     `detector` (a preset or YAML file) makes the recorded labels those of a detector that errs.
+    `sim`: another simulator with household activity (Habitat days) instead of the built-in.
     """
     if days < 1:
         raise InvalidInputError(f'days must be ≥ 1, got {days}')
@@ -42,7 +43,7 @@ def run_sim(seed: int, days: int, out_dir: Path, world: str = 'apartment',
     if detector is not None:
         config = replace(config, detector=load_detector(detector))
     wall_start = time.perf_counter()
-    sim = BuiltinSim(config)
+    sim = sim if sim is not None else BuiltinSim(config)
     mcap_path = out_dir / 'recording.mcap'
     frames_per_day: list[int] = []
     with McapRecorder(mcap_path) as recorder, _progress(progress) as bar:

@@ -48,6 +48,7 @@ from robot_memory.sim.truth import FrameTruth, TruthLog
 if TYPE_CHECKING:
     from robot_memory.sim.activity import ActivityModel
     from robot_memory.sim.habitat_days import SceneFurniture, SceneObjects
+    from robot_memory.sim.world import World
 
 __all__ = [
     'BACKGROUND_CATEGORIES',
@@ -742,12 +743,20 @@ class HabitatSim:
         return out
 
     @property
+    def world(self) -> World:
+        """The scene as a sim world: rooms, furniture and supports (needs `objects` > 0)."""
+        return self._days().world
+
+    def _days(self) -> ActivityModel:
+        if self.activity is None:
+            raise InvalidInputError('a static Habitat scene has no household: set objects > 0 '
+                                    'in the Habitat config')
+        return self.activity
+
+    @property
     def truth(self) -> TruthLog:
         """The ground-truth log of the household (for scoring; needs `objects` > 0)."""
-        if self.activity is None:
-            raise InvalidInputError('a static Habitat scene has no activity to score: set '
-                                    'objects > 0 in the Habitat config')
-        return self.activity.truth
+        return self._days().truth
 
     # -------------------------------------------------------- scene checks
     def _mount_camera(self) -> None:

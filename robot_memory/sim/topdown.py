@@ -48,7 +48,7 @@ def save_topdown(world: World, path: str | Path,
         ax.plot(xs, ys, color='white', linewidth=3.0, solid_capstyle='butt')
     for furn in world.furniture:
         (fx0, fy0, _), (fx1, fy1, _) = furn.box_m
-        rgb = tuple(c / 255 for c in COLORS[furn.color])
+        rgb = tuple(c / 255 for c in COLORS.get(furn.color, (150, 150, 150)))  # '': unknown
         ax.add_patch(Rectangle((fx0, fy0), fx1 - fx0, fy1 - fy0, facecolor=rgb, alpha=0.55,
                                edgecolor='#555555', linewidth=0.6))
     for fact in (objects or {}).values():
