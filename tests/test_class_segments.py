@@ -49,6 +49,23 @@ def test_a_chair_in_front_of_another_is_split_by_the_depth_step() -> None:
     assert segments[60, 30] != segments[60, 80]
 
 
+def test_an_object_in_front_does_not_cut_a_sofa_in_two() -> None:
+    space = LabelSpace({0: 'background', 1: 'sofa', 2: 'pillow', 3: 'wall'})
+    classes, depth = _scene()
+    classes[40:80, 20:140] = 1
+    depth[40:80, 20:140] = 2.5
+    classes[35:85, 70:75] = 2  # a pillow in front of the sofa's middle (bridge: 3 px here)
+    depth[35:85, 70:75] = 2.0
+    segments, labels, _ = instances_from_classes(classes, depth, space)
+    assert sorted(label.label for label in labels.values()) == ['pillow', 'sofa']
+    assert segments[60, 30] == segments[60, 130]
+    wide = classes.copy()
+    wide[35:85, 50:110] = 2  # a large box far wider than a bridge: two pieces of sofa remain
+    depth[35:85, 50:110] = 2.0
+    _, labels, _ = instances_from_classes(wide, depth, space)
+    assert sorted(label.label for label in labels.values()) == ['pillow', 'sofa', 'sofa']
+
+
 def test_one_surface_stays_one_object_and_crumbs_are_dropped() -> None:
     classes, depth = _scene()
     classes[40:80, 20:90] = 2

@@ -118,3 +118,26 @@ def test_a_misaligned_semantic_mesh_is_refused_with_the_fix(scenes) -> None:
     fixed = _check(scenes['staged'])  # the stage config of docs/habitat.md
     assert fixed['diagnostics']['semantic_alignment']['on_their_objects'] > 0.9
     assert fixed['missed'] == [] and fixed['phantoms'] == []
+
+
+def _side_cli(*args: str, timeout_s: float = 600) -> dict:
+    result = subprocess.run([str(SIDE_PYTHON), '-m', 'robot_memory.cli', *args, '--json'],
+                            capture_output=True, text=True, env=_env(), timeout=timeout_s)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
+    return json.loads(result.stdout[result.stdout.index('{'):])
+
+
+def test_habitat_days_move_objects_and_memory_keeps_up(scenes, tmp_path: Path) -> None:
+    scene = str(scenes['aligned'])
+    first = _side_cli('sim', '--backend', 'habitat', '--scene', scene, '--days', '2',
+                      '--seed', '4', '--out', str(tmp_path / 'a'))
+    again = _side_cli('sim', '--backend', 'habitat', '--scene', scene, '--days', '2',
+                      '--seed', '4', '--out', str(tmp_path / 'b'))
+    assert first['truth_hash'] == again['truth_hash']  # deterministic per seed
+    assert first['objects_initial'] >= 20 and first['events'].get('move', 0) >= 5
+    scored = _side_cli('eval', 'mapping', '--backend', 'habitat', '--scene', scene,
+                       '--days', '3', '--seed', '4')
+    assert scored['backend'] == 'habitat' and scored['world'] == 'house4.glb'
+    assert scored['object_precision'] >= 0.9 and scored['object_recall'] >= 0.9, scored
+    moved = scored['changes_by_kind']['moved']
+    assert moved['true'] > 0 and moved['correct'] > 0, scored['changes_by_kind']

@@ -5,8 +5,10 @@ mono16 / 32SC1) and describe the ids in a label space (`vision_msgs/LabelInfo`, 
 Memory wants one segment per object. `instances_from_classes` splits each class into objects by
 depth-aware connected components: pixels of one class are joined when they touch in the image
 and their depths differ by less than a jump that grows with distance, and pieces smaller than
-`min_pixels` are dropped. Two chairs apart in the image, or one in front of the other, become
-two segments; two touching at the same depth stay one (a limit of class images).
+`min_pixels` are dropped. Pieces of one class that an object in front of them cuts apart (a
+cushion on a sofa, a kettle before a counter) are joined again through that object's pixels.
+Two chairs apart in the image, or one in front of the other, become two segments; two touching
+at the same depth stay one (a limit of class images).
 
 A label space file is YAML (`{0: background, 1: chair, …}`, or a list whose index is the id)
 or CSV (`id,name` rows, an optional header). Names are class names as memory uses them;
@@ -112,6 +114,7 @@ class ClassSplitParams:
     depth_jump_m: float = 0.05  # neighbours further apart in depth than this + …
     depth_jump_per_m: float = 0.05  # … this × their depth are not one surface
     min_pixels: int = 40  # smaller pieces are dropped (at 640×480; scaled by image area)
+    bridge_px: int = 12  # an object in front this close (px at 640 wide) joins two pieces
 
     def __post_init__(self) -> None:
         if not (self.depth_jump_m >= 0 and self.depth_jump_per_m >= 0 and self.min_pixels >= 1):
@@ -166,9 +169,22 @@ def instances_from_classes(classes: np.ndarray, depth_m: np.ndarray, space: Labe
     min_pixels = max(1, round(params.min_pixels * classes.size / (640 * 480)))
     boxes = ndimage.find_objects(classes.astype(np.int64, copy=False), max_label=max(wanted))
     next_id = 1
+    is_object = np.isin(classes, wanted)
+    bridge_px = max(3, round(params.bridge_px * classes.shape[1] / 640))
     for class_id in wanted:
         box = boxes[class_id - 1] if class_id > 0 else (slice(None), slice(None))
-        parts, n = ndimage.label((classes[box] == class_id) & ~cut[box])
+        mine = (classes[box] == class_id) & ~cut[box]
+        # Pixels of other objects standing in front of this class join its pieces: a mug on a
+        # sofa leaves one sofa, not two halves.
+        z = np.nan_to_num(np.asarray(depth_m, np.float32)[box], nan=0.0)
+        behind = ndimage.maximum_filter(np.where(classes[box] == class_id, z, 0.0),
+                                        size=2 * bridge_px + 1)
+        bridge = is_object[box] & (classes[box] != class_id) & (z > 0) & \
+            (z < behind - params.depth_jump_m - params.depth_jump_per_m * z)
+        # … with this class's own pixels on the far side of that object's edge
+        bridge |= ndimage.binary_dilation(bridge) & (classes[box] == class_id)
+        parts, n = ndimage.label(mine | bridge)
+        parts[~mine] = 0
         if not n:
             continue
         sizes = np.bincount(parts.ravel(), minlength=n + 1)
