@@ -335,7 +335,7 @@ def _parser_for(db: Path | None, timezone: str, embeddings: bool) -> object:
         return QuestionParser(Vocabulary(), MemoryClock(timezone), embedder)
     from robot_memory.core import MemoryStore
 
-    with MemoryStore(db, create=False) as store:
+    with MemoryStore(db, read_only=True) as store:
         memory = store.load()
     graph = memory.at(memory.now_s).scene_graph()
     return QuestionParser(Vocabulary.from_scene_graph(graph), memory.clock, embedder)
@@ -436,7 +436,7 @@ def ask_cmd(
     from robot_memory.core import MemoryStore
     from robot_memory.service import MemoryService, MemoryServiceParams
 
-    with MemoryStore(db, create=False) as store:
+    with MemoryStore(db, read_only=True) as store:
         memory = store.load()
     service = MemoryService(MemoryServiceParams(use_embeddings=embeddings), memory=memory)
     answer = service.ask(question, now)
@@ -462,7 +462,7 @@ def inspect_cmd(
     """Summarise a memory file: episodes, objects, and the world at a time."""
     from robot_memory.core import MemoryStore
 
-    with MemoryStore(db, create=False) as store:
+    with MemoryStore(db, read_only=True) as store:
         memory = store.load()
     t = memory.now_s if at is None else at
     view = memory.at(t)

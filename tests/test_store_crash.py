@@ -4,6 +4,7 @@ a file that is not a healthy memory is refused with a `StoreError` naming it.
 
 from __future__ import annotations
 
+import itertools
 import queue
 import re
 import signal
@@ -207,3 +208,71 @@ def test_opening_a_missing_file_without_create_names_it(tmp_path: Path) -> None:
         MemoryStore(path, create=False)
     assert not path.exists()
     assert not path.parent.exists()
+
+
+# A reader beside the writer: opens the file read-only again and again for READ_S, loads it,
+# and prints the sequence number each load reached and how long the load took.
+READER_CODE = textwrap.dedent("""
+    import sys
+    import time
+
+    from robot_memory.core import MemoryStore
+
+    stop_s = time.monotonic() + float(sys.argv[2])
+    while time.monotonic() < stop_s:
+        start = time.monotonic()
+        with MemoryStore(sys.argv[1], read_only=True) as store:
+            memory = store.load()
+            print(store.loaded_seq, len(memory.at(memory.now_s).objects),
+                  round(time.monotonic() - start, 3), flush=True)
+""")
+READ_S = 30.0
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(120)
+def test_readers_beside_the_writer_see_whole_batches_and_never_block_it(tmp_path: Path
+                                                                       ) -> None:
+    db, stderr = tmp_path / 'memory.db', tmp_path / 'writer.stderr'
+    writer = start_writer(db, stderr)
+    lines = pump_lines(writer)
+    committed: list[tuple[float, int]] = []
+    while len(committed) < 3:  # the file exists with a first batch
+        line = lines.get(timeout=TIMEOUT_S)
+        assert line is not None, stderr.read_text()
+        if (seq := committed_seq(line)) is not None:
+            committed.append((time.monotonic(), seq))
+    readers = [subprocess.Popen([sys.executable, '-c', READER_CODE, str(db), str(READ_S)],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+               for _ in range(5)]
+    try:
+        while any(r.poll() is None for r in readers):
+            try:
+                line = lines.get(timeout=1.0)
+            except queue.Empty:
+                continue
+            if line is not None and (seq := committed_seq(line)) is not None:
+                committed.append((time.monotonic(), seq))
+        outputs = [r.communicate(timeout=30) for r in readers]
+    finally:
+        writer.kill()
+        writer.wait(timeout=10)
+        for r in readers:
+            r.kill()
+    batches = {seq for _, seq in committed}
+    loads = 0
+    for out, err in outputs:
+        assert 'Traceback' not in err and 'Error' not in err, err
+        seen = [line.split() for line in out.splitlines()]
+        loads += len(seen)
+        assert seen, err
+        for seq, objects, _ in seen:
+            assert int(seq) in batches, f'a reader saw {seq}, not a committed batch'
+            assert int(objects) == 20
+    # The writer went on committing all along: no gap much longer than its commit interval.
+    stamps = [t for t, _ in committed]
+    gaps = [b - a for a, b in itertools.pairwise(stamps)]
+    slowest_load = max(float(row.split()[2]) for out, _ in outputs for row in out.splitlines())
+    print(f'{loads} loads by 5 readers in {READ_S:.0f} s, {len(committed)} batches committed; '
+          f'longest writer gap {max(gaps):.3f} s, slowest load {slowest_load:.3f} s')
+    assert loads >= 5 * 3 and max(gaps) < 1.0, (loads, max(gaps))

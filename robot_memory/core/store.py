@@ -58,15 +58,17 @@ class MemoryStore:
                  commit_interval_s: float = 1.0, snapshot_every: int = 20000,
                  clock: MemoryClock | None = None, seen_resolution_s: float = 30.0,
                  session_gap_s: float = 1800.0,
-                 on_commit: Callable[[int], None] | None = None) -> None:
+                 on_commit: Callable[[int], None] | None = None,
+                 read_only: bool = False) -> None:
         self.path = Path(path)
+        self.read_only = read_only
         if commit_interval_s < 0 or snapshot_every < 1:
             raise InvalidInputError('commit_interval_s must be >= 0 and snapshot_every >= 1')
         self.commit_interval_s = commit_interval_s
         self.snapshot_every = snapshot_every
         self.on_commit = on_commit
         existed = self.path.exists() and self.path.stat().st_size > 0
-        if not existed and not create:
+        if not existed and (read_only or not create):
             raise StoreError(f'{self.path}: no such memory file')
         self._conn = self._connect(existed)
         if existed:
@@ -78,6 +80,7 @@ class MemoryStore:
                               'session_gap_s': session_gap_s}
             self._init_file()
         self._pending: list[tuple[float, str, str | None, str]] = []
+        self.loaded_seq = 0  # the last event the latest `load` replayed
         self._last_commit = time.monotonic()
         self._last_seq = self._query_one('SELECT COALESCE(MAX(seq), 0) FROM events')
         self._since_snapshot = self._last_seq - self._query_one(
@@ -91,6 +94,8 @@ class MemoryStore:
         return err
 
     def _connect(self, existed: bool) -> sqlite3.Connection:
+        if self.read_only:
+            return self._connect_reader()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             if existed:
@@ -110,6 +115,21 @@ class MemoryStore:
             raise self._fail(f'not a readable SQLite database ({exc})', exc) from None
         except OSError as exc:
             raise StoreError(f'{self.path}: cannot open ({exc.strerror or exc})') from exc
+
+    def _connect_reader(self) -> sqlite3.Connection:
+        """A reader beside a writing process: read-only, never a checkpoint, no WAL change.
+
+        In WAL mode readers and the writer do not wait for each other; `load` reads in one
+        transaction, so it sees whole committed batches only.
+        """
+        try:
+            self._conn = sqlite3.connect(f'file:{self.path}?mode=ro', uri=True,
+                                         isolation_level=None, check_same_thread=False)
+            self._conn.execute('PRAGMA schema_version').fetchone()
+        except sqlite3.DatabaseError as exc:
+            raise self._fail(f'not a readable SQLite database ({exc})', exc) from None
+        self._check_file()
+        return self._conn
 
     def _check_file(self) -> None:
         try:
@@ -185,6 +205,15 @@ class MemoryStore:
     def load(self) -> EpisodicMemory:
         """Rebuild the memory: latest readable snapshot, then the events after it."""
         self.commit()
+        if self.read_only:  # one read transaction: a writer's later batches stay out
+            self._conn.execute('BEGIN')
+            try:
+                return self._load()
+            finally:
+                self._conn.execute('ROLLBACK')
+        return self._load()
+
+    def _load(self) -> EpisodicMemory:
         memory = self.new_memory()
         start = 0
         try:
@@ -201,11 +230,13 @@ class MemoryStore:
                 log.warning('%s: snapshot at seq %d unreadable (%s); trying an older one',
                             self.path, seq, exc)
                 memory = self.new_memory()
+        self.loaded_seq = start
         for seq, event in self.iter_events(after_seq=start):
             try:
                 memory.apply(event)
             except RobotMemoryError as exc:
                 raise self._fail(f'event {seq} cannot be replayed: {exc}', exc) from None
+            self.loaded_seq = seq
         memory.drain()
         return memory
 
@@ -244,6 +275,8 @@ class MemoryStore:
     # ------------------------------------------------------------- writing
     def write(self, events: Iterable[Event]) -> int:
         """Queue events; commits when `commit_interval_s` has passed. Returns how many."""
+        if self.read_only:
+            raise StoreError(f'{self.path}: opened read-only (a reader beside the writer)')
         n = 0
         for event in events:
             record = event_to_record(event)
@@ -300,7 +333,8 @@ class MemoryStore:
             return
         try:
             self.commit()
-            self._conn.execute('PRAGMA wal_checkpoint(TRUNCATE)')
+            if not self.read_only:
+                self._conn.execute('PRAGMA wal_checkpoint(TRUNCATE)')
         finally:
             self._conn.close()
             self._conn = None  # type: ignore[assignment]

@@ -717,8 +717,8 @@ class HabitatSim:
         scene = list(self._sim.semantic_scene.objects or [])
         if self._scene_objects is None:
             first = 1 + max((int(o.semantic_id) for o in scene if o is not None), default=0)
-            self._scene_objects = SceneObjects(self._sim, max(first, 1000),
-                                               map_to_habitat_position, habitat_scale)
+            self._scene_objects = SceneObjects(self._sim, first, map_to_habitat_position,
+                                               habitat_scale)
         self._scene_objects.clear()
         world = scene_world(self._graph, self._scene_furniture(scene), self.config.seed,
                             self.config.objects)

@@ -99,7 +99,6 @@ class SceneObjects:
 
     def __init__(self, simulator: Any, first_semantic_id: int,
                  to_habitat: Any, scale_of: Any) -> None:
-        self._sim = simulator
         self._templates = simulator.get_object_template_manager()
         self._objects = simulator.get_rigid_object_manager()
         self._to_habitat = to_habitat  # map position → habitat position
@@ -133,12 +132,7 @@ class SceneObjects:
             self._objects.remove_object_by_id(rigid.object_id)
         for obj_id, placement in sorted(state.placements.items()):
             obj = state.objects[obj_id]
-            sid = self.semantic_of.get(obj_id)
-            if sid is not None:
-                self.attributes[sid] = _attributes(obj.color, placement.state)
             known = self._rigid.get(obj_id)
-            if known is not None and known[1] == placement.position_m:
-                continue
             if known is None:
                 rigid = self._objects.add_object_by_template_handle(
                     self._template(obj.cls, obj.size_m))
@@ -146,11 +140,12 @@ class SceneObjects:
                 rigid.semantic_id = sid
                 self.object_of[sid] = obj_id
                 self.class_of[sid] = obj.cls
-                self.attributes[sid] = _attributes(obj.color, placement.state)
             else:
                 rigid = known[0]
-            rigid.translation = mn.Vector3(*self._to_habitat(placement.position_m))
-            self._rigid[obj_id] = (rigid, placement.position_m)
+            self.attributes[self.semantic_of[obj_id]] = _attributes(obj.color, placement.state)
+            if known is None or known[1] != placement.position_m:
+                rigid.translation = mn.Vector3(*self._to_habitat(placement.position_m))
+                self._rigid[obj_id] = (rigid, placement.position_m)
         self._version = state.version
 
     def _new_id(self) -> int:
