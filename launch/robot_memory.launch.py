@@ -12,7 +12,7 @@ from launch_ros.actions import Node
 from launch_ros.parameter_descriptions import ParameterValue
 from launch_ros.substitutions import FindPackageShare
 
-from robot_memory.ros.launch_support import preflight
+from robot_memory.ros.launch_support import RESPAWN_DELAY_S, preflight
 
 # (launch argument, topic inside the nodes, default, description)
 TOPIC_ARGUMENTS = (
@@ -52,6 +52,10 @@ def generate_launch_description() -> LaunchDescription:
             description='Start RViz with the memory view: true (fail if rviz2 is missing), '
                         'false, or auto (when rviz2 is installed).'),
         DeclareLaunchArgument(
+            'respawn', default_value='true',
+            description='Start memory_node again when it dies (a crash, an out-of-memory kill); '
+                        'it reopens the same memory file.'),
+        DeclareLaunchArgument(
             'rviz_config',
             default_value=PathJoinSubstitution([share, 'rviz', 'robot_memory.rviz']),
             description='RViz configuration file.'),
@@ -78,6 +82,7 @@ def generate_launch_description() -> LaunchDescription:
                                  condition=IfCondition(LaunchConfiguration('shared_memory')))
           for variable in ('FASTRTPS_DEFAULT_PROFILES_FILE', 'FASTDDS_DEFAULT_PROFILES_FILE')),
         Node(package='robot_memory', executable='memory_node', name='memory_node',
+             respawn=LaunchConfiguration('respawn'), respawn_delay=RESPAWN_DELAY_S,
              parameters=[params_file, {'use_sim_time': use_sim_time}],
              remappings=remappings, output='screen', emulate_tty=True),
         Node(package='robot_memory', executable='planner_node', name='planner_node',

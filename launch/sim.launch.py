@@ -13,7 +13,7 @@ from launch_ros.actions import Node
 from launch_ros.parameter_descriptions import ParameterValue
 from launch_ros.substitutions import FindPackageShare
 
-from robot_memory.ros.launch_support import preflight
+from robot_memory.ros.launch_support import RESPAWN_DELAY_S, preflight
 
 
 def generate_launch_description() -> LaunchDescription:
@@ -54,6 +54,10 @@ def generate_launch_description() -> LaunchDescription:
             'rviz', default_value='auto',
             description='Start RViz with the memory view: true (fail if rviz2 is missing), '
                         'false, or auto (when rviz2 is installed).'),
+        DeclareLaunchArgument(
+            'respawn', default_value='false',
+            description='Start memory_node again when it dies (a crash, an out-of-memory kill); '
+                        'it reopens the same memory file.'),
         DeclareLaunchArgument(
             'rviz_config',
             default_value=PathJoinSubstitution([share, 'rviz', 'robot_memory.rviz']),
@@ -103,6 +107,7 @@ def generate_launch_description() -> LaunchDescription:
              namespace=namespace, parameters=[sim_params_file, bridge_overrides],
              output='screen', emulate_tty=True),
         Node(package='robot_memory', executable='memory_node', name='memory_node',
+             respawn=LaunchConfiguration('respawn'), respawn_delay=RESPAWN_DELAY_S,
              namespace=namespace,
              parameters=[params_file, sim_params_file, memory_overrides],
              output='screen', emulate_tty=True),

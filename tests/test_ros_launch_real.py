@@ -290,3 +290,62 @@ def test_a_plain_pip_install_says_to_build_with_colcon(launch, tmp_path: Path) -
     assert run.proc.wait(timeout=60) != 0
     assert 'ros2 launch needs robot_memory built with colcon' in run.output, run.output
     assert not run.pids()
+
+
+def test_memory_node_killed_mid_patrol_comes_back_with_its_memory(launch, tmp_path: Path
+                                                                  ) -> None:
+    from robot_memory.core import MemoryStore
+
+    run = launch('sim.launch.py', 'mode:=patrol', 'respawn:=true', 'rviz:=false')
+    db = tmp_path / 'ros_home' / 'robot_memory' / 'robot_memory.db'
+
+    def committed() -> tuple[int, set[str]]:
+        try:
+            with MemoryStore(db, read_only=True) as store:
+                view = store.load().at(float('inf'))
+                return store.loaded_seq, {s.label for s in view.objects.values()}
+        except Exception:  # not there yet
+            return 0, set()
+
+    deadline = time.monotonic() + 90.0
+    seq, labels = committed()
+    while (seq < 50 or len(labels) < 5) and time.monotonic() < deadline:
+        time.sleep(1.0)
+        seq, labels = committed()
+    assert seq >= 50 and len(labels) >= 5, run.output[-3000:]
+    first_pid = run.pids()['memory_node-2']
+    os.kill(first_pid, signal.SIGKILL)  # mid-patrol, nothing flushed on the way out
+    assert run.wait_for(r'\[memory_node-2\]: process has died', 20.0), run.output[-3000:]
+    # launch starts it again; it reopens the same file with every committed batch
+    assert run.wait_for(r'memory in .*robot_memory\.db: (?!0 objects)\d+ objects', 60.0), \
+        run.output[-3000:]
+    reopened = re.findall(r'\[memory_node-2\]: process started with pid \[(\d+)\]', run.output)
+    assert len(reopened) == 2 and int(reopened[1]) != first_pid
+    after, _ = committed()
+    assert after >= seq  # nothing committed before the kill was lost
+    label = sorted(labels)[0]
+    answer = _ask(run.domain_id, f'Where is the {label}?', 120.0)
+    assert answer is not None and answer['ok'], (answer, run.output[-3000:])
+    assert label.replace('_', ' ') in answer['answer'], answer
+    # Every process, the respawned memory node too, stops cleanly on SIGINT.
+    rc, _ = run.interrupt()
+    assert rc == 0, run.output[-3000:]
+    assert not [pid for pid in (*map(int, reopened), *run.pids().values()) if _alive(pid)]
+
+
+def test_the_planner_outlives_a_dead_memory_node_and_says_so(launch) -> None:
+    run = launch('sim.launch.py', 'mode:=idle', 'respawn:=false', 'rviz:=false')
+    assert run.wait_for(r'layout: \d+ rooms', 60.0), run.output[-3000:]
+    os.kill(run.pids()['memory_node-2'], signal.SIGKILL)
+    assert run.wait_for(r'\[memory_node-2\]: process has died', 20.0), run.output[-3000:]
+    for name, value in (('memory_timeout_s', '2.0'), ('memory_retries', '1')):  # live
+        result = subprocess.run([_tool('ros2'), 'param', 'set', '/planner_node', name, value,
+                                 '--no-daemon', '--spin-time', '5'], env=run.env,
+                                capture_output=True, text=True, timeout=60)
+        assert 'Set parameter successful' in result.stdout, result.stdout + result.stderr
+    answer = _ask(run.domain_id, 'Where is the mug?', 30.0)
+    assert answer is not None, run.output[-3000:]
+    assert answer['ok'] is False and 'memory node did not answer' in json.dumps(answer), answer
+    assert 'memory node did not answer; asking again' in run.output
+    rc, _ = run.interrupt()  # the graph without its memory still stops cleanly
+    assert rc == 0 and not [p for p in run.pids().values() if _alive(p)], run.output[-3000:]

@@ -10,9 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-__all__ = ['RVIZ_CHOICES', 'preflight']
+__all__ = ['RESPAWN_DELAY_S', 'RVIZ_CHOICES', 'preflight']
 
 RVIZ_CHOICES = ('true', 'false', 'auto')
+RESPAWN_DELAY_S = 2.0  # before a dead memory_node is started again (respawn:=true)
 EXECUTABLES = ('memory_node', 'planner_node', 'sim_bridge_node')
 
 
