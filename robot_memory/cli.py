@@ -107,6 +107,22 @@ def bench_sim_cmd(
     emit(result, as_json, 'bench sim')
 
 
+@bench_app.command('soak')
+def bench_soak_cmd(
+    as_json: Annotated[bool, typer.Option('--json', help='Print one JSON object.')] = False,
+    days: Annotated[int, typer.Option(help='Simulated days.')] = 30,
+    seed: Annotated[int, typer.Option(help='Simulator seed.')] = 0,
+    world: Annotated[str, typer.Option(help='apartment, house, office or a YAML spec.')] =
+    'apartment',
+    png: Annotated[Path, typer.Option(help='Curves (PNG).')] = Path('soak.png'),
+) -> None:
+    """A month of patrols through memory and its store: RSS, store, latency per day."""
+    from robot_memory.eval.bench_soak import bench_soak
+
+    result = bench_soak(days, seed, world, png, progress=not as_json)
+    emit(result, as_json, 'bench soak')
+
+
 @bench_app.command('habitat')
 def bench_habitat_cmd(
     as_json: Annotated[bool, typer.Option('--json', help='Print one JSON object.')] = False,

@@ -23,7 +23,7 @@ from robot_memory.core.query_engine import QueryEngine
 from robot_memory.core.scene_graph import SceneGraph
 from robot_memory.core.store import MemoryStore
 from robot_memory.core.types import Frame
-from robot_memory.exceptions import RobotMemoryError
+from robot_memory.exceptions import RobotMemoryError, StoreError
 from robot_memory.perception.pipeline import FrameResult, MappingPipeline, PipelineParams
 
 __all__ = ['MemoryService', 'MemoryServiceParams', 'ObjectMarker']
@@ -76,6 +76,9 @@ class MemoryService:
                                   text_scorer=self._score_text)
         self.requests = 0
         self.request_errors = 0
+        #: Why the store cannot write right now (disk full, read-only media); None when it can.
+        self.store_error: str | None = None
+        self.store_failures = 0
 
     # ------------------------------------------------------------- building
     def set_layout(self, layout: SceneGraph, stamp_s: float) -> None:
@@ -90,15 +93,28 @@ class MemoryService:
         self._sync()
         return result
 
-    def _sync(self) -> None:
-        if self.store is not None:
+    def _sync(self, commit: bool = False) -> None:
+        """Hand new events to the store. When it cannot write (a full disk, read-only media)
+        memory goes on, the events wait in the store's batch, and every later sync retries."""
+        if self.store is None:
+            return
+        try:
             self.store.sync(self.memory)
+            if commit:
+                self.store.commit()
+        except StoreError as exc:
+            self.store_failures += 1
+            if self.store_error is None:
+                log.error('%s; mapping goes on in memory, the events wait and are retried', exc)
+            self.store_error = str(exc)
+            return
+        if self.store_error is not None and not self.store.pending:
+            log.warning('%s: writing again; every waiting event is committed', self.store.path)
+            self.store_error = None
 
     def flush(self) -> None:
-        """Commit everything pending to the store."""
-        if self.store is not None:
-            self.store.sync(self.memory)
-            self.store.commit()
+        """Commit everything pending to the store (retried later if it cannot write)."""
+        self._sync(commit=True)
 
     def close(self) -> None:
         """Commit and close the store."""
@@ -236,6 +252,9 @@ class MemoryService:
         stats.update({'requests': self.requests, 'request_errors': self.request_errors,
                       'events': self.memory.num_events,
                       'store_bytes': self.store.file_bytes() if self.store else 0,
+                      'store_pending_events': self.store.pending if self.store else 0,
+                      'store_failures': self.store_failures,
+                      'store_error': self.store_error or '',
                       'wall_time_s': time.time()})
         return stats
 

@@ -11,6 +11,7 @@ from robot_memory.eval.bench_ingest import bench_ingest
 from robot_memory.eval.laeqa import EvalQuestion, eval_laeqa, is_correct
 from robot_memory.eval.mapping import eval_mapping
 from robot_memory.eval.report import QARow, write_report
+from robot_memory.exceptions import InvalidInputError
 
 
 @pytest.mark.slow
@@ -117,3 +118,18 @@ def test_the_report_is_one_html_file_with_its_pictures(tmp_path: Path,
     assert html.count('<img src="data:image/png;base64,') == 3
     assert 'Where is the mug?' in html and '>moved<' in html
     assert (tmp_path / 'scene_graph_after.png').exists()
+
+
+@pytest.mark.slow
+def test_bench_soak_samples_every_day_and_reports_growth(tmp_path: Path) -> None:
+    from robot_memory.eval.bench_soak import bench_soak
+
+    result = bench_soak(days=4, png=tmp_path / 'soak.png')
+    assert [s['day'] for s in result['series']] == [1, 2, 3, 4]
+    for key in ('rss_mb_per_day', 'question_ms_p95_ratio', 'ingest_ms_p95_ratio',
+                'store_mb_per_day'):
+        assert isinstance(result[key], float), key
+    assert result['series'][-1]['events'] > result['series'][0]['events'] > 0
+    assert result['store_mb_per_day'] > 0 and (tmp_path / 'soak.png').stat().st_size > 1000
+    with pytest.raises(InvalidInputError, match='days must be > 3'):
+        bench_soak(days=3)

@@ -21,7 +21,7 @@ from robot_memory.ros.params import (
 ROOT = Path(__file__).resolve().parents[1]
 CLASSES = {'memory_node': MemoryNodeParams, 'planner_node': PlannerNodeParams,
            'sim_bridge_node': SimBridgeParams}
-UNITS = ('_s', '_m', '_hz', '_px', '_deg', '_mps', '_per_m')
+UNITS = ('_s', '_m', '_hz', '_px', '_deg', '_mps', '_per_m', '_mb')
 COUNTS = ('_frames', '_msgs', '_points', '_px', '_days', '_day', '_views', '_steps',
           '_retries', '_subscribers')
 UNITLESS = {'detection_prob', 'confidence_stop', 'idle_time_scale', 'seed', 'min_confidence'}

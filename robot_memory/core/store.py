@@ -255,6 +255,16 @@ class MemoryStore:
             raise self._fail(f'damaged event log ({exc})', exc) from None
 
     @property
+    def pending(self) -> int:
+        """Events written but not committed yet (waiting for the interval, or for space)."""
+        return len(self._pending)
+
+    @property
+    def last_commit_age_s(self) -> float:
+        """Seconds since the last commit succeeded (or the file was opened)."""
+        return time.monotonic() - self._last_commit
+
+    @property
     def last_seq(self) -> int:
         """Sequence number of the last event written (committed or pending)."""
         return self._last_seq

@@ -33,6 +33,7 @@ from sensor_msgs.msg import CameraInfo, Image
 from std_msgs.msg import String
 from visualization_msgs.msg import MarkerArray
 
+from robot_memory._system import disk_free_mb, rss_mb
 from robot_memory.core.buffer import BufferParams
 from robot_memory.core.scene_graph import OBJECT_RELATIONS, SceneGraph
 from robot_memory.core.types import Frame
@@ -123,7 +124,7 @@ class MemoryNode(Node):
             p.sync_tolerance_s, p.sync_queue_frames, p.require_color, p.map_frame,
             p.segmentation,
             load_label_space(package_file(p.label_space_file)) if p.label_space_file else None,
-            ClassSplitParams(depth_jump_m=p.class_depth_jump_m, min_pixels=p.class_min_pixels))
+            ClassSplitParams(depth_jump_m=p.class_depth_jump_m, min_pixels=p.class_min_px))
         # Shared between the executor and the worker; everything else belongs to one of them.
         self._cond = threading.Condition()
         self._frames: deque[Frame] = deque()
@@ -449,6 +450,7 @@ class MemoryNode(Node):
         rate = (len(walls) - 1) / (walls[-1] - walls[0]) if len(walls) > 1 and \
             walls[-1] > walls[0] else 0.0
         service = self._service_stats
+        store = self.service.store
         dropped = dict(sync['dropped'])
         dropped.update({k: v for k, v in counts.items()
                         if k == 'ingest_queue_full' or k.startswith('transport_lost')})
@@ -482,6 +484,12 @@ class MemoryNode(Node):
                 'worker_errors', 'ingest_error', 'requests_answered_before_frames')},
             'layout': {'rooms': len(self._layout().rooms), 'places': len(self._layout().places)},
             'last_frame_stamp_s': self._last_frame_s if self._last_frame_s is not None else 0.0,
+            'store': {'bytes': service['store_bytes'],
+                      'pending_events': service['store_pending_events'],
+                      'failures': service['store_failures'],
+                      'last_commit_age_s': round(store.last_commit_age_s, 1) if store else 0.0,
+                      'disk_free_mb': round(disk_free_mb(self.db_path), 1)},
+            'rss_mb': round(rss_mb(), 1),
         }
 
     def _publish_diagnostics(self) -> None:
@@ -492,7 +500,20 @@ class MemoryNode(Node):
         stats = self.stats()
         problems = sum(sum(stats[k].values()) for k in ('dropped', 'malformed', 'rejected'))
         level, message = DiagnosticStatus.OK, 'ingesting'
-        if problems > self._last_problems:
+        store, p = stats['store'], self.params
+        if self.service.store_error:
+            level = DiagnosticStatus.ERROR
+            message = (f'the memory file cannot be written ({self.service.store_error}): '
+                       f'mapping goes on, {store["pending_events"]} events wait and are retried')
+        elif store['pending_events'] and store['last_commit_age_s'] > p.commit_age_warn_s:
+            level, message = DiagnosticStatus.WARN, 'no commit for ' \
+                f'{store["last_commit_age_s"]:.0f} s'
+        elif store['disk_free_mb'] < p.disk_free_warn_mb:
+            level = DiagnosticStatus.WARN
+            message = f'{store["disk_free_mb"]:.0f} MB free on the memory file\'s disk'
+        elif stats['rss_mb'] > p.rss_warn_mb:
+            level, message = DiagnosticStatus.WARN, f'resident memory {stats["rss_mb"]:.0f} MB'
+        elif problems > self._last_problems:
             level = DiagnosticStatus.WARN
             message = f'{problems - self._last_problems} messages dropped, malformed or rejected'
         elif self.params.require_layout and not stats['layout']['rooms']:

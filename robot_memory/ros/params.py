@@ -104,7 +104,7 @@ class MemoryNodeParams:
     label_space_file: str = _p('', "Class id → name (YAML or CSV) for segmentation 'class'.")
     label_info_topic: str = _p('', "vision_msgs/LabelInfo topic with the label space for "
                                    "segmentation 'class' (needs vision_msgs); '' off.")
-    class_min_pixels: int = _p(40, 'Smallest object piece of a class image (pixels at 640x480).',
+    class_min_px: int = _p(40, 'Smallest object piece of a class image (pixels at 640x480).',
                                limits=(1, 100000))
     class_depth_jump_m: float = _p(0.05, 'Depth step (plus 5 % of the depth) that separates '
                                          'two objects of one class in a class image (m).',
@@ -121,6 +121,14 @@ class MemoryNodeParams:
     query_wait_max_s: float = _p(5.0, 'Longest a request with wait_for_stamp_s is held (s).',
                                  limits=(0.0, 60.0), live=True)
     latency_window_frames: int = _p(300, 'Frames in the latency and rate statistics.')
+    disk_free_warn_mb: float = _p(500.0, "Diagnostics warn when the memory file's disk has "
+                                         'less free space than this (MB).',
+                                  limits=(0.0, 1e7), live=True)
+    rss_warn_mb: float = _p(4000.0, "Diagnostics warn when the node's resident memory exceeds "
+                                    'this (MB).', limits=(0.0, 1e7), live=True)
+    commit_age_warn_s: float = _p(30.0, 'Diagnostics warn when no commit succeeded for this '
+                                        'long while events wait (s).',
+                                  limits=(0.0, 1e6), live=True)
 
     def __post_init__(self) -> None:
         _positive(self, 'commit_interval_s', 'sync_queue_frames', 'ingest_queue_frames',

@@ -1,0 +1,153 @@
+"""`robot-memory bench soak`: a month of patrols through memory and its store, sampled daily.
+
+The built-in simulator's household runs for `days` simulated days; every patrol frame (640×480,
+as on the robot) goes through the mapping pipeline and the SQLite store of a `MemoryService`,
+exactly as memory_node ingests it. After each day the benchmark samples: resident memory
+(RSS), store size, events, objects, ingest ms per frame (p95 of the day), question latency
+(p95 over a fixed mix of questions asked three times each) and the time to reopen the file in a
+second, read-only store. Growth per day is the least-squares slope from day 3 on (the first
+days fill the house); the p95 ratios compare the last day with day 3.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from robot_memory._system import rss_mb
+from robot_memory.exceptions import InvalidInputError
+
+__all__ = ['QUESTIONS', 'bench_soak']
+
+# A fixed mix: present, past, counts, changes, habits, contents — what a month makes slower.
+QUESTIONS = (
+    'Where is the mug?',
+    'Where was the backpack yesterday morning?',
+    'How many books are in the living room?',
+    'What changed in the kitchen since Monday?',
+    'Where do the keys usually go?',
+    'What is on the kitchen counter?',
+    'When did I last see the laptop?',
+    'Is the umbrella still in the hallway?',
+)
+WARMUP_DAYS = 3
+
+
+def _slope(days: list[int], values: list[float]) -> float:
+    if len(days) < 2:
+        return 0.0
+    return float(np.polyfit(np.asarray(days, float), np.asarray(values, float), 1)[0])
+
+
+def bench_soak(days: int = 30, seed: int = 0, world: str = 'apartment',
+               png: Path | None = Path('soak.png'), progress: bool = False) -> dict[str, Any]:
+    """Run the soak; per-day series, growth per day, ratios, and a PNG of the curves."""
+    if days <= WARMUP_DAYS:
+        raise InvalidInputError(f'days must be > {WARMUP_DAYS} (growth is measured after '
+                                f'day {WARMUP_DAYS}), got {days}')
+    from robot_memory.core.store import MemoryStore
+    from robot_memory.service import MemoryService, MemoryServiceParams
+    from robot_memory.sim.backend import BuiltinSim, SimConfig
+
+    sim = BuiltinSim(SimConfig(world=world, seed=seed))
+    series: list[dict[str, Any]] = []
+    bar = None
+    if progress:
+        from rich.progress import Progress
+
+        bar = Progress(transient=True)
+        bar.start()
+        task = bar.add_task('soak', total=days)
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Path(tmp) / 'soak.db'
+        service = MemoryService(MemoryServiceParams(db_path=str(db), use_embeddings=False),
+                                layout=sim.scene_graph())
+        store = service.store
+        assert store is not None
+        try:
+            for day in range(days):
+                ingest_ms = []
+                for frame in sim.patrol_day(day):
+                    t0 = time.perf_counter()
+                    service.ingest(frame)
+                    ingest_ms.append((time.perf_counter() - t0) * 1e3)
+                service.flush()
+                question_ms = []
+                for _ in range(3):
+                    for question in QUESTIONS:
+                        t0 = time.perf_counter()
+                        service.ask(question, sim.now_s)
+                        question_ms.append((time.perf_counter() - t0) * 1e3)
+                t0 = time.perf_counter()
+                with MemoryStore(db, read_only=True) as reader:
+                    reader.load()
+                reopen_s = time.perf_counter() - t0
+                series.append({
+                    'day': day + 1,
+                    'rss_mb': round(rss_mb(), 1),
+                    'store_mb': round(store.file_bytes() / 1e6, 3),
+                    'events': store.last_seq,
+                    'objects': service.memory.num_objects(),
+                    'frames': len(ingest_ms),
+                    'ingest_ms_p95': round(float(np.percentile(ingest_ms, 95)), 2),
+                    'question_ms_p95': round(float(np.percentile(question_ms, 95)), 2),
+                    'reopen_s': round(reopen_s, 3),
+                })
+                if bar is not None:
+                    bar.update(task, advance=1, description=f'day {day + 1}/{days}: '
+                               f'{series[-1]["objects"]} objects, '
+                               f'{series[-1]["rss_mb"]:.0f} MB')
+        finally:
+            service.close()
+            if bar is not None:
+                bar.stop()
+    after = [s for s in series if s['day'] >= WARMUP_DAYS]
+    days_after = [s['day'] for s in after]
+    first, last = after[0], series[-1]
+    result = {
+        'days': days,
+        'seed': seed,
+        'world': world,
+        'frames': sum(s['frames'] for s in series),
+        'wall_s': round(time.perf_counter() - start, 1),
+        'rss_mb_per_day': round(_slope(days_after, [s['rss_mb'] for s in after]), 3),
+        'store_mb_per_day': round(_slope([s['day'] for s in series],
+                                         [s['store_mb'] for s in series]), 3),
+        'events_per_day': round(_slope(days_after, [s['events'] for s in after]), 1),
+        'question_ms_p95_ratio': round(last['question_ms_p95'] / first['question_ms_p95'], 3),
+        'ingest_ms_p95_ratio': round(last['ingest_ms_p95'] / first['ingest_ms_p95'], 3),
+        'reopen_s_per_day': round(_slope(days_after, [s['reopen_s'] for s in after]), 4),
+        'targets': {'rss_mb_per_day': 1.0, 'question_ms_p95_ratio': 1.2,
+                    'ingest_ms_p95_ratio': 1.2, 'store_mb_per_day': 5.0},
+        'series': series,
+    }
+    if png is not None:
+        result['png'] = str(_plot(series, png, f'soak: {days} days, {world} seed {seed}'))
+    return result
+
+
+def _plot(series: list[dict[str, Any]], path: Path, title: str) -> Path:
+    import matplotlib
+
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+
+    keys = ('rss_mb', 'store_mb', 'objects', 'ingest_ms_p95', 'question_ms_p95', 'reopen_s')
+    fig, axes = plt.subplots(2, 3, figsize=(12, 6), constrained_layout=True)
+    days = [s['day'] for s in series]
+    for ax, key in zip(axes.ravel(), keys, strict=True):
+        ax.plot(days, [s[key] for s in series], marker='.')
+        ax.set_title(key)
+        ax.set_xlabel('simulated day')
+        ax.axvline(WARMUP_DAYS, color='grey', linewidth=0.5)
+    fig.suptitle(title)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
