@@ -6,11 +6,18 @@ inside the image, within detection range, and not behind a nearer surface means 
 would have seen an object standing there. An object later seen at such a point *appeared*;
 one first seen where no earlier view reached was only *discovered* — which keeps the robot's
 first look at a shelf or a corner from being reported as a flood of changes.
+
+Views are kept per camera pose (cells of `pose_cell_m` and `pose_cell_deg`): at each pose the
+newest view of this session and the newest one from before it. A patrol that comes back to
+the same spot and looks the same way replaces its older view there, so the history grows with
+the places looked from, not with the days; `max_views` bounds it in any case (oldest poses
+go first). "Seen before" only asks whether some earlier view had the point in clear view,
+and the newest earlier view at a pose answers that for the pose.
 """
 
 from __future__ import annotations
 
-from collections import deque
+import math
 
 import numpy as np
 
@@ -24,7 +31,8 @@ class ViewHistory:
 
     def __init__(self, max_views: int = 4000, downsample: int = 8, max_range_m: float = 3.0,
                  occlusion_tolerance_m: float = 0.15, margin_px: int = 1,
-                 min_size_px: float = 8.0) -> None:
+                 min_size_px: float = 8.0, pose_cell_m: float = 0.25,
+                 pose_cell_deg: float = 15.0) -> None:
         self.downsample = downsample
         self.max_range_m = max_range_m
         self.occlusion_tolerance_m = occlusion_tolerance_m
@@ -33,8 +41,14 @@ class ViewHistory:
         # been made out (extraction needs 12 points at a 2-pixel stride, about 7 × 7 pixels):
         # a view from that far is no evidence the spot was empty.
         self.min_size_px = min_size_px
-        self._views: deque[tuple[int, np.ndarray, np.ndarray, np.ndarray,
-                                 tuple[float, ...]]] = deque(maxlen=max_views)
+        self.max_views = max_views
+        self.pose_cell_m = pose_cell_m
+        self.pose_cell_rad = math.radians(pose_cell_deg)
+        # Pose cell → [newest earlier-session view, newest view of this session]; cells in
+        # the order they were last looked from.
+        self._views: dict[tuple[int, ...], list[tuple[int, np.ndarray, np.ndarray, np.ndarray,
+                                                      tuple[float, ...]]]] = {}
+        self._count = 0
         self._classes: dict[str, int] = {}
         self._session = 0
 
@@ -56,8 +70,23 @@ class ViewHistory:
         cam = frame.intrinsics
         # Intrinsics of the downsampled image: pixel centres at d//2 + k*d.
         k = (cam.fx / d, cam.fy / d, (cam.cx - d // 2) / d, (cam.cy - d // 2) / d)
-        camera_T_map = np.linalg.inv(np.asarray(frame.map_T_camera, dtype=np.float64))
-        self._views.append((self._session, camera_T_map, small, classes, k))
+        map_T_camera = np.asarray(frame.map_T_camera, dtype=np.float64)
+        camera_T_map = np.linalg.inv(map_T_camera)
+        key = self._pose_cell(map_T_camera)
+        old = self._views.pop(key, [])
+        kept = [v for v in old if v[0] < self._session][-1:]
+        self._views[key] = [*kept, (self._session, camera_T_map, small, classes, k)]
+        self._count += len(self._views[key]) - len(old)
+        while self._count > self.max_views:
+            self._count -= len(self._views.pop(next(iter(self._views))))
+
+    def _pose_cell(self, map_T_camera: np.ndarray) -> tuple[int, ...]:
+        x, y, z = map_T_camera[:3, 3]
+        fx, fy, fz = map_T_camera[:3, 2]  # the optical axis
+        yaw, pitch = math.atan2(fy, fx), math.asin(max(-1.0, min(1.0, fz)))
+        c, a = self.pose_cell_m, self.pose_cell_rad
+        return (round(x / c), round(y / c), round(z / c), round(yaw / a) % round(math.tau / a),
+                round(pitch / a))
 
     def seen_before(self, point: tuple[float, float, float], label: str = '',
                     size_m: float = 0.0) -> bool:
@@ -69,7 +98,8 @@ class ViewHistory:
         """
         p = np.array([*point, 1.0])
         cls = self._classes.get(label, -1) if label else -1
-        for session, camera_T_map, depth, classes, (fx, fy, cx, cy) in reversed(self._views):
+        views = (view for cell in reversed(self._views.values()) for view in reversed(cell))
+        for session, camera_T_map, depth, classes, (fx, fy, cx, cy) in views:
             if session >= self._session:
                 continue
             x, y, z, _ = camera_T_map @ p
@@ -92,4 +122,4 @@ class ViewHistory:
         return False
 
     def __len__(self) -> int:
-        return len(self._views)
+        return self._count
