@@ -292,3 +292,23 @@ def test_an_object_where_the_robot_had_looked_appeared_elsewhere_it_was_discover
     (keys,) = [o for o in memory.object_ids if memory.current(o).label == 'keys']
     assert not memory.is_discovery(mug)  # its spot was in clear view on Monday
     assert memory.is_discovery(keys)  # nothing had been seen before the first frame
+
+
+def test_the_view_history_stops_growing_when_patrols_repeat() -> None:
+    """A week of patrols over the same places keeps a view per camera pose, not per frame."""
+    from robot_memory.perception.coverage import ViewHistory
+    from robot_memory.sim.backend import BuiltinSim, SimConfig
+    from robot_memory.sim.renderer import CameraConfig
+
+    sim = BuiltinSim(SimConfig(world='apartment', seed=3,
+                               camera=CameraConfig(width=80, height=60)))
+    history = ViewHistory()
+    sizes, frames = [], 0
+    for day in range(6):
+        history.new_session()
+        for frame in sim.patrol_day(day):
+            history.update(frame)
+            frames += 1
+        sizes.append(len(history))
+    assert sizes[-1] < 0.6 * frames  # far fewer views than frames …
+    assert sizes[-1] - sizes[2] < 0.25 * (sizes[2] - sizes[0])  # … and little growth late on

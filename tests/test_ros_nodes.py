@@ -173,6 +173,11 @@ def test_patrol_fills_memory_and_draws_well_formed_markers(patrolled: dict[str, 
     assert graph.value('memory_node', 'memory.objects_in_memory') > 10
     assert not any(k.startswith(('dropped.', 'malformed.', 'rejected.'))
                    for k in graph.diagnostics['memory_node'])
+    # what a month on the robot is watched by: store, disk, commits, memory, queues
+    diag = graph.diagnostics['memory_node']
+    assert float(diag['store.bytes']) > 0 and float(diag['store.disk_free_mb']) > 0
+    assert float(diag['store.last_commit_age_s']) < 10 and diag['store.failures'] == '0'
+    assert 50 < float(diag['rss_mb']) < 4000 and 'frames.queued' in diag
     live = patrolled['live_memory']
     present = len(live.at(live.now_s).objects)
 

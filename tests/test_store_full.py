@@ -68,3 +68,4 @@ def test_a_full_disk_keeps_mapping_and_writes_everything_once_space_is_back(
         memory = store.load()
         assert store.loaded_seq == written
     assert memory.num_objects() == service.memory.num_objects()
+
