@@ -168,16 +168,11 @@ def sim_cmd(
 ) -> None:
     """Simulate patrols; write ground truth, a top-down map PNG and an MCAP recording."""
     from robot_memory.sim.commands import run_sim
+    from robot_memory.sim.habitat_days import household_sim
 
-    sim = None
-    if backend == 'habitat':
-        from robot_memory.eval.mapping import habitat_sim_for
-
-        sim = habitat_sim_for(scene, seed, habitat_config)
-    elif backend != 'builtin':
-        raise InvalidInputError(f'backend {backend!r}; valid: builtin, habitat')
     summary = run_sim(seed, days, out_dir, world=world, progress=not as_json,
-                      detector=detector, sim=sim)
+                      detector=detector,
+                      sim=household_sim(backend, scene, seed, habitat_config, detector))
     emit(summary, as_json, f'simulation written to {out_dir}')
 
 

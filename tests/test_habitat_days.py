@@ -62,3 +62,20 @@ def test_the_activity_model_runs_on_it_and_is_deterministic(flat: SceneGraph) ->
 def test_a_scene_without_surfaces_cannot_hold_objects(flat: SceneGraph) -> None:
     with pytest.raises(InvalidInputError, match='no room for objects'):
         scene_world(flat, FURNITURE[2:3], seed=0, objects=10)
+
+
+def test_a_habitat_backend_without_habitat_sim_is_one_clear_error() -> None:
+    try:
+        import habitat_sim  # noqa: F401
+        pytest.skip('habitat-sim is installed here')
+    except ImportError:
+        pass
+    from robot_memory.sim.habitat_days import household_sim
+
+    assert household_sim('builtin', '', 0) is None
+    with pytest.raises(InvalidInputError, match='conda install habitat-sim'):
+        household_sim('habitat', 'house.glb', 0)
+    with pytest.raises(InvalidInputError, match="backend 'unreal'"):
+        household_sim('unreal', 'house.glb', 0)
+    with pytest.raises(InvalidInputError, match='no detector model'):
+        household_sim('habitat', 'house.glb', 0, detector='realistic')

@@ -39,6 +39,7 @@ from robot_memory.exceptions import InvalidInputError
 from robot_memory.perception.pipeline import MappingPipeline
 from robot_memory.sim.clock import DAY_S, SIM_EPOCH_S
 from robot_memory.sim.detector import DetectorConfig, load_detector
+from robot_memory.sim.habitat_days import household_sim
 
 __all__ = ['PLANNERS', 'EvalQuestion', 'eval_laeqa', 'eval_laeqa_panel', 'generate_questions']
 
@@ -613,17 +614,9 @@ def eval_laeqa(seed: int = 0, days: int = 5, world: str = 'apartment',
     bar = _Bar(progress)
     with bar:
         bar.stage('patrolling', days)
-        other = None
-        if backend == 'habitat':
-            from robot_memory.eval.mapping import habitat_sim_for
-
-            if detector != 'perfect':
-                raise InvalidInputError('the Habitat backend has no detector model: use '
-                                        '--detector perfect')
-            other = habitat_sim_for(scene, seed, habitat_config)
+        other = household_sim(backend, scene, seed, habitat_config, detector)
+        if other is not None:
             world = Path(other.config.scene_path).name
-        elif backend != 'builtin':
-            raise InvalidInputError(f'backend {backend!r}; valid: builtin, habitat')
         base = patrol(seed, days, world, progress=lambda d: bar.advance(),
                       detector=load_detector(detector), sim=other)
         sim = base.sim

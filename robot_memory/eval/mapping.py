@@ -46,6 +46,7 @@ from robot_memory.perception.class_segments import (
 )
 from robot_memory.perception.pipeline import MappingPipeline, PipelineParams
 from robot_memory.sim.detector import DetectorConfig, load_detector
+from robot_memory.sim.habitat_days import household_sim
 from robot_memory.sim.world import label_space
 
 __all__ = ['MappingRun', 'eval_mapping', 'eval_mapping_panel', 'run_mapping', 'score_mapping']
@@ -90,7 +91,7 @@ def run_mapping(seed: int = 11, days: int = 3, world: str = 'apartment',
 
     `segmentation` 'class': each frame goes through a class-id image and back to objects, as
     a semantic segmentation network's output does through memory_node. `sim`: another
-    simulator with household activity (`habitat_sim_for`); else the built-in one of `world`.
+    simulator with household activity (`household_sim`); else the built-in one of `world`.
     """
     from robot_memory.sim.backend import BuiltinSim, SimConfig
 
@@ -179,16 +180,6 @@ def _progress(enabled: bool) -> Any:
     from rich.progress import Progress
 
     return Progress(transient=True)
-
-
-def habitat_sim_for(scene: str, seed: int, config: str | Path | None = None,
-                    objects: int = 30) -> Any:
-    """The Habitat backend on `scene` with a household of `objects` (needs habitat-sim)."""
-    from robot_memory.sim.habitat_backend import HabitatConfig, HabitatSim
-
-    base = HabitatConfig.from_yaml(config) if config else HabitatConfig(scene_path=scene)
-    return HabitatSim(replace(base, scene_path=scene or base.scene_path, seed=seed,
-                              objects=base.objects or objects))
 
 
 def _through_class_image(frame: Frame, truth: dict[int, str], space: LabelSpace
@@ -324,15 +315,9 @@ def eval_mapping(seed: int = 11, days: int = 3, world: str = 'apartment',
     params = PipelineParams(buffer=BufferParams(confirm_k_removed=absent_confirm_views),
                             association=AssociationParams(color_gate=color_gate),
                             infer_moves=infer_moves)
-    sim = None
-    if backend == 'habitat':
-        if detector != 'perfect':
-            raise InvalidInputError('the Habitat backend has no detector model: its labels '
-                                    "are the scene's (use --detector perfect)")
-        sim = habitat_sim_for(scene, seed, habitat_config)
+    sim = household_sim(backend, scene, seed, habitat_config, detector)
+    if sim is not None:
         world = Path(sim.config.scene_path).name
-    elif backend != 'builtin':
-        raise InvalidInputError(f'backend {backend!r}; valid: builtin, habitat')
     run = run_mapping(seed, days, world, progress=progress, params=params,
                       detector=load_detector(detector), segmentation=segmentation, sim=sim)
     if sim is not None:

@@ -31,7 +31,7 @@ from robot_memory.sim.world import (
     _support,
 )
 
-__all__ = ['SceneFurniture', 'SceneObjects', 'habitat_scale', 'scene_world']
+__all__ = ['SceneFurniture', 'SceneObjects', 'habitat_scale', 'household_sim', 'scene_world']
 
 # A piece of furniture of a class the catalogue does not know offers its top as a support
 # when the top is at a height where people put things down.
@@ -174,3 +174,27 @@ def habitat_scale(size_m: tuple[float, float, float]) -> Any:
 
     sx, sy, sz = (max(float(v), 0.02) / 2 for v in size_m)
     return mn.Vector3(sy, sz, sx)  # habitat x = -map y, y = map z, z = -map x
+
+
+def household_sim(backend: str, scene: str, seed: int, habitat_config: str | None = None,
+                  detector: str = 'perfect', objects: int = 30) -> Any:
+    """The simulator a `--backend` option names: None for the built-in one (the caller builds
+    it from its world), else the Habitat backend on `scene` with a household of `objects`."""
+    if backend == 'builtin':
+        return None
+    if backend != 'habitat':
+        raise InvalidInputError(f'backend {backend!r}; valid: builtin, habitat')
+    if detector != 'perfect':
+        raise InvalidInputError("the Habitat backend has no detector model: its labels are the "
+                                "scene's (use --detector perfect)")
+    from dataclasses import replace
+
+    from robot_memory.sim.habitat_backend import HabitatConfig, HabitatSim
+
+    base = HabitatConfig.from_yaml(habitat_config) if habitat_config else \
+        HabitatConfig(scene_path=scene)
+    try:
+        return HabitatSim(replace(base, scene_path=scene or base.scene_path, seed=seed,
+                                  objects=base.objects or objects))
+    except ImportError as exc:  # habitat-sim comes from conda only
+        raise InvalidInputError(str(exc)) from None
