@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import bisect
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -182,6 +182,10 @@ class _Interval:
                         self.last_seen_s)
 
 
+def _start(interval: _Interval) -> float:
+    return interval.t_from
+
+
 @dataclass(slots=True)
 class _Object:
     object_id: str
@@ -202,7 +206,8 @@ class _Object:
 
     def interval_at(self, key: FactKey, t: float) -> _Interval | None:
         ivs = self.facts[key]
-        i = bisect.bisect_right([iv.t_from for iv in ivs], t) - 1
+        # key=: a lookup costs log(history), not a list of every interval's start
+        i = bisect.bisect_right(ivs, t, key=_start) - 1
         if i < 0:
             return None
         iv = ivs[i]
@@ -210,7 +215,7 @@ class _Object:
 
     def last_interval_before(self, key: FactKey, t: float) -> _Interval | None:
         ivs = self.facts[key]
-        i = bisect.bisect_right([iv.t_from for iv in ivs], t) - 1
+        i = bisect.bisect_right(ivs, t, key=_start) - 1
         return ivs[i] if i >= 0 else None
 
 
@@ -611,12 +616,13 @@ class EpisodicMemory:
         i = bisect.bisect_right([s for s, _ in self._layouts], t) - 1
         return self._layouts[max(i, 0)][1]
 
-    def at(self, t: float) -> WorldView:
-        """The world as last known at time `t`."""
+    def at(self, t: float, labels: Collection[str] | None = None) -> WorldView:
+        """The world as last known at time `t` (only objects of `labels`, when given)."""
         present: dict[str, ObjectState] = {}
         missing: dict[str, ObjectState] = {}
         for object_id, obj in self._objects.items():
-            if obj.created_s > t or (obj.merged_s is not None and obj.merged_s <= t):
+            if obj.created_s > t or (obj.merged_s is not None and obj.merged_s <= t) or \
+                    (labels is not None and obj.label not in labels):
                 continue
             state = self._state_at(obj, t)
             if state is None:

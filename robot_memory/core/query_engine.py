@@ -137,8 +137,8 @@ class QueryEngine:
     def candidates(self, target: Target, t: float,
                    include_missing: bool = True) -> list[ObjectState]:
         """Objects known at `t` that fit the target, most recently seen first."""
-        view = self.memory.at(t)
         labels = self.label_set(target.label)
+        view = self.memory.at(t, labels)
         pool = list(view.objects.values())
         if include_missing:
             pool += list(view.missing.values())
@@ -268,7 +268,7 @@ class QueryEngine:
             return False
         return any(s.label == support and s.position_m is not None
                    and math.dist(s.position_m, state.position_m) <= NEAR_M
-                   for s in self.memory.at(state.last_seen_s).objects.values())
+                   for s in self.memory.at(state.last_seen_s, {support}).objects.values())
 
     def _p_at(self, q: IsAt, best: ObjectState, here: bool, t: float) -> float:
         """P(the target is where `q` asks, at `t`): it stayed there, or it moved in unseen.
@@ -394,7 +394,7 @@ class QueryEngine:
         probe = q.at.probe_s(now)
         labels = self.label_set(q.target.label)
         label = self.resolve_label(q.target.label)
-        view = self.memory.at(probe)
+        view = self.memory.at(probe, labels)
         objs = [s for s in view.objects.values() if s.label in labels
                 and (not q.target.color or s.color == q.target.color)
                 and (not q.room or s.room_id == q.room)]
@@ -518,9 +518,9 @@ class QueryEngine:
         cands = self.candidates(target, t2)
         if not cands:
             return {'object_id': None, 'moved': False}
-        object_id = cands[0].object_id
-        before = self.memory.at(t1).find_object(object_id)
-        after = self.memory.at(t2).find_object(object_id)
+        object_id, label = cands[0].object_id, {cands[0].label}
+        before = self.memory.at(t1, label).find_object(object_id)
+        after = self.memory.at(t2, label).find_object(object_id)
         if before is None or after is None:
             return {'object_id': object_id, 'moved': False, 'known_since': before is not None}
         moved = (before.present != after.present or before.room_id != after.room_id
