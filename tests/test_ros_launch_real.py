@@ -81,6 +81,12 @@ def _env(prefix: Path, home: Path) -> dict[str, str]:
     return env
 
 
+def _sigint_default() -> None:
+    # A test run started in the background by a shell inherits SIGINT ignored, and `ros2
+    # launch` then never hears Ctrl-C: give it the default, as a terminal would.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 class Launch:
     """`ros2 launch robot_memory FILE ARGS…` in its own session, output to a file."""
 
@@ -91,7 +97,7 @@ class Launch:
         self.proc = subprocess.Popen(
             [_tool('ros2'), 'launch', 'robot_memory', launch_file, *args], env=env,
             stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            start_new_session=True)
+            start_new_session=True, preexec_fn=_sigint_default)
 
     @property
     def output(self) -> str:
