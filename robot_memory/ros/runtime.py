@@ -100,29 +100,24 @@ def spin_nodes(nodes: Sequence[Node], multi_threaded: bool = False,
                 node.get_logger().error(f'destroying {node.get_name()} failed: {exc!r}')
 
 
-def _interrupt(signum: int, frame: Any) -> None:
-    raise KeyboardInterrupt
-
-
 def run_node(name: str, factory: Callable[[], Node], args: list[str] | None = None) -> int:
     """The body of a node's `main`: init, build, spin until SIGINT, shut down; an exit code.
 
     A node that cannot start (bad parameters, an unreadable memory file) logs why and
-    returns 2; SIGINT or SIGTERM at any point is a clean stop (exit 0).
+    returns 2; SIGINT or SIGTERM at any point is a clean stop (exit 0): the handlers are in
+    place before the node is built, so a signal that comes while it loads stops it as soon as
+    it is built, whatever the parent process left SIGINT set to.
     """
     rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO)
-    signal.signal(signal.SIGTERM, _interrupt)  # while building, like SIGINT
-    try:
-        node = factory()
-    except (RobotMemoryError, OSError) as exc:
-        rclpy.logging.get_logger(name).fatal(f'cannot start: {exc}')
-        shutdown()
-        return 2
-    except (KeyboardInterrupt, ExternalShutdownException):
-        shutdown()
-        return 0
     try:
         with stop_on_signals() as stop:
+            try:
+                node = factory()
+            except (RobotMemoryError, OSError) as exc:
+                rclpy.logging.get_logger(name).fatal(f'cannot start: {exc}')
+                return 2
+            except ExternalShutdownException:
+                return 0
             spin_nodes([node], stop=stop)
     finally:
         shutdown()
