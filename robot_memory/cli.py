@@ -144,6 +144,13 @@ def bench_habitat_cmd(
     emit(result, as_json, 'bench habitat')
 
 
+# --backend for the commands that simulate: the built-in world, or a Habitat household.
+BackendOption = Annotated[str, typer.Option(
+    help='builtin, or habitat (needs habitat-sim): --scene with a household of moving objects')]
+SceneOption = Annotated[str, typer.Option(help='Habitat scene (.glb) for --backend habitat.')]
+HabitatConfigOption = Annotated[str | None, typer.Option(
+    help='HabitatConfig YAML for --backend habitat (config/habitat.yaml).')]
+
 DETECTOR_HELP = ('Simulated detector: perfect, realistic (10 % of segments missed, 3 % '
                  'wrong class, 5 % wrong colour, 3 % wrong state), poor, or a YAML file of '
                  'miss_rate, confusion_rate, color_flip_rate, state_flip_rate.')
@@ -159,12 +166,9 @@ def sim_cmd(
     as_json: Annotated[bool, typer.Option('--json', help='Print the summary as JSON.')] =
     False,
     detector: Annotated[str, typer.Option(help=DETECTOR_HELP)] = 'perfect',
-    backend: Annotated[str, typer.Option(
-        help='builtin, or habitat (needs habitat-sim): --scene with a household of moving '
-             'objects')] = 'builtin',
-    scene: Annotated[str, typer.Option(help='Habitat scene (.glb) for --backend habitat.')] = '',
-    habitat_config: Annotated[str | None, typer.Option(
-        help='HabitatConfig YAML for --backend habitat (config/habitat.yaml).')] = None,
+    backend: BackendOption = 'builtin',
+    scene: SceneOption = '',
+    habitat_config: HabitatConfigOption = None,
 ) -> None:
     """Simulate patrols; write ground truth, a top-down map PNG and an MCAP recording."""
     from robot_memory.sim.commands import run_sim
@@ -202,12 +206,9 @@ def eval_mapping_cmd(
         help="instance: the detector's instance ids and labels; class: a class-id image "
              'split into objects by depth, as memory_node does for semantic segmentation')]
     = 'instance',
-    backend: Annotated[str, typer.Option(
-        help='builtin, or habitat (needs habitat-sim): --scene with a household of moving '
-             'objects')] = 'builtin',
-    scene: Annotated[str, typer.Option(help='Habitat scene (.glb) for --backend habitat.')] = '',
-    habitat_config: Annotated[str | None, typer.Option(
-        help='HabitatConfig YAML for --backend habitat (config/habitat.yaml).')] = None,
+    backend: BackendOption = 'builtin',
+    scene: SceneOption = '',
+    habitat_config: HabitatConfigOption = None,
 ) -> None:
     """Build memory from simulated patrols and score objects, identities and changes.
 
@@ -277,12 +278,9 @@ def eval_laeqa_cmd(
         help='A panel: seeds such as 1-5 or 3,7,11, each run on every --world.')] = None,
     workers: Annotated[int | None, typer.Option(
         help='Panel runs in parallel (default: one per core).')] = None,
-    backend: Annotated[str, typer.Option(
-        help='builtin, or habitat (needs habitat-sim): --scene with a household of moving '
-             'objects')] = 'builtin',
-    scene: Annotated[str, typer.Option(help='Habitat scene (.glb) for --backend habitat.')] = '',
-    habitat_config: Annotated[str | None, typer.Option(
-        help='HabitatConfig YAML for --backend habitat (config/habitat.yaml).')] = None,
+    backend: BackendOption = 'builtin',
+    scene: SceneOption = '',
+    habitat_config: HabitatConfigOption = None,
     embeddings: Annotated[bool, typer.Option(
         help='Match object names with the text embedding model (off where it is not '
              'installed, e.g. beside habitat-sim).')] = True,
