@@ -9,6 +9,7 @@ demo: setup
 	$(VENV)/bin/robot-memory demo
 
 test: setup
+	@bash scripts/setup_browser.sh
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 setup:

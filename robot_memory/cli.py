@@ -6,7 +6,7 @@ import json
 import logging
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -14,6 +14,9 @@ from rich.table import Table
 from robot_memory import __version__
 from robot_memory._console import console, emit, out
 from robot_memory.exceptions import InvalidInputError, RobotMemoryError
+
+if TYPE_CHECKING:
+    from robot_memory.core import EpisodicMemory
 
 __all__ = ['app', 'main']
 
@@ -121,6 +124,22 @@ def bench_soak_cmd(
 
     result = bench_soak(days, seed, world, png, progress=not as_json)
     emit(result, as_json, 'bench soak')
+
+
+@bench_app.command('view')
+def bench_view_cmd(
+    as_json: Annotated[bool, typer.Option('--json', help='Print one JSON object.')] = False,
+    db: Annotated[Path | None, typer.Option(
+        help="The demo's memory file; default: the demo's three days, built here.")] = None,
+    objects: Annotated[int, typer.Option(help='Objects in the long memory.')] = 500,
+    days: Annotated[int, typer.Option(help='Days in the long memory.')] = 30,
+) -> None:
+    """Viewer page size, load time and slider step in headless Chromium."""
+    from robot_memory.viewer.bench import bench_view
+
+    with console.status('measuring the viewer…', spinner='dots') as status:
+        result = bench_view(db, objects, days, progress=lambda note: status.update(note))
+    emit(result, as_json, 'bench view')
 
 
 @bench_app.command('habitat')
@@ -330,6 +349,14 @@ def eval_laeqa_cmd(
     out.print(f'per-question CSV: {result["csv"]}; chart: {result["chart"]}')
 
 
+def _load_memory(db: Path) -> EpisodicMemory:
+    """A memory file, read-only (beside a writer, if one runs)."""
+    from robot_memory.core import MemoryStore
+
+    with MemoryStore(db, read_only=True) as store:
+        return store.load()
+
+
 def _parser_for(db: Path | None, timezone: str, embeddings: bool) -> object:
     """A question parser with the robot's vocabulary when a memory file is given."""
     from robot_memory.core.clock import MemoryClock
@@ -342,10 +369,7 @@ def _parser_for(db: Path | None, timezone: str, embeddings: bool) -> object:
         embedder = default_embedder()
     if db is None:
         return QuestionParser(Vocabulary(), MemoryClock(timezone), embedder)
-    from robot_memory.core import MemoryStore
-
-    with MemoryStore(db, read_only=True) as store:
-        memory = store.load()
+    memory = _load_memory(db)
     graph = memory.at(memory.now_s).scene_graph()
     return QuestionParser(Vocabulary.from_scene_graph(graph), memory.clock, embedder)
 
@@ -442,11 +466,9 @@ def ask_cmd(
         help='Match unknown words with the text embedding model.')] = True,
 ) -> None:
     """Answer a question from a saved memory file, with evidence."""
-    from robot_memory.core import MemoryStore
     from robot_memory.service import MemoryService, MemoryServiceParams
 
-    with MemoryStore(db, read_only=True) as store:
-        memory = store.load()
+    memory = _load_memory(db)
     service = MemoryService(MemoryServiceParams(use_embeddings=embeddings), memory=memory)
     answer = service.ask(question, now)
     if as_json:
@@ -469,10 +491,7 @@ def inspect_cmd(
     as_json: Annotated[bool, typer.Option('--json', help='Print JSON.')] = False,
 ) -> None:
     """Summarise a memory file: episodes, objects, and the world at a time."""
-    from robot_memory.core import MemoryStore
-
-    with MemoryStore(db, read_only=True) as store:
-        memory = store.load()
+    memory = _load_memory(db)
     t = memory.now_s if at is None else at
     view = memory.at(t)
     result = {
@@ -507,6 +526,53 @@ def inspect_cmd(
         objects.add_row(object_id, s.label, s.room_id, s.state,
                         f'{memory.p_still_there(object_id, t):.2f}')
     out.print(objects)
+
+
+@app.command('view')
+def view_cmd(
+    db: Annotated[Path, typer.Option(help='A robot_memory SQLite file.')],
+    out_file: Annotated[Path, typer.Option('--out', help='The HTML page to write.')] =
+    Path('memory.html'),
+    step_s: Annotated[float, typer.Option(
+        help='Seconds between slider stops inside an episode.')] = 900.0,
+) -> None:
+    """Write one self-contained interactive HTML page of a memory file (no network needed)."""
+    from robot_memory.viewer import write_view
+
+    memory = _load_memory(db)
+    path = write_view(memory, out_file, title=f'robot memory: {db.name}', step_s=step_s)
+    out.print(f'{path} ({path.stat().st_size / 1e3:.0f} kB): {memory.num_objects()} objects, '
+              f'{len(memory.instances())} episodes')
+
+
+@app.command('serve')
+def serve_cmd(
+    db: Annotated[Path, typer.Option(help='A robot_memory SQLite file (opened read-only).')],
+    host: Annotated[str, typer.Option(
+        help='Address to listen on; anything but localhost exposes the memory.')] = '127.0.0.1',
+    port: Annotated[int, typer.Option(help='TCP port (0: any free one).')] = 8080,
+    now: Annotated[float | None, typer.Option(
+        help="Ask as of this stamp (s); default: the memory's latest time.")] = None,
+    embeddings: Annotated[bool, typer.Option(
+        help='Match unknown words with the text embedding model.')] = True,
+) -> None:
+    """Serve the viewer live with an ask box, read-only beside a running memory_node."""
+    from robot_memory.viewer.server import MemoryServer
+
+    if not 0 <= port <= 65535:
+        raise InvalidInputError(f'port must be in 0..65535, got {port}')
+    try:
+        server = MemoryServer(db, host, port, embeddings=embeddings, now_s=now)
+    except OSError as exc:
+        raise InvalidInputError(f'cannot listen on {host}:{port} ({exc.strerror or exc})') \
+            from None
+    out.print(f'serving {db} at {server.url} (Ctrl-C stops)')
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        out.print('stopped')
+    finally:
+        server.shutdown()
 
 
 @app.command('demo')

@@ -173,10 +173,14 @@ class MemoryService:
             return self.engine.word_overlap(text, descriptions)
         return vectors[1:] @ vectors[0]
 
+    def parse(self, question: str, now_s: float | None = None) -> Any:
+        """Parse an English question asked at `now_s` (default: memory's latest time)."""
+        return self._get_parser().parse(question, self.memory.now_s if now_s is None else now_s)
+
     def ask(self, question: str, now_s: float | None = None) -> Answer:
         """Parse and answer an English question from memory alone."""
         now = self.memory.now_s if now_s is None else now_s
-        parsed = self._get_parser().parse(question, now)
+        parsed = self.parse(question, now)
         if parsed.query is None:
             return Answer(None, None, f'I could not understand the question: {parsed.error}',
                           0.0, error=parsed.error)
@@ -206,7 +210,7 @@ class MemoryService:
             if 'query' in request:
                 query = query_from_dict(dict(request['query']))
             elif isinstance(request.get('question'), str):
-                parsed = self._get_parser().parse(request['question'], now)
+                parsed = self.parse(request['question'], now)
                 if parsed.query is None:
                     self.request_errors += 1
                     return {'id': request_id, 'ok': False, 'query': None,

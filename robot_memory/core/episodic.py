@@ -412,6 +412,13 @@ class EpisodicMemory:
         i = bisect.bisect_right(views, self.now_s if t is None else t)
         return views[i - 1] if i else None
 
+    def place_views(self, start_s: float, end_s: float) -> list[tuple[float, str]]:
+        """Looks from places in `[start_s, end_s]`, in time order: the robot's route."""
+        views = [(stamp, place_id) for place_id, stamps in self._place_views.items()
+                 for stamp in stamps[bisect.bisect_left(stamps, start_s):
+                                     bisect.bisect_right(stamps, end_s)]]
+        return sorted(views)
+
     def set_layout(self, graph: SceneGraph, stamp_s: float) -> None:
         """Set the static layers (rooms, places and their edges)."""
         static = graph.copy()

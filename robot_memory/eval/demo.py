@@ -9,7 +9,8 @@
    where looking pays, sends the robot (`goal_pose`) before answering on `answer`.
 4. A table of the answers is printed, and `demo_out/report.html` is written: the top-down
    map, the scene graph at two times with the diff, the planner's path for a present-tense
-   question, and the accuracy chart.
+   question, and the accuracy chart; it links `demo_out/memory.html`, the interactive viewer
+   of the demo's memory (`robot-memory view`).
 """
 
 from __future__ import annotations
@@ -105,6 +106,7 @@ def run_demo(out_dir: Path, days: int = 3, seed: int = 0, questions: int = 20,
     from robot_memory.ros.bringup import Bringup
     from robot_memory.ros.paths import share_file
     from robot_memory.sim.topdown import save_topdown
+    from robot_memory.viewer import write_view
 
     console = console or Console()
     out_dir = Path(out_dir)
@@ -187,9 +189,11 @@ def run_demo(out_dir: Path, days: int = 3, seed: int = 0, questions: int = 20,
         }
         t1 = episodes[0].end_s if episodes else memory.now_s
         t2 = episodes[-1].end_s if episodes else memory.now_s
+        viewer = write_view(memory, out_dir / 'memory.html',
+                            title=f'robot_memory demo: {days} days in the built-in apartment')
         report = write_report(out_dir, memory, t1, t2, rows, map_png, chart, route,
-                              'robot_memory demo: three days in the built-in apartment',
-                              summary)
+                              f'robot_memory demo: {days} days in the built-in apartment',
+                              summary, viewer)
     finally:
         graph.stop()
     wall = time.perf_counter() - start

@@ -128,8 +128,12 @@ def write_report(out_dir: Path, memory: EpisodicMemory, t1: float, t2: float,
                  rows: Sequence[QARow], map_png: Path | None = None,
                  accuracy_png: Path | None = None, route_question: QARow | None = None,
                  title: str = 'robot_memory report',
-                 summary: dict[str, Any] | None = None) -> Path:
-    """Write `report.html` (and its PNGs) into `out_dir`; returns the HTML path."""
+                 summary: dict[str, Any] | None = None,
+                 viewer: Path | None = None) -> Path:
+    """Write `report.html` (and its PNGs) into `out_dir`; returns the HTML path.
+
+    `viewer`: the interactive page of the same memory (`robot-memory view`), linked at the top.
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
     clock = memory.clock
     diff = memory.diff(t1, t2)
@@ -152,6 +156,11 @@ def write_report(out_dir: Path, memory: EpisodicMemory, t1: float, t2: float,
              'font-size:13px}td,th{border:1px solid #ccc;padding:3px 6px}'
              '.ok{color:#2a7a2a}.bad{color:#b22}</style></head><body>',
              f'<h1>{esc(title)}</h1>']
+    if viewer is not None:
+        href = esc(viewer.name if viewer.parent == out_dir else viewer.as_uri())
+        parts.append(f'<p><a id="viewer-link" href="{href}">Open the interactive viewer</a>: '
+                     'the map at any time of any episode, what changed between two times, the '
+                     "robot's path and the scene graph.</p>")
     if summary:
         parts.append('<table>' + ''.join(
             f'<tr><th>{esc(str(k))}</th><td>{esc(str(v))}</td></tr>' for k, v in summary.items())
