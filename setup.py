@@ -22,7 +22,7 @@ setup(
     name=package_name,
     version='0.1.0',
     packages=find_packages(exclude=['tests', 'tests.*']),
-    package_data={package_name: ['py.typed']},
+    package_data={package_name: ['py.typed', 'viewer/assets/*']},
     data_files=[
         ('share/ament_index/resource_index/packages', ['resource/' + package_name]),
         ('share/' + package_name, ['package.xml']),

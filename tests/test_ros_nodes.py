@@ -25,6 +25,7 @@ import numpy as np
 from diagnostic_msgs.msg import DiagnosticArray
 from geometry_msgs.msg import PoseStamped, Twist
 from nav_msgs.msg import Odometry
+from rclpy.qos import DurabilityPolicy, ReliabilityPolicy
 from sensor_msgs.msg import CameraInfo, Image
 from std_msgs.msg import String
 from visualization_msgs.msg import Marker, MarkerArray
@@ -42,6 +43,7 @@ from robot_memory.ros.conversions import (
 )
 from robot_memory.ros.markers import MEMORY_NAMESPACES
 from robot_memory.ros.probe import NodeProcess, Probe, ros_env
+from robot_memory.ros.rviz_config import graph_problems, rviz_topics
 from robot_memory.sim import BuiltinSim, CameraConfig, SimConfig
 from robot_memory.sim.recording import McapRecorder
 
@@ -245,6 +247,36 @@ def test_unknown_object_sends_the_robot_looking_before_answering(
 
 
 @pytest.mark.timeout(150)
+@pytest.mark.timeout(60)
+def test_rviz_config_matches_the_running_graph_and_its_markers_are_valid(
+        patrolled: dict[str, Any]) -> None:
+    graph: Graph = patrolled['graph']
+    node = graph.probe.node
+    topics = rviz_topics(Path(__file__).parents[1] / 'rviz' / 'robot_memory.rviz')
+    assert {t.topic for t in topics} >= {'/memory/markers', '/planner/markers', '/goal_pose'}
+    graph.wait(lambda: graph.planner_markers, 10.0, 'planner markers')
+    types = {name: kinds for name, kinds in node.get_topic_names_and_types()}
+    publishers = {t.topic: [(p.qos_profile.reliability == ReliabilityPolicy.RELIABLE,
+                             p.qos_profile.durability == DurabilityPolicy.TRANSIENT_LOCAL)
+                            for p in node.get_publishers_info_by_topic(t.topic)
+                            if p.node_name != node.get_name()] for t in topics}
+    subscribers = {t.topic: node.count_subscribers(t.topic) for t in topics}
+    assert graph_problems(topics, types, publishers, subscribers) == []
+    # Every marker RViz would draw: frame map, finite pose, unit quaternion, unique id per ns.
+    for arrays in (graph.markers, graph.planner_markers):
+        markers = list(arrays[-1].markers)
+        assert markers[0].action == Marker.DELETEALL  # objects that went leave with the array
+        keys = [(m.ns, m.id) for m in markers[1:]]
+        assert len(keys) == len(set(keys))
+        for m in markers[1:]:
+            p, q = m.pose.position, m.pose.orientation
+            assert m.header.frame_id == 'map' and m.action == Marker.ADD
+            assert all(math.isfinite(v) for v in (p.x, p.y, p.z, m.scale.x, m.scale.y))
+            assert abs(math.hypot(q.x, q.y, q.z, q.w) - 1.0) < 1e-6, (m.ns, m.id)
+            assert all(math.isfinite(c) for pt in m.points for c in (pt.x, pt.y, pt.z))
+            assert m.lifetime.sec == 0 and m.lifetime.nanosec == 0  # kept until replaced
+
+
 @pytest.mark.skipif(not _parser_available(), reason='the question parser '
                                                     '(robot_memory.language) is not written yet')
 def test_text_question_is_answered(patrolled: dict[str, Any]) -> None:
