@@ -120,7 +120,8 @@ def run_demo(out_dir: Path, days: int = 3, seed: int = 0, questions: int = 20,
     overrides = {
         'sim_bridge_node': {'mode': 'patrol', 'patrol_days': days, 'seed': seed,
                             'frame_rate_hz': frame_rate_hz, 'detector': detector},
-        'memory_node': {'db_path': str(db)},
+        # Absolute: memory_node puts a relative db_path under $ROS_HOME/robot_memory.
+        'memory_node': {'db_path': str(db.resolve())},
     }
     graph = Bringup('builtin', [share_file('config', 'robot_memory.yaml'),
                                 share_file('config', 'sim.yaml')], overrides,

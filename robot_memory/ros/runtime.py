@@ -92,6 +92,13 @@ def spin_nodes(nodes: Sequence[Node], multi_threaded: bool = False,
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
     finally:
+        # rclpy 7.1's Executor.shutdown does not wait for callbacks still running on a
+        # multi-threaded executor's thread pool (it tests the flag it has just set) and
+        # destroys the guard condition they signal when they end: each then prints "exception
+        # was never retrieved: cannot use Destroyable". Drain the pool first.
+        pool = getattr(executor, '_executor', None)
+        if pool is not None:
+            pool.shutdown(wait=True)
         executor.shutdown(timeout_sec=10.0)
         for node in reversed(nodes):
             try:
