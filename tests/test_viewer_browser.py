@@ -8,6 +8,7 @@ the ask box. Screenshots land in the test's output folder (`viewer.png`, `ask.pn
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter
 from pathlib import Path
@@ -15,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from robot_memory.cli import main
 from robot_memory.core import EpisodicMemory, MemoryStore
 from robot_memory.service import MemoryService, MemoryServiceParams
 from robot_memory.viewer import view_data, write_view
@@ -166,3 +168,21 @@ def test_a_question_asked_in_the_served_page_shows_its_answer_and_evidence(
                 By.ID, 'plan-text').text
         browser.save_screenshot(str(tmp_path / 'ask.png'))
     assert not [e for e in browser.get_log('browser') if e['level'] == 'SEVERE']
+
+
+def test_bench_view_prints_page_size_load_and_slider_times(demo: dict[str, Any],
+                                                           capsys: pytest.CaptureFixture[str]
+                                                           ) -> None:
+    main(['bench', 'view', '--json', '--db', str(demo['db']), '--objects', '40',
+          '--days', '2'])
+    result = json.loads(capsys.readouterr().out)
+    assert result['browser'].startswith('Chromium')
+    demo_run, month = result['runs']
+    assert demo_run['memory'] == 'demo' and month['memory'] == '2d_40obj'
+    assert demo_run['objects'] == len(view_data(demo['memory'])['objects'])
+    for run in result['runs']:
+        assert run['page_bytes'] > 10_000 and run['stops'] >= run['episodes'] > 0
+        assert 0 < run['load_ms'] < 10_000
+        assert 0 < run['slider_step_ms_p50'] <= run['slider_step_ms_p95'] \
+            <= run['slider_step_ms_max']
+        assert run['slider_frame_ms_p50'] > 0 and run['slider_jump_ms_p95'] > 0

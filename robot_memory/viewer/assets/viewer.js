@@ -69,7 +69,9 @@
   const ROOM_FILLS = ['#f4e7d3', '#dfeedd', '#dde7f4', '#f3dde9', '#eeeed8', '#e4ddf2', '#d8efee'];
 
   function drawStatic() {
-    $('map').setAttribute('viewBox', bounds().join(' '));
+    const box = bounds().join(' ');
+    $('map').setAttribute('viewBox', box);
+    $('map-bg').setAttribute('viewBox', box);
     for (const g of ['rooms', 'edges', 'places', 'objects']) clear($(g));
     D.rooms.forEach((r, i) => {
       if (r.polygon.length < 3) return;
@@ -454,7 +456,7 @@
     const marker = el('marker', { id: 'arrow', viewBox: '0 0 10 10', refX: 9, refY: 5,
       markerWidth: 5, markerHeight: 5, orient: 'auto-start-reverse' }, defs);
     el('path', { d: 'M 0 0 L 10 5 L 0 10 z', fill: '#ff7f0e' }, marker);
-    $('map').insertBefore(defs, $('map').firstChild);
+    $('map-bg').insertBefore(defs, $('map-bg').firstChild);
     init(JSON.parse($('memory-data').textContent), Infinity);
     $('time').addEventListener('input', () => setStop(+$('time').value));
     $('prev-episode').addEventListener('click', () => {
