@@ -9,7 +9,7 @@ demo: setup
 	$(VENV)/bin/robot-memory demo
 
 test: setup
-	@bash scripts/setup_browser.sh
+	@bash scripts/setup_test_deps.sh
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 setup:

@@ -32,6 +32,13 @@ app.add_typer(bench_app, name='bench')
 eval_app = typer.Typer(help="Evaluations against the simulator's ground truth.",
                        no_args_is_help=True)
 app.add_typer(eval_app, name='eval')
+fleet_app = typer.Typer(help='Many robots, one memory, on a PostgreSQL server.',
+                        no_args_is_help=True)
+app.add_typer(fleet_app, name='fleet')
+
+DsnOption = Annotated[str, typer.Option(
+    '--dsn', envvar='ROBOT_MEMORY_FLEET_DSN', show_envvar=True,
+    help='PostgreSQL connection string (libpq form); never stored in a file of the project.')]
 
 @app.callback(invoke_without_command=True)
 def _root(
@@ -458,16 +465,25 @@ def eval_questions_cmd(
 @app.command('ask')
 def ask_cmd(
     question: Annotated[str, typer.Argument(help='An English question.')],
-    db: Annotated[Path, typer.Option(help='A robot_memory SQLite file.')],
+    db: Annotated[Path | None, typer.Option(help='A robot_memory SQLite file.')] = None,
     as_json: Annotated[bool, typer.Option('--json', help='Print JSON.')] = False,
     now: Annotated[float | None, typer.Option(
         help="Ask as of this stamp (s); default: the memory's latest time.")] = None,
     embeddings: Annotated[bool, typer.Option(
         help='Match unknown words with the text embedding model.')] = True,
+    fleet: Annotated[str | None, typer.Option(
+        help="Answer from every robot on this fleet server (DSN); --db adds this robot's "
+             'own file, shipped or not, with --robot-id.')] = None,
+    robot_id: Annotated[str, typer.Option(help="This robot's fleet id (with --fleet).")] = '',
 ) -> None:
-    """Answer a question from a saved memory file, with evidence."""
+    """Answer a question from a saved memory file (or a fleet), with evidence."""
     from robot_memory.service import MemoryService, MemoryServiceParams
 
+    if fleet is not None:
+        _ask_fleet(question, fleet, db, robot_id, as_json, now, embeddings)
+        return
+    if db is None:
+        raise InvalidInputError('ask needs --db FILE or --fleet DSN')
     memory = _load_memory(db)
     service = MemoryService(MemoryServiceParams(use_embeddings=embeddings), memory=memory)
     answer = service.ask(question, now)
@@ -481,6 +497,29 @@ def ask_cmd(
             out.print(f'  evidence: {e.object_id} seen {memory.clock.label(e.stamp_s)} '
                       f'in {e.room_id or "?"} (observations {list(e.obs_ids)})')
     if not answer.ok:
+        raise typer.Exit(1)
+
+
+def _ask_fleet(question: str, dsn: str, db: Path | None, robot_id: str, as_json: bool,
+               now: float | None, embeddings: bool) -> None:
+    from robot_memory.fleet.view import FleetView
+
+    view = FleetView(dsn, robot_id if db is not None else '', db, use_embeddings=embeddings)
+    try:
+        view.refresh()
+        reply = view.ask(question, now)
+    finally:
+        view.close()
+    if as_json:
+        sys.stdout.write(json.dumps(reply) + '\n')
+    else:
+        out.print(reply['answer'])
+        out.print(f'confidence {reply["confidence"]:.2f} (robots: {", ".join(reply["robots"])})'
+                  + ('  (worth checking)' if reply['needs_verification'] else ''))
+        for e in reply['evidence']:
+            out.print(f'  evidence: {e["object_id"]} seen by {e["robot"]} at '
+                      f'{view.memory.clock.label(e["stamp_s"])} in {e["room_id"] or "?"}')
+    if not reply['ok']:
         raise typer.Exit(1)
 
 
@@ -573,6 +612,75 @@ def serve_cmd(
         out.print('stopped')
     finally:
         server.shutdown()
+
+
+@fleet_app.command('init')
+def fleet_init_cmd(dsn: DsnOption) -> None:
+    """Create or upgrade the fleet schema on the server (as its administrator)."""
+    from robot_memory.fleet.schema import init_server
+
+    versions = init_server(dsn)
+    out.print(f'fleet schema version {versions["after"]} (was {versions["before"]})')
+
+
+@fleet_app.command('add-robot')
+def fleet_add_robot_cmd(
+    robot_id: Annotated[str, typer.Argument(help='The robot id (lower-case, digits, _).')],
+    dsn: DsnOption,
+    password: Annotated[str, typer.Option(
+        envvar='ROBOT_MEMORY_ROBOT_PASSWORD', show_envvar=True, prompt=True, hide_input=True,
+        help="The robot role's password (at least 12 characters).")],
+) -> None:
+    """Create a robot's database role: it may insert only its own rows and read the fleet."""
+    from robot_memory.fleet.schema import add_robot
+
+    out.print(f'robot {robot_id}: role {add_robot(dsn, robot_id, password)}')
+
+
+@fleet_app.command('revoke-robot')
+def fleet_revoke_robot_cmd(
+    robot_id: Annotated[str, typer.Argument(help='The robot id.')], dsn: DsnOption) -> None:
+    """Stop a robot's role from logging in (what it shipped stays)."""
+    from robot_memory.fleet.schema import revoke_robot
+
+    revoke_robot(dsn, robot_id)
+    out.print(f'robot {robot_id}: revoked')
+
+
+@fleet_app.command('sync')
+def fleet_sync_cmd(
+    db: Annotated[Path, typer.Option(help="The robot's memory file.")],
+    dsn: DsnOption,
+    robot_id: Annotated[str, typer.Option(help='The id this robot ships as.')],
+    follow: Annotated[bool, typer.Option(
+        help='Keep shipping new events until Ctrl-C (as memory_node does).')] = False,
+    period_s: Annotated[float, typer.Option(help='Seconds between looks with --follow.')] =
+    1.0,
+    batch_events: Annotated[int, typer.Option(help='Events per transaction.')] = 5000,
+    as_json: Annotated[bool, typer.Option('--json', help='Print one JSON object.')] = False,
+) -> None:
+    """Ship a memory file's events to the fleet server (idempotent; resumes where it was)."""
+    import time
+
+    from robot_memory.fleet.replicator import Replicator
+
+    with Replicator(db, dsn, robot_id, batch_events=batch_events) as replicator:
+        try:
+            while True:
+                replicator.sync()
+                if not follow:
+                    break
+                time.sleep(period_s)
+        except KeyboardInterrupt:
+            pass
+        stats = replicator.stats
+        result = {'robot_id': robot_id, 'acked_seq': stats.acked_seq,
+                  'local_seq': stats.local_seq, 'shipped': stats.shipped,
+                  'backlog': stats.backlog, 'connected': stats.connected,
+                  'error': stats.last_error}
+    if not stats.connected:
+        raise RobotMemoryError(f'the fleet server is not reachable: {stats.last_error}')
+    emit(result, as_json, 'fleet sync')
 
 
 @app.command('demo')

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import pytest
 
@@ -29,3 +30,20 @@ def two_room_graph() -> SceneGraph:
     graph.add_edge('adjacent', 'room:kitchen', 'room:study')
     graph.connect_places('place:kitchen/0', 'place:study/0')
     return graph
+
+
+@pytest.fixture(scope='session')
+def postgres() -> Any:
+    """A throw-away PostgreSQL cluster with the fleet schema (skips without PostgreSQL)."""
+    from robot_memory.fleet.local_server import LocalPostgres, PostgresUnavailableError
+    from robot_memory.fleet.schema import init_server
+
+    try:
+        server = LocalPostgres().start()
+    except PostgresUnavailableError as exc:
+        pytest.skip(f'no PostgreSQL server programs: {exc}')
+    try:
+        init_server(server.dsn)
+        yield server
+    finally:
+        server.close()

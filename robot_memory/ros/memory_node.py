@@ -38,6 +38,7 @@ from robot_memory.core.buffer import BufferParams
 from robot_memory.core.scene_graph import OBJECT_RELATIONS, SceneGraph
 from robot_memory.core.types import Frame
 from robot_memory.exceptions import RobotMemoryError
+from robot_memory.fleet.link import FleetLink, fleet_dsn
 from robot_memory.perception.association import AssociationParams
 from robot_memory.perception.class_segments import ClassSplitParams, load_label_space
 from robot_memory.perception.observations import ExtractionParams
@@ -177,6 +178,16 @@ class MemoryNode(Node):
                           clock=steady)
         self.create_timer(p.diagnostics_period_s, partial(self._request_task, 'diagnostics'),
                           clock=steady)
+        self._fleet: FleetLink | None = None
+        dsn = fleet_dsn(p.fleet_dsn)
+        if dsn:
+            if not p.robot_id:
+                raise RobotMemoryError('fleet_dsn is set but robot_id is empty: the fleet '
+                                       'needs the id this robot ships as')
+            self.service.flush()
+            self._fleet = FleetLink(self.db_path, dsn, p.robot_id, p.fleet_sync_period_s,
+                                    use_embeddings=p.use_embeddings,
+                                    timezone=p.timezone).start()
         self._worker = threading.Thread(target=self._work, name='memory_worker', daemon=True)
         self._worker.start()
         self.get_logger().info(
@@ -421,13 +432,24 @@ class MemoryNode(Node):
             clock_s = self.get_clock().now().nanoseconds * 1e-9
             request = {**request, 'now_s': max(clock_s, self.service.memory.now_s)}
         try:
-            reply = self.service.handle(request)
+            if isinstance(request, dict) and request.get('scope') == 'fleet':
+                reply = self._answer_from_fleet(request)
+            else:
+                reply = self.service.handle(request)
         except Exception as exc:  # e.g. the question parser is not installed
             request_id = request.get('id') if isinstance(request, dict) else None
             reply = {'id': request_id, 'ok': False, 'error': f'{type(exc).__name__}: {exc}'}
             self._count('request_failures')
             self.get_logger().warning(f'request {request_id!r} failed: {exc!r}')
         self._answer_pub.publish(String(data=json.dumps(reply, default=str)))
+
+    def _answer_from_fleet(self, request: dict[str, Any]) -> dict[str, Any]:
+        if self._fleet is None:
+            self._count('fleet_requests_without_fleet')
+            return {'id': request.get('id'), 'ok': False,
+                    'error': 'this memory node has no fleet (set fleet_dsn and robot_id)'}
+        self.service.flush()  # what this robot has just seen counts before it is shipped
+        return self._fleet.handle(request)
 
     # ------------------------------------------------------------ publishing
     def _publish_markers(self) -> None:
@@ -490,6 +512,7 @@ class MemoryNode(Node):
                       'last_commit_age_s': round(store.last_commit_age_s, 1) if store else 0.0,
                       'disk_free_mb': round(disk_free_mb(self.db_path), 1)},
             'rss_mb': round(rss_mb(), 1),
+            **({'fleet': self._fleet.stats()} if self._fleet is not None else {}),
         }
 
     def _publish_diagnostics(self) -> None:
@@ -511,6 +534,12 @@ class MemoryNode(Node):
         elif store['disk_free_mb'] < p.disk_free_warn_mb:
             level = DiagnosticStatus.WARN
             message = f'{store["disk_free_mb"]:.0f} MB free on the memory file\'s disk'
+        elif self._fleet is not None and self._fleet.refused:
+            level, message = DiagnosticStatus.ERROR, self._fleet.refused
+        elif self._fleet is not None and not stats['fleet']['connected']:
+            level = DiagnosticStatus.WARN
+            message = (f'fleet server not reachable ({stats["fleet"]["error"]}): '
+                       f'{stats["fleet"]["backlog"]} events wait')
         elif stats['rss_mb'] > p.rss_warn_mb:
             level, message = DiagnosticStatus.WARN, f'resident memory {stats["rss_mb"]:.0f} MB'
         elif problems > self._last_problems:
@@ -542,6 +571,8 @@ class MemoryNode(Node):
                 f'{stats["dropped"]}, malformed {stats["malformed"]}, rejected '
                 f'{stats["rejected"]}, skipped {stats["skipped"]}')
             self.service.close()
+            if self._fleet is not None:
+                self._fleet.close()
         finally:
             super().destroy_node()
 

@@ -129,6 +129,11 @@ class MemoryNodeParams:
     commit_age_warn_s: float = _p(30.0, 'Diagnostics warn when no commit succeeded for this '
                                         'long while events wait (s).',
                                   limits=(0.0, 1e6), live=True)
+    fleet_dsn: str = _p('', 'PostgreSQL DSN of the fleet server; empty: the '
+                            'ROBOT_MEMORY_FLEET_DSN environment variable, else no fleet.')
+    robot_id: str = _p('', "This robot's id on the fleet server (its role is robot_<id>).")
+    fleet_sync_period_s: float = _p(1.0, 'Seconds between fleet rounds (ship, then pull).',
+                                    limits=(0.05, 3600.0))
 
     def __post_init__(self) -> None:
         _positive(self, 'commit_interval_s', 'sync_queue_frames', 'ingest_queue_frames',
@@ -171,6 +176,8 @@ class PlannerNodeParams:
     memory_retries: int = _p(2, 'Resends of a memory request before answering with an error.',
                              limits=(0, 100), live=True)
     map_frame: str = _p('map', 'Frame of goals and markers (REP-105).')
+    fleet_dsn: str = _p('', 'Non-empty: ask for answers from the whole fleet (memory_node '
+                            'needs its own fleet_dsn; the planner sends no DSN anywhere).')
 
     def __post_init__(self) -> None:
         if not 0 < self.detection_prob <= 1 or not 0 < self.confidence_stop <= 1:
@@ -200,6 +207,8 @@ class SimBridgeParams:
                            'views with fresh stamps, for transport benchmarks).')
     patrol_days: int = _p(1, 'Days of daily patrols in patrol mode.')
     patrol_start_day: int = _p(0, 'First simulated day of the patrol (0 = Monday).')
+    patrol_rooms: str = _p('', 'Comma-separated rooms every patrol visits (one robot of '
+                               'several); empty: 60 % of the rooms, drawn each session.')
     frame_rate_hz: float = _p(10.0, 'Frames published per wall-clock second.')
     look_around_views: int = _p(8, 'Views of the look-around at each goal.',
                                 limits=(1, 64), live=True)

@@ -222,7 +222,10 @@ class PlannerNode(Node):
         session = self._session
         if isinstance(step, MemoryRequest):
             self._memory_deadline = time.monotonic() + self.params.memory_timeout_s
-            self._query_pub.publish(String(data=json.dumps(step.request)))
+            request = step.request
+            if self.params.fleet_dsn:
+                request = {**request, 'scope': 'fleet'}
+            self._query_pub.publish(String(data=json.dumps(request)))
         elif isinstance(step, GoToPlace):
             self._send_goal(step, session)
         elif isinstance(step, FinalAnswer):

@@ -78,8 +78,9 @@ def make_backend(params: SimBridgeParams) -> Any:
         from robot_memory.sim.detector import load_detector
 
         config = replace(config, detector=load_detector(params.detector))
-    return BuiltinSim(replace(config, camera=camera,
-                              look_around_views=params.look_around_views))
+    rooms = tuple(r.strip() for r in params.patrol_rooms.split(',') if r.strip())
+    return BuiltinSim(replace(config, camera=camera, look_around_views=params.look_around_views,
+                              **({'patrol_rooms': rooms} if rooms else {})))
 
 
 def _label_space(params: SimBridgeParams) -> LabelSpace:

@@ -94,6 +94,9 @@ class SimConfig:
     look_around_views: int = 8
     patrol_fraction: float = 0.6
     patrol_start_hours: tuple[float, ...] = (9.0, 19.0)
+    # Rooms every patrol visits (one robot of several, each with its own rooms); empty: a
+    # `patrol_fraction` of the rooms drawn anew each session.
+    patrol_rooms: tuple[str, ...] = ()
     camera: CameraConfig = field(default_factory=CameraConfig)
     render: RenderConfig = field(default_factory=RenderConfig)
     activity: ActivityConfig = field(default_factory=ActivityConfig)
@@ -166,6 +169,8 @@ class BuiltinSim:
             self._world_cache = (seed, World.named(self.config.world, seed))
         self.world = self._world_cache[1]
         self.navigator = Navigator(self.world)
+        for room in self.config.patrol_rooms:
+            self.navigator.view_place(room)  # an unknown room is an error naming the valid ones
         self.activity = ActivityModel(self.world, self.config.activity, seed)
         self.renderer = Renderer(self.world, self.config.camera, self.config.render)
         self._graph = self.world.scene_graph()
@@ -357,8 +362,8 @@ class BuiltinSim:
             start = sim_time(day, hour)
             if self._now_s < start:
                 self.step(start - self._now_s)
-            rooms = self.navigator.patrol_rooms(self.config.seed, day, session,
-                                                self.config.patrol_fraction)
+            rooms = list(self.config.patrol_rooms) or self.navigator.patrol_rooms(
+                self.config.seed, day, session, self.config.patrol_fraction)
             log.info('day %d session %d: patrolling %s', day, session, ', '.join(rooms))
             for place in self.navigator.tour(self._place, rooms):
                 yield from self.go_to(place).frames

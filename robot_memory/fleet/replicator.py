@@ -1,0 +1,202 @@
+"""Ship a robot's local event log to the fleet server: batched, idempotent, resumable.
+
+The robot never waits on the network: it keeps writing its SQLite event log as always, and
+the replicator reads that file (read-only, beside the writer) and ships what the server lacks
+in batches, one transaction each, keyed by (robot id, sequence number). What the server
+acknowledged is the server's own answer (`max(seq)` of the robot's rows, asked at every
+connection): a batch whose acknowledgement was lost is sent again and inserts nothing twice,
+and a restart, a crash or an outage resumes where the server is. The last acknowledged
+number is also kept beside the memory file (`<db>.fleet.json`) for diagnostics while offline.
+
+A server that is down is retried after `retry_s` (doubling to `max_retry_s`); a refused role
+(wrong password, revoked, writing another robot's id) is a `FleetError` that the caller logs,
+counting it, while the robot goes on locally.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import sqlite3
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from robot_memory.exceptions import InvalidInputError, StoreError
+from robot_memory.fleet.schema import FleetError, connect, role_of
+
+__all__ = ['Replicator', 'ReplicatorStats']
+
+log = logging.getLogger(__name__)
+
+_INSERT = """
+INSERT INTO events (robot_id, seq, stamp_s, kind, object_id, body)
+SELECT %s, s, t, k, o, b::jsonb
+FROM unnest(%s::bigint[], %s::float8[], %s::text[], %s::text[], %s::text[]) AS x(s, t, k, o, b)
+ON CONFLICT (robot_id, seq) DO NOTHING
+"""
+
+
+@dataclass(slots=True)
+class ReplicatorStats:
+    """What the replicator did (diagnostics)."""
+
+    acked_seq: int = 0
+    local_seq: int = 0
+    shipped: int = 0
+    batches: int = 0
+    failures: int = 0
+    last_error: str = ''
+    connected: bool = False
+    ack_times: list[tuple[int, float]] = field(default_factory=list)
+
+    @property
+    def backlog(self) -> int:
+        """Events written locally that the server has not acknowledged."""
+        return max(self.local_seq - self.acked_seq, 0)
+
+
+class Replicator:
+    """Replicates one memory file to the fleet server as robot `robot_id`."""
+
+    def __init__(self, db: str | Path, dsn: str, robot_id: str, batch_events: int = 5000,
+                 retry_s: float = 1.0, max_retry_s: float = 30.0) -> None:
+        role_of(robot_id)  # validates the id
+        if batch_events < 1 or retry_s <= 0:
+            raise InvalidInputError('batch_events must be >= 1 and retry_s > 0')
+        self.db = Path(db)
+        self.dsn = dsn
+        self.robot_id = robot_id
+        self.batch_events = batch_events
+        self.retry_s, self.max_retry_s = retry_s, max_retry_s
+        self.stats = ReplicatorStats()
+        self._conn: Any = None
+        self._reader: sqlite3.Connection | None = None
+        self._next_try = 0.0
+        self._backoff = retry_s
+        self._state_file = Path(f'{self.db}.fleet.json')
+        try:
+            self.stats.acked_seq = int(json.loads(self._state_file.read_text())['acked_seq'])
+        except (OSError, ValueError, KeyError, TypeError):
+            self.stats.acked_seq = 0
+
+    # ------------------------------------------------------------- local side
+    def _local(self) -> sqlite3.Connection:
+        if self._reader is None:
+            if not self.db.exists():
+                raise StoreError(f'{self.db}: no such memory file')
+            self._reader = sqlite3.connect(f'file:{self.db}?mode=ro', uri=True,
+                                           check_same_thread=False)
+        return self._reader
+
+    def _read(self, after_seq: int) -> list[tuple[int, float, str, str | None, str]]:
+        try:
+            return self._local().execute(
+                'SELECT seq, stamp_s, kind, object_id, body FROM events WHERE seq > ? '
+                'ORDER BY seq LIMIT ?', (after_seq, self.batch_events)).fetchall()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f'{self.db}: cannot read the event log ({exc})') from None
+
+    def local_seq(self) -> int:
+        """The last event in the local log."""
+        row = self._local().execute('SELECT COALESCE(MAX(seq), 0) FROM events').fetchone()
+        return int(row[0])
+
+    # ------------------------------------------------------------ server side
+    def _connect(self) -> Any:
+        if self._conn is None or self._conn.closed:
+            self._conn = connect(self.dsn, autocommit=False)
+            row = self._conn.execute('SELECT COALESCE(max(seq), 0) FROM events '
+                                     'WHERE robot_id = %s', (self.robot_id,)).fetchone()
+            self._conn.commit()
+            self.stats.acked_seq = int(row[0])
+            self.stats.connected = True
+        return self._conn
+
+    def _drop(self, error: str) -> None:
+        self.stats.failures += 1
+        self.stats.connected = False
+        if error != self.stats.last_error:
+            log.warning('fleet replication of %s paused: %s', self.robot_id, error)
+        self.stats.last_error = error
+        if self._conn is not None:
+            with contextlib.suppress(Exception):  # the connection is gone either way
+                self._conn.close()
+        self._conn = None
+        self._next_try = time.monotonic() + self._backoff
+        self._backoff = min(self._backoff * 2, self.max_retry_s)
+
+    def sync(self, max_batches: int | None = None) -> int:
+        """Ship what the server lacks (at most `max_batches` batches); returns events shipped.
+
+        Never raises for a server that is down (it is retried later); raises `FleetError`
+        when the server refuses this robot (wrong role or password, revoked, not its id).
+        """
+        import psycopg
+
+        if time.monotonic() < self._next_try:
+            return 0
+        shipped = 0
+        try:
+            conn = self._connect()
+            self.stats.local_seq = self.local_seq()
+            batches = 0
+            while self.stats.acked_seq < self.stats.local_seq and \
+                    (max_batches is None or batches < max_batches):
+                rows = self._read(self.stats.acked_seq)
+                if not rows:
+                    break
+                columns = list(zip(*rows, strict=True))
+                with conn.transaction():
+                    conn.execute(_INSERT, (self.robot_id, *map(list, columns)))
+                self.stats.acked_seq = rows[-1][0]
+                self.stats.ack_times.append((self.stats.acked_seq, time.time()))
+                shipped += len(rows)
+                batches += 1
+            conn.commit()
+        except psycopg.errors.InsufficientPrivilege as exc:
+            self._drop(str(exc).strip())
+            raise FleetError(f'the fleet server refused robot {self.robot_id!r}: '
+                             f'{str(exc).strip()}') from None
+        except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
+            self._drop(str(exc).strip().splitlines()[-1] if str(exc).strip() else repr(exc))
+            return shipped
+        except FleetError as exc:
+            self._drop(str(exc))
+            if 'password authentication failed' in str(exc) or 'not permitted to log in' in \
+                    str(exc) or 'does not exist' in str(exc):
+                raise
+            return shipped
+        self._backoff = self.retry_s
+        self.stats.shipped += shipped
+        self.stats.batches += batches
+        self.stats.last_error = ''
+        if shipped:
+            self._save_state()
+        return shipped
+
+    def _save_state(self) -> None:
+        try:
+            tmp = self._state_file.with_suffix('.tmp')
+            tmp.write_text(json.dumps({'robot_id': self.robot_id,
+                                       'acked_seq': self.stats.acked_seq}))
+            tmp.replace(self._state_file)
+        except OSError as exc:  # diagnostics only: the server is the authority
+            log.debug('cannot write %s: %s', self._state_file, exc)
+
+    def close(self) -> None:
+        """Close both connections."""
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
+
+    def __enter__(self) -> Replicator:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,213 @@
+"""The fleet view: every robot's memory from the server, merged, answering questions.
+
+`refresh()` pulls the events each robot added since the last pull (an index range scan on
+the (robot id, seq) key per robot) and applies them to a `FleetMemory`; this robot's own
+events, when a local memory file is given, come straight from that file, so what it has just
+seen counts before it is replicated. Events that arrive late by more than `rebuild_after_s`
+(a robot back from an outage) rebuild the fleet memory from all events, in stamp order.
+
+Answers come from the same `MemoryService` query path as one robot's, over the merged
+memory; each piece of evidence also names the robot that saw it (`robot`) and every robot
+that saw that object (`robots`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from robot_memory.core.clock import MemoryClock
+from robot_memory.core.episodic import EpisodicMemory
+from robot_memory.core.events import Event, event_from_record
+from robot_memory.exceptions import InvalidInputError, RobotMemoryError
+from robot_memory.fleet.merge import FleetMemory
+from robot_memory.fleet.schema import FleetError, connect
+
+__all__ = ['FleetView']
+
+log = logging.getLogger(__name__)
+
+_PULL = """
+SELECT r.robot_id, e.seq, e.body::text
+FROM robots r
+CROSS JOIN LATERAL (
+    SELECT seq, body FROM events
+    WHERE events.robot_id = r.robot_id AND seq > COALESCE(
+        (SELECT k.seq FROM unnest(%s::text[], %s::bigint[]) AS k(robot_id, seq)
+         WHERE k.robot_id = r.robot_id), 0)
+    ORDER BY seq
+) e
+WHERE r.robot_id <> %s
+ORDER BY r.robot_id, e.seq
+"""
+
+
+class FleetView:
+    """All robots' memories as one, kept current by `refresh()`."""
+
+    def __init__(self, dsn: str, robot_id: str = '', local_db: str | Path | None = None,
+                 gate_m: float = 0.5, rebuild_after_s: float = 120.0,
+                 timezone: str = 'UTC', use_embeddings: bool = True) -> None:
+        if local_db is not None and not robot_id:
+            raise InvalidInputError('a local memory file needs the robot id it is shipped as')
+        self.dsn = dsn
+        self.robot_id = robot_id
+        self.local_db = Path(local_db) if local_db is not None else None
+        self.gate_m = gate_m
+        self.rebuild_after_s = rebuild_after_s
+        self.timezone = timezone
+        self.use_embeddings = use_embeddings
+        self.lock = threading.RLock()
+        self._events: dict[str, list[Event]] = {}
+        self._last_seq: dict[str, int] = {}
+        self._conn: Any = None
+        self._local: sqlite3.Connection | None = None
+        self.rebuilds = 0
+        self.pulls = 0
+        self.pull_errors = 0
+        self.last_error = ''
+        self._build()
+
+    def _build(self) -> None:
+        self.fleet = FleetMemory(EpisodicMemory(MemoryClock(self.timezone)), self.gate_m)
+        self._service: Any = None
+
+    @property
+    def memory(self) -> EpisodicMemory:
+        """The merged memory."""
+        return self.fleet.memory
+
+    @property
+    def service(self) -> Any:
+        """A `MemoryService` over the merged memory (parser and query engine)."""
+        if self._service is None:
+            from robot_memory.service import MemoryService, MemoryServiceParams
+
+            self._service = MemoryService(
+                MemoryServiceParams(use_embeddings=self.use_embeddings, timezone=self.timezone),
+                memory=self.memory)
+        return self._service
+
+    @property
+    def robots(self) -> list[str]:
+        """Robots whose events the view holds."""
+        return sorted(r for r, events in self._events.items() if events)
+
+    # ----------------------------------------------------------------- pulling
+    def _pull_server(self) -> dict[str, list[tuple[int, Event]]]:
+        import psycopg
+
+        if self._conn is None or self._conn.closed:
+            self._conn = connect(self.dsn, autocommit=True)
+        robots = sorted(self._last_seq)
+        try:
+            rows = self._conn.execute(_PULL, (robots, [self._last_seq[r] for r in robots],
+                                              self.robot_id)).fetchall()
+        except psycopg.Error as exc:
+            self._conn.close()
+            self._conn = None
+            raise FleetError(f'fleet pull failed: {str(exc).strip()}') from None
+        out: dict[str, list[tuple[int, Event]]] = {}
+        for robot, seq, body in rows:
+            out.setdefault(robot, []).append((seq, event_from_record(json.loads(body))))
+        return out
+
+    def _pull_local(self) -> list[tuple[int, Event]]:
+        if self.local_db is None or not self.local_db.exists():
+            return []
+        if self._local is None:
+            self._local = sqlite3.connect(f'file:{self.local_db}?mode=ro', uri=True,
+                                          check_same_thread=False)
+        rows = self._local.execute('SELECT seq, body FROM events WHERE seq > ? ORDER BY seq',
+                                   (self._last_seq.get(self.robot_id, 0),)).fetchall()
+        return [(seq, event_from_record(json.loads(body))) for seq, body in rows]
+
+    def refresh(self) -> int:
+        """Pull and apply what is new; returns how many events. Raises `FleetError` only
+        when neither the server nor a local file could be read."""
+        new: dict[str, list[tuple[int, Event]]] = {}
+        server_ok = True
+        try:
+            new.update(self._pull_server())
+            self.pulls += 1
+        except (FleetError, RobotMemoryError) as exc:
+            server_ok = False
+            self.pull_errors += 1
+            if str(exc) != self.last_error:
+                log.warning('fleet view: %s', exc)
+            self.last_error = str(exc)
+        if not server_ok and self.local_db is None:
+            raise FleetError(self.last_error)
+        with self.lock:  # own events are pulled from two threads: one at a time
+            local = self._pull_local() if self.robot_id else []
+            if local:
+                new[self.robot_id] = local
+            return self._apply_new(new)
+
+    def refresh_local(self) -> int:
+        """Bring in this robot's own newest events only (no network)."""
+        with self.lock:
+            local = self._pull_local() if self.robot_id else []
+            return self._apply_new({self.robot_id: local} if local else {})
+
+    def _apply_new(self, new: dict[str, list[tuple[int, Event]]]) -> int:
+        count = sum(len(v) for v in new.values())
+        if not count:
+            return 0
+        with self.lock:
+            oldest = min(e.stamp_s for rows in new.values() for _, e in rows)
+            for robot, rows in new.items():
+                self._events.setdefault(robot, []).extend(e for _, e in rows)
+                self._last_seq[robot] = rows[-1][0]
+            if self.memory.num_events and oldest < self.fleet.now_s - self.rebuild_after_s:
+                self._build()
+                self.fleet.apply_all(self._events)
+                self.rebuilds += 1
+            else:
+                self.fleet.apply_all({r: [e for _, e in rows] for r, rows in new.items()})
+        return count
+
+    # ---------------------------------------------------------------- asking
+    def annotate(self, reply: dict[str, Any]) -> dict[str, Any]:
+        """Name the robots behind each piece of evidence of an answer dict."""
+        for evidence in reply.get('evidence') or ():
+            oid = evidence.get('object_id', '')
+            evidence['robot'] = self.fleet.robot_at(oid, float(evidence.get('stamp_s', 0.0)))
+            evidence['robots'] = self.fleet.robots_of(oid)
+        reply['robots'] = self.robots
+        return reply
+
+    def ask(self, question: str, now_s: float | None = None) -> dict[str, Any]:
+        """Answer an English question from the fleet; an answer dict with robots named."""
+        with self.lock:
+            answer = self.service.ask(question, now_s)
+            return self.annotate(answer.to_dict() | {'ok': answer.ok})
+
+    def handle(self, request: dict[str, Any]) -> dict[str, Any]:
+        """Serve a `memory/query` request from the fleet memory (as `MemoryService.handle`)."""
+        with self.lock:
+            reply = self.service.handle(request)
+            reply['scope'] = 'fleet'
+            return self.annotate(reply)
+
+    def stats(self) -> dict[str, Any]:
+        """Counters for diagnostics."""
+        s = self.fleet.stats
+        return {'robots': len(self.robots), 'events': s.events, 'objects': s.objects,
+                'associated': s.associated, 'clamped': s.clamped, 'skipped': s.skipped,
+                'rebuilds': self.rebuilds, 'pulls': self.pulls, 'pull_errors': self.pull_errors,
+                'last_error': self.last_error, 'at': time.time()}
+
+    def close(self) -> None:
+        """Close the connections."""
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+        if self._local is not None:
+            self._local.close()
+            self._local = None
