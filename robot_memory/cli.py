@@ -149,6 +149,31 @@ def bench_view_cmd(
     emit(result, as_json, 'bench view')
 
 
+@bench_app.command('fleet')
+def bench_fleet_cmd(
+    as_json: Annotated[bool, typer.Option('--json', help='Print one JSON object.')] = False,
+    robots: Annotated[str, typer.Option(help='Robot counts, comma-separated.')] = '10,50',
+    days: Annotated[int, typer.Option(help='Days each robot maps.')] = 7,
+    objects: Annotated[int, typer.Option(help="Objects in each robot's home.")] = 200,
+    dsn: Annotated[str | None, typer.Option(
+        envvar='ROBOT_MEMORY_FLEET_ADMIN_DSN', show_envvar=True,
+        help="An administrator's DSN; default: a throw-away local server.")] = None,
+) -> None:
+    """Robot processes replicating into one PostgreSQL server, then fleet questions."""
+    from robot_memory.fleet.bench import bench_fleet
+
+    try:
+        counts = [int(n) for n in robots.split(',') if n.strip()]
+    except ValueError:
+        raise InvalidInputError(f'--robots takes counts like 10,50; got {robots!r}') from None
+    if not counts or min(counts) < 1 or days < 1:
+        raise InvalidInputError('--robots needs positive counts and --days at least 1')
+    with console.status('benchmarking the fleet…', spinner='dots') as status:
+        result = bench_fleet(counts, days, objects, dsn,
+                             progress=lambda note: status.update(note))
+    emit(result, as_json, 'bench fleet')
+
+
 @bench_app.command('habitat')
 def bench_habitat_cmd(
     as_json: Annotated[bool, typer.Option('--json', help='Print one JSON object.')] = False,

@@ -239,7 +239,7 @@ def test_robots_keep_mapping_through_a_60_s_outage_and_the_server_ends_with_ever
         time.sleep(60)
         during = {r: rep.stats for r, rep in replicators.items()}
         assert all(not s.connected and s.backlog > 0 and s.failures > 0
-                   for s in during.values())
+                   for s in during.values()), during
         postgres.start()
         for v in robots.values():
             v['up'].set()

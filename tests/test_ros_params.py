@@ -48,8 +48,9 @@ def test_config_files_mirror_the_dataclasses(path: str, node: str) -> None:
     assert CLASSES[node](**values)  # valid as written
 
 
-def test_simulation_overrides_name_only_real_parameters() -> None:
-    config = yaml.safe_load((ROOT / 'config/sim.yaml').read_text())
+@pytest.mark.parametrize('path', ['config/sim.yaml', 'config/fleet_example.yaml'])
+def test_override_files_name_only_real_parameters(path: str) -> None:
+    config = yaml.safe_load((ROOT / path).read_text())
     for node, section in config.items():
         assert set(section['ros__parameters']) - {'use_sim_time'} <= set(describe(CLASSES[node]))
 

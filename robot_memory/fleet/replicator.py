@@ -100,8 +100,15 @@ class Replicator:
             raise StoreError(f'{self.db}: cannot read the event log ({exc})') from None
 
     def local_seq(self) -> int:
-        """The last event in the local log."""
-        row = self._local().execute('SELECT COALESCE(MAX(seq), 0) FROM events').fetchone()
+        """The last event in the local log (0 while the file is still being created)."""
+        try:
+            row = self._local().execute('SELECT COALESCE(MAX(seq), 0) FROM events').fetchone()
+        except sqlite3.OperationalError as exc:
+            if 'no such table' in str(exc):
+                return 0
+            raise StoreError(f'{self.db}: cannot read the event log ({exc})') from None
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f'{self.db}: cannot read the event log ({exc})') from None
         return int(row[0])
 
     # ------------------------------------------------------------ server side
@@ -140,8 +147,12 @@ class Replicator:
             return 0
         shipped = 0
         try:
+            self.stats.local_seq = self.local_seq()  # the backlog is known offline too
+        except StoreError as exc:
+            self.stats.last_error = str(exc)
+            return 0
+        try:
             conn = self._connect()
-            self.stats.local_seq = self.local_seq()
             batches = 0
             while self.stats.acked_seq < self.stats.local_seq and \
                     (max_batches is None or batches < max_batches):

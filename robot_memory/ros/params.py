@@ -176,8 +176,9 @@ class PlannerNodeParams:
     memory_retries: int = _p(2, 'Resends of a memory request before answering with an error.',
                              limits=(0, 100), live=True)
     map_frame: str = _p('map', 'Frame of goals and markers (REP-105).')
-    fleet_dsn: str = _p('', 'Non-empty: ask for answers from the whole fleet (memory_node '
-                            'needs its own fleet_dsn; the planner sends no DSN anywhere).')
+    fleet_dsn: str = _p('', 'Answer from the whole fleet when this (or the '
+                            'ROBOT_MEMORY_FLEET_DSN environment variable) is set; memory_node '
+                            'holds the connection, the planner sends no DSN anywhere.')
 
     def __post_init__(self) -> None:
         if not 0 < self.detection_prob <= 1 or not 0 < self.confidence_stop <= 1:

@@ -38,6 +38,7 @@ from robot_memory.core.active import (
 )
 from robot_memory.core.planner import PlannerParams, VoIPlanner
 from robot_memory.exceptions import InvalidInputError, RobotMemoryError
+from robot_memory.fleet.link import fleet_dsn
 from robot_memory.ros import qos
 from robot_memory.ros.conversions import diagnostic_status, stamp_s
 from robot_memory.ros.markers import planner_markers
@@ -223,7 +224,7 @@ class PlannerNode(Node):
         if isinstance(step, MemoryRequest):
             self._memory_deadline = time.monotonic() + self.params.memory_timeout_s
             request = step.request
-            if self.params.fleet_dsn:
+            if fleet_dsn(self.params.fleet_dsn):
                 request = {**request, 'scope': 'fleet'}
             self._query_pub.publish(String(data=json.dumps(request)))
         elif isinstance(step, GoToPlace):
