@@ -65,6 +65,8 @@ class FleetMemory:
         self._members: dict[str, set[tuple[str, str]]] = {}
         self._last_stamp: dict[str, float] = {}
         self._local_facts: dict[tuple[str, str], dict[FactKey, Any]] = {}
+        self._by_label: dict[str, set[str]] = {}  # fleet objects of each class
+        self._taken: dict[str, set[str]] = {}  # fleet objects each robot maps to
         #: Fleet object id → sorted (stamp, robot id) of every confirmation.
         self.sightings: dict[str, list[tuple[float, str]]] = {}
         self._layout_key: Any = None
@@ -172,17 +174,22 @@ class FleetMemory:
             fid = f'{robot}/{created.object_id}'
             self.memory.apply(replace(created, object_id=fid, stamp_s=first.stamp_s))
             self._last_stamp[fid] = first.stamp_s
+            self._by_label.setdefault(created.label, set()).add(fid)
             self.stats.objects += 1
         else:
             self.stats.associated += 1
         self._fleet_id[(robot, created.object_id)] = fid
+        self._taken.setdefault(robot, set()).add(fid)
         self._members.setdefault(fid, set()).add((robot, created.object_id))
 
     def _associate(self, robot: str, created: ObjectCreated, position: Any) -> str | None:
         best, best_d = None, self.gate_m
-        taken = {fid for (r, _), fid in self._fleet_id.items() if r == robot}
-        for state in self.memory.at(math.inf, {created.label}).objects.values():
-            if state.object_id in taken or state.position_m is None:
+        taken = self._taken.get(robot, set())
+        for fid in self._by_label.get(created.label, ()):
+            if fid in taken:
+                continue
+            state = self.memory.current(fid)
+            if state is None or not state.present or state.position_m is None:
                 continue
             if created.color and state.color and created.color != state.color:
                 continue
@@ -201,9 +208,12 @@ class FleetMemory:
             return
         stamp = max(e.stamp_s, self._last_stamp.get(keep, 0.0), self._last_stamp.get(drop, 0.0))
         self.memory.apply(ObjectsMerged(stamp, keep, drop))
+        for fids in self._by_label.values():
+            fids.discard(drop)
         for member in self._members.pop(drop, set()):
             self._fleet_id[member] = keep
             self._members[keep].add(member)
+            self._taken.setdefault(member[0], set()).add(keep)
         self.sightings[keep] = sorted(self.sightings.get(keep, []) +
                                       self.sightings.pop(drop, []))
 
