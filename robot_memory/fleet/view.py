@@ -33,17 +33,14 @@ __all__ = ['FleetView']
 log = logging.getLogger(__name__)
 
 _PULL = """
-SELECT r.robot_id, e.seq, e.body::text
-FROM robots r
+SELECT k.robot_id, e.seq, e.body::text
+FROM unnest(%s::text[], %s::bigint[]) AS k(robot_id, seq)
 CROSS JOIN LATERAL (
     SELECT seq, body FROM events
-    WHERE events.robot_id = r.robot_id AND seq > COALESCE(
-        (SELECT k.seq FROM unnest(%s::text[], %s::bigint[]) AS k(robot_id, seq)
-         WHERE k.robot_id = r.robot_id), 0)
+    WHERE events.robot_id = k.robot_id AND events.seq > k.seq
     ORDER BY seq
 ) e
-WHERE r.robot_id <> %s
-ORDER BY r.robot_id, e.seq
+ORDER BY k.robot_id, e.seq
 """
 
 
@@ -104,10 +101,12 @@ class FleetView:
 
         if self._conn is None or self._conn.closed:
             self._conn = connect(self.dsn, autocommit=True)
-        robots = sorted(self._last_seq)
         try:
-            rows = self._conn.execute(_PULL, (robots, [self._last_seq[r] for r in robots],
-                                              self.robot_id)).fetchall()
+            robots = sorted(r for (r,) in self._conn.execute('SELECT robot_id FROM robots')
+                            if r != self.robot_id)
+            # Per robot an index range scan on the primary key: (robot_id, seq > last).
+            rows = self._conn.execute(_PULL, (robots, [self._last_seq.get(r, 0)
+                                                       for r in robots])).fetchall()
         except psycopg.Error as exc:
             self._conn.close()
             self._conn = None
