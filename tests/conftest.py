@@ -47,3 +47,32 @@ def postgres() -> Any:
         yield server
     finally:
         server.close()
+
+
+class FleetDatabase:
+    """A database of its own on the test server, with the fleet schema."""
+
+    def __init__(self, server: Any, name: str) -> None:
+        import psycopg
+
+        from robot_memory.fleet.schema import init_server
+
+        with psycopg.connect(server.dsn_for('postgres', server.password, 'postgres'),
+                             autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE {name}')  # a name of ours, not user input
+        self.server, self.name = server, name
+        self.dsn = server.dsn_for('postgres', server.password, name)
+        init_server(self.dsn)
+
+    def dsn_for(self, user: str, password: str) -> str:
+        """A role's DSN on this database."""
+        return self.server.dsn_for(user, password, self.name)
+
+
+_databases = iter(range(1, 10**6))
+
+
+@pytest.fixture
+def fleet_database(postgres: Any) -> FleetDatabase:
+    """An empty fleet of its own (roles are shared by the server's databases)."""
+    return FleetDatabase(postgres, f'fleet_test_{next(_databases)}')

@@ -338,3 +338,19 @@ def test_fleet_commands_take_the_dsn_from_the_environment(postgres: Any, tmp_pat
     main(['fleet', 'sync', '--db', str(db), '--robot-id', 'envrobot', '--json'])
     result = json.loads(capsys.readouterr().out)
     assert result['acked_seq'] == result['local_seq'] > 0 and result['backlog'] == 0
+
+
+def test_a_refused_robot_keeps_its_own_memory_and_says_why(postgres: Any,
+                                                           tmp_path: Path) -> None:
+    from robot_memory.fleet.link import FleetLink
+
+    dsn = _robot(postgres, 'refused')
+    db = _week_db(tmp_path / 'refused.db', objects=5)
+    link = FleetLink(db, dsn.replace('refused-secret-pw', 'a-wrong-password'), 'refused')
+    link.step()  # no exception: the node that holds the link goes on mapping
+    stats = link.stats()
+    assert link.refusals == 1 and 'password authentication failed' in stats['error']
+    assert stats['connected'] is False and stats['backlog'] > 0
+    reply = link.handle({'id': 'q', 'question': 'Where is the mug?'})
+    assert reply['scope'] == 'fleet' and reply['robots'] == ['refused']  # its own events
+    link.close()

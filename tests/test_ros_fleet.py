@@ -32,7 +32,9 @@ BETA_ROOMS = ('kitchen', 'living_room', 'study')
 
 
 @pytest.mark.timeout(300)
-def test_a_planner_answers_what_only_the_other_robot_saw(postgres: Any, tmp_path: Path) -> None:
+def test_a_planner_answers_what_only_the_other_robot_saw(fleet_database: Any,
+                                                         tmp_path: Path) -> None:
+    postgres = fleet_database  # a fleet of two: alpha and beta alone
     dsns = {}
     for robot in ('alpha', 'beta'):
         add_robot(postgres.dsn, robot, f'{robot}-secret-pw')
@@ -61,7 +63,7 @@ def test_a_planner_answers_what_only_the_other_robot_saw(postgres: Any, tmp_path
                    graph.value('sim_bridge_node', 'frames_published'), 150.0,
                    "alpha's patrol in memory")
         graph.wait(lambda: graph.diagnostics['memory_node'].get('fleet.connected') == 'True'
-                   and graph.value('memory_node', 'fleet.robots') == 2
+                   and graph.value('memory_node', 'fleet.robots') == 2  # beta and alpha
                    and graph.value('memory_node', 'fleet.backlog') == 0, 30.0,
                    'the fleet link to ship alpha and see beta')
         with MemoryStore(tmp_path / 'alpha.db', read_only=True) as store:
