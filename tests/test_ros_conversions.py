@@ -52,6 +52,31 @@ def test_colour_round_trips_and_bgr_is_swapped() -> None:
     assert np.array_equal(color_from_msg(image_msg(rgb[:, :, ::-1], 'bgr8', 1.0)), rgb)
 
 
+def test_four_channel_colour_drops_alpha_in_either_channel_order() -> None:
+    rgb = np.random.default_rng(1).integers(0, 255, (6, 8, 3), dtype=np.uint8)
+    alpha = np.full((6, 8, 1), 255, np.uint8)
+    assert np.array_equal(color_from_msg(image_msg(np.dstack([rgb, alpha]), 'rgba8', 1.0)),
+                          rgb)
+    bgra = np.dstack([rgb[:, :, ::-1], alpha])  # Azure Kinect, ZED
+    assert np.array_equal(color_from_msg(image_msg(bgra, 'bgra8', 1.0)), rgb)
+
+
+@pytest.mark.parametrize(('encoding', 'dtype', 'decode'), [
+    ('32FC1', '>f4', 'depth'), ('16UC1', '>u2', 'depth'), ('32SC1', '>i4', 'segments'),
+    ('16UC1', '>u2', 'segments')])
+def test_big_endian_images_are_read_by_their_flag(encoding: str, dtype: str,
+                                                  decode: str) -> None:
+    values = np.arange(1, 49).reshape(6, 8) * (7 if decode == 'segments' else 13)
+    msg = image_msg(values.astype(dtype.replace('>', '<')), encoding, 1.0)
+    msg.data = values.astype(dtype).tobytes()  # as a big-endian machine sends it
+    msg.is_bigendian = 1
+    if decode == 'segments':
+        assert np.array_equal(segments_from_msg(msg), values)
+    else:
+        scale = 1.0 if encoding == '32FC1' else 1000.0
+        assert np.allclose(depth_from_msg(msg), values / scale)
+
+
 def test_depth_in_metres_or_millimetres_gives_metres_with_nan_for_no_return() -> None:
     metres = np.full((6, 8), 2.5, np.float32)
     metres[0, 0] = 0.0

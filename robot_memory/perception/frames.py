@@ -28,7 +28,11 @@ __all__ = [
 ]
 
 DEPTH_ENCODINGS = ('32FC1', '16UC1')
-COLOR_ENCODINGS = ('rgb8', 'bgr8')
+# Channels and the order of red, green, blue in them (alpha, where there is one, is dropped:
+# Azure Kinect and ZED drivers publish bgra8).
+_COLOR_LAYOUTS = {'rgb8': (3, [0, 1, 2]), 'bgr8': (3, [2, 1, 0]), 'rgba8': (4, [0, 1, 2]),
+                  'bgra8': (4, [2, 1, 0])}
+COLOR_ENCODINGS = tuple(_COLOR_LAYOUTS)
 
 
 class FrameRejected(InvalidInputError):
@@ -76,23 +80,24 @@ def decode_depth(data: Any, encoding: str, height: int, width: int, step: int | 
 
 def decode_color(data: Any, encoding: str, height: int, width: int,
                  step: int | None = None) -> np.ndarray:
-    """Colour image bytes → (H, W, 3) uint8 RGB."""
-    if encoding not in COLOR_ENCODINGS:
+    """Colour image bytes (rgb8, bgr8, rgba8, bgra8) → (H, W, 3) uint8 RGB."""
+    if encoding not in _COLOR_LAYOUTS:
         raise FrameRejected('bad_encoding', f'colour encoding {encoding!r}; '
                             f'supported: {", ".join(COLOR_ENCODINGS)}')
-    img = _buffer(data, np.dtype(np.uint8), height, width, 3, step, 'colour')
-    return img[:, :, ::-1].copy() if encoding == 'bgr8' else img.copy()
+    channels, order = _COLOR_LAYOUTS[encoding]
+    img = _buffer(data, np.dtype(np.uint8), height, width, channels, step, 'colour')
+    return img[:, :, order] if order != [0, 1, 2] or channels != 3 else img.copy()
 
 
 def decode_segments(data: Any, encoding: str, height: int, width: int,
-                    step: int | None = None) -> np.ndarray:
+                    step: int | None = None, big_endian: bool = False) -> np.ndarray:
     """Instance image bytes (32SC1, 16UC1 or 8UC1) → (H, W) int32 segment ids."""
-    dtypes = {'32SC1': '<i4', '16UC1': '<u2', '8UC1': 'u1', 'mono8': 'u1', 'mono16': '<u2'}
+    dtypes = {'32SC1': 'i4', '16UC1': 'u2', '8UC1': 'u1', 'mono8': 'u1', 'mono16': 'u2'}
     if encoding not in dtypes:
         raise FrameRejected('bad_encoding', f'segment encoding {encoding!r}; '
                             f'supported: {", ".join(dtypes)}')
-    return _buffer(data, np.dtype(dtypes[encoding]), height, width, 1, step,
-                   'segments').astype(np.int32)
+    dtype = np.dtype(dtypes[encoding]).newbyteorder('>' if big_endian else '<')
+    return _buffer(data, dtype, height, width, 1, step, 'segments').astype(np.int32)
 
 
 def parse_label_map(payload: str | Mapping[str, Any]) -> dict[int, SegmentLabel]:

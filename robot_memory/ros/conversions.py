@@ -55,8 +55,8 @@ __all__ = [
 ]
 
 CAMERA_FRAME_ID = 'camera_color_optical_frame'
-_BYTES_PER_PIXEL = {'rgb8': 3, 'bgr8': 3, '32FC1': 4, '16UC1': 2, '32SC1': 4, '8UC1': 1,
-                    'mono8': 1, 'mono16': 2}
+_BYTES_PER_PIXEL = {'rgb8': 3, 'bgr8': 3, 'rgba8': 4, 'bgra8': 4, '32FC1': 4, '16UC1': 2,
+                    '32SC1': 4, '8UC1': 1, 'mono8': 1, 'mono16': 2}
 
 
 # ------------------------------------------------------------------ stamps
@@ -102,7 +102,8 @@ def _image_fields(msg: Any) -> tuple[Any, str, int, int, int]:
 
 
 def color_from_msg(msg: Any) -> np.ndarray:
-    """sensor_msgs/Image rgb8 or bgr8 → (H, W, 3) uint8 RGB; raises `FrameRejected`."""
+    """sensor_msgs/Image rgb8, bgr8, rgba8 or bgra8 → (H, W, 3) uint8 RGB; raises
+    `FrameRejected`."""
     data, encoding, height, width, step = _image_fields(msg)
     return decode_color(data, encoding, height, width, step)
 
@@ -116,7 +117,7 @@ def depth_from_msg(msg: Any) -> np.ndarray:
 def segments_from_msg(msg: Any) -> np.ndarray:
     """sensor_msgs/Image of instance ids (32SC1, 16UC1, 8UC1) → (H, W) int32."""
     data, encoding, height, width, step = _image_fields(msg)
-    return decode_segments(data, encoding, height, width, step)
+    return decode_segments(data, encoding, height, width, step, bool(msg.is_bigendian))
 
 
 # ------------------------------------------------------------- camera info
