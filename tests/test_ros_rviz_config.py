@@ -25,7 +25,7 @@ def test_the_shipped_config_reads_its_displays_and_tools() -> None:
 
 
 @pytest.mark.parametrize(('text', 'error'), [
-    ('a: [unclosed', 'not a readable RViz config'),
+    ('a: [unclosed', r'cannot read the RViz config .*: not valid YAML \(line 1\)'),
     ('- 1\n- 2\n', 'no "Visualization Manager" section'),
     ('Visualization Manager:\n  Displays:\n    - Class: acme/Laser\n      Name: L\n'
      '      Topic: {Value: /scan}\n', "display 'L' of class 'acme/Laser' has a topic of "

@@ -15,7 +15,7 @@ from typing import Any
 import networkx as nx
 
 from robot_memory._compat import StrEnum
-from robot_memory.exceptions import InvalidInputError, UnknownNodeError
+from robot_memory.exceptions import InvalidInputError, RobotMemoryError, UnknownNodeError
 
 __all__ = [
     'BuildingAttributes',
@@ -414,7 +414,17 @@ class SceneGraph:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> SceneGraph:
-        """Rebuild a graph written by `to_dict`."""
+        """Rebuild a graph written by `to_dict`; raises `InvalidInputError` when malformed."""
+        try:
+            return cls._from_dict(data)
+        except RobotMemoryError:
+            raise
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+            raise InvalidInputError(f'malformed scene graph ({type(exc).__name__}: {exc}); '
+                                    'expected {"nodes": [...], "edges": [...]}') from None
+
+    @classmethod
+    def _from_dict(cls, data: dict[str, Any]) -> SceneGraph:
         graph = cls()
         by_layer: dict[Layer, list[dict[str, Any]]] = {layer: [] for layer in Layer}
         for node in data['nodes']:

@@ -12,8 +12,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from robot_memory.exceptions import InvalidInputError
 
 __all__ = ['Taxonomy', 'default_affordances', 'default_taxonomy', 'default_taxonomy_path',
@@ -93,10 +91,9 @@ class Taxonomy:
 
 def _read_mapping(path: Path, what: str) -> Any:
     """A YAML file's content ({} when empty); an unreadable file is one clear error."""
-    try:
-        data = yaml.safe_load(path.read_text(encoding='utf-8'))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise InvalidInputError(f'cannot read the {what} {path}: {exc}') from exc
+    from robot_memory.config import read_yaml
+
+    data = read_yaml(path, what)
     return {} if data is None else data
 
 

@@ -21,6 +21,7 @@ import threading
 import time
 from collections import Counter, deque
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -34,10 +35,11 @@ from std_msgs.msg import String
 from visualization_msgs.msg import MarkerArray
 
 from robot_memory._system import disk_free_mb, rss_mb
+from robot_memory.config import read_yaml
 from robot_memory.core.buffer import BufferParams
 from robot_memory.core.scene_graph import OBJECT_RELATIONS, SceneGraph
 from robot_memory.core.types import Frame
-from robot_memory.exceptions import RobotMemoryError
+from robot_memory.exceptions import InvalidInputError, RobotMemoryError
 from robot_memory.fleet.link import FleetLink, fleet_dsn
 from robot_memory.perception.association import AssociationParams
 from robot_memory.perception.class_segments import ClassSplitParams, load_label_space
@@ -79,19 +81,23 @@ def _percentile(values: Any, q: float) -> float:
 def load_layout(path: str) -> SceneGraph:
     """Read rooms and places: a regions YAML (`regions:`, see sim/regions_example.yaml) or a
     SceneGraph JSON / YAML (optionally under `layout`)."""
-    with open(path, encoding='utf-8') as fh:
-        text = fh.read()
     if path.endswith(('.yaml', '.yml')):
-        import yaml
-
-        data = yaml.safe_load(text)
+        data = read_yaml(path, 'layout file')
     else:
-        data = json.loads(text)
+        try:
+            data = json.loads(Path(path).read_text(encoding='utf-8'))
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            raise InvalidInputError(f'cannot read the layout file {path}: {exc}') from None
     if isinstance(data, dict) and 'regions' in data:
         from robot_memory.perception.rooms import load_regions
 
         return load_regions(data)
-    return SceneGraph.from_dict(data.get('layout', data))
+    if not isinstance(data, dict):
+        raise InvalidInputError(f'{path}: a layout is a mapping (regions, or a scene graph)')
+    try:
+        return SceneGraph.from_dict(data.get('layout', data))
+    except InvalidInputError as exc:
+        raise InvalidInputError(f'{path}: {exc}') from None
 
 
 def parse_layout_msg(data: str) -> tuple[float | None, SceneGraph]:

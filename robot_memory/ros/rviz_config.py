@@ -16,8 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from robot_memory.config import read_yaml
 from robot_memory.exceptions import InvalidInputError
 
 __all__ = ['RVIZ_MESSAGE_TYPES', 'RvizTopic', 'graph_problems', 'rviz_topics']
@@ -64,10 +63,7 @@ def _walk(displays: Sequence[Any]) -> Iterator[Mapping[str, Any]]:
 def rviz_topics(path: str | Path) -> list[RvizTopic]:
     """The topics of an RViz config's displays and tools; raises `InvalidInputError`."""
     path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding='utf-8'))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise InvalidInputError(f'{path}: not a readable RViz config ({exc})') from None
+    data = read_yaml(path, 'RViz config')
     manager = data.get('Visualization Manager') if isinstance(data, Mapping) else None
     if not isinstance(manager, Mapping):
         raise InvalidInputError(f'{path}: no "Visualization Manager" section')

@@ -6,7 +6,7 @@ import itertools
 import logging
 import math
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import TracebackType
 from typing import Any, NamedTuple, Protocol, runtime_checkable
@@ -115,36 +115,28 @@ class SimConfig:
 
 
 def load_scenario(source: str | Path | Mapping[str, Any], **overrides: Any) -> SimConfig:
-    """Build a `SimConfig` from a scenario YAML (or its dict), with keyword overrides."""
-    if isinstance(source, Mapping):
-        data = dict(source)
-    else:
-        import yaml
+    """Build a `SimConfig` from a scenario YAML (or its dict), with keyword overrides.
 
-        with open(source, encoding='utf-8') as fh:
-            data = yaml.safe_load(fh) or {}
-    known = {f.name for f in fields(SimConfig)}
-    unknown = set(data) - known
-    if unknown:
-        raise InvalidInputError(f'unknown scenario keys {sorted(unknown)}; '
-                                f'valid: {", ".join(sorted(known))}')
-    kwargs: dict[str, Any] = {k: v for k, v in data.items()
-                              if k not in ('camera', 'render', 'activity', 'detector')}
-    if 'patrol_start_hours' in kwargs:
-        kwargs['patrol_start_hours'] = tuple(float(h) for h in kwargs['patrol_start_hours'])
-    if 'camera' in data:
-        kwargs['camera'] = CameraConfig(**data['camera'])
-    if 'render' in data:
-        render = dict(data['render'])
-        if 'light_dir' in render:
-            render['light_dir'] = tuple(render['light_dir'])
-        kwargs['render'] = RenderConfig(**render)
-    if 'activity' in data:
-        kwargs['activity'] = ActivityConfig.from_dict(data['activity'])
-    if 'detector' in data:
-        kwargs['detector'] = DetectorConfig.from_value(data['detector'])
-    kwargs.update(overrides)
-    return SimConfig(**kwargs)
+    Errors name the file or the field: unknown keys, values of the wrong type, bad settings.
+    """
+    from robot_memory.config import build, read_yaml
+
+    data = dict(source) if isinstance(source, Mapping) else \
+        read_yaml(source, 'scenario') or {}
+    what = 'scenario' if isinstance(source, Mapping) else f'scenario {source}'
+    if not isinstance(data, Mapping):
+        raise InvalidInputError(f'{what} must be a mapping of settings, got {data!r}')
+    data = dict(data)
+    try:  # the two sections with converters of their own (habits, detector presets)
+        if 'activity' in data:
+            data['activity'] = ActivityConfig.from_dict(data['activity'])
+        if 'detector' in data:
+            data['detector'] = DetectorConfig.from_value(data['detector'])
+    except (TypeError, ValueError, AttributeError) as exc:
+        if isinstance(exc, InvalidInputError):
+            raise
+        raise InvalidInputError(f'{what}: {exc}') from None
+    return replace(build(SimConfig, data, what), **overrides)
 
 
 class BuiltinSim:

@@ -101,12 +101,9 @@ def load_detector(value: str) -> DetectorConfig:
     if not path.is_file():
         raise InvalidInputError(f'detector {value!r} is neither a preset '
                                 f'({", ".join(DETECTOR_PRESETS)}) nor a YAML file')
-    import yaml
+    from robot_memory.config import read_yaml
 
-    try:
-        data = yaml.safe_load(path.read_text(encoding='utf-8'))
-    except (OSError, yaml.YAMLError) as exc:
-        raise InvalidInputError(f'cannot read detector file {path}: {exc}') from exc
+    data = read_yaml(path, 'detector file')
     return DetectorConfig.from_value(data if data is not None else {})
 
 

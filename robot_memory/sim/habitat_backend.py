@@ -508,14 +508,9 @@ class HabitatConfig:
     @classmethod
     def from_yaml(cls, path: str | Path) -> HabitatConfig:
         """Read `config/habitat.yaml` (a flat mapping of these fields)."""
-        import yaml
+        from robot_memory.config import read_yaml
 
-        try:
-            with open(path, encoding='utf-8') as fh:
-                data = yaml.safe_load(fh)
-        except OSError as exc:
-            raise InvalidInputError(f'{path}: cannot read the Habitat config '
-                                    f'({exc.strerror})') from None
+        data = read_yaml(path, 'Habitat config')
         if not isinstance(data, Mapping):
             raise InvalidInputError(f'{path}: the Habitat config is a mapping of settings')
         return cls.from_dict(data)

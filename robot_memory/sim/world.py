@@ -546,10 +546,9 @@ class World:
 # ====================================================================== specs
 def load_spec(path: str | Path) -> dict[str, Any]:
     """Read a YAML world spec."""
-    import yaml
+    from robot_memory.config import read_yaml
 
-    with open(path, encoding='utf-8') as fh:
-        data = yaml.safe_load(fh)
+    data = read_yaml(path, 'world spec')
     if not isinstance(data, dict) or 'rooms' not in data:
         raise InvalidInputError(f'{path}: a world spec is a mapping with a "rooms" list')
     return data
