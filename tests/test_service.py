@@ -1,0 +1,82 @@
+"""`MemoryService.handle`, the `memory/query` protocol, without ROS: every kind, every bad one."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from robot_memory.core import EpisodicMemory, FactKey, SceneGraph
+from robot_memory.service import MemoryService, MemoryServiceParams
+from tests.conftest import MONDAY_S
+
+H = 3600.0
+
+
+@pytest.fixture
+def service(two_room_graph: SceneGraph) -> MemoryService:
+    memory = EpisodicMemory()
+    memory.set_layout(two_room_graph, MONDAY_S)
+    memory.create_object('object:mug', MONDAY_S + 9 * H, 'mug', {
+        FactKey.POSITION: (1.0, 1.0, 0.9), FactKey.ROOM: 'room:kitchen'}, color='red')
+    memory.create_object('object:lamp', MONDAY_S + 9 * H, 'lamp', {
+        FactKey.POSITION: (6.0, 1.0, 1.0), FactKey.ROOM: 'room:study', FactKey.STATE: 'on'})
+    memory.observe_place('place:kitchen/0', MONDAY_S + 9 * H)
+    return MemoryService(MemoryServiceParams(use_embeddings=False), memory=memory)
+
+
+def test_a_question_is_answered_with_its_typed_query_and_evidence(
+        service: MemoryService) -> None:
+    reply = service.handle({'id': 7, 'question': 'Where is the mug?'})
+    assert reply['id'] == 7 and reply['ok'] is True
+    assert reply['query']['type'] == 'WhereIs' and reply['value']['room'] == 'room:kitchen'
+    assert reply['evidence'][0]['object_id'] == 'object:mug'
+    assert json.loads(json.dumps(reply)) == reply  # the reply is JSON as it stands
+
+
+def test_a_typed_query_and_a_json_text_request_give_the_same_answer(
+        service: MemoryService) -> None:
+    typed = {'id': 'a', 'query': {'type': 'StateOf', 'target': {'label': 'lamp'}}}
+    assert service.handle(typed)['value'] == service.handle(json.dumps(typed))['value']
+
+
+def test_belief_mode_adds_the_hypotheses_and_the_sensor_model(service: MemoryService) -> None:
+    reply = service.handle({'id': 'b', 'mode': 'belief', 'question': 'Where is the mug?',
+                            'now_s': MONDAY_S + 40 * H})
+    assert reply['ok'] and reply['belief'][0]['value'] == 'room:kitchen'
+    assert abs(sum(h['prob'] for h in reply['belief']) - 1.0) < 1e-6
+    assert all(isinstance(h['places'], list) for h in reply['belief'])
+    assert 0 < reply['detection_prob'] <= 1
+
+
+def test_layout_mode_returns_the_rooms_and_places(service: MemoryService) -> None:
+    reply = service.handle({'id': 'l', 'mode': 'layout'})
+    ids = {node['id'] for node in reply['layout']['nodes']}
+    assert reply['ok'] and {'room:kitchen', 'room:study', 'place:kitchen/0'} <= ids
+
+
+def test_a_question_it_cannot_parse_is_a_reply_not_an_exception(
+        service: MemoryService) -> None:
+    reply = service.handle({'id': 'q', 'question': 'qwerty zxcv'})
+    assert reply['ok'] is False and reply['query'] is None
+    assert reply['answer'].startswith('I could not understand the question')
+
+
+@pytest.mark.parametrize(('request_', 'error'), [
+    ('{not json', 'request is not JSON'),
+    ('[1, 2]', 'request must be a JSON object'),
+    ({'id': 1}, 'request needs "question" (text) or "query" (typed)'),
+    ({'id': 1, 'question': 3}, 'request needs "question" (text) or "query" (typed)'),
+    ({'id': 1, 'mode': 'teleport', 'question': 'x'}, "unknown mode 'teleport'"),
+    ({'id': 1, 'query': {'type': 'Nope'}}, 'malformed query'),
+    ({'id': 1, 'query': 'WhereIs'}, ''),
+    ({'id': 1, 'question': 'Where is the mug?', 'now_s': 'noon'}, 'could not convert'),
+])
+def test_malformed_requests_come_back_as_errors_and_are_counted(
+        service: MemoryService, request_: Any, error: str) -> None:
+    before = service.request_errors
+    reply = service.handle(request_)
+    assert reply['ok'] is False and error in reply['error']
+    assert service.request_errors == before + 1
+    assert reply['id'] == (request_.get('id') if isinstance(request_, dict) else None)
