@@ -41,7 +41,7 @@ from robot_memory.ros.conversions import (
     labels_msg,
     pose_msg,
 )
-from robot_memory.ros.markers import MEMORY_NAMESPACES
+from robot_memory.ros.markers import MEMORY_NAMESPACES, PLANNER_NAMESPACES
 from robot_memory.ros.probe import NodeProcess, Probe, ros_env
 from robot_memory.ros.rviz_config import graph_problems, rviz_topics
 from robot_memory.sim import BuiltinSim, CameraConfig, SimConfig
@@ -254,6 +254,9 @@ def test_rviz_config_matches_the_running_graph_and_its_markers_are_valid(
     node = graph.probe.node
     topics = rviz_topics(Path(__file__).parents[1] / 'rviz' / 'robot_memory.rviz')
     assert {t.topic for t in topics} >= {'/memory/markers', '/planner/markers', '/goal_pose'}
+    if not graph.planner_markers:  # the planner draws its candidates once asked something
+        graph.request({'id': 'rviz-1', 'query': {'type': 'WhereIs', 'target': {'label': 'mug'}}},
+                      topic='question', timeout_s=60.0)
     graph.wait(lambda: graph.planner_markers, 10.0, 'planner markers')
     types = {name: kinds for name, kinds in node.get_topic_names_and_types()}
     publishers = {t.topic: [(p.qos_profile.reliability == ReliabilityPolicy.RELIABLE,
@@ -262,9 +265,15 @@ def test_rviz_config_matches_the_running_graph_and_its_markers_are_valid(
                             if p.node_name != node.get_name()] for t in topics}
     subscribers = {t.topic: node.count_subscribers(t.topic) for t in topics}
     assert graph_problems(topics, types, publishers, subscribers) == []
+    # The namespaces each marker display lists are the ones its topic carries.
+    listed = {t.topic: set(t.namespaces) for t in topics}
+    assert listed['/memory/markers'] == set(MEMORY_NAMESPACES)
+    assert listed['/planner/markers'] == set(PLANNER_NAMESPACES)
     # Every marker RViz would draw: frame map, finite pose, unit quaternion, unique id per ns.
-    for arrays in (graph.markers, graph.planner_markers):
+    for topic, arrays in (('/memory/markers', graph.markers),
+                          ('/planner/markers', graph.planner_markers)):
         markers = list(arrays[-1].markers)
+        assert {m.ns for m in markers[1:]} <= listed[topic]
         assert markers[0].action == Marker.DELETEALL  # objects that went leave with the array
         keys = [(m.ns, m.id) for m in markers[1:]]
         assert len(keys) == len(set(keys))

@@ -51,6 +51,7 @@ class RvizTopic:
     publishes: bool
     reliable: bool
     transient_local: bool
+    namespaces: tuple[str, ...] = ()  # marker namespaces a marker display lists
 
 
 def _walk(displays: Sequence[Any]) -> Iterator[Mapping[str, Any]]:
@@ -83,7 +84,8 @@ def rviz_topics(path: str | Path) -> list[RvizTopic]:
             str(entry.get('Name', plugin.split('/')[-1])), plugin, str(topic['Value']),
             RVIZ_MESSAGE_TYPES[plugin], is_tool or plugin in _TOOLS,
             topic.get('Reliability Policy', 'Reliable') == 'Reliable',
-            topic.get('Durability Policy', 'Volatile') == 'Transient Local'))
+            topic.get('Durability Policy', 'Volatile') == 'Transient Local',
+            tuple(entry.get('Namespaces') or ())))
     return out
 
 
