@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from robot_memory.exceptions import InvalidInputError, StoreError
-from robot_memory.fleet.schema import FleetError, connect, role_of
+from robot_memory.fleet.schema import FleetError, connect, error_text, role_of
 
 __all__ = ['Replicator', 'ReplicatorStats']
 
@@ -182,11 +182,11 @@ class Replicator:
                 batches += 1
             conn.commit()
         except psycopg.errors.InsufficientPrivilege as exc:
-            self._drop(str(exc).strip())
+            self._drop(error_text(exc))
             raise FleetError(f'the fleet server refused robot {self.robot_id!r}: '
-                             f'{str(exc).strip()}') from None
+                             f'{error_text(exc)}') from None
         except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
-            self._drop(str(exc).strip().splitlines()[-1] if str(exc).strip() else repr(exc))
+            self._drop(error_text(exc))
             return shipped
         except FleetError as exc:
             self._drop(str(exc))

@@ -16,8 +16,8 @@ from typing import Any
 
 from robot_memory.exceptions import InvalidInputError, RobotMemoryError
 
-__all__ = ['MIGRATIONS', 'ROBOT_GROUP', 'FleetError', 'add_robot', 'connect', 'init_server',
-           'revoke_robot', 'role_of', 'schema_version']
+__all__ = ['MIGRATIONS', 'ROBOT_GROUP', 'FleetError', 'add_robot', 'connect', 'error_text',
+           'init_server', 'revoke_robot', 'role_of', 'schema_version']
 
 ROBOT_GROUP = 'robot_memory_robot'
 _ROBOT_ID = re.compile(r'[a-z][a-z0-9_]{0,40}')
@@ -71,12 +71,13 @@ def connect(dsn: str, **kwargs: Any) -> Any:
     try:
         return psycopg.connect(dsn, **kwargs)
     except psycopg.OperationalError as exc:
-        raise FleetError(f'cannot connect to the fleet server: {_first_line(exc)}') from None
+        raise FleetError(f'cannot connect to the fleet server: {error_text(exc)}') from None
 
 
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[-1] if text else type(exc).__name__
+def error_text(exc: BaseException) -> str:
+    """A driver error on one line (libpq spreads its messages over several)."""
+    text = ' '.join(line.strip() for line in str(exc).splitlines() if line.strip())
+    return text or type(exc).__name__
 
 
 def role_of(robot_id: str) -> str:

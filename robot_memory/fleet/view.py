@@ -26,7 +26,7 @@ from robot_memory.core.episodic import EpisodicMemory
 from robot_memory.core.events import Event, event_from_record
 from robot_memory.exceptions import InvalidInputError, RobotMemoryError
 from robot_memory.fleet.merge import FleetMemory
-from robot_memory.fleet.schema import FleetError, connect
+from robot_memory.fleet.schema import FleetError, connect, error_text
 
 __all__ = ['FleetView']
 
@@ -110,7 +110,7 @@ class FleetView:
         except psycopg.Error as exc:
             self._conn.close()
             self._conn = None
-            raise FleetError(f'fleet pull failed: {str(exc).strip()}') from None
+            raise FleetError(f'fleet pull failed: {error_text(exc)}') from None
         out: dict[str, list[tuple[int, Event]]] = {}
         for robot, seq, body in rows:
             out.setdefault(robot, []).append((seq, event_from_record(json.loads(body))))
