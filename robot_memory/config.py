@@ -19,15 +19,13 @@ from typing import Any, TypeVar
 
 from robot_memory.exceptions import InvalidInputError, RobotMemoryError
 
-__all__ = ['build', 'read_yaml']
+__all__ = ['build', 'parse_yaml', 'read_yaml']
 
 T = TypeVar('T')
 
 
 def read_yaml(path: str | Path, what: str) -> Any:
     """The content of a YAML file (None when empty); raises `InvalidInputError`."""
-    import yaml
-
     try:
         text = Path(path).read_text(encoding='utf-8')
     except OSError as exc:
@@ -36,6 +34,13 @@ def read_yaml(path: str | Path, what: str) -> Any:
     except UnicodeDecodeError as exc:
         raise InvalidInputError(f'cannot read the {what} {path}: not UTF-8 text '
                                 f'({exc.reason})') from None
+    return parse_yaml(text, path, what)
+
+
+def parse_yaml(text: str, path: str | Path, what: str) -> Any:
+    """YAML text read from `path` (for files read first for another reason)."""
+    import yaml
+
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError as exc:

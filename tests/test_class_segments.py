@@ -131,7 +131,7 @@ def test_label_spaces_load_from_yaml_lists_and_csv(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(('name', 'text', 'message'), [
-    ('bad.yaml', '{0: [', 'not YAML'),
+    ('bad.yaml', '{0: [', 'not valid YAML'),
     ('neg.yaml', '-1: chair\n', 'integers ≥ 0'),
     ('none.yaml', '1: null\n', 'needs a name'),
     ('scalar.yaml', 'chair\n', 'a mapping id: name or a list'),

@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from robot_memory.core.taxonomy import Taxonomy, load_affordances
+from robot_memory.eval.questions import load_questions
 from robot_memory.exceptions import RobotMemoryError
 from robot_memory.language.phrasings import load_phrasings
 from robot_memory.perception.class_segments import load_label_space
@@ -57,6 +58,7 @@ LOADERS: dict[str, Callable[[Path], Any]] = {
     'affordances': load_affordances,
     'phrasings': load_phrasings,
     'rviz config': rviz_topics,
+    'question file': load_questions,
 }
 
 

@@ -156,7 +156,8 @@ def test_a_partial_file_is_read_as_is(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(('content', 'error'), [
-    ('where_now: [unclosed', '{path} is not valid YAML (line 1)'),
+    ('where_now: [unclosed', "cannot read the {path}: not valid YAML (line 1): expected ',' "
+     "or ']', but got '<stream end>'"),
     ('- a list\n- not a mapping', '{path} must map question types to lists of templates; '
      'types: where_now, where_last_seen, still_there, where_on_day, count_in_room, state_now, '
      'state_on_day, changed_since, usual_location, when_appeared, contents, attribute, exists, '
@@ -202,8 +203,8 @@ def test_a_malformed_template_is_refused(tmp_path: Path) -> None:
 def test_a_missing_phrasings_file_is_refused(tmp_path: Path) -> None:
     with pytest.raises(InvalidInputError) as excinfo:
         load_phrasings(tmp_path / 'absent.yaml')
-    assert str(excinfo.value) == (f'cannot read phrasings file {tmp_path / "absent.yaml"}: '
-                                  'No such file or directory')
+    assert str(excinfo.value) == (f'cannot read the phrasings file '
+                                  f'{tmp_path / "absent.yaml"}: No such file or directory')
 
 
 def test_a_state_template_without_a_state_asks_the_open_question(tmp_path: Path) -> None:

@@ -205,7 +205,8 @@ def test_a_missing_or_broken_file_is_named(tmp_path):
         load_regions(tmp_path / 'absent.yaml')
     broken = tmp_path / 'broken.yaml'
     broken.write_text('regions: [\n', encoding='utf-8')
-    with pytest.raises(InvalidInputError, match=f'^{re.escape(str(broken))}: not valid YAML'):
+    with pytest.raises(InvalidInputError, match=f'^cannot read the regions file '
+                                                f'{re.escape(str(broken))}: not valid YAML'):
         load_regions(broken)
 
 

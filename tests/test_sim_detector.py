@@ -67,9 +67,9 @@ def test_noise_is_deterministic_per_seed() -> None:
 @pytest.mark.parametrize(('value', 'error'), [
     ('noisy', "unknown detector preset 'noisy'; valid: perfect, realistic, poor"),
     ({'miss_rate': 1.5}, 'detector miss_rate must be in [0, 1], got 1.5'),
-    ({'misses': 0.1}, "unknown detector keys ['misses']; valid: color_flip_rate, "
-                      'confidence_right, confidence_wrong, confusion_rate, miss_rate, '
-                      'state_flip_rate'),
+    ({'misses': 0.1}, "detector: unknown key 'misses'; valid: miss_rate, confusion_rate, "
+                      'color_flip_rate, state_flip_rate, confidence_right, confidence_wrong'),
+    ({'miss_rate': None}, 'detector.miss_rate must be a number, got None'),
     ({'confidence_wrong': [0.9, 0.2]}, 'detector confidence_wrong must be [lo, hi] within '
                                        '[0, 1], got (0.9, 0.2)'),
 ])

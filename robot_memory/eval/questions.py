@@ -22,8 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from robot_memory.config import parse_yaml
 from robot_memory.core.clock import MemoryClock
 from robot_memory.core.queries import QUERY_TYPES, Category
 from robot_memory.exceptions import InvalidInputError
@@ -63,14 +62,17 @@ def load_questions(path: str | Path) -> list[LabelledQuestion]:
         raise InvalidInputError(f'cannot read the question file {path}: {exc}') from exc
     rows: list[LabelledQuestion] = []
     if path.suffix in ('.yaml', '.yml', '.jsonl', '.json'):
-        try:
-            if path.suffix == '.jsonl':
+        if path.suffix == '.jsonl':
+            try:
                 items = [(i, json.loads(line)) for i, line in enumerate(text.splitlines(), 1)
                          if line.strip()]
-            else:
-                items = list(enumerate(yaml.safe_load(text) or [], 1))
-        except (ValueError, yaml.YAMLError) as exc:
-            raise InvalidInputError(f'{path} is not valid {path.suffix[1:]}: {exc}') from exc
+            except ValueError as exc:
+                raise InvalidInputError(f'{path} is not valid jsonl: {exc}') from exc
+        else:
+            entries = parse_yaml(text, path, 'question file') or []
+            if not isinstance(entries, list):
+                raise InvalidInputError(f'{path}: a question file is a list of entries')
+            items = list(enumerate(entries, 1))
         for i, item in items:
             if not isinstance(item, dict) or not {'question', 'type', 'category'} <= set(item):
                 raise InvalidInputError(f'{path}:{i}: each entry needs question, type and '

@@ -219,19 +219,10 @@ def load_phrasings(path: str | Path) -> dict[str, list[str]]:
     Types the file leaves out are simply absent from the result; a caller decides whether to
     fall back to `BUILTIN_PHRASINGS` for them.
     """
-    import yaml
+    from robot_memory.config import read_yaml
 
     path = Path(path)
-    try:
-        text = path.read_text(encoding='utf-8')
-    except OSError as exc:
-        raise InvalidInputError(f'cannot read phrasings file {path}: {exc.strerror}') from exc
-    try:
-        data: Any = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        where = getattr(exc, 'problem_mark', None)
-        line = f' (line {where.line + 1})' if where is not None else ''
-        raise InvalidInputError(f'phrasings file {path} is not valid YAML{line}') from exc
+    data: Any = read_yaml(path, 'phrasings file')
     valid = ', '.join(QUESTION_TYPES)
     if not isinstance(data, dict) or not data:
         raise InvalidInputError(

@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 from scipy import ndimage
 
+from robot_memory.config import parse_yaml
 from robot_memory.core.types import SegmentLabel
 from robot_memory.exceptions import InvalidInputError
 
@@ -87,12 +88,7 @@ def load_label_space(path: str | Path) -> LabelSpace:
         except (IndexError, ValueError):
             raise InvalidInputError(f'{path}: a CSV label space has rows "id,name"') from None
     else:
-        import yaml
-
-        try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            raise InvalidInputError(f'{path}: not YAML ({exc})') from None
+        data = parse_yaml(text, path, 'label space')
         if isinstance(data, Mapping) and 'labels' in data:
             data = data['labels']
         if isinstance(data, list):

@@ -28,6 +28,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from robot_memory.config import read_yaml
 from robot_memory.core.scene_graph import (
     EdgeKind,
     Layer,
@@ -430,16 +431,8 @@ def read_regions(source: str | Path | Mapping[str, Any],
         data: Any = dict(source)
         where = '<regions>'
     else:
-        import yaml
-
         where = str(source)
-        try:
-            with open(source, encoding='utf-8') as fh:
-                data = yaml.safe_load(fh)
-        except OSError as exc:
-            raise _fail(where, f'cannot read the regions file ({exc.strerror})') from None
-        except yaml.YAMLError as exc:
-            raise _fail(where, f'not valid YAML ({exc})') from None
+        data = read_yaml(source, 'regions file')
     if not isinstance(data, Mapping) or not isinstance(data.get('regions'), list):
         raise _fail(where, 'a regions file is a mapping with a "regions" list')
     unknown = sorted(set(data) - set(_FILE_KEYS))

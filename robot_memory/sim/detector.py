@@ -11,7 +11,7 @@ and patrol with or without it.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -70,16 +70,9 @@ class DetectorConfig:
         if not isinstance(value, Mapping):
             raise InvalidInputError(f'detector must be a preset name or a mapping, got '
                                     f'{value!r}')
-        known = {f.name for f in fields(cls)}
-        unknown = set(value) - known
-        if unknown:
-            raise InvalidInputError(f'unknown detector keys {sorted(unknown)}; valid: '
-                                    f'{", ".join(sorted(known))}')
-        data = dict(value)
-        for name in ('confidence_right', 'confidence_wrong'):
-            if name in data:
-                data[name] = tuple(float(v) for v in data[name])
-        return cls(**data)
+        from robot_memory.config import build
+
+        return build(cls, value, 'detector')
 
 
 DETECTOR_PRESETS: dict[str, DetectorConfig] = {

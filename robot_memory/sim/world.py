@@ -23,7 +23,7 @@ from robot_memory.core.scene_graph import (
     RoomAttributes,
     SceneGraph,
 )
-from robot_memory.exceptions import InvalidInputError
+from robot_memory.exceptions import InvalidInputError, RobotMemoryError
 from robot_memory.perception.class_segments import LabelSpace
 
 __all__ = [
@@ -423,8 +423,15 @@ class World:
 
     @classmethod
     def from_yaml(cls, path: str | Path, seed: int | None = None) -> World:
-        """Build a world from a YAML spec file."""
-        return cls(load_spec(path), seed)
+        """Build a world from a YAML spec file; a spec it cannot build from is one error."""
+        spec = load_spec(path)
+        try:
+            return cls(spec, seed)
+        except RobotMemoryError:
+            raise
+        except (TypeError, KeyError, ValueError, AttributeError, IndexError) as exc:
+            raise InvalidInputError(f'{path}: not a usable world spec ({type(exc).__name__}: '
+                                    f'{exc}); the specs in sim/worlds/ show the format') from None
 
     @classmethod
     def named(cls, name: str, seed: int) -> World:
