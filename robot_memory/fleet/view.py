@@ -4,7 +4,8 @@
 the (robot id, seq) key per robot) and applies them to a `FleetMemory`; this robot's own
 events, when a local memory file is given, come straight from that file, so what it has just
 seen counts before it is replicated. Events that arrive late by more than `rebuild_after_s`
-(a robot back from an outage) rebuild the fleet memory from all events, in stamp order.
+(a robot back from an outage) rebuild the fleet memory from all events, in stamp order (at
+most once a `rebuild_after_s`; late batches in between apply as they come).
 
 Answers come from the same `MemoryService` query path as one robot's, over the merged
 memory; each piece of evidence also names the robot that saw it (`robot`) and every robot
@@ -65,6 +66,7 @@ class FleetView:
         self._conn: Any = None
         self._local: sqlite3.Connection | None = None
         self.rebuilds = 0
+        self._rebuilt_at = -float('inf')
         self.pulls = 0
         self.pull_errors = 0
         self.last_error = ''
@@ -163,10 +165,14 @@ class FleetView:
             for robot, rows in new.items():
                 self._events.setdefault(robot, []).extend(e for _, e in rows)
                 self._last_seq[robot] = rows[-1][0]
-            if self.memory.num_events and oldest < self.fleet.now_s - self.rebuild_after_s:
+            late = self.memory.num_events and oldest < self.fleet.now_s - self.rebuild_after_s
+            # A robot catching up after an outage sends its backlog in many batches: rebuild
+            # at most once a `rebuild_after_s`, applying late batches in between as they come.
+            if late and time.monotonic() - self._rebuilt_at >= self.rebuild_after_s:
                 self._build()
                 self.fleet.apply_all(self._events)
                 self.rebuilds += 1
+                self._rebuilt_at = time.monotonic()
             else:
                 self.fleet.apply_all({r: [e for _, e in rows] for r, rows in new.items()})
         return count
