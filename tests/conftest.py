@@ -53,15 +53,10 @@ class FleetDatabase:
     """A database of its own on the test server, with the fleet schema."""
 
     def __init__(self, server: Any, name: str) -> None:
-        import psycopg
-
         from robot_memory.fleet.schema import init_server
 
-        with psycopg.connect(server.dsn_for('postgres', server.password, 'postgres'),
-                             autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE {name}')  # a name of ours, not user input
         self.server, self.name = server, name
-        self.dsn = server.dsn_for('postgres', server.password, name)
+        self.dsn = server.create_database(name)
         init_server(self.dsn)
 
     def dsn_for(self, user: str, password: str) -> str:

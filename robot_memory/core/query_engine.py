@@ -377,17 +377,18 @@ class QueryEngine:
         """
         layout = self.memory.layout_at(t)
         if not room_id:  # the whole house: as fresh as its least recently seen place
-            views = [self.memory.place_observed_s(p, t) for p in layout.places]
-            seen_views = [v for v in views if v is not None]
+            places = layout.places
+        else:
+            places = layout.places_in(room_id) if layout.has_node(room_id) else []
+        views = [self.memory.place_observed_s(p, t) for p in places]
+        seen_views = [v for v in views if v is not None]
+        if places and len(seen_views) == len(views):
+            last = min(seen_views)
+        elif not room_id:
             if not seen_views:
                 return 0.3
-            last = min(seen_views) - (0.0 if len(seen_views) == len(views) else
-                                      self.memory.staleness.class_tau(label).tau_s * 0.25)
-            return self.memory.staleness.p_still_there(label, max(t - last, 0.0))
-        places = layout.places_in(room_id) if layout.has_node(room_id) else []
-        views = [self.memory.place_observed_s(p, t) for p in places]
-        if places and all(v is not None for v in views):
-            last = min(v for v in views if v is not None)
+            # Some place was never looked from: never fully sure of the house.
+            last = min(seen_views) - self.memory.staleness.class_tau(label).tau_s * 0.25
         else:
             seen = [s.last_seen_s for s in self.memory.at(t).objects.values()
                     if s.room_id == room_id]

@@ -240,19 +240,25 @@ class MemoryStore:
         memory.drain()
         return memory
 
-    def iter_events(self, after_seq: int = 0) -> Iterator[tuple[int, Event]]:
-        """Committed and pending events after `after_seq`, in order."""
+    def iter_rows(self, after_seq: int = 0, limit: int | None = None
+                  ) -> Iterator[tuple[int, float, str, str | None, str]]:
+        """Committed and pending event rows after `after_seq`, in order, as stored:
+        (seq, stamp_s, kind, object_id, JSON body) — for shipping them elsewhere unparsed."""
         self.commit()
         try:
-            cursor = self._conn.execute(
-                'SELECT seq, body FROM events WHERE seq > ? ORDER BY seq', (after_seq,))
-            for seq, body in cursor:
-                try:
-                    yield seq, event_from_record(json.loads(body))
-                except (ValueError, InvalidInputError) as exc:
-                    raise self._fail(f'event {seq} is malformed ({exc})', exc) from None
+            yield from self._conn.execute(
+                'SELECT seq, stamp_s, kind, object_id, body FROM events WHERE seq > ? '
+                'ORDER BY seq LIMIT ?', (after_seq, -1 if limit is None else limit))
         except sqlite3.DatabaseError as exc:
             raise self._fail(f'damaged event log ({exc})', exc) from None
+
+    def iter_events(self, after_seq: int = 0) -> Iterator[tuple[int, Event]]:
+        """Committed and pending events after `after_seq`, in order."""
+        for seq, _, _, _, body in self.iter_rows(after_seq):
+            try:
+                yield seq, event_from_record(json.loads(body))
+            except (ValueError, InvalidInputError) as exc:
+                raise self._fail(f'event {seq} is malformed ({exc})', exc) from None
 
     @property
     def pending(self) -> int:
@@ -266,7 +272,10 @@ class MemoryStore:
 
     @property
     def last_seq(self) -> int:
-        """Sequence number of the last event written (committed or pending)."""
+        """Sequence number of the last event written (committed or pending); read-only: the
+        last one the writer has committed so far."""
+        if self.read_only:
+            return int(self._query_one('SELECT COALESCE(MAX(seq), 0) FROM events'))
         return self._last_seq
 
     def num_events(self) -> int:

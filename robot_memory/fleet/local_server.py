@@ -97,17 +97,20 @@ class LocalPostgres:
                             *(f'-c {k}={v}' for k, v in self.settings.items())])
         self._run('pg_ctl', '-D', str(self.data), '-o', options, '-l',
                   str(self.root / 'server.log'), '-w', '-t', '60', 'start')
-        self._create_database()
+        self.create_database('fleet')
         return self
 
-    def _create_database(self) -> None:
+    def create_database(self, name: str) -> str:
+        """Create database `name` unless it exists; returns the superuser's DSN for it."""
         import psycopg
+        from psycopg import sql
 
         with psycopg.connect(self.dsn_for('postgres', self.password, 'postgres'),
                              autocommit=True) as conn:
-            if conn.execute("SELECT 1 FROM pg_database WHERE datname = 'fleet'").fetchone() \
-                    is None:
-                conn.execute('CREATE DATABASE fleet')
+            if conn.execute('SELECT 1 FROM pg_database WHERE datname = %s',
+                            (name,)).fetchone() is None:
+                conn.execute(sql.SQL('CREATE DATABASE {}').format(sql.Identifier(name)))
+        return self.dsn_for('postgres', self.password, name)
 
     def stop(self, mode: str = 'fast') -> None:
         """Stop the server (the cluster stays, `start()` brings it back)."""

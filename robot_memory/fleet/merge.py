@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import bisect
 import math
-from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -216,8 +215,3 @@ class FleetMemory:
             self._taken.setdefault(member[0], set()).add(keep)
         self.sightings[keep] = sorted(self.sightings.get(keep, []) +
                                       self.sightings.pop(drop, []))
-
-    def replay(self, rows: Iterable[tuple[str, Event]]) -> None:
-        """Apply `(robot, event)` pairs in the given order."""
-        for robot, event in rows:
-            self.apply(robot, event)

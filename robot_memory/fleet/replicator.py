@@ -5,8 +5,8 @@ the replicator reads that file (read-only, beside the writer) and ships what the
 in batches, one transaction each, keyed by (robot id, sequence number). What the server
 acknowledged is the server's own answer (`max(seq)` of the robot's rows, asked at every
 connection): a batch whose acknowledgement was lost is sent again and inserts nothing twice,
-and a restart, a crash or an outage resumes where the server is. The last acknowledged
-number is also kept beside the memory file (`<db>.fleet.json`) for diagnostics while offline.
+and a restart, a crash or an outage resumes where the server is. Nothing is kept beside the
+memory file: until the first connection the backlog counts every local event.
 
 A server that is down is retried after `retry_s` (doubling to `max_retry_s`); a refused role
 (wrong password, revoked, writing another robot's id) is a `FleetError` that the caller logs,
@@ -16,14 +16,13 @@ counting it, while the robot goes on locally.
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
-import sqlite3
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from robot_memory.core.store import MemoryStore
 from robot_memory.exceptions import InvalidInputError, StoreError
 from robot_memory.fleet.schema import FleetError, connect, error_text, role_of
 
@@ -73,43 +72,21 @@ class Replicator:
         self.retry_s, self.max_retry_s = retry_s, max_retry_s
         self.stats = ReplicatorStats()
         self._conn: Any = None
-        self._reader: sqlite3.Connection | None = None
+        self._store: MemoryStore | None = None
         self._next_try = 0.0
         self._backoff = retry_s
-        self._state_file = Path(f'{self.db}.fleet.json')
-        try:
-            self.stats.acked_seq = int(json.loads(self._state_file.read_text())['acked_seq'])
-        except (OSError, ValueError, KeyError, TypeError):
-            self.stats.acked_seq = 0
 
     # ------------------------------------------------------------- local side
-    def _local(self) -> sqlite3.Connection:
-        if self._reader is None:
-            if not self.db.exists():
-                raise StoreError(f'{self.db}: no such memory file')
-            self._reader = sqlite3.connect(f'file:{self.db}?mode=ro', uri=True,
-                                           check_same_thread=False)
-        return self._reader
-
-    def _read(self, after_seq: int) -> list[tuple[int, float, str, str | None, str]]:
-        try:
-            return self._local().execute(
-                'SELECT seq, stamp_s, kind, object_id, body FROM events WHERE seq > ? '
-                'ORDER BY seq LIMIT ?', (after_seq, self.batch_events)).fetchall()
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(f'{self.db}: cannot read the event log ({exc})') from None
+    def _local(self) -> MemoryStore:
+        # The memory file read-only beside its writer; opened (and checked to be a memory
+        # file) on first use, and again after a failure: a file being created is retried.
+        if self._store is None:
+            self._store = MemoryStore(self.db, read_only=True)
+        return self._store
 
     def local_seq(self) -> int:
-        """The last event in the local log (0 while the file is still being created)."""
-        try:
-            row = self._local().execute('SELECT COALESCE(MAX(seq), 0) FROM events').fetchone()
-        except sqlite3.OperationalError as exc:
-            if 'no such table' in str(exc):
-                return 0
-            raise StoreError(f'{self.db}: cannot read the event log ({exc})') from None
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(f'{self.db}: cannot read the event log ({exc})') from None
-        return int(row[0])
+        """The last event the local log has committed."""
+        return self._local().last_seq
 
     # ------------------------------------------------------------ server side
     def _connect(self) -> Any:
@@ -170,7 +147,8 @@ class Replicator:
             batches = 0
             while self.stats.acked_seq < self.stats.local_seq and \
                     (max_batches is None or batches < max_batches):
-                rows = self._read(self.stats.acked_seq)
+                rows = list(self._local().iter_rows(self.stats.acked_seq,
+                                                    self.batch_events))
                 if not rows:
                     break
                 columns = list(zip(*rows, strict=True))
@@ -198,27 +176,16 @@ class Replicator:
         self.stats.shipped += shipped
         self.stats.batches += batches
         self.stats.last_error = ''
-        if shipped:
-            self._save_state()
         return shipped
-
-    def _save_state(self) -> None:
-        try:
-            tmp = self._state_file.with_suffix('.tmp')
-            tmp.write_text(json.dumps({'robot_id': self.robot_id,
-                                       'acked_seq': self.stats.acked_seq}))
-            tmp.replace(self._state_file)
-        except OSError as exc:  # diagnostics only: the server is the authority
-            log.debug('cannot write %s: %s', self._state_file, exc)
 
     def close(self) -> None:
         """Close both connections."""
         if self._conn is not None:
             self._conn.close()
             self._conn = None
-        if self._reader is not None:
-            self._reader.close()
-            self._reader = None
+        if self._store is not None:
+            self._store.close()
+            self._store = None
 
     def __enter__(self) -> Replicator:
         return self

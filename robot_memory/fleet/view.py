@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import logging
-import sqlite3
 import threading
 import time
 from pathlib import Path
@@ -25,6 +24,7 @@ from typing import Any
 from robot_memory.core.clock import MemoryClock
 from robot_memory.core.episodic import EpisodicMemory
 from robot_memory.core.events import Event, event_from_record
+from robot_memory.core.store import MemoryStore
 from robot_memory.exceptions import InvalidInputError, RobotMemoryError
 from robot_memory.fleet.merge import FleetMemory
 from robot_memory.fleet.schema import FleetError, connect, error_text
@@ -64,7 +64,7 @@ class FleetView:
         self._events: dict[str, list[Event]] = {}
         self._last_seq: dict[str, int] = {}
         self._conn: Any = None
-        self._local: sqlite3.Connection | None = None
+        self._local: MemoryStore | None = None
         self.rebuilds = 0
         self._rebuilt_at = -float('inf')
         self.pulls = 0
@@ -122,11 +122,8 @@ class FleetView:
         if self.local_db is None or not self.local_db.exists():
             return []
         if self._local is None:
-            self._local = sqlite3.connect(f'file:{self.local_db}?mode=ro', uri=True,
-                                          check_same_thread=False)
-        rows = self._local.execute('SELECT seq, body FROM events WHERE seq > ? ORDER BY seq',
-                                   (self._last_seq.get(self.robot_id, 0),)).fetchall()
-        return [(seq, event_from_record(json.loads(body))) for seq, body in rows]
+            self._local = MemoryStore(self.local_db, read_only=True)
+        return list(self._local.iter_events(self._last_seq.get(self.robot_id, 0)))
 
     def refresh(self) -> int:
         """Pull and apply what is new; returns how many events. Raises `FleetError` only

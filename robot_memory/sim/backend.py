@@ -15,7 +15,7 @@ import numpy as np
 
 from robot_memory.core.scene_graph import SceneGraph
 from robot_memory.core.types import CameraIntrinsics, Frame, SegmentLabel, StampedPose
-from robot_memory.exceptions import InvalidInputError
+from robot_memory.exceptions import InvalidInputError, RobotMemoryError
 from robot_memory.sim.activity import ActivityConfig, ActivityModel
 from robot_memory.sim.clock import SIM_EPOCH_S, sim_time
 from robot_memory.sim.detector import DetectorConfig, DetectorNoise
@@ -132,9 +132,9 @@ def load_scenario(source: str | Path | Mapping[str, Any], **overrides: Any) -> S
             data['activity'] = ActivityConfig.from_dict(data['activity'])
         if 'detector' in data:
             data['detector'] = DetectorConfig.from_value(data['detector'])
+    except RobotMemoryError:
+        raise
     except (TypeError, ValueError, AttributeError) as exc:
-        if isinstance(exc, InvalidInputError):
-            raise
         raise InvalidInputError(f'{what}: {exc}') from None
     return replace(build(SimConfig, data, what), **overrides)
 

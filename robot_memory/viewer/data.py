@@ -69,12 +69,6 @@ def view_data(memory: EpisodicMemory, title: str = 'robot memory',
         room_index[room_id] = len(rooms)
         rooms.append({'id': room_id, 'name': room.name.replace('_', ' '),
                       'polygon': [[round(x, 3), round(y, 3)] for x, y in room.polygon_m]})
-    # Rooms an object was placed in that the latest layout lacks: named, not drawn.
-    for history in memory.iter_objects():
-        for iv in history.facts.get(FactKey.ROOM, ()):
-            if iv.value and iv.value not in room_index:
-                room_index[str(iv.value)] = len(rooms)
-                rooms.append({'id': iv.value, 'name': str(iv.value).split(':')[-1], 'polygon': []})
     places = [{'id': p, 'room': room_index.get(layout.get_place(p).room_id, -1),
                'xy': [round(layout.get_place(p).position_m[0], 3),
                       round(layout.get_place(p).position_m[1], 3)]}
@@ -86,6 +80,11 @@ def view_data(memory: EpisodicMemory, title: str = 'robot memory',
     objects = []
     object_index: dict[str, int] = {}
     for history in memory.iter_objects():
+        # Rooms an object was placed in that the latest layout lacks: named, not drawn.
+        for iv in history.facts.get(FactKey.ROOM, ()):
+            if iv.value and iv.value not in room_index:
+                room_index[str(iv.value)] = len(rooms)
+                rooms.append({'id': iv.value, 'name': str(iv.value).split(':')[-1], 'polygon': []})
         object_index[history.object_id] = len(objects)
         tau = memory.staleness.tau(history.label, history.object_id, history.mobility).tau_s
         objects.append({'id': history.object_id, 'label': history.label.replace('_', ' '),

@@ -9,6 +9,7 @@ the page goes through `textContent`, so a label stored in memory cannot inject m
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import html
 import json
@@ -25,6 +26,7 @@ __all__ = ['content_policy', 'data_json', 'render_page', 'write_view']
 _PLACEHOLDER = re.compile(r'\{(csp|title|css|live|data|js)\}')
 
 
+@functools.cache
 def _asset(name: str) -> str:
     return resources.files('robot_memory.viewer').joinpath('assets', name).read_text('utf-8')
 

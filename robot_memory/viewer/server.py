@@ -171,8 +171,10 @@ class MemoryServer:
         """Where the VoI planner would look, if each look found nothing new."""
         memory = self.service.memory
         layout = memory.layout_at(now)
-        views = memory.place_views(-math.inf, now)
-        robot = views[-1][1] if views and layout.has_node(views[-1][1]) else None
+        # Where the robot last looked from: the place with the latest look.
+        looked = {p: memory.place_observed_s(p, now) for p in layout.places}
+        robot = max((p for p, s in looked.items() if s is not None), key=lambda p: looked[p],
+                    default=None)
         result = VoIPlanner(PlannerParams()).answer(
             self.service.engine, query, robot, observe=lambda place: 0.0, now=lambda: now)
 
