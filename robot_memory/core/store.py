@@ -135,7 +135,7 @@ class MemoryStore:
         try:
             app_id = self._query_one('PRAGMA application_id')
             version = self._query_one('PRAGMA user_version')
-            status = self._conn.execute('PRAGMA quick_check').fetchone()[0]
+            status = self._query_one('PRAGMA quick_check')
         except sqlite3.DatabaseError as exc:
             raise self._fail(f'damaged database ({exc})', exc) from None
         if app_id != APPLICATION_ID:
@@ -169,7 +169,13 @@ class MemoryStore:
 
     def _query_one(self, sql: str) -> Any:
         try:
-            return self._conn.execute(sql).fetchone()[0]
+            cursor = self._conn.execute(sql)
+            try:
+                return cursor.fetchone()[0]
+            finally:
+                # Reset now: a statement left stepping holds its read snapshot, and a reader
+                # beside a writer would then see the file as it was, for as long as it lives.
+                cursor.close()
         except sqlite3.DatabaseError as exc:
             raise self._fail(f'damaged database ({exc})', exc) from None
 

@@ -166,6 +166,12 @@ class Replicator:
         except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
             self._drop(error_text(exc))
             return shipped
+        except StoreError as exc:  # the local file: reopened at the next sync
+            self.stats.last_error = str(exc)
+            if self._store is not None:
+                self._store.close()
+                self._store = None
+            return shipped
         except FleetError as exc:
             self._drop(str(exc))
             if 'password authentication failed' in str(exc) or 'not permitted to log in' in \
