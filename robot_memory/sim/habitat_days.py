@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from robot_memory.core.scene_graph import SceneGraph
 from robot_memory.exceptions import InvalidInputError
@@ -30,6 +30,9 @@ from robot_memory.sim.world import (
     WorldState,
     _support,
 )
+
+if TYPE_CHECKING:
+    from robot_memory.sim.habitat import HabitatSim
 
 __all__ = ['SceneFurniture', 'SceneObjects', 'habitat_scale', 'household_sim', 'scene_world']
 
@@ -177,7 +180,7 @@ def habitat_scale(size_m: tuple[float, float, float]) -> Any:
 
 
 def household_sim(backend: str, scene: str, seed: int, habitat_config: str | None = None,
-                  detector: str = 'perfect', objects: int = 30) -> Any:
+                  detector: str = 'perfect', objects: int = 30) -> HabitatSim | None:
     """The simulator a `--backend` option names: None for the built-in one (the caller builds
     it from its world), else the Habitat backend on `scene` with a household of `objects`."""
     if backend == 'builtin':
@@ -189,7 +192,7 @@ def household_sim(backend: str, scene: str, seed: int, habitat_config: str | Non
                                 "scene's (use --detector perfect)")
     from dataclasses import replace
 
-    from robot_memory.sim.habitat_backend import HabitatConfig, HabitatSim
+    from robot_memory.sim.habitat import HabitatConfig, HabitatSim
 
     base = HabitatConfig.from_yaml(habitat_config) if habitat_config else \
         HabitatConfig(scene_path=scene)
