@@ -19,17 +19,10 @@ from typing import TYPE_CHECKING, Any
 
 from robot_memory.core.scene_graph import SceneGraph
 from robot_memory.exceptions import InvalidInputError
-from robot_memory.sim.world import (
-    FURNITURE_CATALOG,
-    Furniture,
-    FurnitureClass,
-    Place,
-    Room,
-    Support,
-    World,
-    WorldState,
-    _support,
-)
+from robot_memory.sim.catalog import FURNITURE_CATALOG, FurnitureClass
+from robot_memory.sim.generate import furniture_support
+from robot_memory.sim.parts import Furniture, Place, Room, Support, WorldState
+from robot_memory.sim.world import World
 
 if TYPE_CHECKING:
     from robot_memory.sim.habitat import HabitatSim
@@ -83,7 +76,7 @@ def scene_world(graph: SceneGraph, furniture: Iterable[SceneFurniture], seed: in
         box = (tuple(item.lo_m), tuple(item.hi_m))
         fc = _furniture_class(item.cls, item.hi_m[2])
         # Every piece is in the world (and the truth); one nothing rests on has no slots.
-        support = (_support(furn_id, fc, room, box) if fc is not None else
+        support = (furniture_support(furn_id, fc, room, box) if fc is not None else
                    Support(furn_id, room.name, 'on', False, item.hi_m[2], ()))
         pieces.append(Furniture(furn_id, item.cls, room.name, box, '', support))
     places = [Place(p, graph.get_place(p).room_id.split(':', 1)[1],
