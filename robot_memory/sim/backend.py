@@ -261,8 +261,8 @@ class BuiltinSim(SimBackend):
         out = self.renderer.render(map_T_camera, self._rng)
         owners = self.renderer.owners
         pixels = np.bincount(out.owner.ravel() + 1, minlength=len(owners) + 1)[1:]
-        seen = np.flatnonzero(pixels)
-        seen = [int(o) for o in seen if owners[o].kind in ('furniture', 'object')]
+        seen = [int(o) for o in np.flatnonzero(pixels)
+                if owners[o].kind in ('furniture', 'object')]
         for o in seen:
             if pixels[o] >= VISIBLE_MIN_PX:
                 self._visible.setdefault(owners[o].owner_id, []).append(self._now_s)

@@ -246,7 +246,7 @@ def _fit(fc: FurnitureClass, room: Room, taken: list[tuple[float, float, float, 
                 return None
             x0, y0 = float(rng.uniform(lo_x, hi_x)), float(rng.uniform(lo_y, hi_y))
             rect = (x0, y0, x0 + sx, y0 + sy)
-        rect = tuple(round(v, 3) for v in rect)  # type: ignore[assignment]
+        rect = (round(rect[0], 3), round(rect[1], 3), round(rect[2], 3), round(rect[3], 3))
         if any(_overlaps(rect, o, 0.4) for o in taken) or any(_overlaps(rect, z) for z in keepout):
             continue
         return rect

@@ -68,12 +68,12 @@ def scene_world(graph: SceneGraph, furniture: Iterable[SceneFurniture], seed: in
     pieces = []
     for item in furniture:
         cx, cy = (item.lo_m[0] + item.hi_m[0]) / 2, (item.lo_m[1] + item.hi_m[1]) / 2
-        room_id = graph.find_room_at(cx, cy)
-        if room_id is None:
+        found = graph.find_room_at(cx, cy)
+        if found is None:
             continue
-        room = next(r for r in rooms if r.room_id == room_id)
+        room = next(r for r in rooms if r.room_id == found)
         furn_id = f'habitat:{item.semantic_id}'
-        box = (tuple(item.lo_m), tuple(item.hi_m))
+        box = (item.lo_m, item.hi_m)
         fc = _furniture_class(item.cls, item.hi_m[2])
         # Every piece is in the world (and the truth); one nothing rests on has no slots.
         support = (furniture_support(furn_id, fc, room, box) if fc is not None else

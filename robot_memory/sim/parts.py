@@ -108,13 +108,13 @@ class Furniture:
     def center_m(self) -> Vec3:
         """Centre of the box."""
         lo, hi = self.box_m
-        return tuple((a + b) / 2 for a, b in zip(lo, hi, strict=True))  # type: ignore[return-value]
+        return ((lo[0] + hi[0]) / 2, (lo[1] + hi[1]) / 2, (lo[2] + hi[2]) / 2)
 
     @property
     def size_m(self) -> Vec3:
         """Extent of the box."""
         lo, hi = self.box_m
-        return tuple(b - a for a, b in zip(lo, hi, strict=True))  # type: ignore[return-value]
+        return (hi[0] - lo[0], hi[1] - lo[1], hi[2] - lo[2])
 
 
 @dataclass(frozen=True, slots=True)

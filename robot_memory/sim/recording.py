@@ -121,7 +121,7 @@ class McapRecorder:
     def close(self) -> None:
         """Finish the MCAP summary and close the file."""
         if not self._closed:
-            self._writer.finish()
+            self._writer.finish()  # type: ignore[no-untyped-call]  # mcap_ros2: no annotations
             self._fh.close()
             self._closed = True
 

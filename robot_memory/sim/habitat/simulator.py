@@ -260,7 +260,8 @@ class HabitatSim(SimBackend):
                                                     np.all(hi - lo < 5.0)):
                 continue
             a, b = _map_box(lo, hi)
-            out.append(SceneFurniture(sid, cls, tuple(map(float, a)), tuple(map(float, b))))
+            out.append(SceneFurniture(sid, cls, (float(a[0]), float(a[1]), float(a[2])),
+                                      (float(b[0]), float(b[1]), float(b[2]))))
         return out
 
     @property
@@ -581,7 +582,7 @@ def _register_view_noise_model() -> bool:
     except ImportError:
         return False
     if registry.get_noise_model(VIEW_NOISE_MODEL) is None:
-        class ViewNoiseModel(SensorNoiseModel):
+        class ViewNoiseModel(SensorNoiseModel):  # type: ignore[misc]  # habitat_sim: untyped
             @staticmethod
             def is_valid_sensor_type(sensor_type: Any) -> bool:
                 return True

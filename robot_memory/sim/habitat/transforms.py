@@ -84,7 +84,7 @@ def yaw_to_habitat_quaternion(yaw_rad: float) -> Quat:
     return (0.0, math.sin(yaw_rad / 2), 0.0, math.cos(yaw_rad / 2))
 
 
-def _normalized(q: Sequence[float]) -> Quat:
+def _normalized(q: VecLike) -> Quat:
     norm = math.sqrt(sum(v * v for v in q))
     if not (math.isfinite(norm) and norm > 1e-9):
         raise InvalidInputError(f'rotation must be a non-zero quaternion (x, y, z, w), got {q}')
