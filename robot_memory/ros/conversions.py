@@ -30,6 +30,7 @@ from robot_memory.perception.frames import (
     decode_segments,
     parse_label_map,
 )
+from robot_memory.ros.wire import CAMERA_FRAME_ID, image_fields, stamp_fields
 
 __all__ = [
     'CAMERA_FRAME_ID',
@@ -54,10 +55,6 @@ __all__ = [
     'stamp_s',
 ]
 
-CAMERA_FRAME_ID = 'camera_color_optical_frame'
-_BYTES_PER_PIXEL = {'rgb8': 3, 'bgr8': 3, 'rgba8': 4, 'bgra8': 4, '32FC1': 4, '16UC1': 2,
-                    '32SC1': 4, '8UC1': 1, 'mono8': 1, 'mono16': 2}
-
 
 # ------------------------------------------------------------------ stamps
 def stamp_s(stamp: Any) -> float:
@@ -66,12 +63,11 @@ def stamp_s(stamp: Any) -> float:
 
 
 def stamp_msg(seconds: float) -> Time:
-    """Seconds → builtin_interfaces/Time (the rounding the simulator's recorder uses)."""
+    """Seconds → builtin_interfaces/Time (rounded as the simulator's recorder does: `wire`)."""
     if not math.isfinite(seconds):
         raise InvalidInputError(f'stamp must be finite, got {seconds!r}')
-    sec = math.floor(seconds)
-    nanosec = min(round((seconds - sec) * 1e9), 999_999_999)
-    return Time(sec=int(sec), nanosec=nanosec)
+    sec, nanosec = stamp_fields(seconds)
+    return Time(sec=sec, nanosec=nanosec)
 
 
 def _header(seconds: float, frame_id: str) -> Header:
@@ -82,15 +78,10 @@ def _header(seconds: float, frame_id: str) -> Header:
 def image_msg(array: np.ndarray, encoding: str, seconds: float,
               frame_id: str = CAMERA_FRAME_ID) -> Image:
     """A (H, W[, C]) array → sensor_msgs/Image, little-endian, rows packed."""
-    if encoding not in _BYTES_PER_PIXEL:
-        raise InvalidInputError(f'encoding {encoding!r}; valid: {", ".join(_BYTES_PER_PIXEL)}')
-    data = np.ascontiguousarray(array)
-    if data.dtype.byteorder == '>':
-        data = data.astype(data.dtype.newbyteorder('<'))
-    height, width = data.shape[:2]
-    msg = Image(header=_header(seconds, frame_id), height=int(height), width=int(width),
-                encoding=encoding, is_bigendian=0, step=int(width * _BYTES_PER_PIXEL[encoding]))
-    msg.data = data.tobytes()
+    fields = image_fields(array, encoding)
+    msg = Image(header=_header(seconds, frame_id), height=fields.height, width=fields.width,
+                encoding=fields.encoding, is_bigendian=fields.is_bigendian, step=fields.step)
+    msg.data = fields.data
     return msg
 
 

@@ -21,7 +21,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from diagnostic_msgs.msg import DiagnosticArray
 from geometry_msgs.msg import PoseStamped, Twist
@@ -49,13 +49,16 @@ from robot_memory.ros.conversions import (
 from robot_memory.ros.params import SimBridgeParams, declare_params
 from robot_memory.ros.runtime import run_node
 
+if TYPE_CHECKING:
+    from robot_memory.sim.base import SimBackend
+
 __all__ = ['SimBridgeNode', 'main', 'make_backend']
 
 
-def make_backend(params: SimBridgeParams) -> Any:
+def make_backend(params: SimBridgeParams) -> SimBackend:
     """Build the simulator a bridge parameter set names."""
     if params.backend == 'habitat':
-        from robot_memory.sim.habitat_backend import HabitatConfig, HabitatSim
+        from robot_memory.sim.habitat import HabitatConfig, HabitatSim
 
         if not params.habitat_config:
             raise InvalidInputError('backend habitat needs habitat_config: a HabitatConfig '

@@ -1,4 +1,7 @@
-"""The simulator boundary (`SimBackend`) and the built-in simulator that implements it."""
+"""The built-in household simulator (`BuiltinSim`), its configuration and scenario files.
+
+`SimBackend` and `NavResult` live in `robot_memory.sim.base` and are re-exported here.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +11,7 @@ import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from types import TracebackType
-from typing import Any, NamedTuple, Protocol, runtime_checkable
+from typing import Any
 
 import numpy as np
 
@@ -17,6 +19,7 @@ from robot_memory.core.scene_graph import SceneGraph
 from robot_memory.core.types import CameraIntrinsics, Frame, SegmentLabel, StampedPose
 from robot_memory.exceptions import InvalidInputError, RobotMemoryError
 from robot_memory.sim.activity import ActivityConfig, ActivityModel
+from robot_memory.sim.base import NavResult, SimBackend
 from robot_memory.sim.clock import SIM_EPOCH_S, sim_time
 from robot_memory.sim.detector import DetectorConfig, DetectorNoise
 from robot_memory.sim.navigation import Navigator
@@ -28,58 +31,6 @@ __all__ = ['BuiltinSim', 'NavResult', 'SimBackend', 'SimConfig', 'load_scenario'
 
 log = logging.getLogger(__name__)
 VISIBLE_MIN_PX = 200  # an object this large in a frame counts as seen, for evaluators
-
-
-class NavResult(NamedTuple):
-    """What a `go_to` did: the places passed, distance, time taken, frames captured."""
-
-    path: list[str]
-    distance_m: float
-    duration_s: float
-    frames: list[Frame]
-
-
-@runtime_checkable
-class SimBackend(Protocol):
-    """A simulator the memory stack can drive: built-in, Habitat, or a recording."""
-
-    def reset(self, seed: int | None = None) -> None:
-        """Start over (optionally with a new seed) at the start of the simulated week."""
-
-    def step(self, dt_s: float) -> None:
-        """Let the world run for `dt_s` seconds with the robot standing still."""
-
-    def go_to(self, place_id: str, capture: bool = True) -> NavResult:
-        """Drive to a place along the shortest path, capturing frames on the way."""
-
-    def observe(self) -> Frame:
-        """One frame at the current pose."""
-
-    def look_around(self, n_views: int = 8) -> list[Frame]:
-        """Turn in place through a full circle, one frame per view."""
-
-    def scene_graph(self) -> SceneGraph:
-        """Rooms and places (never objects) as a map would give them."""
-
-    def close(self) -> None:
-        """Release resources."""
-
-    @property
-    def now_s(self) -> float:
-        """The simulated clock."""
-
-    @property
-    def pose(self) -> StampedPose:
-        """The robot base in `map`."""
-
-    @property
-    def intrinsics(self) -> CameraIntrinsics:
-        """The camera's intrinsics."""
-
-    def __enter__(self) -> SimBackend: ...
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,7 +90,7 @@ def load_scenario(source: str | Path | Mapping[str, Any], **overrides: Any) -> S
     return replace(build(SimConfig, data, what), **overrides)
 
 
-class BuiltinSim:
+class BuiltinSim(SimBackend):
     """The built-in household simulator: procedural world, activity, raycast camera, patrols.
 
     Frames carry per-frame shuffled segment ids and detector-like labels; the true identity of
@@ -159,7 +110,7 @@ class BuiltinSim:
         seed = self.config.seed
         if self._world_cache is None or self._world_cache[0] != seed:
             self._world_cache = (seed, World.named(self.config.world, seed))
-        self.world = self._world_cache[1]
+        self._world = self._world_cache[1]
         self.navigator = Navigator(self.world)
         for room in self.config.patrol_rooms:
             self.navigator.view_place(room)  # an unknown room is an error naming the valid ones
@@ -184,13 +135,6 @@ class BuiltinSim:
         """Drop the raycasting scene."""
         self.renderer = Renderer(self.world, self.config.camera, self.config.render)
 
-    def __enter__(self) -> BuiltinSim:
-        return self
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        self.close()
-
     # ---------------------------------------------------------- properties
     @property
     def now_s(self) -> float:
@@ -213,6 +157,11 @@ class BuiltinSim:
     def intrinsics(self) -> CameraIntrinsics:
         """The camera's intrinsics."""
         return self.config.camera.intrinsics
+
+    @property
+    def world(self) -> World:
+        """The world of the current seed."""
+        return self._world
 
     @property
     def truth(self) -> TruthLog:
@@ -312,8 +261,8 @@ class BuiltinSim:
         out = self.renderer.render(map_T_camera, self._rng)
         owners = self.renderer.owners
         pixels = np.bincount(out.owner.ravel() + 1, minlength=len(owners) + 1)[1:]
-        seen = np.flatnonzero(pixels)
-        seen = [int(o) for o in seen if owners[o].kind in ('furniture', 'object')]
+        seen = [int(o) for o in np.flatnonzero(pixels)
+                if owners[o].kind in ('furniture', 'object')]
         for o in seen:
             if pixels[o] >= VISIBLE_MIN_PX:
                 self._visible.setdefault(owners[o].owner_id, []).append(self._now_s)

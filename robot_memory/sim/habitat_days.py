@@ -15,21 +15,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from robot_memory.core.scene_graph import SceneGraph
 from robot_memory.exceptions import InvalidInputError
-from robot_memory.sim.world import (
-    FURNITURE_CATALOG,
-    Furniture,
-    FurnitureClass,
-    Place,
-    Room,
-    Support,
-    World,
-    WorldState,
-    _support,
-)
+from robot_memory.sim.catalog import FURNITURE_CATALOG, FurnitureClass
+from robot_memory.sim.generate import furniture_support
+from robot_memory.sim.parts import Furniture, Place, Room, Support, WorldState
+from robot_memory.sim.world import World
+
+if TYPE_CHECKING:
+    from robot_memory.sim.habitat import HabitatSim
 
 __all__ = ['SceneFurniture', 'SceneObjects', 'habitat_scale', 'household_sim', 'scene_world']
 
@@ -72,15 +68,15 @@ def scene_world(graph: SceneGraph, furniture: Iterable[SceneFurniture], seed: in
     pieces = []
     for item in furniture:
         cx, cy = (item.lo_m[0] + item.hi_m[0]) / 2, (item.lo_m[1] + item.hi_m[1]) / 2
-        room_id = graph.find_room_at(cx, cy)
-        if room_id is None:
+        found = graph.find_room_at(cx, cy)
+        if found is None:
             continue
-        room = next(r for r in rooms if r.room_id == room_id)
+        room = next(r for r in rooms if r.room_id == found)
         furn_id = f'habitat:{item.semantic_id}'
-        box = (tuple(item.lo_m), tuple(item.hi_m))
+        box = (item.lo_m, item.hi_m)
         fc = _furniture_class(item.cls, item.hi_m[2])
         # Every piece is in the world (and the truth); one nothing rests on has no slots.
-        support = (_support(furn_id, fc, room, box) if fc is not None else
+        support = (furniture_support(furn_id, fc, room, box) if fc is not None else
                    Support(furn_id, room.name, 'on', False, item.hi_m[2], ()))
         pieces.append(Furniture(furn_id, item.cls, room.name, box, '', support))
     places = [Place(p, graph.get_place(p).room_id.split(':', 1)[1],
@@ -177,7 +173,7 @@ def habitat_scale(size_m: tuple[float, float, float]) -> Any:
 
 
 def household_sim(backend: str, scene: str, seed: int, habitat_config: str | None = None,
-                  detector: str = 'perfect', objects: int = 30) -> Any:
+                  detector: str = 'perfect', objects: int = 30) -> HabitatSim | None:
     """The simulator a `--backend` option names: None for the built-in one (the caller builds
     it from its world), else the Habitat backend on `scene` with a household of `objects`."""
     if backend == 'builtin':
@@ -189,7 +185,7 @@ def household_sim(backend: str, scene: str, seed: int, habitat_config: str | Non
                                 "scene's (use --detector perfect)")
     from dataclasses import replace
 
-    from robot_memory.sim.habitat_backend import HabitatConfig, HabitatSim
+    from robot_memory.sim.habitat import HabitatConfig, HabitatSim
 
     base = HabitatConfig.from_yaml(habitat_config) if habitat_config else \
         HabitatConfig(scene_path=scene)

@@ -7,7 +7,6 @@ The recording plays on a real ROS 2 install (`ros2 bag play`), and reads back he
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -16,6 +15,7 @@ import numpy as np
 
 from robot_memory.core.types import Frame, StampedPose
 from robot_memory.exceptions import InvalidInputError
+from robot_memory.ros.wire import CAMERA_FRAME_ID, image_fields, stamp_fields
 
 __all__ = ['CAMERA_FRAME_ID', 'TOPICS', 'McapRecorder']
 
@@ -27,7 +27,6 @@ TOPICS = {
     'camera_info': ('/camera/color/camera_info', 'sensor_msgs/msg/CameraInfo'),
     'pose': ('/camera/pose', 'geometry_msgs/msg/PoseStamped'),
 }
-CAMERA_FRAME_ID = 'camera_color_optical_frame'
 
 _SEP = '=' * 80
 _TIME = 'int32 sec\nuint32 nanosec\n'
@@ -64,19 +63,13 @@ MSGDEFS = {
 
 
 def _header(stamp_s: float, frame_id: str) -> dict[str, Any]:
-    sec = math.floor(stamp_s)
-    nanosec = min(round((stamp_s - sec) * 1e9), 999_999_999)
-    return {'stamp': {'sec': int(sec), 'nanosec': nanosec}, 'frame_id': frame_id}
+    sec, nanosec = stamp_fields(stamp_s)
+    return {'stamp': {'sec': sec, 'nanosec': nanosec}, 'frame_id': frame_id}
 
 
-def _image(stamp_s: float, array: np.ndarray, encoding: str, bytes_per_px: int) -> dict[str, Any]:
-    data = np.ascontiguousarray(array)
-    if data.dtype.byteorder == '>':
-        data = data.astype(data.dtype.newbyteorder('<'))
-    h, w = data.shape[:2]
-    return {'header': _header(stamp_s, CAMERA_FRAME_ID), 'height': h, 'width': w,
-            'encoding': encoding, 'is_bigendian': 0, 'step': w * bytes_per_px,
-            'data': data.tobytes()}
+def _image(stamp_s: float, array: np.ndarray, encoding: str) -> dict[str, Any]:
+    return {'header': _header(stamp_s, CAMERA_FRAME_ID),
+            **image_fields(array, encoding)._asdict()}
 
 
 class McapRecorder:
@@ -104,9 +97,9 @@ class McapRecorder:
         if self._closed:
             raise InvalidInputError(f'recorder for {self.path} is closed')
         t = frame.stamp_s
-        self._write('color', _image(t, frame.rgb.astype(np.uint8), 'rgb8', 3), t)
-        self._write('depth', _image(t, frame.depth_m.astype('<f4'), '32FC1', 4), t)
-        self._write('semantic', _image(t, frame.segments.astype('<i4'), '32SC1', 4), t)
+        self._write('color', _image(t, frame.rgb.astype(np.uint8), 'rgb8'), t)
+        self._write('depth', _image(t, frame.depth_m.astype('<f4'), '32FC1'), t)
+        self._write('semantic', _image(t, frame.segments.astype('<i4'), '32SC1'), t)
         labels = {str(seg): {'label': lab.label, 'attributes': dict(lab.attributes),
                              'confidence': lab.confidence}
                   for seg, lab in sorted(frame.labels.items())}
@@ -128,7 +121,7 @@ class McapRecorder:
     def close(self) -> None:
         """Finish the MCAP summary and close the file."""
         if not self._closed:
-            self._writer.finish()
+            self._writer.finish()  # type: ignore[no-untyped-call]  # mcap_ros2: no annotations
             self._fh.close()
             self._closed = True
 

@@ -17,13 +17,13 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from robot_memory.core.types import CameraIntrinsics
 from robot_memory.exceptions import InvalidInputError
-from robot_memory.sim.world import COLORS, World, WorldState
+from robot_memory.sim.world import COLORS, Box, World, WorldState
 
 __all__ = [
     'CameraConfig',
@@ -141,7 +141,7 @@ class Renderer:
         light = np.asarray(self.config.light_dir, dtype=np.float64)
         self._face_shade = self.config.ambient + (1 - self.config.ambient) * np.clip(
             FACE_NORMALS @ (light / np.linalg.norm(light)), 0.0, 1.0)
-        static: list[tuple[Owner, tuple, tuple[int, int, int]]] = []
+        static: list[tuple[Owner, Box, tuple[int, int, int]]] = []
         for kind, (lo, hi) in world.structure_boxes():
             static.append((Owner('', kind), (lo, hi), _STRUCTURE_RGB[kind]))
         for furn in world.furniture:
@@ -150,7 +150,7 @@ class Renderer:
         self._state_key: tuple[int, int] | None = None
         self.owners: list[Owner] = []
         self.triangles = 0
-        self._scene = None
+        self._scene: Any = None  # an open3d RaycastingScene (open3d is untyped)
 
     # ------------------------------------------------------------------ scene
     def set_state(self, state: WorldState) -> None:
@@ -170,7 +170,7 @@ class Renderer:
         self._build(boxes)
         self._state_key = key
 
-    def _build(self, boxes: list[tuple[Owner, tuple, tuple[int, int, int]]]) -> None:
+    def _build(self, boxes: list[tuple[Owner, Box, tuple[int, int, int]]]) -> None:
         o3d = self._o3d
         n = len(boxes)
         lo = np.array([b[1][0] for b in boxes], dtype=np.float64)
@@ -326,5 +326,7 @@ class Renderer:
 
 def _rotate_rows(v: np.ndarray, rot: np.ndarray) -> np.ndarray:
     """Rows of `v` times `rot` (that is, rotᵀ v per row) without BLAS, so it stays on one core."""
-    return (v[..., 0:1] * rot[0].astype(v.dtype) + v[..., 1:2] * rot[1].astype(v.dtype)
-            + v[..., 2:3] * rot[2].astype(v.dtype))
+    rows: np.ndarray = (v[..., 0:1] * rot[0].astype(v.dtype)
+                        + v[..., 1:2] * rot[1].astype(v.dtype)
+                        + v[..., 2:3] * rot[2].astype(v.dtype))
+    return rows

@@ -59,8 +59,8 @@ def save_topdown(world: World, path: str | Path,
         ax.plot([x], [y], marker='o', markersize=3.5, color=rgb, markeredgecolor='black',
                 markeredgewidth=0.3)
     if len(trail_xy) > 1:
-        xs, ys = zip(*trail_xy, strict=True)
-        ax.plot(xs, ys, color='#d62728', linewidth=1.0, alpha=0.8)
+        trail_xs, trail_ys = zip(*trail_xy, strict=True)
+        ax.plot(trail_xs, trail_ys, color='#d62728', linewidth=1.0, alpha=0.8)
     for place in world.places:
         ax.plot([place.position_m[0]], [place.position_m[1]], marker='x', markersize=3,
                 color='#1f77b4')
