@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from robot_memory.exceptions import InvalidInputError
+from robot_memory.geometry import quaternion_matrix
 
 __all__ = [
     'CameraIntrinsics',
@@ -66,16 +67,8 @@ class StampedPose:
 
     def matrix(self) -> np.ndarray:
         """Return the 4x4 homogeneous transform."""
-        x, y, z, w = self.orientation_xyzw
-        rot = np.array(
-            [
-                [1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w)],
-                [2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w)],
-                [2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)],
-            ]
-        )
         out = np.eye(4)
-        out[:3, :3] = rot
+        out[:3, :3] = quaternion_matrix(self.orientation_xyzw)
         out[:3, 3] = self.position_m
         return out
 

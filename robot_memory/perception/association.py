@@ -22,10 +22,14 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-__all__ = ['AssociationParams', 'ColourReliability', 'Track', 'associate', 'lookalike',
+from robot_memory.core.consolidation import ObservedFacts
+from robot_memory.core.types import ObjectObservation, Vec3
+
+__all__ = ['AssociationParams', 'Box', 'ColourReliability', 'Track', 'associate', 'lookalike',
            'reid_candidates']
 
 _BIG = 1e6
+Box = tuple[Vec3, Vec3]  # axis-aligned box in `map`: (min corner, max corner)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,19 +57,19 @@ class Track:
     object_id: str
     label: str
     color: str
-    position_m: tuple[float, float, float]
-    extent_m: tuple[float, float, float]
+    position_m: Vec3
+    extent_m: Vec3
     mobility: str
     last_seen_s: float
     session: int = -1
     present: bool = True
     confirmed: bool = False
-    anchor_m: tuple[float, float, float] | None = None  # where long-term memory has it
-    box_m: tuple[tuple[float, float, float], tuple[float, float, float]] | None = None
+    anchor_m: Vec3 | None = None  # where long-term memory has it
+    box_m: Box | None = None
     co_seen: set[str] = field(default_factory=set)  # tracks seen in the same frame
     # A newcomer that may be one of several known look-alikes: its observations wait here
     # (not in memory) until one of them is found gone or all are accounted for.
-    held: list | None = None
+    held: list[tuple[ObjectObservation, ObservedFacts]] | None = None
     arrived: bool = False  # first seen where the robot had looked before (not discovered)
 
 
@@ -91,7 +95,7 @@ class ColourReliability:
         """Count one sighting against the tracks flagged `near` (same class, close by)."""
         if not colour:
             return
-        close = [tracks[j] for j in np.flatnonzero(near)
+        close = [tracks[j] for j in np.flatnonzero(near).tolist()
                  if tracks[j].confirmed and tracks[j].color]
         if len(close) != 1:
             return

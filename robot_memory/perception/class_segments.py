@@ -119,7 +119,7 @@ class ClassSplitParams:
 
 def _depth_cuts(depth_m: np.ndarray, params: ClassSplitParams) -> np.ndarray:
     """Pixels on the far side of a depth jump to a neighbour (True: not joined across)."""
-    cut = ~np.isfinite(depth_m)
+    cut: np.ndarray = ~np.isfinite(depth_m)
     z = np.where(cut, np.inf, depth_m)
     for axis in (0, 1):
         a = z[:-1, :] if axis == 0 else z[:, :-1]
@@ -204,11 +204,12 @@ def class_image(segments: np.ndarray, labels: Mapping[int, SegmentLabel], space:
 
     Segments whose class the label space does not name become 0 (background).
     """
-    lut = np.zeros(int(segments.max(initial=0)) + 1, dtype=dtype)
+    lut: np.ndarray = np.zeros(int(segments.max(initial=0)) + 1, dtype=dtype)
     for seg, label in labels.items():
         if 0 < seg < len(lut):
             lut[seg] = space.ids.get(label.label, 0)
-    return lut[np.clip(segments, 0, None)]
+    out: np.ndarray = lut[np.clip(segments, 0, None)]
+    return out
 
 
 def segment_overlap(new: np.ndarray, old: np.ndarray) -> dict[int, int]:

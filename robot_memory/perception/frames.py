@@ -67,11 +67,11 @@ def decode_depth(data: Any, encoding: str, height: int, width: int, step: int | 
         raise FrameRejected('bad_encoding', f'depth encoding {encoding!r}; '
                             f'supported: {", ".join(DEPTH_ENCODINGS)}')
     if encoding == '32FC1':
-        dtype = np.dtype('>f4' if big_endian else '<f4')
-        depth = _buffer(data, dtype, height, width, 1, step, 'depth').astype(np.float32)
+        metres = np.dtype('>f4' if big_endian else '<f4')
+        depth = _buffer(data, metres, height, width, 1, step, 'depth').astype(np.float32)
     else:
-        dtype = np.dtype('>u2' if big_endian else '<u2')
-        mm = _buffer(data, dtype, height, width, 1, step, 'depth')
+        millimetres = np.dtype('>u2' if big_endian else '<u2')
+        mm = _buffer(data, millimetres, height, width, 1, step, 'depth')
         depth = mm.astype(np.float32) / 1000.0
         depth[mm == 0] = np.nan
     depth[~np.isfinite(depth) | (depth <= 0)] = np.nan
@@ -126,11 +126,12 @@ def parse_label_map(payload: str | Mapping[str, Any]) -> dict[int, SegmentLabel]
         if isinstance(value, str):
             out[seg] = SegmentLabel(value)
         elif isinstance(value, Mapping) and isinstance(value.get('label'), str):
-            attrs = {k: v for k, v in value.items()
+            # Numbers become text, as SegmentLabel keeps them.
+            attrs = {k: str(v) for k, v in value.items()
                      if k not in ('label', 'confidence') and isinstance(v, str | int | float)}
             nested = value.get('attributes')
             if isinstance(nested, Mapping):  # {"label": …, "attributes": {"color": …}}
-                attrs.update({k: v for k, v in nested.items()
+                attrs.update({k: str(v) for k, v in nested.items()
                               if isinstance(v, str | int | float)})
             try:
                 confidence = float(value.get('confidence', 1.0))

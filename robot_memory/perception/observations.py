@@ -115,8 +115,10 @@ def extract_observations(frame: Frame, params: ExtractionParams | None = None,
         extent = np.maximum(hi - lo, 0.02)
         truncated = bool(u[a:b].min() < p.border_px or u[a:b].max() >= w - 1 - p.border_px
                          or v[a:b].min() < p.border_px or v[a:b].max() >= h - 1 - p.border_px)
-        mean_rgb = (tuple(int(c) for c in rgb[a:b].mean(axis=0)) if rgb is not None
-                    else (0, 0, 0))
+        mean_rgb = (0, 0, 0)
+        if rgb is not None:
+            mean = rgb[a:b].mean(axis=0)
+            mean_rgb = (int(mean[0]), int(mean[1]), int(mean[2]))
         total = int(counts_all[seg_id]) if seg_id < counts_all.size else n
         obs = ObjectObservation(
             obs_id=next(ids_source), stamp_s=frame.stamp_s, label=label.label,

@@ -1,7 +1,9 @@
 """Frames → observations → identities → buffer → episodic memory, with negative evidence.
 
 `MappingPipeline.process(frame)` never raises on bad input: a frame that cannot be used is
-counted under a reason in `skips` and reported in its `FrameResult`.
+counted under a reason in `skips` and reported in its `FrameResult`. Which remembered objects
+a frame shows in clear view is worked out in `negative.py`; furniture boxes and what an object
+stands on in `furniture.py`.
 """
 
 from __future__ import annotations
@@ -13,8 +15,6 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-
-import numpy as np
 
 from robot_memory.core.buffer import BufferParams, Candidate, ChangeKind, ShortTermBuffer
 from robot_memory.core.consolidation import ConsolidationParams, Consolidator, ObservedFacts
@@ -35,6 +35,8 @@ from robot_memory.perception.association import (
 from robot_memory.perception.classes import mobility_of
 from robot_memory.perception.coverage import ViewHistory
 from robot_memory.perception.frames import FrameRejected, validate_frame
+from robot_memory.perception.furniture import absorb_box, boxes_overlap, grow_box, support_of
+from robot_memory.perception.negative import clear_views, shows_label
 from robot_memory.perception.observations import (
     ExtractionParams,
     SegmentObservation,
@@ -205,7 +207,7 @@ class MappingPipeline:
                                                                                covered[i])
             frame_tracks.append(track)
             if track.mobility != 'movable':
-                obs = self._grow_box(track, obs)
+                obs = grow_box(track, obs, self.params.max_furniture_m)
             track.position_m = obs.centroid_m
             track.extent_m = obs.extent_m
             track.last_seen_s = obs.stamp_s
@@ -218,8 +220,9 @@ class MappingPipeline:
             # once in an earlier session and confirmed now is a discovery all the same.
             discovered = not track.confirmed and (
                 track.mobility != 'movable' or not track.arrived)
-            facts = ObservedFacts(self._room_of(obs.centroid_m),
-                                  self._support_of(segment, track.object_id), track.mobility,
+            support = support_of(segment, self.tracks.values(), self.params.support_reach_m,
+                                 self.params.support_gap_m)
+            facts = ObservedFacts(self._room_of(obs.centroid_m), support, track.mobility,
                                   discovered)
             if track.held is not None:
                 track.held.append((obs, facts))
@@ -358,24 +361,6 @@ class MappingPipeline:
             confirmed.extend(changes)
         return confirmed
 
-    def _grow_box(self, track: Track, obs: ObjectObservation) -> ObjectObservation:
-        """Accumulate a furniture track's box over partial views; observe its centre."""
-        lo = tuple(c - e / 2 for c, e in zip(obs.centroid_m, obs.extent_m, strict=True))
-        hi = tuple(c + e / 2 for c, e in zip(obs.centroid_m, obs.extent_m, strict=True))
-        if track.box_m is not None:
-            grown_lo = tuple(min(a, b) for a, b in zip(lo, track.box_m[0], strict=True))
-            grown_hi = tuple(max(a, b) for a, b in zip(hi, track.box_m[1], strict=True))
-            if max(b - a for a, b in zip(grown_lo, grown_hi, strict=True)) <= \
-                    self.params.max_furniture_m:
-                lo, hi = grown_lo, grown_hi
-            else:
-                # Larger than any piece of furniture: two neighbours of one class, not one.
-                lo, hi = track.box_m
-        track.box_m = (lo, hi)
-        centre = tuple((a + b) / 2 for a, b in zip(lo, hi, strict=True))
-        extent = tuple(b - a for a, b in zip(lo, hi, strict=True))
-        return replace(obs, centroid_m=centre, extent_m=extent)
-
     def _refine_furniture(self, object_id: str, obs: ObjectObservation) -> None:
         """Memory's furniture centre follows the box of everything seen of it (not a move)."""
         current = self.memory.current(object_id)
@@ -404,7 +389,7 @@ class MappingPipeline:
                 there = other.anchor_m or other.position_m
                 near = math.dist(here, there) <= radius
                 if not near and track.box_m is not None and other.box_m is not None:
-                    near = _boxes_overlap(track.box_m, other.box_m)
+                    near = boxes_overlap(track.box_m, other.box_m)
                 if not near:
                     continue
                 keep, drop = sorted((track, other), key=lambda t: t.object_id)
@@ -417,23 +402,9 @@ class MappingPipeline:
                 self.merges += 1
                 self.consolidator.buffer.forget(drop.object_id)
                 keep.co_seen |= drop.co_seen
-                self._absorb_box(keep, drop)
+                absorb_box(keep, drop, self.params.max_furniture_m)
                 del self.tracks[drop.object_id]
                 break
-
-    def _absorb_box(self, keep: Track, drop: Track) -> None:
-        """A furniture track keeps the parts its duplicate saw, so that they match it next time."""
-        if drop.box_m is None:
-            return
-        lo, hi = drop.box_m
-        if keep.box_m is not None:
-            lo = tuple(min(a, b) for a, b in zip(lo, keep.box_m[0], strict=True))
-            hi = tuple(max(a, b) for a, b in zip(hi, keep.box_m[1], strict=True))
-            if max(b - a for a, b in zip(lo, hi, strict=True)) > self.params.max_furniture_m:
-                return  # larger than any piece of furniture: keep what was its own
-        keep.box_m = (lo, hi)
-        keep.position_m = tuple((a + b) / 2 for a, b in zip(lo, hi, strict=True))
-        keep.extent_m = tuple(b - a for a, b in zip(lo, hi, strict=True))
 
     def _apply_changes(self, changes: list[Candidate]) -> None:
         for change in changes:
@@ -527,91 +498,23 @@ class MappingPipeline:
     def _room_of(self, position: tuple[float, float, float]) -> str:
         return self.layout.find_room_at(position[0], position[1]) or ''
 
-    def _support_of(self, segment: SegmentObservation,
-                    object_id: str) -> tuple[str, str] | None:
-        obs = segment.observation
-        if mobility_of(obs.label, dict(obs.attributes)) != 'movable':
-            return None
-        x, y, z = obs.centroid_m
-        best, best_gap = None, math.inf
-        for track in self.tracks.values():
-            if track.mobility == 'movable' or not track.confirmed or not track.present:
-                continue
-            if track.box_m is not None:
-                # The box grown over every partial view: its own footprint, wherever the
-                # track's anchor was first put.
-                (lx, ly, lz), (hx, hy, hz) = track.box_m
-                fx, fy, fz = (lx + hx) / 2, (ly + hy) / 2, (lz + hz) / 2
-                ex, ey, ez = hx - lx, hy - ly, hz - lz
-            else:
-                fx, fy, fz = track.anchor_m or track.position_m
-                ex, ey, ez = track.extent_m
-            out_x, out_y = abs(x - fx) - ex / 2, abs(y - fy) - ey / 2
-            if max(out_x, out_y) > self.params.support_reach_m:
-                continue
-            top = fz + ez / 2
-            gap = abs(segment.bottom_z_m - top)
-            if max(out_x, out_y) > 0.1 and gap > 0.05:
-                # Beyond the box seen so far only a surface at exactly its height counts: the
-                # far side of a bed is often not seen, but the top goes on at the same height.
-                continue
-            if fz - ez / 2 - 0.05 <= z <= top - 0.05:
-                return ('in', track.object_id)
-            # Nearer the box wins over a better height match just beside it.
-            gap += max(out_x, out_y, 0.0)
-            if gap <= self.params.support_gap_m + self.params.support_reach_m and \
-                    gap < best_gap and abs(segment.bottom_z_m - top) <= self.params.support_gap_m:
-                best, best_gap = track.object_id, gap
-        return ('on', best) if best else None
-
     def _negative_evidence(self, frame: Frame, observed: set[str]) -> list[str]:
+        """Count objects in clear view but not detected, towards confirming they left."""
         p = self.params
-        cam = frame.intrinsics
-        pose = np.asarray(frame.map_T_camera, dtype=float)
-        rot, trans = pose[:3, :3], pose[:3, 3]
-        h, w = frame.depth_m.shape
         absent: list[str] = []
-        for track in list(self.tracks.values()):
-            if track.object_id not in self.tracks:
-                continue  # folded into another track a moment ago
-            if not (track.confirmed and track.present):
-                continue
-            if track.mobility != 'movable':
-                # Furniture is seen in parts, and its remembered centre may lie behind what
-                # the camera sees of it: an empty-looking centre is no evidence it left.
-                continue
-            where = np.asarray(track.anchor_m or track.position_m, dtype=float)
-            x, y, z = rot.T @ (where - trans)
-            if not 0.3 < z < p.negative_max_range_m:
-                continue
-            u = cam.fx * x / z + cam.cx
-            v = cam.fy * y / z + cam.cy
-            if not (p.image_margin_px <= u < w - p.image_margin_px
-                    and p.image_margin_px <= v < h - p.image_margin_px):
-                continue
-            size_px = cam.fx * max(track.extent_m[0], track.extent_m[1]) / z
-            if size_px < p.min_projected_px:
-                continue
-            ui, vi = int(u), int(v)
-            rows = slice(max(vi - 2, 0), vi + 3)
-            cols = slice(max(ui - 2, 0), ui + 3)
-            window = frame.depth_m[rows, cols]
-            valid = window[np.isfinite(window) & (window > 0)]
-            if valid.size == 0:
-                continue
-            near_face = min(max(track.extent_m[0], track.extent_m[1]) / 2
-                            + p.occlusion_margin_m, p.occlusion_tolerance_m)
-            depth_m = float(np.median(valid))
-            if depth_m < z - near_face:
-                continue  # something in front: occluded, no evidence either way
+        for view in clear_views(frame, self.tracks, max_range_m=p.negative_max_range_m,
+                                margin_px=p.image_margin_px, min_size_px=p.min_projected_px,
+                                occlusion_margin_m=p.occlusion_margin_m,
+                                occlusion_tolerance_m=p.occlusion_tolerance_m):
+            track = view.track
             # In clear view: the detector's record for this class (see core/detection.py).
             if track.object_id in observed:
                 self.detection.seen(track.label, track.object_id)
                 continue
-            if _shows_label(frame, rows, cols, track.label):
+            if shows_label(frame, view.rows, view.cols, track.label):
                 continue  # the detector sees one there, too little of it to place: no evidence
             self.detection.not_seen(track.label, track.object_id)
-            if depth_m < z + p.empty_margin_m:
+            if view.depth_m < view.range_m + p.empty_margin_m:
                 # A surface where the object's own (seen) face was: something is still there
                 # and the detector did not name it. A miss, not evidence that it left.
                 continue
@@ -674,26 +577,3 @@ class _LazyFlags:
 def _width(extent_m: tuple[float, float, float]) -> float:
     return max(extent_m[0], extent_m[1])
 
-
-def _shows_label(frame: Frame, rows: slice, cols: slice, label: str) -> bool:
-    """Whether any segment in this image window carries `label`."""
-    for seg in np.unique(frame.segments[rows, cols]):
-        seg_label = frame.labels.get(int(seg))
-        if seg_label is not None and seg_label.label == label:
-            return True
-    return False
-
-
-def _boxes_overlap(a: tuple[tuple[float, ...], tuple[float, ...]],
-                   b: tuple[tuple[float, ...], tuple[float, ...]]) -> bool:
-    """Whether two axis-aligned boxes intersect by more than half the smaller one's volume."""
-    inter = 1.0
-    vol_a = vol_b = 1.0
-    for i in range(3):
-        overlap = min(a[1][i], b[1][i]) - max(a[0][i], b[0][i])
-        if overlap <= 0:
-            return False
-        inter *= overlap
-        vol_a *= a[1][i] - a[0][i]
-        vol_b *= b[1][i] - b[0][i]
-    return inter > 0.5 * min(vol_a, vol_b)
