@@ -16,9 +16,11 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
+from networkx.utils import UnionFind
 
 from robot_memory.core.scene_graph import EdgeKind, PlaceAttributes, RoomAttributes, SceneGraph
 from robot_memory.exceptions import InvalidInputError
+from robot_memory.geometry import farthest_points, polygon_area
 from robot_memory.sim.habitat.config import HabitatConfig
 from robot_memory.sim.habitat.observations import _category_name, room_category
 from robot_memory.sim.habitat.transforms import (
@@ -78,18 +80,7 @@ def topdown_to_occupancy(navigable: np.ndarray, meters_per_pixel: float,
 def spread_points(candidates: np.ndarray, first: Sequence[float], spacing_m: float,
                   count: int) -> list[Vec2]:
     """`first`, then greedily the candidate farthest from those chosen, while ≥ `spacing_m`."""
-    chosen = [(float(first[0]), float(first[1]))]
-    pts = np.asarray(candidates, dtype=float).reshape(-1, 2)
-    if len(pts) == 0:
-        return chosen
-    nearest = np.hypot(pts[:, 0] - first[0], pts[:, 1] - first[1])
-    while len(chosen) < count:
-        k = int(np.argmax(nearest))
-        if nearest[k] < spacing_m:
-            break
-        chosen.append((float(pts[k, 0]), float(pts[k, 1])))
-        nearest = np.minimum(nearest, np.hypot(pts[:, 0] - pts[k, 0], pts[:, 1] - pts[k, 1]))
-    return chosen
+    return [(float(x), float(y)) for x, y in farthest_points(candidates, first, spacing_m, count)]
 
 
 def place_edges(positions: Mapping[str, Vec2], geodesic_m: Callable[[str, str], float],
@@ -102,14 +93,11 @@ def place_edges(positions: Mapping[str, Vec2], geodesic_m: Callable[[str, str], 
     """
     ids = sorted(positions)
     edges: list[tuple[str, str, float]] = []
-    group = {p: i for i, p in enumerate(ids)}
+    group = UnionFind(ids)
 
     def join(a: str, b: str, length: float) -> None:
         edges.append((a, b, length))
-        old, new = group[b], group[a]
-        for key, value in group.items():
-            if value == old:
-                group[key] = new
+        group.union(a, b)
 
     for i, a in enumerate(ids):
         for b in ids[i + 1:]:
@@ -119,7 +107,7 @@ def place_edges(positions: Mapping[str, Vec2], geodesic_m: Callable[[str, str], 
             length = geodesic_m(a, b)
             if math.isfinite(length) and length <= detour * straight + 0.3:
                 join(a, b, length)
-    while len(set(group.values())) > 1:
+    while len({group[p] for p in ids}) > 1:
         # Try the straight-nearest pairs across groups first: geodesics are the costly part.
         pairs = sorted((math.dist(positions[a], positions[b]), a, b) for a in ids for b in ids
                        if a < b and group[a] != group[b])
@@ -273,7 +261,7 @@ def build_layout(simulator: Any, config: HabitatConfig, floor_y_m: float,
             graph.add_place(place_id, PlaceAttributes(room_id, (mx, my, mz)))
             positions[place_id] = (mx, my)
             room_of[place_id] = room_id
-    dock = max(graph.rooms, key=lambda r: _area(graph.get_room(r).polygon_m)
+    dock = max(graph.rooms, key=lambda r: polygon_area(graph.get_room(r).polygon_m)
                if graph.places_in(r) else -1.0)
     dock = view_place(graph, dock)
 
@@ -311,9 +299,3 @@ def _named(regions: list[tuple[str, tuple[Vec2, ...]]]) -> list[tuple[str, str, 
         n = counts[category]
         out.append((category if n == 1 else f'{category}_{n}', category, polygon))
     return out
-
-
-def _area(polygon: Sequence[Vec2]) -> float:
-    pts = np.asarray(polygon, dtype=float)
-    x, y = pts[:, 0], pts[:, 1]
-    return 0.5 * abs(float(np.dot(x, np.roll(y, -1)) - np.dot(np.roll(x, -1), y)))

@@ -22,6 +22,7 @@ import numpy as np
 
 from robot_memory.core.types import StampedPose
 from robot_memory.exceptions import InvalidInputError
+from robot_memory.geometry import quaternion_matrix
 
 __all__ = [
     'HABITAT_TO_MAP',
@@ -92,15 +93,6 @@ def _normalized(q: VecLike) -> Quat:
     return (x, y, z, w)
 
 
-def _quaternion_matrix(rotation_xyzw: VecLike) -> np.ndarray:
-    x, y, z, w = _normalized(rotation_xyzw)
-    return np.array([
-        [1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w)],
-        [2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w)],
-        [2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)],
-    ])
-
-
 def habitat_to_map_pose(stamp_s: float, position: VecLike,
                         rotation_xyzw: VecLike, frame_id: str = 'map') -> StampedPose:
     """The agent's Habitat state as the robot base pose in `map`."""
@@ -112,7 +104,7 @@ def habitat_camera_to_map(position: VecLike,
                           rotation_xyzw: VecLike) -> np.ndarray:
     """`map_T_camera` of the optical frame (z forward, x right, y down) from a sensor state."""
     out = np.eye(4)
-    out[:3, :3] = HABITAT_TO_MAP @ _quaternion_matrix(rotation_xyzw) @ _GL_TO_OPTICAL
+    out[:3, :3] = HABITAT_TO_MAP @ quaternion_matrix(rotation_xyzw) @ _GL_TO_OPTICAL
     out[:3, 3] = habitat_to_map_position(position)
     return out
 
