@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from robot_memory.language.embeddings import TextEmbedder
+    from robot_memory.language.embeddings import Embedder
 
 __all__ = ['EXAMPLES', 'IntentClassifier', 'IntentScore']
 
@@ -141,7 +141,7 @@ class IntentClassifier:
     question, not what it is about, decides).
     """
 
-    def __init__(self, embedder: TextEmbedder, examples: dict[str, tuple[str, ...]] | None = None,
+    def __init__(self, embedder: Embedder, examples: dict[str, tuple[str, ...]] | None = None,
                  prepare: Callable[[str], str] | None = None) -> None:
         self.embedder = embedder
         self.examples = examples if examples is not None else EXAMPLES
