@@ -1,6 +1,6 @@
 """Which shape a question has, by similarity to example questions (the intent classifier).
 
-The rules of `robot_memory.language.parser` find the shape from cue words where those are
+The cue rules of `robot_memory.language.shapes` find the shape from cue words where those are
 exact ("how many", "what colour", "how long"). Where no rule fires, or to check a rule, the
 question is embedded with the shipped sentence model and compared with the examples below: a
 type's score is the similarity to the mean of its examples (a prototype). The examples are written

@@ -137,12 +137,16 @@ CONTRACTIONS = [
     (re.compile(r"'ll\b"), ' will'),
     (re.compile(r"\bi'm\b"), 'i am'),
 ]
+# A token is a word (with its possessive) or one other character; SEP stands in for a time or
+# a room masked out of the tokens, and for punctuation.
 TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)?|[^\sa-z0-9]")
 SEP = '|'
 
+# Before a noun phrase these name the furniture or container a contents question asks about.
 CONTENT_PREPOSITIONS = frozenset({'on', 'in', 'inside', 'under', 'atop', 'upon', 'within',
                                   'into', 'onto', 'underneath', 'beneath'})
 
+# Words for an attribute → the attribute's name in a query.
 ATTRIBUTE_NAMES = {'colour': 'color', 'colours': 'color', 'colors': 'color',
                    'status': 'state', 'condition': 'state', 'setting': 'state',
                    'mode': 'state'}
@@ -161,7 +165,6 @@ SHAPE_WORDS = {
 # The relation a preposition names in "is the mug on / in / by the X?"
 RELATIONS = {'on': 'on', 'onto': 'on', 'atop': 'on', 'upon': 'on', 'in': 'in', 'inside': 'in',
              'into': 'in', 'within': 'in'}
-
 
 # The texts the embedder sees for a label / a room name.
 LABEL_TEMPLATE = 'a photo of a {}'
