@@ -3,6 +3,7 @@
 from robot_memory.language.embeddings import (
     EMBEDDING_DIM,
     CacheInfo,
+    Embedder,
     TextEmbedder,
     default_embedder,
     default_model_path,
@@ -59,6 +60,7 @@ __all__ = [
     'REQUIRED_PLACEHOLDERS',
     'TIME_OF_DAY_NAMES',
     'CacheInfo',
+    'Embedder',
     'IntentClassifier',
     'IntentScore',
     'LLMBackend',

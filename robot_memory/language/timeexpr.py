@@ -60,9 +60,36 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from robot_memory._compat import StrEnum
-from robot_memory.core.clock import DAY_PARTS, WEEKDAYS, MemoryClock
+from robot_memory.core.clock import DAY_PARTS, MemoryClock
 from robot_memory.core.queries import TimeRange
 from robot_memory.exceptions import InvalidInputError
+from robot_memory.language.timegrammar import (
+    AROUND_WORDS,
+    AT,
+    BEFORE_MEALS,
+    CLOCK,
+    CLOCK_MARKED,
+    CLOCK_VALUE,
+    DAY,
+    DAY_MONTH,
+    DAYS_AGO,
+    ISO_DATE,
+    MEAL,
+    MEALS,
+    MONTH_DAY,
+    MONTH_INDEX,
+    NAMED_WEEKDAY,
+    NOW,
+    NUM,
+    NUMBER_WORDS,
+    PART,
+    PART_PHRASE,
+    POINT,
+    TIME_OF_DAY,
+    TIME_WORDS,
+    WEEKDAY_INDEX,
+    WEEKEND,
+)
 
 __all__ = [
     'TIME_OF_DAY_NAMES',
@@ -80,20 +107,6 @@ TIME_OF_DAY_NAMES = ('morning', 'afternoon', 'evening', 'night')
 # First and end hour of each day part; 'night' hangs off the evening of its day (see above).
 _PART_HOURS = {name: (lo, hi) for name, lo, hi in DAY_PARTS if name != 'night'}
 _PART_HOURS['night'] = (17, 30)
-_WEEKDAY_INDEX = {name.lower(): i for i, name in enumerate(WEEKDAYS)}
-_MONTH_INDEX = {name: i for i, name in enumerate(
-    ('jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'), 1)}
-_NUMBER_WORDS = {
-    'a': 1, 'an': 1, 'one': 1, 'two': 2, 'three': 3, 'four': 4, 'five': 5, 'six': 6,
-    'seven': 7, 'eight': 8, 'nine': 9, 'ten': 10, 'eleven': 11, 'twelve': 12,
-    'a couple of': 2, 'couple of': 2, 'a few': 3, 'few': 3,
-}
-_MEALS = {'breakfast': 'morning', 'lunch': 'afternoon', 'lunchtime': 'afternoon',
-          'dinner': 'evening', 'dinnertime': 'evening', 'supper': 'evening',
-          'bedtime': 'night', 'bed': 'night', 'sleep': 'night'}
-# The part of the day *before* a meal, where it differs from the meal's own part.
-_BEFORE_MEALS = {'lunch': 'morning', 'lunchtime': 'morning', 'dinner': 'afternoon',
-                 'dinnertime': 'afternoon', 'supper': 'afternoon'}
 
 
 class TimeKind(StrEnum):
@@ -140,90 +153,24 @@ class TimeExpression:
         return (lo is None or lo <= stamp_s) and (hi is None or stamp_s < hi)
 
 
-# -- grammar ---------------------------------------------------------------------------------
-# Sub-patterns carry no named groups so that they can be nested twice ("between X and Y");
-# each alternative is resolved afterwards by matching it alone with its own named groups.
-_NUM = (r'(?:\d{1,3}|a\s+couple\s+of|couple\s+of|a\s+few|few|an|a|one|two|three|four|five'
-        r'|six|seven|eight|nine|ten|eleven|twelve)')
-_WEEKDAY = r'(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)'
-_PART = r'(?:morning|afternoon|evening|night)'
-_MONTH = (r'(?:january|february|march|april|may|june|july|august|september|october|november'
-          r'|december|jan|feb|mar|apr|jun|jul|aug|sept|sep|oct|nov|dec)(?![a-z])\.?')
-_DATE_NUMBER = r'\d{1,2}(?:st|nd|rd|th)?(?![0-9a-z])'
-_YEAR = r'(?:,?\s+(?:19|20)\d{2}(?![0-9:]))'
-_DATE = (rf'(?:\d{{4}}-\d{{2}}-\d{{2}}(?![0-9])'
-         rf'|{_MONTH}\s+(?:the\s+)?{_DATE_NUMBER}{_YEAR}?'
-         rf'|(?:the\s+)?{_DATE_NUMBER}\s+(?:of\s+)?{_MONTH}{_YEAR}?)')
-_DAY = (rf'(?:(?:on\s+)?(?:the\s+day\s+before\s+yesterday|yesterday|today|tomorrow'
-        rf'|{_NUM}\s+(?:days?|weeks?)\s+ago'
-        rf'|(?:last\s+|this\s+|past\s+)?{_WEEKDAY}|{_DATE}))')
-_AROUND_WORDS = ('around', 'about', 'approximately', 'roughly')
-_AROUND = f'(?:{"|".join(_AROUND_WORDS)})'
-_AT = rf'(?:at\s+{_AROUND}|at|{_AROUND})'
-_HM = r'\d{1,2}(?::\d{2})?'
-_CLOCK_PART = rf"(?:{_HM}(?:\s*o'clock)?\s+(?:in\s+the\s+{_PART}|at\s+night))"
-_CLOCK_MARKED = (rf"(?:{_HM}\s*(?:am|pm|a\.m\.|p\.m\.)(?![a-z])|\d{{1,2}}\s*o'clock"
-                 r'|\d{1,2}:\d{2}|noon|midday|midnight)')
-# A bare hour ("at 9") only before the end, a punctuation mark or a word that may follow a
-# time, so that "at 21 degrees" and "about 3 mugs" are no times.
-_AFTER_BARE_HOUR = (r'(?:on|in|at|yesterday|today|tomorrow|tonight|this|last|past|the|and|or'
-                    r'|to|until|till|through|thru|before|after|when|while|then|but|so|please'
-                    r'|two|three|four|five|six|seven|eight|nine|ten|a\s+few|a\s+couple'
-                    rf'|{_WEEKDAY})(?![a-z])')
-_CLOCK_BARE = rf'(?:\d{{1,2}}(?=\s*(?:$|[?!;)]|[.,:](?!\d))|\s+{_AFTER_BARE_HOUR}))'
-_CLOCK = rf'(?:{_CLOCK_PART}|{_CLOCK_MARKED}|{_CLOCK_BARE})'
-_MEAL = (r'(?:(?:after|before|at|during)\s+(?:breakfast|lunch|dinner|supper)(?:\s*time)?'
-         r'|(?:before|at)\s+bed\s*time|before\s+(?:going\s+to\s+)?(?:bed|sleep))')
-_WEEKEND = r'(?:(?:at|on|over|during)\s+)?the\s+weekend'
-_PART_PHRASE = (rf'(?:{_DAY}\s+(?:in\s+the\s+|at\s+|during\s+the\s+)?{_PART}'
-                rf'|(?:this|tomorrow)\s+{_PART}|last\s+night|tonight)')
-
-
-# Alternatives that share a head are factored ("yesterday", "yesterday at 9", "yesterday
-# morning at 9"), so that a day is tried once per word; longer continuations come first.
-_CLOCK_AT = rf'(?:{_AT}\s+{_CLOCK})'
-_POINT = (rf'(?:{_DAY}(?:\s+(?:(?:in\s+the\s+|at\s+|during\s+the\s+)?{_PART}'
-          rf'(?:\s+{_CLOCK_AT})?|{_CLOCK_AT}|{_CLOCK_MARKED}|{_MEAL}))?'
-          rf'|{_CLOCK_AT}(?:\s+(?:{_PART_PHRASE}|{_DAY}))?'
-          rf'|(?:(?:this|tomorrow)\s+{_PART}|last\s+night|tonight)(?:\s+{_CLOCK_AT})?'
-          rf'|{_MEAL}\s+{_DAY}|earlier\s+(?:today|this\s+week)|the\s+other\s+day|{_WEEKEND}'
-          rf'|{_CLOCK_MARKED}|(?:{_NUM}|half\s+an?)\s+(?:hours?|minutes?|mins?)\s+ago'
-          rf'|(?:this|last)\s+(?:week|weekend))')
-_NOW = (r'(?:right\s+now|just\s+now|as\s+of\s+now|now|currently|presently'
-        r'|at\s+the\s+moment|at\s+this\s+moment|at\s+present)')
-_TIME_OF_DAY = (r'(?:(?:in|during)\s+the\s+(?P<a>morning|afternoon|evening)s?'
-                r'|at\s+(?P<b>night)|(?:every|each)\s+(?P<c>morning|afternoon|evening|night)'
-                r'|(?P<d>morning|afternoon|evening|night)s|(?P<e>overnight)'
-                rf'|(?P<f>{_MEAL}))')
-
-
+# -- the expressions find_times looks for (their grammar: robot_memory.language.timegrammar) ---
 def _bounded(pattern: str) -> re.Pattern[str]:
     return re.compile(rf'(?<![a-z0-9]){pattern}(?![a-z0-9])')
 
 
 _TOP_LEVEL: list[tuple[TimeKind, re.Pattern[str]]] = [
     (TimeKind.BETWEEN, _bounded(
-        rf'(?:between|from)\s+(?P<x>{_POINT})\s+(?:and|to|until|till|through|thru)\s+'
-        rf'(?P<y>{_POINT})')),
+        rf'(?:between|from)\s+(?P<x>{POINT})\s+(?:and|to|until|till|through|thru)\s+'
+        rf'(?P<y>{POINT})')),
     (TimeKind.SINCE, _bounded(
-        rf'(?:(?:ever\s+)?since|after|compared\s+(?:to|with))\s+(?P<x>{_POINT})')),
+        rf'(?:(?:ever\s+)?since|after|compared\s+(?:to|with))\s+(?P<x>{POINT})')),
     (TimeKind.SINCE, _bounded(
-        rf'(?:in|during|over|within|for)\s+the\s+(?:past|last)\s+(?:(?P<n>{_NUM})\s+)?'
+        rf'(?:in|during|over|within|for)\s+the\s+(?:past|last)\s+(?:(?P<n>{NUM})\s+)?'
         rf'(?P<unit>days?|hours?|weeks?)')),
-    (TimeKind.PERIOD, _bounded(f'(?P<x>{_POINT})')),
-    (TimeKind.NOW, _bounded(_NOW)),
-    (TimeKind.TIME_OF_DAY, _bounded(_TIME_OF_DAY)),
+    (TimeKind.PERIOD, _bounded(f'(?P<x>{POINT})')),
+    (TimeKind.NOW, _bounded(NOW)),
+    (TimeKind.TIME_OF_DAY, _bounded(TIME_OF_DAY)),
 ]
-# Date and time words, for `unused_time_words`. "may" and "march" (ordinary words) and "jan"
-# and "mar" (a name, a verb) count only next to a day number.
-_MONTH_ALONE = (r'(?:january|february|april|june|july|august|september|october|november'
-                r'|december|feb|apr|jun|jul|aug|sept|sep|oct|nov|dec)\.?')
-_TIME_WORDS = re.compile(
-    r'(?<![a-z0-9])(?:\d{4}-\d{2}-\d{2}'
-    rf'|{_MONTH}\s+(?:the\s+)?\d{{1,2}}(?:st|nd|rd|th)?'
-    rf'|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH}|{_MONTH_ALONE}|{_WEEKDAY}'
-    r"|\d{1,2}(?::\d{2})?\s*(?:am|pm|a\.m\.|p\.m\.)|(?:\d{1,2}\s*)?o'clock|\d{1,2}:\d{2}"
-    r'|weekends?|noon|midday|midnight|yesterday|tomorrow)(?![a-z0-9])')
 
 
 # -- resolution ------------------------------------------------------------------------------
@@ -264,31 +211,23 @@ class _Context:
 
 def _number(text: str) -> int:
     text = ' '.join(text.split())
-    return int(text) if text.isdigit() else _NUMBER_WORDS[text]
+    return int(text) if text.isdigit() else NUMBER_WORDS[text]
 
 
-_ISO_DATE = re.compile(r'(?P<y>\d{4})-(?P<m>\d{2})-(?P<d>\d{2})')
-_MONTH_DAY = re.compile(
-    rf'(?P<month>{_MONTH})\s+(?:the\s+)?(?P<d>\d{{1,2}})(?:st|nd|rd|th)?(?:,?\s+(?P<y>\d{{4}}))?')
-_DAY_MONTH = re.compile(
-    rf'(?:the\s+)?(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<month>{_MONTH})'
-    rf'(?:,?\s+(?P<y>\d{{4}}))?')
-_DAYS_AGO = re.compile(rf'({_NUM})\s+(days?|weeks?)\s+ago')
-_NAMED_WEEKDAY = re.compile(rf'(?:(last|this|past)\s+)?({_WEEKDAY})')
 # How many years back a date without a year may lie (February 29 skips up to 7 years).
 _DATE_YEARS_BACK = 8
 
 
 def _resolve_date(ctx: _Context, text: str) -> dt.date | None:
     """The date a date text names; None when `text` is no date, an error when no such day."""
-    m = _ISO_DATE.fullmatch(text)
+    m = ISO_DATE.fullmatch(text)
     if m is not None:
         month = int(m.group('m'))
     else:
-        m = _MONTH_DAY.fullmatch(text) or _DAY_MONTH.fullmatch(text)
+        m = MONTH_DAY.fullmatch(text) or DAY_MONTH.fullmatch(text)
         if m is None:
             return None
-        month = _MONTH_INDEX[m.group('month').rstrip('.')[:3]]
+        month = MONTH_INDEX[m.group('month').rstrip('.')[:3]]
     day = int(m.group('d'))
     if m.group('y'):
         try:
@@ -318,17 +257,17 @@ def _resolve_day(ctx: _Context, text: str, part: str = '') -> dt.date:
         return ctx.today + one
     if text == 'the day before yesterday':
         return ctx.today - 2 * one
-    m = _DAYS_AGO.fullmatch(text)
+    m = DAYS_AGO.fullmatch(text)
     if m:
         days = _number(m.group(1)) * (7 if m.group(2).startswith('week') else 1)
         return ctx.today - days * one
     date = _resolve_date(ctx, text)
     if date is not None:
         return date
-    m = _NAMED_WEEKDAY.fullmatch(text)
+    m = NAMED_WEEKDAY.fullmatch(text)
     if m is None:
         raise InvalidInputError(f'not a day: {text!r}')
-    back = (ctx.today.weekday() - _WEEKDAY_INDEX[m.group(2)]) % 7
+    back = (ctx.today.weekday() - WEEKDAY_INDEX[m.group(2)]) % 7
     if m.group(1) in ('last', 'past') and back == 0:
         back = 7
     day = ctx.today - back * one
@@ -346,18 +285,13 @@ class _Clock:
     twelve: bool = False
 
 
-_CLOCK_VALUE = re.compile(
-    r"(?P<h>\d{1,2})(?::(?P<m>\d{2}))?\s*(?:(?P<ampm>[ap])\.?m\.?|o'clock)?"
-    r'(?:\s+(?:in\s+the|at)\s+(?P<part>morning|afternoon|evening|night))?')
-
-
 def _clock(text: str) -> _Clock:
     text = ' '.join(text.split())
     if text in ('noon', 'midday'):
         return _Clock(12, 0)
     if text == 'midnight':
         return _Clock(0, 0)
-    m = _CLOCK_VALUE.fullmatch(text)
+    m = CLOCK_VALUE.fullmatch(text)
     if m is None:
         raise InvalidInputError(f'not a clock time: {text!r}')
     hour, minute = int(m.group('h')), int(m.group('m') or 0)
@@ -403,7 +337,7 @@ def _clock_stamp(ctx: _Context, clock: _Clock, day: dt.date | None = None,
 
 def _clock_range(ctx: _Context, m: re.Match[str], stamp: float) -> tuple[float, float, str]:
     at = (m.groupdict().get('at') or '').split()
-    if at and at[-1] in _AROUND_WORDS:
+    if at and at[-1] in AROUND_WORDS:
         return stamp - AROUND_S, stamp + AROUND_S, ctx.clock.day_part(stamp)
     return stamp, stamp + MINUTE_S, ctx.clock.day_part(stamp)
 
@@ -433,8 +367,8 @@ def _meal_part(text: str) -> str:
     words = [w for w in text.split() if w not in ('time', 'going', 'to')]
     meal = words[-1].removesuffix('time') if words[-1] != 'bedtime' else 'bedtime'
     if words[0] == 'before':
-        return _BEFORE_MEALS.get(meal, _MEALS[meal])
-    return _MEALS[meal]
+        return BEFORE_MEALS.get(meal, MEALS[meal])
+    return MEALS[meal]
 
 
 def _day_meal(ctx: _Context, m: re.Match[str]) -> tuple[float, float, str]:
@@ -495,28 +429,28 @@ def _week(ctx: _Context, m: re.Match[str]) -> tuple[float, float, str]:
     return ctx.at(monday), ctx.at(monday + dt.timedelta(days=7)), ''
 
 
-# One pattern per form of `_POINT`; the first that matches a whole point resolves it.
+# One pattern per form of `POINT`; the first that matches a whole point resolves it.
 _RESOLVERS: list[tuple[re.Pattern[str], Callable[[_Context, re.Match[str]],
                                                  tuple[float, float, str]]]] = [
-    (re.compile(rf'(?P<phrase>{_PART_PHRASE})\s+(?P<at>{_AT})\s+(?P<clock>{_CLOCK})'),
+    (re.compile(rf'(?P<phrase>{PART_PHRASE})\s+(?P<at>{AT})\s+(?P<clock>{CLOCK})'),
      _part_at_clock),
-    (re.compile(rf'(?P<at>{_AT})\s+(?P<clock>{_CLOCK})\s+(?P<phrase>{_PART_PHRASE})'),
+    (re.compile(rf'(?P<at>{AT})\s+(?P<clock>{CLOCK})\s+(?P<phrase>{PART_PHRASE})'),
      _part_at_clock),
-    (re.compile(rf'(?P<day>{_DAY})\s+(?P<at>{_AT})\s+(?P<clock>{_CLOCK})'), _day_at_clock),
-    (re.compile(rf'(?P<day>{_DAY})\s+(?P<clock>{_CLOCK_MARKED})'), _day_at_clock),
-    (re.compile(rf'(?P<at>{_AT})\s+(?P<clock>{_CLOCK})\s+(?P<day>{_DAY})'), _day_at_clock),
-    (re.compile(rf'(?P<day>{_DAY})\s+(?P<meal>{_MEAL})'), _day_meal),
-    (re.compile(rf'(?P<meal>{_MEAL})\s+(?P<day>{_DAY})'), _day_meal),
-    (re.compile(rf'(?P<day>{_DAY})\s+(?:in\s+the\s+|at\s+|during\s+the\s+)?(?P<part>{_PART})'),
+    (re.compile(rf'(?P<day>{DAY})\s+(?P<at>{AT})\s+(?P<clock>{CLOCK})'), _day_at_clock),
+    (re.compile(rf'(?P<day>{DAY})\s+(?P<clock>{CLOCK_MARKED})'), _day_at_clock),
+    (re.compile(rf'(?P<at>{AT})\s+(?P<clock>{CLOCK})\s+(?P<day>{DAY})'), _day_at_clock),
+    (re.compile(rf'(?P<day>{DAY})\s+(?P<meal>{MEAL})'), _day_meal),
+    (re.compile(rf'(?P<meal>{MEAL})\s+(?P<day>{DAY})'), _day_meal),
+    (re.compile(rf'(?P<day>{DAY})\s+(?:in\s+the\s+|at\s+|during\s+the\s+)?(?P<part>{PART})'),
      _day_part),
-    (re.compile(rf'(?P<which>this|tomorrow)\s+(?P<part>{_PART})'), _this_part),
+    (re.compile(rf'(?P<which>this|tomorrow)\s+(?P<part>{PART})'), _this_part),
     (re.compile(r'last\s+night|tonight|earlier\s+today|earlier\s+this\s+week'
                 r'|the\s+other\s+day'), _fixed_phrase),
-    (re.compile(_WEEKEND), _the_weekend),
-    (re.compile(rf'(?P<day>{_DAY})'), _day_only),
-    (re.compile(rf'(?P<at>{_AT})\s+(?P<clock>{_CLOCK})'), _clock_only),
-    (re.compile(rf'(?P<clock>{_CLOCK_MARKED})'), _clock_only),
-    (re.compile(rf'(?P<n>{_NUM}|half\s+an?)\s+(?P<unit>hours?|minutes?|mins?)\s+ago'),
+    (re.compile(WEEKEND), _the_weekend),
+    (re.compile(rf'(?P<day>{DAY})'), _day_only),
+    (re.compile(rf'(?P<at>{AT})\s+(?P<clock>{CLOCK})'), _clock_only),
+    (re.compile(rf'(?P<clock>{CLOCK_MARKED})'), _clock_only),
+    (re.compile(rf'(?P<n>{NUM}|half\s+an?)\s+(?P<unit>hours?|minutes?|mins?)\s+ago'),
      _units_ago),
     (re.compile(r'(?P<which>this|last)\s+(?P<unit>week|weekend)'), _week),
 ]
@@ -616,7 +550,7 @@ def unused_time_words(text: str, found: list[TimeExpression]) -> list[str]:
     """
     spans = [e.span for e in found]
     words: list[str] = []
-    for m in _TIME_WORDS.finditer(text.lower()):
+    for m in TIME_WORDS.finditer(text.lower()):
         if any(m.start() < hi and lo < m.end() for lo, hi in spans):
             continue
         word = ' '.join(m.group(0).split())
