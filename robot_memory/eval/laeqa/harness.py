@@ -22,6 +22,7 @@ from robot_memory.eval.laeqa.baselines import (
 from robot_memory.eval.laeqa.output import summarise, write_chart, write_csv
 from robot_memory.eval.laeqa.patrol import patrol
 from robot_memory.eval.laeqa.questions import ASKED_HOUR, generate_questions, is_correct
+from robot_memory.eval.progress import StageBar
 from robot_memory.exceptions import InvalidInputError
 from robot_memory.sim.clock import DAY_S, SIM_EPOCH_S
 from robot_memory.sim.detector import load_detector
@@ -58,7 +59,7 @@ def eval_laeqa(seed: int = 0, days: int = 5, world: str = 'apartment',
         phrasings = load_phrasings(phrasings_path)
     learned = planner_params is None
     planner_params = planner_params or PlannerParams()
-    bar = _Bar(progress)
+    bar = StageBar(progress)
     with bar:
         bar.stage('patrolling', days)
         other = household_sim(backend, scene, seed, habitat_config, detector)
@@ -141,35 +142,6 @@ def eval_laeqa(seed: int = 0, days: int = 5, world: str = 'apartment',
     summary['csv'] = str(out_dir / 'laeqa_questions.csv')
     summary['chart'] = str(out_dir / 'laeqa_accuracy.png')
     return summary
-
-
-class _Bar:
-    def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled
-        self._progress: Any = None
-        self._task: Any = None
-
-    def __enter__(self) -> _Bar:
-        if self.enabled:
-            from rich.progress import Progress
-
-            self._progress = Progress(transient=True)
-            self._progress.__enter__()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._progress is not None:
-            self._progress.__exit__(*exc)
-
-    def stage(self, name: str, total: int) -> None:
-        if self._progress is not None:
-            if self._task is not None:
-                self._progress.remove_task(self._task)
-            self._task = self._progress.add_task(name, total=total)
-
-    def advance(self) -> None:
-        if self._progress is not None and self._task is not None:
-            self._progress.advance(self._task)
 
 
 def _panel_run(seed: int, days: int, world: str, planners: tuple[str, ...],
