@@ -1,4 +1,4 @@
-"""The progress bar of the evaluations and benchmarks: a transient rich bar, or nothing.
+"""The progress bar of the evaluations, benchmarks and panels: a transient rich bar, or nothing.
 
 Off where the command prints JSON (the bar would mix into the output); rich is imported only
 when the bar is on.
@@ -15,18 +15,20 @@ __all__ = ['StageBar']
 
 
 class StageBar:
-    """A transient progress bar over stages, one task at a time; a no-op when disabled."""
+    """A transient progress bar over stages, one task at a time; a no-op when disabled.
 
-    def __init__(self, enabled: bool) -> None:
+    `counted`: the panels' bar, with done/total and the time elapsed, on the stderr console.
+    """
+
+    def __init__(self, enabled: bool, counted: bool = False) -> None:
         self.enabled = enabled
+        self.counted = counted
         self._progress: Progress | None = None
         self._task: TaskID | None = None
 
     def __enter__(self) -> StageBar:
         if self.enabled:
-            from rich.progress import Progress
-
-            self._progress = Progress(transient=True)
+            self._progress = _counted_progress() if self.counted else _plain_progress()
             self._progress.__enter__()
         return self
 
@@ -45,3 +47,24 @@ class StageBar:
         """Count one step of the stage; `description` replaces its label when given."""
         if self._progress is not None and self._task is not None:
             self._progress.update(self._task, advance=1, description=description)
+
+
+def _plain_progress() -> Progress:
+    from rich.progress import Progress
+
+    return Progress(transient=True)
+
+
+def _counted_progress() -> Progress:
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    from robot_memory._console import console
+
+    return Progress(TextColumn('{task.description}'), BarColumn(), MofNCompleteColumn(),
+                    TimeElapsedColumn(), console=console, transient=True)

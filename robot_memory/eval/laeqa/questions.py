@@ -17,6 +17,7 @@ import numpy as np
 from robot_memory.core.clock import DAY_PARTS, WEEKDAYS
 from robot_memory.core.queries import Category
 from robot_memory.sim.clock import DAY_S, SIM_EPOCH_S
+from robot_memory.sim.truth import ObjectTruth
 
 __all__ = ['ASKED_HOUR', 'EvalQuestion', 'SightedRun', 'generate_questions', 'is_correct']
 
@@ -196,8 +197,7 @@ def generate_questions(state: SightedRun, asked_s: float, phrasings: dict[str, l
         if before is None:
             continue
         v = small[g]
-        moved = (before.room != v.room or before.support != v.support
-                 or math.dist(before.position_m, v.position_m) > 0.3)
+        moved = _moved(before, v)
         add('changed_since', {'object': desc(g),
                               'day': _weekday(d0)},
             g, {'yes': moved}, day_start_s=d0)
@@ -312,14 +312,19 @@ def _new_type_questions(state: SightedRun, asked_s: float, add: Any, sample: Any
         before, after = truth.at(d1).get(g), truth.at(d2 + DAY_S - 1.0).get(g)
         if before is None or after is None:
             continue
-        moved = (before.room != after.room or before.support != after.support
-                 or math.dist(before.position_m, after.position_m) > 0.3)
+        moved = _moved(before, after)
         add('moved_between', {'object': desc(g), 'day': _weekday(d1), 'day2': _weekday(d2)},
             g, {'yes': moved}, day_start_s=d1)
 
 
 def _weekday(t: float) -> str:
     return WEEKDAYS[int((t - SIM_EPOCH_S) // DAY_S) % 7]
+
+
+def _moved(before: ObjectTruth, after: ObjectTruth) -> bool:
+    """Whether an object changed room or support, or shifted more than 0.3 m, between facts."""
+    return (before.room != after.room or before.support != after.support
+            or math.dist(before.position_m, after.position_m) > 0.3)
 
 
 def _ask_state(true_state: str, rng: np.random.Generator) -> str:
