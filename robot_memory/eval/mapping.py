@@ -60,8 +60,8 @@ class Session:
 
     start_s: float
     end_s: float
-    seen: Counter = field(default_factory=Counter)
-    assoc: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
+    seen: Counter[str] = field(default_factory=Counter)
+    assoc: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
     rooms: set[str] = field(default_factory=set)
 
 
