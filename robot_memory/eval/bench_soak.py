@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from robot_memory._system import rss_mb
+from robot_memory.eval.progress import StageBar
 from robot_memory.exceptions import InvalidInputError
 
 __all__ = ['QUESTIONS', 'bench_soak']
@@ -80,15 +81,9 @@ def bench_soak(days: int = 30, seed: int = 0, world: str = 'apartment',
     sim = BuiltinSim(SimConfig(world=world, seed=seed))
     series: list[dict[str, Any]] = []
     ingest_by_day: list[list[float]] = []
-    bar = None
-    if progress:
-        from rich.progress import Progress
-
-        bar = Progress(transient=True)
-        bar.start()
-        task = bar.add_task('soak', total=days)
     start = time.perf_counter()
-    with tempfile.TemporaryDirectory() as tmp:
+    with StageBar(progress) as bar, tempfile.TemporaryDirectory() as tmp:
+        bar.stage('soak', days)
         db = Path(tmp) / 'soak.db'
         service = MemoryService(MemoryServiceParams(db_path=str(db), use_embeddings=False),
                                 layout=sim.scene_graph())
@@ -133,18 +128,14 @@ def bench_soak(days: int = 30, seed: int = 0, world: str = 'apartment',
                     'question_ms_median': {q: round(float(np.median(v)), 2)
                                            for q, v in by_question.items()},
                 })
-                if bar is not None:
-                    bar.update(task, advance=1, description=f'day {day + 1}/{days}: '
-                               f'{series[-1]["objects"]} objects, '
-                               f'{series[-1]["rss_mb"]:.0f} MB')
+                bar.advance(f'day {day + 1}/{days}: {series[-1]["objects"]} objects, '
+                            f'{series[-1]["rss_mb"]:.0f} MB')
             assert day3 is not None
             question_ratio = _question_ratio(MemoryService(
                 MemoryServiceParams(use_embeddings=False), memory=day3[0]), day3[1],
                 service, sim.now_s)
         finally:
             service.close()
-            if bar is not None:
-                bar.stop()
     after = [s for s in series if s['day'] >= WARMUP_DAYS]
     days_after = [s['day'] for s in after]
     result = {

@@ -42,7 +42,7 @@ import numpy as np
 from robot_memory.core.episodic import EpisodicMemory, Interval
 from robot_memory.core.events import FactKey
 from robot_memory.core.types import CameraIntrinsics
-from robot_memory.sim.truth import ObjectTruth, TruthLog
+from robot_memory.sim.truth import ObjectTruth, TruthInterval, TruthLog
 
 __all__ = [
     'CHANGE_KINDS',
@@ -77,9 +77,9 @@ class ChangeEvent:
 class ChangeScore(NamedTuple):
     """Event-matching result: counts per kind and the events behind them."""
 
-    correct: Counter
-    reported: Counter
-    true: Counter
+    correct: Counter[str]
+    reported: Counter[str]
+    true: Counter[str]
     tolerated: int
     false_events: list[ChangeEvent]
     missed_events: list[ChangeEvent]
@@ -151,7 +151,7 @@ def truth_events(truth: TruthLog, looks: Mapping[str, Sequence[float]], spot_vie
     return events
 
 
-def _arrived_at(intervals: Sequence, k: int, match_m: float) -> float:
+def _arrived_at(intervals: Sequence[TruthInterval], k: int, match_m: float) -> float:
     """When the object came to the spot of interval `k` (delivered, or carried there)."""
     fact = intervals[k].fact
     while k > 0 and intervals[k - 1].t_to == intervals[k].t_from and \
@@ -164,7 +164,7 @@ def _index_at(starts: Sequence[float], t: float) -> int:
     return bisect.bisect_right(starts, t) - 1
 
 
-def _left_at(intervals: Sequence, k: int, match_m: float) -> float | None:
+def _left_at(intervals: Sequence[TruthInterval], k: int, match_m: float) -> float | None:
     """When the object left the spot of interval `k` (None: it never did)."""
     fact = intervals[k].fact
     for iv in intervals[k + 1:]:
@@ -245,8 +245,8 @@ def score_change_events(true_events: Sequence[ChangeEvent],
     for e in true_events:
         by_key.setdefault((e.kind, e.obj), []).append(e)
     used: set[int] = set()
-    correct: Counter = Counter()
-    n_reported: Counter = Counter()
+    correct: Counter[str] = Counter()
+    n_reported: Counter[str] = Counter()
     tolerated = 0
     false_events: list[ChangeEvent] = []
     for e in sorted(reported, key=lambda e: e.t_s):

@@ -59,7 +59,8 @@ def _pick(questions: list[EvalQuestion], n: int) -> list[EvalQuestion]:
 def _truth_text(q: EvalQuestion) -> str:
     e = q.expected
     if 'room' in e:
-        return e['room'].replace('_', ' ') + (f' ({e["support"]})' if e.get('support') else '')
+        room: str = e['room']
+        return room.replace('_', ' ') + (f' ({e["support"]})' if e.get('support') else '')
     if 'count' in e:
         return str(e['count'])
     if 'yes' in e:
@@ -117,7 +118,7 @@ def run_demo(out_dir: Path, days: int = 3, seed: int = 0, questions: int = 20,
     start = time.perf_counter()
     failures: list[str] = []
     domain_id = int(os.environ.get('ROS_DOMAIN_ID', 60 + os.getpid() % 100))
-    overrides = {
+    overrides: dict[str, dict[str, Any]] = {
         'sim_bridge_node': {'mode': 'patrol', 'patrol_days': days, 'seed': seed,
                             'frame_rate_hz': frame_rate_hz, 'detector': detector},
         # Absolute: memory_node puts a relative db_path under $ROS_HOME/robot_memory.
@@ -137,6 +138,7 @@ def run_demo(out_dir: Path, days: int = 3, seed: int = 0, questions: int = 20,
                 progress=lambda note: progress.update(task, description=f'patrol: {note}'))
         if not ok:
             failures.append('the patrol did not finish in time')
+        assert graph.bridge is not None  # the 'builtin' bringup has a bridge
         sim = graph.bridge.sim
         memory = graph.memory.service.memory
         state = _State(sim, sim.visibility_log())

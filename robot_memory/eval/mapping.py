@@ -35,6 +35,7 @@ from robot_memory.eval.change_events import (
     score_change_events,
     truth_events,
 )
+from robot_memory.eval.progress import StageBar
 from robot_memory.exceptions import InvalidInputError
 from robot_memory.perception.association import AssociationParams
 from robot_memory.perception.class_segments import (
@@ -59,8 +60,8 @@ class Session:
 
     start_s: float
     end_s: float
-    seen: Counter = field(default_factory=Counter)
-    assoc: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
+    seen: Counter[str] = field(default_factory=Counter)
+    assoc: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
     rooms: set[str] = field(default_factory=set)
 
 
@@ -118,9 +119,8 @@ def run_mapping(seed: int = 11, days: int = 3, world: str = 'apartment',
     start_s = sim.now_s
     frames = 0
     start = time.perf_counter()
-    bar = _progress(progress)
-    with bar:
-        task = bar.add_task('patrolling', total=days) if progress else None
+    with StageBar(progress) as bar:
+        bar.stage('patrolling', days)
         for day in range(days):
             for frame in sim.patrol_day(day):
                 if not sessions or frame.stamp_s - sessions[-1].end_s > 1800.0:
@@ -148,8 +148,7 @@ def run_mapping(seed: int = 11, days: int = 3, world: str = 'apartment',
                 if room:
                     session.rooms.add(room.split(':', 1)[1])
                 frames += 1
-            if progress:
-                bar.update(task, advance=1, description=f'day {day + 1}/{days}')
+            bar.advance(f'day {day + 1}/{days}')
     pipeline.flush()
     store.sync(memory)
     store.close()
@@ -158,28 +157,6 @@ def run_mapping(seed: int = 11, days: int = 3, world: str = 'apartment',
         tmp.cleanup()
     return MappingRun(memory, pipeline, sim, sessions, frames, time.perf_counter() - start,
                       db_bytes, obs_truth, sightings, views, start_s)
-
-
-class _NoBar:
-    def __enter__(self) -> _NoBar:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        return None
-
-    def add_task(self, *args: Any, **kwargs: Any) -> None:
-        return None
-
-    def update(self, *args: Any, **kwargs: Any) -> None:
-        return None
-
-
-def _progress(enabled: bool) -> Any:
-    if not enabled:
-        return _NoBar()
-    from rich.progress import Progress
-
-    return Progress(transient=True)
 
 
 def _through_class_image(frame: Frame, truth: dict[int, str], space: LabelSpace

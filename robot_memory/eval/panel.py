@@ -16,6 +16,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
+from robot_memory.eval.progress import StageBar
 from robot_memory.exceptions import InvalidInputError
 
 __all__ = ['parse_seeds', 'parse_worlds', 'plot_panel', 'run_panel', 'summarize']
@@ -69,12 +70,12 @@ def run_panel(fn: Callable[..., dict[str, Any]], jobs: Sequence[dict[str, Any]],
     """Call `fn(**job)` for every job, in worker processes; results in the jobs' order."""
     n = _workers(len(jobs), workers)
     results: list[dict[str, Any] | None] = [None] * len(jobs)
-    bar = _Progress(progress, label, len(jobs))
-    with bar:
+    with StageBar(progress, counted=True) as bar:
+        bar.stage(label, len(jobs))
         if n == 1:
             for i, job in enumerate(jobs):
                 results[i] = fn(**job)
-                bar.advance(job)
+                bar.advance(_done(label, job))
         else:
             # Spawned, not forked: Open3D and torch hold threads a fork would copy mid-state.
             context = multiprocessing.get_context('spawn')
@@ -83,46 +84,14 @@ def run_panel(fn: Callable[..., dict[str, Any]], jobs: Sequence[dict[str, Any]],
                 for future in as_completed(futures):
                     i = futures[future]
                     results[i] = future.result()
-                    bar.advance(jobs[i])
+                    bar.advance(_done(label, jobs[i]))
     return [r for r in results if r is not None]
 
 
-class _Progress:
-    """A rich progress bar over panel runs (silent when disabled)."""
-
-    def __init__(self, enabled: bool, label: str, total: int) -> None:
-        self._bar = None
-        self._task = None
-        if enabled:
-            from rich.progress import (
-                BarColumn,
-                MofNCompleteColumn,
-                Progress,
-                TextColumn,
-                TimeElapsedColumn,
-            )
-
-            from robot_memory._console import console
-
-            self._bar = Progress(TextColumn('{task.description}'), BarColumn(),
-                                 MofNCompleteColumn(), TimeElapsedColumn(), console=console,
-                                 transient=True)
-            self._label, self._total = label, total
-
-    def __enter__(self) -> _Progress:
-        if self._bar is not None:
-            self._bar.__enter__()
-            self._task = self._bar.add_task(self._label, total=self._total)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._bar is not None:
-            self._bar.__exit__(*exc)
-
-    def advance(self, job: dict[str, Any]) -> None:
-        if self._bar is not None:
-            done = ', '.join(f'{k} {v}' for k, v in job.items() if k in ('world', 'seed'))
-            self._bar.update(self._task, advance=1, description=f'{self._label} ({done} done)')
+def _done(label: str, job: dict[str, Any]) -> str:
+    """The bar's label once `job` is done: its world and seed."""
+    done = ', '.join(f'{k} {v}' for k, v in job.items() if k in ('world', 'seed'))
+    return f'{label} ({done} done)'
 
 
 def summarize(runs: Sequence[dict[str, Any]], keys: Sequence[str],

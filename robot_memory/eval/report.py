@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from robot_memory.core.episodic import EpisodicMemory, WorldDiff
-from robot_memory.core.scene_graph import SceneGraph
+from robot_memory.core.scene_graph import EdgeKind, SceneGraph
 
 __all__ = ['QARow', 'draw_scene_graph', 'write_report']
 
@@ -62,7 +62,7 @@ def draw_scene_graph(graph: SceneGraph, path: Path, title: str,
             cx, cy = room.centroid_m
             ax.text(cx, cy, room.name.replace('_', ' '), ha='center', va='center',
                     fontsize=8, color='#555555', alpha=0.8)
-    for u, v, _ in graph.edges('traversable'):
+    for u, v, _ in graph.edges(EdgeKind.TRAVERSABLE):
         if u < v:
             (x0, y0, _), (x1, y1, _) = graph.get_place(u).position_m, graph.get_place(v).position_m
             ax.plot([x0, x1], [y0, y1], color='#9bb7d4', linewidth=0.6, zorder=1)
@@ -73,8 +73,8 @@ def draw_scene_graph(graph: SceneGraph, path: Path, title: str,
         if kind in ('supported_by', 'inside'):
             a, b = graph.get_object(u).position_m, graph.get_object(v).position_m
             ax.plot([a[0], b[0]], [a[1], b[1]], color='#777777', linewidth=0.5, zorder=2)
-    change_colors = {'added': '#2ca02c', 'moved': '#ff7f0e', 'state_changed': '#9467bd',
-                     'removed': '#d62728'}
+    change_colors: dict[str | None, str] = {
+        'added': '#2ca02c', 'moved': '#ff7f0e', 'state_changed': '#9467bd', 'removed': '#d62728'}
     for object_id in graph.objects:
         obj = graph.get_object(object_id)
         x, y, _ = obj.position_m

@@ -1,0 +1,118 @@
+"""`robot-memory fleet …` (schema, robot roles, shipping) and `ask --fleet`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from robot_memory._console import emit, out
+from robot_memory.cli_options import JsonOption
+from robot_memory.exceptions import RobotMemoryError
+
+__all__ = ['ask_fleet', 'fleet_app']
+
+fleet_app = typer.Typer(help='Many robots, one memory, on a PostgreSQL server.',
+                        no_args_is_help=True)
+
+DsnOption = Annotated[str, typer.Option(
+    '--dsn', envvar='ROBOT_MEMORY_FLEET_DSN', show_envvar=True,
+    help='PostgreSQL connection string (libpq form); never stored in a file of the project.')]
+
+
+def ask_fleet(question: str, dsn: str, db: Path | None, robot_id: str, as_json: bool,
+              now: float | None, embeddings: bool) -> None:
+    """Answer `question` from every robot on a fleet server (`ask --fleet`); exit 1 if none can."""
+    from robot_memory.fleet.view import FleetView
+
+    view = FleetView(dsn, robot_id if db is not None else '', db, use_embeddings=embeddings)
+    try:
+        view.refresh()
+        reply = view.ask(question, now)
+    finally:
+        view.close()
+    if as_json:
+        sys.stdout.write(json.dumps(reply) + '\n')
+    else:
+        out.print(reply['answer'])
+        out.print(f'confidence {reply["confidence"]:.2f} (robots: {", ".join(reply["robots"])})'
+                  + ('  (worth checking)' if reply['needs_verification'] else ''))
+        for e in reply['evidence']:
+            out.print(f'  evidence: {e["object_id"]} seen by {e["robot"]} at '
+                      f'{view.memory.clock.label(e["stamp_s"])} in {e["room_id"] or "?"}')
+    if not reply['ok']:
+        raise typer.Exit(1)
+
+
+
+@fleet_app.command('init')
+def fleet_init_cmd(dsn: DsnOption) -> None:
+    """Create or upgrade the fleet schema on the server (as its administrator)."""
+    from robot_memory.fleet.schema import init_server
+
+    versions = init_server(dsn)
+    out.print(f'fleet schema version {versions["after"]} (was {versions["before"]})')
+
+
+@fleet_app.command('add-robot')
+def fleet_add_robot_cmd(
+    robot_id: Annotated[str, typer.Argument(help='The robot id (lower-case, digits, _).')],
+    dsn: DsnOption,
+    password: Annotated[str, typer.Option(
+        envvar='ROBOT_MEMORY_ROBOT_PASSWORD', show_envvar=True, prompt=True, hide_input=True,
+        help="The robot role's password (at least 12 characters).")],
+) -> None:
+    """Create a robot's database role: it may insert only its own rows and read the fleet."""
+    from robot_memory.fleet.schema import add_robot
+
+    out.print(f'robot {robot_id}: role {add_robot(dsn, robot_id, password)}')
+
+
+@fleet_app.command('revoke-robot')
+def fleet_revoke_robot_cmd(
+    robot_id: Annotated[str, typer.Argument(help='The robot id.')], dsn: DsnOption) -> None:
+    """Stop a robot's role from logging in (what it shipped stays)."""
+    from robot_memory.fleet.schema import revoke_robot
+
+    revoke_robot(dsn, robot_id)
+    out.print(f'robot {robot_id}: revoked')
+
+
+@fleet_app.command('sync')
+def fleet_sync_cmd(
+    db: Annotated[Path, typer.Option(help="The robot's memory file.")],
+    dsn: DsnOption,
+    robot_id: Annotated[str, typer.Option(help='The id this robot ships as.')],
+    follow: Annotated[bool, typer.Option(
+        help='Keep shipping new events until Ctrl-C (as memory_node does).')] = False,
+    period_s: Annotated[float, typer.Option(help='Seconds between looks with --follow.')] =
+    1.0,
+    batch_events: Annotated[int, typer.Option(help='Events per transaction.')] = 5000,
+    as_json: JsonOption = False,
+) -> None:
+    """Ship a memory file's events to the fleet server (idempotent; resumes where it was)."""
+    import time
+
+    from robot_memory.fleet.replicator import Replicator
+
+    with Replicator(db, dsn, robot_id, batch_events=batch_events) as replicator:
+        try:
+            while True:
+                replicator.sync()
+                if not follow:
+                    break
+                time.sleep(period_s)
+        except KeyboardInterrupt:
+            pass
+        stats = replicator.stats
+        result = {'robot_id': robot_id, 'acked_seq': stats.acked_seq,
+                  'local_seq': stats.local_seq, 'shipped': stats.shipped,
+                  'backlog': stats.backlog, 'connected': stats.connected,
+                  'error': stats.last_error}
+    if not stats.connected:
+        raise RobotMemoryError(f'the fleet server is not reachable: {stats.last_error}')
+    emit(result, as_json, 'fleet sync')
+
