@@ -23,8 +23,8 @@ from typing import Any
 import numpy as np
 
 from robot_memory._system import rss_mb
-from robot_memory.eval.progress import StageBar
 from robot_memory.exceptions import InvalidInputError
+from robot_memory.progress import StageBar
 
 __all__ = ['QUESTIONS', 'bench_soak']
 

@@ -35,7 +35,6 @@ from robot_memory.eval.change_events import (
     score_change_events,
     truth_events,
 )
-from robot_memory.eval.progress import StageBar
 from robot_memory.exceptions import InvalidInputError
 from robot_memory.perception.association import AssociationParams
 from robot_memory.perception.class_segments import (
@@ -46,6 +45,7 @@ from robot_memory.perception.class_segments import (
     segment_overlap,
 )
 from robot_memory.perception.pipeline import MappingPipeline, PipelineParams
+from robot_memory.progress import StageBar
 from robot_memory.sim.detector import DetectorConfig, load_detector
 from robot_memory.sim.habitat_days import household_sim
 from robot_memory.sim.world import label_space

@@ -16,8 +16,8 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
-from robot_memory.eval.progress import StageBar
 from robot_memory.exceptions import InvalidInputError
+from robot_memory.progress import StageBar
 
 __all__ = ['parse_seeds', 'parse_worlds', 'plot_panel', 'run_panel', 'summarize']
 

@@ -6,7 +6,6 @@ import collections
 import logging
 import math
 import time
-from contextlib import nullcontext
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from robot_memory.exceptions import InvalidInputError
+from robot_memory.progress import StageBar
 from robot_memory.sim.backend import BuiltinSim, SimConfig, load_scenario
 from robot_memory.sim.clock import sim_time
 from robot_memory.sim.detector import load_detector
@@ -46,16 +46,15 @@ def run_sim(seed: int, days: int, out_dir: Path, world: str = 'apartment',
     sim = sim if sim is not None else BuiltinSim(config)
     mcap_path = out_dir / 'recording.mcap'
     frames_per_day: list[int] = []
-    with McapRecorder(mcap_path) as recorder, _progress(progress) as bar:
-        task = bar.add_task('simulating', total=days) if bar is not None else None
+    with McapRecorder(mcap_path) as recorder, StageBar(progress) as bar:
+        bar.stage('simulating', days)
         for day in range(days):
             n = 0
             for frame in sim.patrol_day(day):
                 recorder.write_frame(frame)
                 n += 1
             frames_per_day.append(n)
-            if bar is not None:
-                bar.update(task, advance=1, description=f'day {day + 1}/{days}: {n} frames')
+            bar.advance(f'day {day + 1}/{days}: {n} frames')
         sim.step(max(0.0, sim_time(days) - sim.now_s))
     truth = sim.truth
     events = collections.Counter(e.kind for e in sim.activity.events)
@@ -89,14 +88,6 @@ def run_sim(seed: int, days: int, out_dir: Path, world: str = 'apartment',
     }
     log.info('simulated %s', summary)
     return summary
-
-
-def _progress(enabled: bool) -> Any:
-    if not enabled:
-        return nullcontext(None)
-    from rich.progress import Progress
-
-    return Progress(transient=True)
 
 
 def bench_sim(frames: int = 300, width: int = 640, height: int = 480,

@@ -22,8 +22,8 @@ from robot_memory.eval.laeqa.baselines import (
 from robot_memory.eval.laeqa.output import summarise, write_chart, write_csv
 from robot_memory.eval.laeqa.patrol import patrol
 from robot_memory.eval.laeqa.questions import ASKED_HOUR, generate_questions, is_correct
-from robot_memory.eval.progress import StageBar
 from robot_memory.exceptions import InvalidInputError
+from robot_memory.progress import StageBar
 from robot_memory.sim.clock import DAY_S, SIM_EPOCH_S
 from robot_memory.sim.detector import load_detector
 from robot_memory.sim.habitat_days import household_sim

@@ -1,4 +1,5 @@
-"""The progress bar of the evaluations, benchmarks and panels: a transient rich bar, or nothing.
+"""The progress bar of the simulator, evaluations, benchmarks and panels: a transient rich bar,
+or nothing.
 
 Off where the command prints JSON (the bar would mix into the output); rich is imported only
 when the bar is on.
