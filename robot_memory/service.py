@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from numpy.typing import ArrayLike
+
 from robot_memory.core.clock import MemoryClock
 from robot_memory.core.episodic import EpisodicMemory
 from robot_memory.core.protocol import (
@@ -173,7 +175,7 @@ class MemoryService:
             return None
         return match[0] if match else None
 
-    def _score_text(self, text: str, descriptions: Sequence[str]) -> Sequence[float]:
+    def _score_text(self, text: str, descriptions: Sequence[str]) -> ArrayLike:
         """Cosine similarity of a question to descriptions (open-vocabulary retrieval); word
         overlap when embeddings are off or unavailable."""
         if not self.params.use_embeddings:
@@ -185,7 +187,7 @@ class MemoryService:
         except (ImportError, RobotMemoryError, OSError) as exc:
             log.warning('retrieval by embeddings unavailable: %s', exc)
             return self.engine.word_overlap(text, descriptions)
-        scores: Sequence[float] = vectors[1:] @ vectors[0]
+        scores: ArrayLike = vectors[1:] @ vectors[0]
         return scores
 
     def parse(self, question: str, now_s: float | None = None) -> ParseResult:

@@ -13,7 +13,7 @@ from typing import Any
 
 from robot_memory.core.engine_core import EngineCore, _Timeline
 from robot_memory.core.episodic import Interval, ObjectState
-from robot_memory.core.events import FactKey
+from robot_memory.core.events import FactKey, FactValue
 from robot_memory.core.queries import (
     ATTRIBUTES,
     Answer,
@@ -231,16 +231,16 @@ class ContentsAnswers(EngineCore):
         key = (FactKey.STATE if q.state else FactKey.ROOM if is_room
                else FactKey.SUPPORT if supports else FactKey.POSITION)
 
-        def matches(value: Any) -> bool:
+        def matches(value: FactValue) -> bool:
             if q.state:
                 return value == q.state
             if is_room:
                 return value == place
             if supports:
-                return bool(value) and self.label_of(value[1]) in supports
+                return isinstance(value, tuple) and self.label_of(str(value[1])) in supports
             return True
 
-        def now_value(s: ObjectState) -> Any:
+        def now_value(s: ObjectState) -> FactValue:
             return {FactKey.STATE: s.state, FactKey.ROOM: s.room_id,
                     FactKey.SUPPORT: s.support, FactKey.POSITION: s.position_m}[key]
         best = next((s for s in cands if s.present and matches(now_value(s))), cands[0])

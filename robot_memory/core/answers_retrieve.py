@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from robot_memory.core.engine_core import EngineCore
 from robot_memory.core.episodic import graph_node_id
@@ -109,7 +110,7 @@ class RetrievalAnswers(EngineCore):
         return Answer(q, {'kind': 'retrieval', 'results': results,
                           'best_similarity': round(best_sim, 4)}, text, conf, evidence)
 
-    def _score_text(self, text: str, descriptions: Sequence[str]) -> Sequence[float]:
+    def _score_text(self, text: str, descriptions: Sequence[str]) -> ArrayLike:
         if self.text_scorer is not None:
             return self.text_scorer(text, descriptions)
         return self.word_overlap(text, descriptions)

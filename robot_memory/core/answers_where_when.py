@@ -21,6 +21,7 @@ from robot_memory.core.queries import (
     Category,
     Changes,
     Count,
+    Evidence,
     History,
     IsAt,
     LastSeen,
@@ -178,7 +179,10 @@ class WhereWhenAnswers(EngineCore):
 
     def _where_was_several(self, q: WhereWas, now: float) -> Answer:
         """One answer per asked time ("on Monday and on Wednesday")."""
-        rows, parts, evidence, confs = [], [], [], []
+        rows: list[dict[str, Any]] = []
+        parts: list[str] = []
+        evidence: list[Evidence] = []
+        confs: list[float] = []
         for at in (q.at, *q.also):
             answer = self._where_was(replace(q, at=at, also=()), now)
             rows.append({'at': at.text, 'location': answer.value})
@@ -268,7 +272,7 @@ class WhereWhenAnswers(EngineCore):
             'state_changed': diff.state_changed,
         }
         for kind, changes in pairs.items():
-            rows = []
+            rows: list[dict[str, Any]] = []
             for object_id, (before, after) in sorted(changes.items()):
                 obj_label = self.label_of(object_id)
                 if q.room and q.room not in (before[1], after[1]):
@@ -282,18 +286,17 @@ class WhereWhenAnswers(EngineCore):
                              'from_room': before[1], 'to_room': after[1],
                              'from_state': before[3], 'to_state': after[3]})
             out[kind] = rows
-        if q.target is not None:
-            out['target'] = self._target_change(q.target, t1, t2)
-        n = sum(len(v) for k, v in out.items() if k != 'target')
+        target = q.target
+        info = self._target_change(target, t1, t2) if target is not None else None
+        n = sum(len(v) for v in out.values())
         parts = [f'{len(v)} {k.replace("_", " ")}' for k, v in out.items() if v]
         text = ('Nothing changed.' if n == 0 else 'Changes: ' + ', '.join(parts) + '.')
         conf = self._room_staleness(q.room, 'movable', t2) if q.room else 0.8
-        changed = out['target']['moved'] if q.target is not None else n > 0
-        if q.target is not None:
-            info = out['target']
+        changed = info['moved'] if info is not None else n > 0
+        if target is not None and info is not None:
             since = re.sub(r'^(?:since|after|compared (?:to|with)|on)\s+', '',
                            q.since.text or self.memory.clock.label(t1))
-            thing = self._describe(q.target)
+            thing = self._describe(target)
             if info.get('object_id') is None:
                 text = f'I have no memory of a {thing}.'
             elif not q.until.is_now:
@@ -309,8 +312,10 @@ class WhereWhenAnswers(EngineCore):
             else:
                 text = (f'The {thing} has not moved since {since} (in the '
                         f'{self.room_name(info.get("to_room", ""))}).')
-        return Answer(q, {'changed': changed, **out}, text, conf, (),
-                      self._verify(conf) and q.until.is_now)
+        value: dict[str, Any] = {'changed': changed, **out}
+        if info is not None:
+            value['target'] = info
+        return Answer(q, value, text, conf, (), self._verify(conf) and q.until.is_now)
 
     def _target_change(self, target: Target, t1: float, t2: float) -> dict[str, Any]:
         """Whether one object left its place between two times (lost counts as left)."""
@@ -335,10 +340,11 @@ class WhereWhenAnswers(EngineCore):
         if not cands:
             return self._unknown(q, q.target)
         history = self.memory.history(cands[0].object_id)
-        visits = [{'room': iv.value, 'room_name': self.room_name(str(iv.value)),
-                   'from_s': iv.t_from, 'to_s': iv.t_to}
-                  for iv in history.facts[FactKey.ROOM]
-                  if iv.t_from < t2 and (iv.t_to is None or iv.t_to > t1)]
+        visits: list[dict[str, Any]] = [
+            {'room': iv.value, 'room_name': self.room_name(str(iv.value)),
+             'from_s': iv.t_from, 'to_s': iv.t_to}
+            for iv in history.facts[FactKey.ROOM]
+            if iv.t_from < t2 and (iv.t_to is None or iv.t_to > t1)]
         names = [v['room_name'] for v in visits]
         text = (f'The {self._describe(q.target)} was in: ' + ' → '.join(names) + '.'
                 if names else f'I did not see the {self._describe(q.target)} then.')

@@ -10,10 +10,12 @@ words for rooms and places, how fresh a room's view is and where an object might
 from __future__ import annotations
 
 import bisect
-from collections import Counter
+from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from numpy.typing import ArrayLike
 
 from robot_memory.core.episodic import EpisodicMemory, Interval, ObjectHistory, ObjectState
 from robot_memory.core.events import FactKey
@@ -25,8 +27,9 @@ from robot_memory.core.taxonomy import Taxonomy, default_affordances, default_ta
 __all__ = ['EngineCore', 'EngineParams', 'Hypothesis', 'LabelMatcher', 'TextScorer']
 
 LabelMatcher = Callable[[str, Sequence[str]], str | None]
-# Similarity of a question to each of several descriptions (cosine, -1 … 1).
-TextScorer = Callable[[str, Sequence[str]], Sequence[float]]
+# Similarity of a question to each of several descriptions (cosine, -1 … 1): a list or an
+# array of one score per description.
+TextScorer = Callable[[str, Sequence[str]], ArrayLike]
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,7 +214,7 @@ class EngineCore:
         rooms = layout.rooms
         if not rooms:
             return {}
-        seeds: Counter[str] = Counter()
+        seeds: defaultdict[str, float] = defaultdict(float)
         if object_id is not None:
             for iv in self.memory.history(object_id).facts[FactKey.ROOM]:
                 if iv.value:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import bisect
 import logging
 from collections.abc import Collection, Iterator
-from typing import Any
+from typing import Any, cast
 
 from robot_memory.core.clock import MemoryClock
 from robot_memory.core.event_replay import EventReplay
@@ -88,19 +88,25 @@ class EpisodicMemory(EventReplay):
     # ---------------------------------------------------------------- writing
     def apply(self, event: Event) -> None:
         """Apply one event (validated first: a rejected event changes nothing)."""
-        handler = {
-            ObjectCreated: self._apply_created,
-            FactChanged: self._apply_fact,
-            ObjectSeen: self._apply_seen,
-            ObjectLost: self._apply_lost,
-            ObjectsMerged: self._apply_merged,
-            LayoutSet: self._apply_layout,
-            PlaceObserved: self._apply_place,
-            PositionRefined: self._apply_refined,
-        }.get(type(event))
-        if handler is None:
-            raise InvalidInputError(f'not a memory event: {event!r}')
-        handler(event)
+        match event:
+            case ObjectCreated():
+                self._apply_created(event)
+            case FactChanged():
+                self._apply_fact(event)
+            case ObjectSeen():
+                self._apply_seen(event)
+            case ObjectLost():
+                self._apply_lost(event)
+            case ObjectsMerged():
+                self._apply_merged(event)
+            case LayoutSet():
+                self._apply_layout(event)
+            case PlaceObserved():
+                self._apply_place(event)
+            case PositionRefined():
+                self._apply_refined(event)
+            case _:
+                raise InvalidInputError(f'not a memory event: {event!r}')
         if not isinstance(event, LayoutSet):
             # Sessions and the memory clock follow what the robot saw, not map updates.
             bisect.insort(self._stamps, event.stamp_s)
@@ -292,10 +298,13 @@ class EpisodicMemory(EventReplay):
 
         i = bisect.bisect_right(obj.seen_s, probe)
         last_seen = obj.seen_s[i - 1] if i else pos.t_from
+        # Each fact's intervals hold the form `normalise_fact` gives its key.
         return ObjectState(
             object_id=obj.object_id, label=obj.label, color=obj.color, mobility=obj.mobility,
-            present=present, position_m=pos.value, room_id=value(FactKey.ROOM),
-            support=value(FactKey.SUPPORT), state=value(FactKey.STATE), since_s=pos.t_from,
+            present=present, position_m=cast('tuple[float, float, float]', pos.value),
+            room_id=cast(str, value(FactKey.ROOM)),
+            support=cast('tuple[str, str] | None', value(FactKey.SUPPORT)),
+            state=cast(str, value(FactKey.STATE)), since_s=pos.t_from,
             last_seen_s=last_seen, obs_ids=tuple(pos.obs_ids))
 
     def diff(self, t1: float, t2: float) -> WorldDiff:

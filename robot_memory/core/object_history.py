@@ -33,7 +33,7 @@ class Interval:
         return self.t_from <= t and (self.t_to is None or t < self.t_to)
 
 
-class ObjectFacts(tuple):
+class ObjectFacts(tuple[FactValue, FactValue, FactValue, FactValue]):
     """Comparable facts of a present object: (position, room, support, state)."""
 
     __slots__ = ()

@@ -52,17 +52,40 @@ class QueryEngine(WhereWhenAnswers, ContentsAnswers, RetrievalAnswers):
     def answer(self, query: Query, now_s: float | None = None) -> Answer:
         """Answer one query as of `now_s` (default: the memory's clock)."""
         now = self.memory.now_s if now_s is None else now_s
-        handler = {
-            WhereIs: self._where_is, LastSeen: self._last_seen, WhereWas: self._where_was,
-            Count: self._count, StateOf: self._state_of, WhatIn: self._what_in,
-            Changes: self._changes, History: self._history, Usual: self._usual,
-            WhenAppeared: self._when_appeared, IsAt: self._is_at, Contents: self._contents,
-            AttributeOf: self._attribute_of, Exists: self._exists, Duration: self._duration,
-            Retrieve: self._retrieve,
-        }.get(type(query))
-        if handler is None:
-            raise InvalidInputError(f'not a query: {query!r}')
-        return handler(query, now)
+        match query:
+            case WhereIs():
+                return self._where_is(query, now)
+            case LastSeen():
+                return self._last_seen(query, now)
+            case WhereWas():
+                return self._where_was(query, now)
+            case Count():
+                return self._count(query, now)
+            case StateOf():
+                return self._state_of(query, now)
+            case WhatIn():
+                return self._what_in(query, now)
+            case Changes():
+                return self._changes(query, now)
+            case History():
+                return self._history(query, now)
+            case Usual():
+                return self._usual(query, now)
+            case WhenAppeared():
+                return self._when_appeared(query, now)
+            case IsAt():
+                return self._is_at(query, now)
+            case Contents():
+                return self._contents(query, now)
+            case AttributeOf():
+                return self._attribute_of(query, now)
+            case Exists():
+                return self._exists(query, now)
+            case Duration():
+                return self._duration(query, now)
+            case Retrieve():
+                return self._retrieve(query, now)
+        raise InvalidInputError(f'not a query: {query!r}')
 
     def belief(self, query: Query, now_s: float | None = None) -> list[Hypothesis]:
         """Hypotheses over the answer of a present-tense query; [] if looking cannot help."""
@@ -101,7 +124,8 @@ class QueryEngine(WhereWhenAnswers, ContentsAnswers, RetrievalAnswers):
             best = cands[0]
             p = self._p_state(best, now) if best.present else 0.2
             states = {best.state or 'unknown'}
-            others = {h.facts[FactKey.STATE][-1].value for h in self._histories_of(best.label)
+            others = {str(h.facts[FactKey.STATE][-1].value)
+                      for h in self._histories_of(best.label)
                       if h.facts[FactKey.STATE]} - states - {''}
             places = places_of(best.room_id)
             hyps = [Hypothesis(best.state or 'unknown', p, places)]
