@@ -7,24 +7,40 @@ pipeline, the query engine and the question parser, and speaks plain dicts (the 
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from numpy.typing import ArrayLike
 
 from robot_memory.core.clock import MemoryClock
 from robot_memory.core.episodic import EpisodicMemory
-from robot_memory.core.queries import Answer, query_from_dict, query_to_dict
+from robot_memory.core.protocol import (
+    AnswerReply,
+    BeliefReply,
+    ErrorReply,
+    HypothesisDict,
+    JsonValue,
+    LayoutReply,
+    MemoryReply,
+    UnparsedReply,
+    decode_request,
+    parse_request,
+)
+from robot_memory.core.queries import Answer, query_to_dict
 from robot_memory.core.query_engine import QueryEngine
 from robot_memory.core.scene_graph import SceneGraph
 from robot_memory.core.store import MemoryStore
 from robot_memory.core.types import Frame
 from robot_memory.exceptions import RobotMemoryError, StoreError
 from robot_memory.perception.pipeline import FrameResult, MappingPipeline, PipelineParams
+
+if TYPE_CHECKING:
+    from robot_memory.language.parser import ParseResult, QuestionParser
 
 __all__ = ['MemoryService', 'MemoryServiceParams', 'ObjectMarker']
 
@@ -71,7 +87,7 @@ class MemoryService:
         if layout is not None and layout.rooms != self.memory.layout_at(math.inf).rooms:
             self.memory.set_layout(layout, self.memory.now_s)
         self.pipeline = MappingPipeline(self.memory, layout, self.params.pipeline)
-        self._parser: Any = None
+        self._parser: tuple[int, QuestionParser] | None = None
         self.engine = QueryEngine(self.memory, label_matcher=self._match_label,
                                   text_scorer=self._score_text)
         self.requests = 0
@@ -124,7 +140,7 @@ class MemoryService:
             self.store = None
 
     # -------------------------------------------------------------- queries
-    def _get_parser(self) -> Any:
+    def _get_parser(self) -> QuestionParser:
         # The vocabulary follows memory: rebuilt when objects were added since.
         key = self.memory.num_objects()
         if self._parser is None or self._parser[0] != key:
@@ -141,7 +157,7 @@ class MemoryService:
             self._parser = (key, parser)
         return self._parser[1]
 
-    def _match_label(self, label: str, labels: Any) -> str | None:
+    def _match_label(self, label: str, labels: Sequence[str]) -> str | None:
         from robot_memory.language.parser import DEFAULT_LABELS
 
         if not self.params.use_embeddings:
@@ -159,7 +175,7 @@ class MemoryService:
             return None
         return match[0] if match else None
 
-    def _score_text(self, text: str, descriptions: Any) -> Any:
+    def _score_text(self, text: str, descriptions: Sequence[str]) -> ArrayLike:
         """Cosine similarity of a question to descriptions (open-vocabulary retrieval); word
         overlap when embeddings are off or unavailable."""
         if not self.params.use_embeddings:
@@ -171,9 +187,10 @@ class MemoryService:
         except (ImportError, RobotMemoryError, OSError) as exc:
             log.warning('retrieval by embeddings unavailable: %s', exc)
             return self.engine.word_overlap(text, descriptions)
-        return vectors[1:] @ vectors[0]
+        scores: ArrayLike = vectors[1:] @ vectors[0]
+        return scores
 
-    def parse(self, question: str, now_s: float | None = None) -> Any:
+    def parse(self, question: str, now_s: float | None = None) -> ParseResult:
         """Parse an English question asked at `now_s` (default: memory's latest time)."""
         return self._get_parser().parse(question, self.memory.now_s if now_s is None else now_s)
 
@@ -186,53 +203,46 @@ class MemoryService:
                           0.0, error=parsed.error)
         return self.engine.answer(parsed.query, now)
 
-    def handle(self, request: str | Mapping[str, Any]) -> dict[str, Any]:
+    def handle(self, request: str | Mapping[str, Any]) -> MemoryReply:
         """Serve one `memory/query` request; never raises (errors come back in the reply)."""
         self.requests += 1
-        request_id: Any = None
+        request_id: JsonValue = None
         try:
-            if isinstance(request, str):
-                try:
-                    request = json.loads(request)
-                except ValueError as exc:
-                    raise RobotMemoryError(f'request is not JSON ({exc})') from None
-            if not isinstance(request, Mapping):
-                raise RobotMemoryError('request must be a JSON object')
-            request_id = request.get('id')
-            mode = request.get('mode', 'answer')
-            now = float(request['now_s']) if request.get('now_s') is not None \
-                else self.memory.now_s
-            if mode == 'layout':
-                return {'id': request_id, 'ok': True,
-                        'layout': self.memory.layout_at(now).to_dict()}
-            if mode not in ('answer', 'belief'):
-                raise RobotMemoryError(f'unknown mode {mode!r}; valid: answer, belief, layout')
-            if 'query' in request:
-                query = query_from_dict(dict(request['query']))
-            elif isinstance(request.get('question'), str):
-                parsed = self.parse(request['question'], now)
-                if parsed.query is None:
+            data = decode_request(request)
+            request_id = data.get('id')
+            parsed = parse_request(data)
+            now = parsed.now_s if parsed.now_s is not None else self.memory.now_s
+            if parsed.mode == 'layout':
+                return LayoutReply(id=request_id, ok=True,
+                                   layout=self.memory.layout_at(now).to_dict())
+            query = parsed.query
+            if query is None:
+                question = self.parse(parsed.question, now)
+                if question.query is None:
                     self.request_errors += 1
-                    return {'id': request_id, 'ok': False, 'query': None,
-                            'answer': f'I could not understand the question: {parsed.error}',
-                            'error': parsed.error}
-                query = parsed.query
-            else:
-                raise RobotMemoryError('request needs "question" (text) or "query" (typed)')
-            reply: dict[str, Any] = {'id': request_id, 'ok': True}
-            answer = self.engine.answer(query, now)
-            reply.update(answer.to_dict())
-            reply['query'] = query_to_dict(query)
-            if mode == 'belief':
-                reply['belief'] = [{'value': h.value, 'prob': h.prob, 'places': sorted(h.places)}
-                                   for h in self.engine.belief(query, now)]
-                # The planner's sensor model, as this robot's patrols measured it.
-                reply['detection_prob'] = self.pipeline.detection.prob()
+                    return UnparsedReply(
+                        id=request_id, ok=False, query=None,
+                        answer=f'I could not understand the question: {question.error}',
+                        error=question.error)
+                query = question.query
+            answer = self.engine.answer(query, now).to_dict()
+            reply = AnswerReply(id=request_id, ok=True, query=query_to_dict(query),
+                                answer=answer['answer'], value=answer['value'],
+                                confidence=answer['confidence'],
+                                needs_verification=answer['needs_verification'],
+                                evidence=answer['evidence'], error=answer['error'])
+            if parsed.mode == 'belief':
+                return BeliefReply(
+                    **reply,
+                    belief=[HypothesisDict(value=h.value, prob=h.prob, places=sorted(h.places))
+                            for h in self.engine.belief(query, now)],
+                    # The planner's sensor model, as this robot's patrols measured it.
+                    detection_prob=self.pipeline.detection.prob())
             return reply
         except (RobotMemoryError, KeyError, TypeError, ValueError, ImportError, OSError) as exc:
             self.request_errors += 1
             log.warning('bad memory request: %s', exc)
-            return {'id': request_id, 'ok': False, 'error': str(exc)}
+            return ErrorReply(id=request_id, ok=False, error=str(exc))
 
     # ------------------------------------------------------------ map data
     def object_markers(self, now_s: float | None = None) -> list[ObjectMarker]:

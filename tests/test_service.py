@@ -8,6 +8,13 @@ from typing import Any
 import pytest
 
 from robot_memory.core import EpisodicMemory, FactKey, SceneGraph
+from robot_memory.core.protocol import (
+    AnswerReply,
+    BeliefReply,
+    ErrorReply,
+    LayoutReply,
+    UnparsedReply,
+)
 from robot_memory.service import MemoryService, MemoryServiceParams
 from tests.conftest import MONDAY_S
 
@@ -63,6 +70,68 @@ def test_a_question_it_cannot_parse_is_a_reply_not_an_exception(
     assert reply['answer'].startswith('I could not understand the question')
 
 
+def test_belief_mode_takes_a_typed_query_as_well(service: MemoryService) -> None:
+    query = {'type': 'WhereIs', 'target': {'label': 'mug'}}
+    reply = service.handle({'id': 'tq', 'mode': 'belief', 'query': query,
+                            'now_s': MONDAY_S + 40 * H})
+    assert reply['ok'] and reply['query']['type'] == 'WhereIs'
+    assert reply['belief'][0]['value'] == 'room:kitchen' and 0 < reply['detection_prob'] <= 1
+
+
+def test_answer_mode_can_be_named_and_gives_the_default_reply(service: MemoryService) -> None:
+    request = {'id': 'm', 'question': 'Where is the mug?'}
+    assert service.handle({**request, 'mode': 'answer'}) == service.handle(request)
+
+
+def test_now_s_sets_the_time_an_answer_is_given_for(service: MemoryService) -> None:
+    soon = service.handle({'id': 1, 'question': 'Where is the mug?'})
+    later = service.handle({'id': 2, 'question': 'Where is the mug?',
+                            'now_s': MONDAY_S + 30 * 24 * H})
+    assert later['confidence'] < soon['confidence']
+
+
+def test_layout_mode_gives_the_layout_in_force_at_now_s(
+        service: MemoryService, two_room_graph: SceneGraph) -> None:
+    kitchen_only = two_room_graph.copy()
+    kitchen_only.remove_node('place:study/0')
+    kitchen_only.remove_node('room:study')
+    service.memory.set_layout(kitchen_only, MONDAY_S + 20 * H)
+
+    def rooms(now_s: float) -> set[str]:
+        reply = service.handle({'id': 'l', 'mode': 'layout', 'now_s': now_s})
+        return {n['id'] for n in reply['layout']['nodes'] if n['id'].startswith('room:')}
+
+    assert rooms(MONDAY_S + 10 * H) == {'room:kitchen', 'room:study'}
+    assert rooms(MONDAY_S + 30 * H) == {'room:kitchen'}
+
+
+@pytest.mark.parametrize(('request_', 'reply_type'), [
+    ({'id': 1, 'question': 'Where is the mug?'}, AnswerReply),
+    ({'id': 1, 'mode': 'belief', 'question': 'Where is the mug?'}, BeliefReply),
+    ({'id': 1, 'mode': 'layout'}, LayoutReply),
+    ({'id': 1, 'question': 'qwerty zxcv'}, UnparsedReply),
+    ({'id': 1, 'mode': 'teleport'}, ErrorReply),
+])
+def test_each_reply_has_exactly_the_keys_of_its_protocol_type(
+        service: MemoryService, request_: dict[str, Any], reply_type: Any) -> None:
+    reply = service.handle(request_)
+    assert set(reply) == reply_type.__required_keys__
+    assert json.loads(json.dumps(reply)) == reply
+
+
+def test_requests_are_counted_whether_served_or_not(service: MemoryService) -> None:
+    service.handle({'id': 1, 'mode': 'layout'})
+    service.handle('{not json')
+    assert (service.requests, service.request_errors) == (2, 1)
+
+
+def test_the_id_of_a_request_sent_as_text_comes_back_with_its_error(
+        service: MemoryService) -> None:
+    reply = service.handle(json.dumps({'id': 'x9', 'question': 'Where?', 'now_s': 'noon'}))
+    assert reply == {'id': 'x9', 'ok': False,
+                     'error': "could not convert string to float: 'noon'"}
+
+
 @pytest.mark.parametrize(('request_', 'error'), [
     ('{not json', 'request is not JSON'),
     ('[1, 2]', 'request must be a JSON object'),
@@ -72,6 +141,15 @@ def test_a_question_it_cannot_parse_is_a_reply_not_an_exception(
     ({'id': 1, 'query': {'type': 'Nope'}}, 'malformed query'),
     ({'id': 1, 'query': 'WhereIs'}, ''),
     ({'id': 1, 'question': 'Where is the mug?', 'now_s': 'noon'}, 'could not convert'),
+    ({'id': 1, 'mode': 'layout', 'now_s': [1]}, 'float() argument must be'),
+    ({'id': 1, 'mode': 'teleport', 'now_s': 'noon'}, 'could not convert'),
+    ({'id': 1, 'mode': None, 'question': 'x'}, 'unknown mode None'),
+    ({'id': 1, 'query': None}, "'NoneType' object is not iterable"),
+    ({'id': 1, 'query': {'target': {'label': 'mug'}}}, 'malformed query'),
+    ({'id': 1, 'query': {'type': 'WhereIs', 'target': {'name': 'mug'}}}, 'malformed query'),
+    ({'id': 1, 'query': {'type': 'WhereIs', 'target': {'label': 'mug'}, 'category': 'x'}},
+     'malformed query'),
+    ('"Where is the mug?"', 'request must be a JSON object'),
 ])
 def test_malformed_requests_come_back_as_errors_and_are_counted(
         service: MemoryService, request_: Any, error: str) -> None:

@@ -26,6 +26,15 @@ from typing import Any
 
 from robot_memory._compat import StrEnum
 from robot_memory.core.planner import Decision, PlannerParams, VoIPlanner, discount_visited
+from robot_memory.core.protocol import (
+    ActiveAnswer,
+    AskBody,
+    BeliefRequest,
+    ErrorReply,
+    LayoutRequest,
+    MemoryReply,
+    MemoryRequestDict,
+)
 from robot_memory.core.query_engine import Hypothesis
 from robot_memory.core.scene_graph import SceneGraph
 from robot_memory.exceptions import InvalidInputError, RobotMemoryError, UnknownNodeError
@@ -56,7 +65,7 @@ class Phase(StrEnum):
 class MemoryRequest:
     """A request for `memory/query` (JSON object with an id)."""
 
-    request: dict[str, Any]
+    request: MemoryRequestDict
 
     @property
     def request_id(self) -> str:
@@ -77,7 +86,7 @@ class GoToPlace:
 class FinalAnswer:
     """The answer to publish on `answer` (a JSON-safe dict)."""
 
-    result: dict[str, Any]
+    result: ActiveAnswer
 
 
 Step = MemoryRequest | GoToPlace | FinalAnswer
@@ -93,7 +102,7 @@ def room_of_place(place_id: str, layout: SceneGraph | None = None) -> str:
     return 'room:' + place_id.split(':', 1)[-1].rsplit('/', 1)[0]
 
 
-def _belief_from_reply(items: Any) -> list[Hypothesis]:
+def _belief_from_reply(items: object) -> list[Hypothesis]:
     if not isinstance(items, Sequence) or isinstance(items, str):
         raise InvalidInputError(f'belief must be a list, got {items!r}')
     out = []
@@ -122,12 +131,16 @@ class ActiveQuestion:
     def __init__(self, question: str | Mapping[str, Any], session_id: str,
                  planner: VoIPlanner | None = None, layout: SceneGraph | None = None,
                  memory_retries: int = 2) -> None:
+        self._ask: AskBody = {}
         if isinstance(question, str):
             if not question.strip():
                 raise InvalidInputError('question must not be empty')
-            self._ask: dict[str, Any] = {'question': question}
+            self._ask['question'] = question
         elif isinstance(question, Mapping) and ('question' in question or 'query' in question):
-            self._ask = {k: question[k] for k in ('question', 'query') if k in question}
+            if 'question' in question:
+                self._ask['question'] = question['question']
+            if 'query' in question:
+                self._ask['query'] = question['query']
         else:
             raise InvalidInputError(f'question must be text or an object with "question" or '
                                     f'"query", got {question!r}')
@@ -166,19 +179,21 @@ class ActiveQuestion:
         """Whether the final answer was given."""
         return self.phase is Phase.DONE
 
-    def _request(self, body: dict[str, Any], wait_for_stamp_s: float | None = None
-                 ) -> MemoryRequest:
+    def _next_id(self) -> str:
         self._seq += 1
-        request = {'id': f'{self.session_id}/{self._seq}', **body}
-        if wait_for_stamp_s is not None:
-            request['wait_for_stamp_s'] = float(wait_for_stamp_s)
+        return f'{self.session_id}/{self._seq}'
+
+    def _send(self, request: MemoryRequestDict) -> MemoryRequest:
         self._pending = MemoryRequest(request)
         self._retries_left = self.memory_retries
         return self._pending
 
     def _belief_request(self, wait_for_stamp_s: float | None = None) -> MemoryRequest:
         self.phase = Phase.BELIEF
-        return self._request({**self._ask, 'mode': 'belief'}, wait_for_stamp_s)
+        request: BeliefRequest = {'id': self._next_id(), **self._ask, 'mode': 'belief'}
+        if wait_for_stamp_s is not None:
+            request['wait_for_stamp_s'] = float(wait_for_stamp_s)
+        return self._send(request)
 
     def start(self) -> MemoryRequest:
         """Begin: ask for the layout if it is not known, else for the belief."""
@@ -186,7 +201,7 @@ class ActiveQuestion:
             raise InvalidInputError(f'question {self.session_id} already started')
         if self.layout is None:
             self.phase = Phase.LAYOUT
-            return self._request({'mode': 'layout'})
+            return self._send(LayoutRequest(id=self._next_id(), mode='layout'))
         return self._belief_request()
 
     def accepts(self, reply: Mapping[str, Any]) -> bool:
@@ -195,7 +210,7 @@ class ActiveQuestion:
                 and str(reply.get('id')) == self._pending.request_id)
 
     # ------------------------------------------------------------ replies
-    def on_reply(self, reply: Mapping[str, Any], robot_place: str | None = None,
+    def on_reply(self, reply: MemoryReply, robot_place: str | None = None,
                  stamp_s: float | None = None) -> Step:
         """Take the awaited reply; `stamp_s` is the robot's latest data stamp (for evidence)."""
         if not self.accepts(reply):
@@ -210,9 +225,10 @@ class ActiveQuestion:
             raise InvalidInputError(f'no reply expected while {self.phase}')
         if not reply.get('ok', False):
             return self._finish(reply, 'memory could not answer')
-        if 'query' in reply and isinstance(reply['query'], Mapping):
+        query = reply.get('query')
+        if isinstance(query, Mapping):
             # Ask the same typed query from now on: the text is parsed once.
-            self._ask = {'query': dict(reply['query'])}
+            self._ask = {'query': dict(query)}
         try:
             belief = _belief_from_reply(reply.get('belief', []))
         except (InvalidInputError, KeyError, TypeError, ValueError) as exc:
@@ -247,15 +263,16 @@ class ActiveQuestion:
                                decision)
         return self._goal
 
-    def _layout_from(self, reply: Mapping[str, Any]) -> SceneGraph:
-        if reply.get('ok') and isinstance(reply.get('layout'), Mapping):
+    def _layout_from(self, reply: MemoryReply) -> SceneGraph:
+        layout = reply.get('layout')
+        if reply.get('ok') and isinstance(layout, Mapping):
             try:
-                return SceneGraph.from_dict(dict(reply['layout']))
+                return SceneGraph.from_dict(dict(layout))
             except (RobotMemoryError, KeyError, TypeError, ValueError):
                 pass
         return SceneGraph()
 
-    def _confirmed(self, reply: Mapping[str, Any]) -> object:
+    def _confirmed(self, reply: MemoryReply) -> object:
         """Return the room memory saw the target in since the first goal, if any."""
         value = reply.get('value')
         if self.trace.first_goal_stamp_s is None or not isinstance(value, Mapping):
@@ -286,36 +303,45 @@ class ActiveQuestion:
             raise InvalidInputError('no request is waiting for a reply')
         if self._retries_left <= 0:
             self._pending = None
-            return self._finish({'ok': False, 'error': 'the memory node did not answer'},
+            return self._finish(ErrorReply(id=None, ok=False,
+                                           error='the memory node did not answer'),
                                 'memory timeout')
         retries = self._retries_left - 1
-        body = {k: v for k, v in self._pending.request.items() if k != 'id'}
-        request = self._request(body)
+        body = self._pending.request.copy()
+        body['id'] = self._next_id()
+        request = self._send(body)
         self._retries_left = retries
         return request
 
     # ------------------------------------------------------------- answer
-    def _finish(self, reply: Mapping[str, Any], reason: str,
+    def _finish(self, reply: MemoryReply, reason: str,
                 belief: Sequence[Hypothesis] = ()) -> FinalAnswer:
         self.phase = Phase.DONE
         self._goal = None
-        answer = {k: reply.get(k) for k in ('answer', 'value', 'confidence',
+        # The reply is JSON from another process: each field is read defensively.
+        answer: dict[str, Any] = {k: reply.get(k) for k in ('answer', 'value', 'confidence',
                                             'needs_verification', 'evidence', 'query')}
         answer['evidence'] = list(answer['evidence'] or [])
         answer['confidence'] = float(answer['confidence'] or 0.0)
         answer['needs_verification'] = bool(answer['needs_verification'])
         answer.update(_posterior(answer, belief, bool(self.trace.path)))
+        error: Any = reply.get('error')
         rooms = []
         for place in self.trace.path:
             room = room_of_place(place, self.layout)
             if room not in rooms:
                 rooms.append(room)
-        result = {
+        result: ActiveAnswer = {
             'id': self.session_id,
             'question': self.question_text,
             'ok': bool(reply.get('ok', False)),
-            **answer,
-            'error': reply.get('error') or '',
+            'answer': answer['answer'],
+            'value': answer['value'],
+            'confidence': answer['confidence'],
+            'needs_verification': answer['needs_verification'],
+            'evidence': answer['evidence'],
+            'query': answer['query'],
+            'error': error or '',
             'path': list(self.trace.path),
             'failed_goals': list(self.trace.failed),
             'rooms_visited': rooms,

@@ -130,7 +130,7 @@ class _Entry:
     inserted_s: float
     last_access_s: float
     hits: int = 0
-    recent: deque = field(default_factory=deque)
+    recent: deque[Any] = field(default_factory=deque)
     candidates: dict[ChangeKind, _Candidate] = field(default_factory=dict)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from robot_memory.core.buffer import BufferParams, Candidate, ChangeKind, ShortTermBuffer
@@ -70,8 +71,7 @@ class Consolidator:
         self.params = params or ConsolidationParams()
         self.stats = ConsolidationStats()
 
-    def _close(self, a: tuple[float, float, float], b: tuple[float, float, float],
-               mobility: str = 'movable') -> bool:
+    def _close(self, a: Sequence[float], b: Sequence[float], mobility: str = 'movable') -> bool:
         # Furniture is seen in parts from each viewpoint; only a large shift is a move.
         tol = (self.params.move_tolerance_m if mobility == 'movable'
                else self.params.furniture_move_tolerance_m)
@@ -110,7 +110,8 @@ class Consolidator:
                     confirmed.append(cand)
                 return confirmed
             mobility = current.mobility
-            moved = not current.present or not self._close(current.position_m, pos, mobility)
+            moved = not current.present or current.position_m is None or \
+                not self._close(current.position_m, pos, mobility)
             if moved:
                 cand = self.buffer.propose(
                     object_id, ChangeKind.MOVED, pos, stamp, obs.obs_id, position=pos,
@@ -194,7 +195,8 @@ class Consolidator:
         n = len(observations)
         pos = tuple(sum(o.centroid_m[i] for o in observations) / n for i in range(3))
         obs_ids = tuple(o.obs_id for o in observations)
-        if current.present and self._close(current.position_m, pos, current.mobility):
+        if current.present and current.position_m is not None and \
+                self._close(current.position_m, pos, current.mobility):
             self.memory.seen(object_id, observations[-1].stamp_s, obs_ids)
             return []
         cand = Candidate(object_id, ChangeKind.MOVED, pos, first.stamp_s,

@@ -7,19 +7,22 @@ read-only view of the world as last known at `t`; `diff(t1, t2)` lists what chan
 
 Storage grows with changes, not frames: a confirmation (`seen`) is logged at most once per
 `seen_resolution_s` per object, so an object watched for a minute costs two records, not 1800.
+
+The objects' interval records live in `object_history.py`, the views `at`, `diff` and
+`instances` return in `world_view.py`, and how each event changes the records in
+`event_replay.py`; this module re-exports their public names.
 """
 
 from __future__ import annotations
 
 import bisect
 import logging
-from collections.abc import Collection, Iterable, Iterator
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Collection, Iterator
+from typing import Any, cast
 
 from robot_memory.core.clock import MemoryClock
+from robot_memory.core.event_replay import EventReplay
 from robot_memory.core.events import (
-    LOCATION_FACTS,
     Event,
     FactChanged,
     FactKey,
@@ -33,9 +36,20 @@ from robot_memory.core.events import (
     PositionRefined,
     normalise_fact,
 )
-from robot_memory.core.scene_graph import EdgeKind, ObjectAttributes, SceneGraph
+from robot_memory.core.object_history import (
+    Interval,
+    ObjectFacts,
+    ObjectHistory,
+    ObjectState,
+    _Interval,
+    _Object,
+    _staleness_keys,
+    graph_node_id,
+)
+from robot_memory.core.scene_graph import SceneGraph
 from robot_memory.core.staleness import StalenessModel, StalenessParams
-from robot_memory.exceptions import InvalidInputError, OutOfOrderError, UnknownNodeError
+from robot_memory.core.world_view import Episode, WorldDiff, WorldView
+from robot_memory.exceptions import InvalidInputError, UnknownNodeError
 
 __all__ = [
     'Episode',
@@ -51,256 +65,8 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-MAX_EVIDENCE = 8  # observation ids kept per interval: the first and the latest few
 
-
-@dataclass(frozen=True, slots=True)
-class Interval:
-    """One value of one fact, held from `t_from` until `t_to` (None: still open)."""
-
-    value: FactValue
-    t_from: float
-    t_to: float | None
-    obs_ids: tuple[int, ...]
-    last_seen_s: float
-
-    def holds_at(self, t: float) -> bool:
-        """Whether `t` falls in `[t_from, t_to)`."""
-        return self.t_from <= t and (self.t_to is None or t < self.t_to)
-
-
-class ObjectFacts(tuple):
-    """Comparable facts of a present object: (position, room, support, state)."""
-
-    __slots__ = ()
-
-    def __new__(cls, position: FactValue, room: FactValue, support: FactValue,
-                state: FactValue) -> ObjectFacts:
-        return super().__new__(cls, (position, room, support, state))
-
-
-@dataclass(frozen=True, slots=True)
-class ObjectState:
-    """An object as memory knew it at one time."""
-
-    object_id: str
-    label: str
-    color: str
-    mobility: str
-    present: bool
-    position_m: tuple[float, float, float] | None
-    room_id: str
-    support: tuple[str, str] | None
-    state: str
-    since_s: float
-    last_seen_s: float
-    obs_ids: tuple[int, ...]
-
-    @property
-    def facts(self) -> ObjectFacts:
-        """The facts that `diff` compares."""
-        return ObjectFacts(self.position_m, self.room_id, self.support, self.state)
-
-
-@dataclass(frozen=True, slots=True)
-class Episode:
-    """One robot session: a run of memory activity without a long gap."""
-
-    index: int
-    start_s: float
-    end_s: float
-    label: str
-
-
-@dataclass(frozen=True, slots=True)
-class WorldDiff:
-    """What changed between two times; `apply` turns the first view's facts into the second's."""
-
-    t1: float
-    t2: float
-    added: dict[str, ObjectFacts]
-    removed: dict[str, ObjectFacts]
-    moved: dict[str, tuple[ObjectFacts, ObjectFacts]]
-    state_changed: dict[str, tuple[ObjectFacts, ObjectFacts]]
-
-    def apply(self, facts: dict[str, ObjectFacts]) -> dict[str, ObjectFacts]:
-        """Apply this diff to the facts of `at(t1)`; gives those of `at(t2)`."""
-        out = {k: v for k, v in facts.items() if k not in self.removed}
-        out.update(self.added)
-        for changes in (self.moved, self.state_changed):
-            out.update({k: after for k, (_, after) in changes.items()})
-        return out
-
-    def is_empty(self) -> bool:
-        """Whether nothing changed."""
-        return not (self.added or self.removed or self.moved or self.state_changed)
-
-    def summary(self) -> dict[str, list[str]]:
-        """Object ids per change kind, sorted."""
-        return {
-            'added': sorted(self.added),
-            'removed': sorted(self.removed),
-            'moved': sorted(self.moved),
-            'state_changed': sorted(self.state_changed),
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class ObjectHistory:
-    """Everything memory holds about one object."""
-
-    object_id: str
-    label: str
-    color: str
-    mobility: str
-    created_s: float
-    merged_into: str | None
-    facts: dict[FactKey, tuple[Interval, ...]]
-    seen_s: tuple[float, ...]
-    merged_s: float | None = None
-
-
-@dataclass(slots=True)
-class _Interval:
-    value: FactValue
-    t_from: float
-    t_to: float | None
-    obs_ids: list[int]
-    last_seen_s: float
-
-    def add_evidence(self, obs_ids: Iterable[int]) -> None:
-        for i in obs_ids:
-            if i in self.obs_ids:
-                continue
-            if len(self.obs_ids) >= MAX_EVIDENCE:
-                # Keep the first sighting and a sliding window of the latest ones.
-                del self.obs_ids[1]
-            self.obs_ids.append(i)
-
-    def frozen(self) -> Interval:
-        return Interval(self.value, self.t_from, self.t_to, tuple(self.obs_ids),
-                        self.last_seen_s)
-
-
-def _start(interval: _Interval) -> float:
-    return interval.t_from
-
-
-@dataclass(slots=True)
-class _Object:
-    object_id: str
-    label: str
-    color: str
-    mobility: str
-    created_s: float
-    facts: dict[FactKey, list[_Interval]] = field(
-        default_factory=lambda: {key: [] for key in FactKey})
-    seen_s: list[float] = field(default_factory=list)
-    merged_into: str | None = None
-    merged_s: float | None = None
-    discovered: bool = False
-
-    def open_interval(self, key: FactKey) -> _Interval | None:
-        ivs = self.facts[key]
-        return ivs[-1] if ivs and ivs[-1].t_to is None else None
-
-    def interval_at(self, key: FactKey, t: float) -> _Interval | None:
-        ivs = self.facts[key]
-        # key=: a lookup costs log(history), not a list of every interval's start
-        i = bisect.bisect_right(ivs, t, key=_start) - 1
-        if i < 0:
-            return None
-        iv = ivs[i]
-        return iv if iv.t_to is None or t < iv.t_to else None
-
-    def last_interval_before(self, key: FactKey, t: float) -> _Interval | None:
-        ivs = self.facts[key]
-        i = bisect.bisect_right(ivs, t, key=_start) - 1
-        return ivs[i] if i >= 0 else None
-
-
-class WorldView:
-    """Read-only view of the world as memory knew it at `stamp_s`."""
-
-    def __init__(self, stamp_s: float, objects: dict[str, ObjectState],
-                 missing: dict[str, ObjectState], layout: SceneGraph) -> None:
-        self.stamp_s = stamp_s
-        self._objects = objects
-        self._missing = missing
-        self._layout = layout
-
-    @property
-    def objects(self) -> dict[str, ObjectState]:
-        """Objects present at this time, by id."""
-        return dict(self._objects)
-
-    @property
-    def missing(self) -> dict[str, ObjectState]:
-        """Objects known but not where memory last had them (last known state)."""
-        return dict(self._missing)
-
-    def has_object(self, object_id: str) -> bool:
-        """Whether the object is present at this time."""
-        return object_id in self._objects
-
-    def find_object(self, object_id: str) -> ObjectState | None:
-        """A present or missing object's state, or None."""
-        return self._objects.get(object_id) or self._missing.get(object_id)
-
-    def get_object(self, object_id: str) -> ObjectState:
-        """A present or missing object's state; raises `UnknownNodeError`."""
-        state = self.find_object(object_id)
-        if state is None:
-            raise UnknownNodeError(f'memory knew no object {object_id!r} at t={self.stamp_s}')
-        return state
-
-    def in_room(self, room_id: str) -> list[ObjectState]:
-        """Present objects in a room, by id."""
-        return [s for _, s in sorted(self._objects.items()) if s.room_id == room_id]
-
-    def count(self, label: str, room_id: str | None = None) -> int:
-        """Present objects of a class, optionally in one room."""
-        return sum(1 for s in self._objects.values()
-                   if s.label == label and (room_id is None or s.room_id == room_id))
-
-    def facts(self) -> dict[str, ObjectFacts]:
-        """Facts of the present objects, for comparison and diffs."""
-        return {k: s.facts for k, s in self._objects.items()}
-
-    def scene_graph(self) -> SceneGraph:
-        """The full layered scene graph at this time: the layout plus present objects."""
-        graph = self._layout.copy()
-        for object_id, s in sorted(self._objects.items()):
-            room = s.room_id if s.room_id and graph.has_node(s.room_id) else None
-            attrs = ObjectAttributes(label=s.label, position_m=s.position_m or (0.0, 0.0, 0.0),
-                                     color=s.color, state=s.state, mobility=s.mobility)
-            graph.add_object(graph_node_id(object_id), attrs, room)
-        for object_id, s in sorted(self._objects.items()):
-            if s.support is None:
-                continue
-            relation, other = s.support
-            kind = EdgeKind.INSIDE if relation == 'in' else EdgeKind.SUPPORTED_BY
-            if other in self._objects:
-                graph.add_edge(kind, graph_node_id(object_id), graph_node_id(other))
-        return graph
-
-    def __len__(self) -> int:
-        return len(self._objects)
-
-
-def _staleness_keys(obj: _Object, key: FactKey) -> tuple[str, str]:
-    """Tally names of the staleness model: positions by class, states apart."""
-    if key is FactKey.STATE:
-        return f'{obj.label}#state', f'{obj.object_id}#state'
-    return obj.label, obj.object_id
-
-
-def graph_node_id(object_id: str) -> str:
-    """The scene-graph node of a memory object id ('000012' → 'object:000012')."""
-    return object_id if object_id.startswith('object:') else f'object:{object_id}'
-
-
-class EpisodicMemory:
+class EpisodicMemory(EventReplay):
     """The robot's long-term, time-indexed memory of objects, over a static layout."""
 
     def __init__(self, clock: MemoryClock | None = None, seen_resolution_s: float = 30.0,
@@ -322,19 +88,25 @@ class EpisodicMemory:
     # ---------------------------------------------------------------- writing
     def apply(self, event: Event) -> None:
         """Apply one event (validated first: a rejected event changes nothing)."""
-        handler = {
-            ObjectCreated: self._apply_created,
-            FactChanged: self._apply_fact,
-            ObjectSeen: self._apply_seen,
-            ObjectLost: self._apply_lost,
-            ObjectsMerged: self._apply_merged,
-            LayoutSet: self._apply_layout,
-            PlaceObserved: self._apply_place,
-            PositionRefined: self._apply_refined,
-        }.get(type(event))
-        if handler is None:
-            raise InvalidInputError(f'not a memory event: {event!r}')
-        handler(event)
+        match event:
+            case ObjectCreated():
+                self._apply_created(event)
+            case FactChanged():
+                self._apply_fact(event)
+            case ObjectSeen():
+                self._apply_seen(event)
+            case ObjectLost():
+                self._apply_lost(event)
+            case ObjectsMerged():
+                self._apply_merged(event)
+            case LayoutSet():
+                self._apply_layout(event)
+            case PlaceObserved():
+                self._apply_place(event)
+            case PositionRefined():
+                self._apply_refined(event)
+            case _:
+                raise InvalidInputError(f'not a memory event: {event!r}')
         if not isinstance(event, LayoutSet):
             # Sessions and the memory clock follow what the robot saw, not map updates.
             bisect.insort(self._stamps, event.stamp_s)
@@ -425,133 +197,6 @@ class EpisodicMemory:
         for object_id in static.objects:
             static.remove_node(object_id)
         self.apply(LayoutSet(stamp_s, static.to_dict()))
-
-    def _get(self, object_id: str) -> _Object:
-        obj = self._objects.get(object_id)
-        if obj is None:
-            raise UnknownNodeError(f'no object {object_id!r} in memory')
-        if obj.merged_into is not None:
-            raise InvalidInputError(f'object {object_id!r} was merged into {obj.merged_into!r}')
-        return obj
-
-    def _check_order(self, obj: _Object, stamp_s: float, what: str) -> None:
-        if stamp_s < obj.created_s:
-            raise OutOfOrderError(
-                f'{what} of {obj.object_id!r} at {stamp_s} is before its creation at '
-                f'{obj.created_s}')
-
-    def _apply_created(self, e: ObjectCreated) -> None:
-        if e.object_id in self._objects:
-            raise InvalidInputError(f'object {e.object_id!r} already exists')
-        if not e.object_id or not e.label:
-            raise InvalidInputError(f'object id and label must be non-empty: {e!r}')
-        self._objects[e.object_id] = _Object(e.object_id, e.label, e.color, e.mobility,
-                                             e.stamp_s, discovered=bool(e.discovered))
-
-    def _apply_fact(self, e: FactChanged) -> None:
-        obj = self._get(e.object_id)
-        self._check_order(obj, e.stamp_s, f'{e.key.value} change')
-        ivs = obj.facts[e.key]
-        current = obj.open_interval(e.key)
-        if current is not None and e.stamp_s < current.t_from:
-            raise OutOfOrderError(
-                f'{e.key.value} of {e.object_id!r} changes at {e.stamp_s}, before its current '
-                f'value was set at {current.t_from}')
-        if current is None and ivs and ivs[-1].t_to is not None and e.stamp_s < ivs[-1].t_to:
-            raise OutOfOrderError(
-                f'{e.key.value} of {e.object_id!r} changes at {e.stamp_s}, inside an '
-                f'interval that ended at {ivs[-1].t_to}')
-        if current is not None and current.value == e.value:
-            current.add_evidence(e.obs_ids)
-            current.last_seen_s = max(current.last_seen_s, e.stamp_s)
-        else:
-            if current is not None:
-                if e.key in (FactKey.POSITION, FactKey.STATE):
-                    label, key = _staleness_keys(obj, e.key)
-                    self.staleness.record_move(label, key,
-                                               max(e.stamp_s - current.last_seen_s, 0.0) / 2)
-                if current.t_from == e.stamp_s:
-                    ivs.pop()
-                else:
-                    # A change confirmed late starts when it was first observed, which may
-                    # precede sightings that only confirmed other facts.
-                    current.t_to = e.stamp_s
-                    current.last_seen_s = min(current.last_seen_s, e.stamp_s)
-            ivs.append(_Interval(e.value, e.stamp_s, None, list(e.obs_ids), e.stamp_s))
-        if not obj.seen_s or obj.seen_s[-1] != e.stamp_s:
-            bisect.insort(obj.seen_s, e.stamp_s)
-
-    def _apply_seen(self, e: ObjectSeen) -> None:
-        obj = self._get(e.object_id)
-        self._check_order(obj, e.stamp_s, 'sighting')
-        for key in FactKey:
-            iv = obj.open_interval(key)
-            if iv is None or e.stamp_s <= iv.last_seen_s:
-                continue
-            if key in (FactKey.POSITION, FactKey.STATE) and (key is FactKey.POSITION or iv.value):
-                label, tally = _staleness_keys(obj, key)
-                self.staleness.record_stay(label, tally, e.stamp_s - iv.last_seen_s)
-            iv.last_seen_s = e.stamp_s
-            iv.add_evidence(e.obs_ids)
-        bisect.insort(obj.seen_s, e.stamp_s)
-
-    def _apply_lost(self, e: ObjectLost) -> None:
-        obj = self._get(e.object_id)
-        self._check_order(obj, e.stamp_s, 'loss')
-        opened = [(k, obj.open_interval(k)) for k in LOCATION_FACTS]
-        for key, iv in opened:
-            if iv is not None and e.stamp_s < iv.t_from:
-                raise OutOfOrderError(
-                    f'{e.object_id!r} lost at {e.stamp_s}, before its {key.value} was set at '
-                    f'{iv.t_from}')
-        for key, iv in opened:
-            if iv is None:
-                continue
-            if key is FactKey.POSITION:
-                self.staleness.record_move(obj.label, obj.object_id,
-                                           max(e.stamp_s - iv.last_seen_s, 0.0) / 2)
-            if iv.t_from == e.stamp_s:
-                obj.facts[key].pop()
-            else:
-                iv.t_to = e.stamp_s
-                iv.last_seen_s = min(iv.last_seen_s, e.stamp_s)
-                iv.add_evidence(e.obs_ids)
-
-    def _apply_refined(self, e: PositionRefined) -> None:
-        obj = self._get(e.object_id)
-        self._check_order(obj, e.stamp_s, 'position estimate')
-        iv = obj.open_interval(FactKey.POSITION)
-        if iv is None or e.stamp_s < iv.t_from:
-            raise OutOfOrderError(f'{e.object_id!r} has no position open at {e.stamp_s} to '
-                                  f'refine')
-        iv.value = e.value
-        iv.add_evidence(e.obs_ids)
-        iv.last_seen_s = max(iv.last_seen_s, e.stamp_s)
-
-    def _apply_merged(self, e: ObjectsMerged) -> None:
-        if e.keep_id == e.drop_id:
-            raise InvalidInputError(f'cannot merge {e.keep_id!r} into itself')
-        keep, drop = self._get(e.keep_id), self._get(e.drop_id)
-        for key in FactKey:
-            iv = drop.open_interval(key)
-            if iv is not None:
-                if iv.t_from >= e.stamp_s:
-                    drop.facts[key].pop()
-                else:
-                    iv.t_to = e.stamp_s
-        for stamp in drop.seen_s:
-            bisect.insort(keep.seen_s, stamp)
-        drop.merged_into, drop.merged_s = keep.object_id, e.stamp_s
-
-    def _apply_place(self, e: PlaceObserved) -> None:
-        if not e.place_id:
-            raise InvalidInputError('a place observation needs a place id')
-        bisect.insort(self._place_views.setdefault(e.place_id, []), e.stamp_s)
-
-    def _apply_layout(self, e: LayoutSet) -> None:
-        graph = SceneGraph.from_dict(e.graph)
-        i = bisect.bisect_right([s for s, _ in self._layouts], e.stamp_s)
-        self._layouts.insert(i, (e.stamp_s, graph))
 
     # ---------------------------------------------------------------- reading
     @property
@@ -653,10 +298,13 @@ class EpisodicMemory:
 
         i = bisect.bisect_right(obj.seen_s, probe)
         last_seen = obj.seen_s[i - 1] if i else pos.t_from
+        # Each fact's intervals hold the form `normalise_fact` gives its key.
         return ObjectState(
             object_id=obj.object_id, label=obj.label, color=obj.color, mobility=obj.mobility,
-            present=present, position_m=pos.value, room_id=value(FactKey.ROOM),
-            support=value(FactKey.SUPPORT), state=value(FactKey.STATE), since_s=pos.t_from,
+            present=present, position_m=cast('tuple[float, float, float]', pos.value),
+            room_id=cast(str, value(FactKey.ROOM)),
+            support=cast('tuple[str, str] | None', value(FactKey.SUPPORT)),
+            state=cast(str, value(FactKey.STATE)), since_s=pos.t_from,
             last_seen_s=last_seen, obs_ids=tuple(pos.obs_ids))
 
     def diff(self, t1: float, t2: float) -> WorldDiff:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, fields
-from typing import Any
+from typing import Any, Literal, overload
 
 from robot_memory._compat import StrEnum
 from robot_memory.exceptions import InvalidInputError
@@ -46,6 +46,18 @@ LOCATION_FACTS = (FactKey.POSITION, FactKey.ROOM, FactKey.SUPPORT)
 FactValue = tuple[float, float, float] | tuple[str, str] | str | None
 
 
+@overload
+def normalise_fact(key: Literal[FactKey.POSITION], value: Any) -> tuple[float, float, float]: ...
+
+
+@overload
+def normalise_fact(key: Literal[FactKey.SUPPORT], value: Any) -> tuple[str, str] | None: ...
+
+
+@overload
+def normalise_fact(key: FactKey, value: Any) -> FactValue: ...
+
+
 def normalise_fact(key: FactKey, value: Any) -> FactValue:
     """Validate a fact value and return it in canonical (hashable, JSON-round-trip) form."""
     key = FactKey(key)
@@ -56,7 +68,7 @@ def normalise_fact(key: FactKey, value: Any) -> FactValue:
             out = ()
         if len(out) != 3 or not all(math.isfinite(v) for v in out):
             raise InvalidInputError(f'position must be three finite numbers, got {value!r}')
-        return out  # type: ignore[return-value]
+        return out
     if key is FactKey.SUPPORT:
         if value is None:
             return None
@@ -154,7 +166,7 @@ class LayoutSet:
 
 Event = (ObjectCreated | FactChanged | ObjectSeen | ObjectLost | ObjectsMerged | LayoutSet
          | PlaceObserved | PositionRefined)
-_KINDS: dict[str, type] = {
+_KINDS: dict[str, type[Event]] = {
     'created': ObjectCreated,
     'fact': FactChanged,
     'seen': ObjectSeen,

@@ -7,14 +7,16 @@ epoch); a `TimeRange` with both ends None means "now".
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from typing import Any, TypeAlias, TypedDict
 
 from robot_memory._compat import StrEnum
 
 __all__ = [
     'ATTRIBUTES',
     'Answer',
+    'AnswerDict',
     'AttributeOf',
     'Category',
     'Changes',
@@ -22,11 +24,14 @@ __all__ = [
     'Count',
     'Duration',
     'Evidence',
+    'EvidenceDict',
     'Exists',
     'History',
     'IsAt',
+    'JsonValue',
     'LastSeen',
     'Query',
+    'QueryDict',
     'Retrieve',
     'StateOf',
     'Target',
@@ -265,10 +270,15 @@ class Retrieve:
 
 Query = (WhereIs | LastSeen | IsAt | WhereWas | Count | StateOf | WhatIn | Changes | History
          | Usual | WhenAppeared | Contents | AttributeOf | Exists | Duration | Retrieve)
-QUERY_TYPES: dict[str, type] = {cls.__name__: cls for cls in (
+QUERY_TYPES: dict[str, type[Query]] = {cls.__name__: cls for cls in (
     WhereIs, LastSeen, IsAt, WhereWas, Count, StateOf, WhatIn, Changes, History, Usual,
     WhenAppeared, Contents, AttributeOf, Exists, Duration, Retrieve)}
 ATTRIBUTES = ('color', 'state', 'room', 'support')
+
+#: A value as JSON carries it.
+JsonValue: TypeAlias = 'bool | int | float | str | list[JsonValue] | dict[str, JsonValue] | None'
+#: A query as `query_to_dict` writes it: its fields by name, and its class name as `type`.
+QueryDict: TypeAlias = dict[str, JsonValue]
 
 
 @dataclass(frozen=True, slots=True)
@@ -281,6 +291,34 @@ class Evidence:
     room_id: str = ''
     obs_ids: tuple[int, ...] = ()
     note: str = ''
+
+
+class _EvidenceHead(TypedDict):
+    object_id: str
+    stamp_s: float
+    position_m: list[float] | None
+    room_id: str
+    obs_ids: list[int]
+    note: str
+
+
+class EvidenceDict(_EvidenceHead, total=False):
+    """`Evidence` as JSON; the fleet's memory adds the robots that saw the object."""
+
+    robot: str
+    robots: list[str]
+
+
+class AnswerDict(TypedDict):
+    """`Answer` as JSON (`Answer.to_dict`)."""
+
+    query: QueryDict | None
+    answer: str
+    value: JsonValue
+    confidence: float
+    needs_verification: bool
+    evidence: list[EvidenceDict]
+    error: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -300,7 +338,7 @@ class Answer:
         """Whether the question was understood and answered."""
         return not self.error
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> AnswerDict:
         """JSON-safe form (the `answer` topic and `ask --json` print this)."""
         return {
             'query': query_to_dict(self.query) if self.query is not None else None,
@@ -330,21 +368,21 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def query_to_dict(query: Query) -> dict[str, Any]:
+def query_to_dict(query: Query) -> QueryDict:
     """JSON-safe form with a `type` field."""
-    out = {'type': type(query).__name__}
+    out: QueryDict = {'type': type(query).__name__}
     out.update(_jsonable(query))
     return out
 
 
-def query_from_dict(data: dict[str, Any]) -> Query:
+def query_from_dict(data: Mapping[str, Any]) -> Query:
     """Inverse of `query_to_dict`."""
     from robot_memory.exceptions import InvalidInputError
 
     try:
         cls = QUERY_TYPES[data['type']]
         kwargs: dict[str, Any] = {}
-        for name in cls.__dataclass_fields__:
+        for name in (f.name for f in fields(cls)):
             if name not in data:
                 continue
             value = data[name]

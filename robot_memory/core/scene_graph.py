@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import networkx as nx
 
@@ -143,6 +143,7 @@ _ATTRIBUTE_TYPES: dict[Layer, type] = {
     Layer.PLACE: PlaceAttributes,
     Layer.OBJECT: ObjectAttributes,
 }
+_Attrs = TypeVar('_Attrs', RoomAttributes, PlaceAttributes, ObjectAttributes)
 
 
 class SceneGraph:
@@ -215,19 +216,19 @@ class SceneGraph:
 
     def get_room(self, room_id: str) -> RoomAttributes:
         """Attributes of a room; raises `UnknownNodeError`."""
-        return self._get_typed(room_id, Layer.ROOM)
+        return self._get_typed(room_id, Layer.ROOM, RoomAttributes)
 
     def get_place(self, place_id: str) -> PlaceAttributes:
         """Attributes of a place; raises `UnknownNodeError`."""
-        return self._get_typed(place_id, Layer.PLACE)
+        return self._get_typed(place_id, Layer.PLACE, PlaceAttributes)
 
     def get_object(self, object_id: str) -> ObjectAttributes:
         """Attributes of an object; raises `UnknownNodeError`."""
-        return self._get_typed(object_id, Layer.OBJECT)
+        return self._get_typed(object_id, Layer.OBJECT, ObjectAttributes)
 
-    def _get_typed(self, node_id: str, layer: Layer) -> Any:
+    def _get_typed(self, node_id: str, layer: Layer, cls: type[_Attrs]) -> _Attrs:
         attrs = self.find_node(node_id)
-        if attrs is None or not isinstance(attrs, _ATTRIBUTE_TYPES[layer]):
+        if not isinstance(attrs, cls):
             known = ', '.join(sorted(self.nodes(layer))[:10])
             raise UnknownNodeError(f'no {layer.value} {node_id!r}; known: {known or "none"}')
         return attrs
@@ -244,7 +245,7 @@ class SceneGraph:
     def num_nodes(self, layer: Layer | None = None) -> int:
         """Number of nodes, in one layer or in all."""
         if layer is None:
-            return self._g.number_of_nodes()
+            return int(self._g.number_of_nodes())
         return sum(1 for n in self._g.nodes if node_layer(n) is layer)
 
     @property
@@ -303,7 +304,7 @@ class SceneGraph:
 
     def has_edge(self, kind: EdgeKind, source: str, target: str) -> bool:
         """Whether the typed edge exists."""
-        return self._g.has_edge(source, target, key=EdgeKind(kind))
+        return bool(self._g.has_edge(source, target, key=EdgeKind(kind)))
 
     def successors(self, node_id: str, kind: EdgeKind) -> list[str]:
         """Targets of `kind` edges leaving a node, sorted."""

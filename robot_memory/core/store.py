@@ -71,6 +71,7 @@ class MemoryStore:
         if not existed and (read_only or not create):
             raise StoreError(f'{self.path}: no such memory file')
         self._conn = self._connect(existed)
+        self._closed = False
         if existed:
             self._settings = self._read_settings()
         else:
@@ -82,8 +83,8 @@ class MemoryStore:
         self._pending: list[tuple[float, str, str | None, str]] = []
         self.loaded_seq = 0  # the last event the latest `load` replayed
         self._last_commit = time.monotonic()
-        self._last_seq = self._query_one('SELECT COALESCE(MAX(seq), 0) FROM events')
-        self._since_snapshot = self._last_seq - self._query_one(
+        self._last_seq: int = self._query_one('SELECT COALESCE(MAX(seq), 0) FROM events')
+        self._since_snapshot: int = self._last_seq - self._query_one(
             'SELECT COALESCE(MAX(seq), 0) FROM snapshots')
 
     # ------------------------------------------------------------- opening
@@ -354,7 +355,7 @@ class MemoryStore:
 
     def close(self) -> None:
         """Commit what is pending and close the file."""
-        if self._conn is None:
+        if self._closed:
             return
         try:
             self.commit()
@@ -362,6 +363,8 @@ class MemoryStore:
                 self._conn.execute('PRAGMA wal_checkpoint(TRUNCATE)')
         finally:
             self._conn.close()
+            self._closed = True
+            # A closed store has no connection: any later use fails at once.
             self._conn = None  # type: ignore[assignment]
 
     def __enter__(self) -> MemoryStore:

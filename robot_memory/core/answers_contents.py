@@ -1,0 +1,321 @@
+"""Answers about things and their attributes: what is on or in a piece of furniture, the
+colour / state / room / support of X, is there any X, how long X has been where it is.
+
+`ContentsAnswers` is a mixin of `QueryEngine` (over `EngineCore`): one method per query type.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
+
+from robot_memory.core.engine_core import EngineCore, _Timeline
+from robot_memory.core.episodic import Interval, ObjectState
+from robot_memory.core.events import FactKey, FactValue
+from robot_memory.core.queries import (
+    ATTRIBUTES,
+    Answer,
+    AttributeOf,
+    Category,
+    Contents,
+    Duration,
+    Exists,
+    Target,
+)
+
+__all__ = ['SAME_SPOT_M', 'ContentsAnswers']
+
+SAME_SPOT_M = 0.5  # back within this distance of where it was: it had not left
+
+
+class ContentsAnswers(EngineCore):
+    """`Contents`, `AttributeOf`, `Exists` and `Duration` questions."""
+
+    def _contents(self, q: Contents, now: float) -> Answer:
+        probe = q.at.probe_s(now)
+        name = q.support_or_container.replace('_', ' ')
+        pieces = self.candidates(Target(q.support_or_container, room=q.room), probe,
+                                 include_missing=False)
+        where = f' in the {self.room_name(q.room)}' if q.room else ''
+        if not pieces:
+            return Answer(q, None, f'I have no memory of a {name}{where}.', 0.0, (),
+                          needs_verification=q.at.is_now)
+        kinds = self.label_set(q.kind) if q.kind else frozenset()
+        ids = {p.object_id for p in pieces}
+        view = self.memory.at(probe)
+        items = [s for s in view.objects.values()
+                 if s.support and self.memory.resolve(s.support[1]) in ids
+                 and (not q.relation or s.support[0] == q.relation)
+                 and (not kinds or s.label in kinds)]
+        items.sort(key=lambda s: (s.label, s.object_id))
+        by_piece: dict[str, list[ObjectState]] = {p.object_id: [] for p in pieces}
+        for s in items:
+            by_piece[self.memory.resolve(s.support[1]) if s.support else ''].append(s)
+        rows, phrases = [], []
+        for piece in pieces:
+            things = by_piece[piece.object_id]
+            rows.append({'object_id': piece.object_id, 'label': piece.label,
+                         'room': piece.room_id, 'room_name': self.room_name(piece.room_id),
+                         'items': [self._location(s) for s in things]})
+            listing = _listing([self._describe_state(s) for s in things])
+            relation = q.relation or (things[0].support[0] if things and things[0].support
+                                      else 'on')
+            place = f'the {piece.label.replace("_", " ")}'
+            if len(pieces) > 1:
+                place += f' in the {self.room_name(piece.room_id)}'
+            phrases.append(f'{relation} {place}: {listing or "nothing" + _kind_words(q.kind)}')
+        if q.at.is_now:
+            # As fresh as the piece's room: one look from a corner may not show its far side.
+            label = q.kind or 'movable'
+            conf = min(self._room_staleness(p.room_id, label, probe) for p in pieces)
+            for s in items:
+                conf = min(conf, self._p_still(s, probe))
+        else:
+            conf = min((self._confidence_at(s, probe, now) for s in items),
+                       default=min(self._confidence_at(p, probe, now) for p in pieces))
+        hidden = [p for p in pieces if p.label in self.taxonomy.members('closed_storage')
+                  and p.state != 'open' and not by_piece[p.object_id]]
+        if hidden:
+            # Nothing seen inside a closed fridge is not the same as an empty fridge.
+            conf = min(conf, 0.3)
+            names = ', '.join(f'the {p.label.replace("_", " ")}' for p in hidden)
+            phrases.append(f'I cannot see inside {names} while closed, so there may be '
+                           'things I have not seen')
+        prefix = '' if q.at.is_now else f'{(q.at.text or "then").capitalize()}, '
+        text = prefix + '; '.join(phrases) + '.'
+        text = text[0].upper() + text[1:]
+        evidence = tuple(self._evidence(s) for s in items[:20]) + tuple(
+            self._evidence(p, 'the piece looked at') for p in pieces[:3])
+        value = {'pieces': rows, 'objects': [self._location(s) for s in items],
+                 'count': len(items), 'kind': q.kind}
+        return Answer(q, value, text, conf, evidence, self._verify(conf) and q.at.is_now)
+
+    def _attribute_of(self, q: AttributeOf, now: float) -> Answer:
+        if q.attribute not in ATTRIBUTES:
+            known = ', '.join({'color': 'colour'}.get(a, a) for a in ATTRIBUTES)
+            return Answer(q, {'attribute': q.attribute, 'value': None},
+                          f'I do not keep the {q.attribute} of things; I know their {known}.',
+                          0.0)
+        probe = q.at.probe_s(now)
+        cands = self.candidates(q.target, probe)
+        if not cands:
+            return self._unknown(q, q.target)
+        present = [s for s in cands if s.present] or cands
+        verb = 'is' if q.at.is_now else 'was'
+        values = []
+        for s in present[:5]:
+            if q.attribute == 'color':
+                value = s.color
+            elif q.attribute == 'state':
+                value = s.state
+            elif q.attribute == 'room':
+                value = self.room_name(s.room_id) if s.room_id else ''
+            else:
+                value = self.label_of(s.support[1]).replace('_', ' ') if s.support else ''
+            values.append((s, value))
+        best, value = values[0]
+        thing = self._describe(q.target)
+        word = {'color': 'colour', 'support': 'what it stands on'}.get(q.attribute,
+                                                                        q.attribute)
+        if not value:
+            text = f'I do not know the {word} of the {thing}: I have not seen one.'
+            if q.attribute == 'state':
+                text = (f'I have not seen the {thing} in any state I can tell (open/closed, '
+                        'on/off).')
+            conf = 0.0
+        else:
+            distinct = list(dict.fromkeys(v for _, v in values if v))
+            if len(distinct) > 1:
+                where = ', '.join(f'{v} ({self._place_phrase(s)})' for s, v in values if v)
+                text = f'I know {len(values)} of them: {where}.'
+            else:
+                text = f'The {thing} {verb} {value}.'
+            if q.attribute == 'color':
+                conf = 1.0 / len(distinct)
+            elif q.attribute == 'state':
+                conf = (self._p_state(best, now) if best.present else 0.2) if q.at.is_now \
+                    else self._confidence_at(best, probe, now)
+                conf /= len(distinct)
+            else:
+                conf = (self._p_still(best, probe) if q.at.is_now
+                        else self._confidence_at(best, probe, now)) / len(distinct)
+        result = {'object_id': best.object_id, 'attribute': q.attribute, 'value': value,
+                  'values': [{'object_id': s.object_id, 'value': v} for s, v in values]}
+        if q.attribute == 'state':
+            result['state'] = value
+        return Answer(q, result, text, conf, tuple(self._evidence(s) for s, _ in values),
+                      self._verify(conf) and q.at.is_now and q.attribute != 'color')
+
+    def _looked_in(self, t: float) -> list[dict[str, Any]]:
+        """Rooms the robot has looked into by `t`, with the last time it looked."""
+        layout = self.memory.layout_at(t)
+        rows = []
+        for room in layout.rooms:
+            seen = [v for v in (self.memory.place_observed_s(p, t)
+                                for p in layout.places_in(room)) if v is not None]
+            if seen:
+                rows.append({'room': room, 'room_name': self.room_name(room, t),
+                             'last_looked_s': max(seen)})
+        return sorted(rows, key=lambda r: r['room_name'])
+
+    def _exists(self, q: Exists, now: float) -> Answer:
+        probe = q.at.probe_s(now)
+        ever = q.category is Category.PAST and q.at.is_now  # "have you (ever) seen a …?"
+        known = self.candidates(replace(q.target, room=q.room or q.target.room), probe)
+        cands = known if ever else [s for s in known if s.present]
+        if q.support:
+            supports = self.label_set(q.support)
+            cands = [s for s in cands if s.support and self.label_of(s.support[1]) in supports]
+        thing = self._describe(q.target)
+        where = ''
+        if q.support:
+            where += f' on the {q.support.replace("_", " ")}'
+        if q.room:
+            where += f' in the {self.room_name(q.room)}'
+        looked = self._looked_in(probe)
+        if q.room:
+            looked = [r for r in looked if r['room'] == q.room]
+        if cands:
+            best = max(cands, key=lambda s: (self._p_still(s, probe), s.last_seen_s))
+            listing = '; '.join(f'{self._describe_state(s)} {self._place_phrase(s)}'
+                                for s in cands[:5])
+            more = f' and {len(cands) - 5} more' if len(cands) > 5 else ''
+            if q.at.is_now and not ever:
+                conf = max(self._p_still(s, probe) for s in cands)
+                seen = self.memory.clock.label(best.last_seen_s)
+                text = f'Yes: {listing}{more} (last seen {seen}).'
+            elif ever:
+                conf = 1.0
+                text = f'Yes, I have seen {len(cands)}: {listing}{more}.'
+            else:
+                conf = max(self._confidence_at(s, probe, now) for s in cands)
+                text = f'Yes, {q.at.text or "then"}: {listing}{more}.'
+            value = {'yes': True, 'count': len(cands),
+                     'objects': [self._location(s) for s in cands[:20]], 'looked_in': looked}
+            return Answer(q, value, text, conf, tuple(self._evidence(s) for s in cands[:10]),
+                          self._verify(conf) and q.at.is_now and not ever)
+        gone = [] if ever else [s for s in known if not s.present]
+        rooms = ', '.join(r['room_name'] for r in looked) or 'nowhere yet'
+        text = f'No, I have not seen a{"n" if thing[:1] in "aeiou" else ""} {thing}{where}'
+        if not q.at.is_now:
+            text += f' {q.at.text}' if q.at.text else ' then'
+        text += f' (I looked in: {rooms}).'
+        if gone:
+            text = (f'No: I saw {self._describe_state(gone[0])} {self._place_phrase(gone[0])} '
+                    f'{self.memory.clock.label(gone[0].last_seen_s)}, but it was gone when I '
+                    'looked again.')
+        if q.at.is_now:
+            label = next(iter(self.label_set(q.target.label)))
+            rooms_to_check = [q.room] if q.room else [r['room'] for r in looked]
+            # Something of the kind may have come in since each room was last looked at.
+            conf = min((self._room_staleness(r, label, probe) for r in rooms_to_check),
+                       default=0.3)
+        else:
+            conf = 0.8 if looked else 0.3
+        value = {'yes': False, 'count': 0, 'objects': [], 'looked_in': looked}
+        return Answer(q, value, text, conf,
+                      tuple(self._evidence(s, 'gone') for s in gone[:3]),
+                      self._verify(conf) and q.at.is_now and not ever)
+
+    def _duration(self, q: Duration, now: float) -> Answer:
+        known = self.candidates(q.target, now)
+        cands = [s for s in known if s.present] or known
+        if not cands:
+            return self._unknown(q, q.target)
+        thing = self._describe(q.target)
+        place = q.room_or_support
+        is_room = place.startswith('room:')
+        supports = self.label_set(place) if place and not is_room else frozenset()
+        key = (FactKey.STATE if q.state else FactKey.ROOM if is_room
+               else FactKey.SUPPORT if supports else FactKey.POSITION)
+
+        def matches(value: FactValue) -> bool:
+            if q.state:
+                return value == q.state
+            if is_room:
+                return value == place
+            if supports:
+                return isinstance(value, tuple) and self.label_of(str(value[1])) in supports
+            return True
+
+        def now_value(s: ObjectState) -> FactValue:
+            return {FactKey.STATE: s.state, FactKey.ROOM: s.room_id,
+                    FactKey.SUPPORT: s.support, FactKey.POSITION: s.position_m}[key]
+        best = next((s for s in cands if s.present and matches(now_value(s))), cands[0])
+        history = self.memory.history(best.object_id)
+        intervals = sorted(history.facts[key], key=lambda iv: iv.t_from)
+        if key is FactKey.POSITION:
+            intervals = intervals[-1:]
+        # The stretch that holds now (or last held): consecutive matching intervals.
+        positions = _Timeline(history.facts[FactKey.POSITION])
+        run: list[Interval] = []
+        last: list[Interval] = []
+        for iv in intervals:
+            if iv.value is not None and matches(iv.value):
+                if run and run[-1].t_to is not None and iv.t_from - run[-1].t_to > 1.0 and \
+                        not self._same_spot(positions, run[-1].t_to, iv.t_from):
+                    last, run = run, []
+                run.append(iv)
+            elif run:
+                last, run = run, []
+        run = run or last
+        what = (q.state if q.state else f'in the {self.room_name(place)}' if is_room
+                else f'on the {place.replace("_", " ")}' if supports else 'where it is')
+        if not run:
+            return Answer(q, {'object_id': best.object_id, 'holds': False}, f'I have not seen '
+                          f'the {thing} {what}.', 0.8, (self._evidence(best),),
+                          needs_verification=True)
+        since = run[0].t_from
+        end = run[-1].t_to
+        holds_now = end is None and best.present
+        until = now if holds_now else float(end if end is not None else best.last_seen_s)
+        span = _span_words(until - since)
+        clock = self.memory.clock
+        value = {'object_id': best.object_id, 'holds': holds_now, 'since_s': since,
+                 'until_s': None if holds_now else until, 'duration_s': until - since,
+                 'since': clock.label(since)}
+        # It may have been there before the robot first saw it there.
+        earlier = [e for e in self.memory.instances() if e.end_s < since]
+        if earlier:
+            value['not_before_s'] = earlier[-1].end_s
+        if holds_now:
+            text = f'The {thing} has been {what} for {span} (since {clock.label(since)}).'
+            conf = self._p_still(best, now) if not q.state else self._p_state(best, now)
+        else:
+            text = (f'The {thing} is not {what} now; it was there for {span}, from '
+                    f'{clock.label(since)} to {clock.label(until)}.')
+            conf = 0.9
+        return Answer(q, value, text, conf, (self._evidence(best),), self._verify(conf))
+
+    @staticmethod
+    def _same_spot(positions: _Timeline, gone_s: float, back_s: float) -> bool:
+        """Whether an object missed for a while came back where it stood: then, as far as
+        the robot can tell, it never left (a look that missed it, not a move)."""
+        before = positions.at(gone_s - 1e-3)
+        after = positions.at(back_s)
+        return before is not None and after is not None and \
+            math.dist(before, after) <= SAME_SPOT_M
+
+
+def _listing(things: Sequence[str]) -> str:
+    if len(things) <= 1:
+        return ''.join(things)
+    return ', '.join(things[:-1]) + ' and ' + things[-1]
+
+
+def _kind_words(kind: str) -> str:
+    return f' of the kind {kind.replace("_", " ")!r}' if kind else ''
+
+
+def _span_words(seconds: float) -> str:
+    seconds = max(seconds, 0.0)
+    days, rest = divmod(int(seconds), 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    parts = [f'{n} {unit}{"s" if n != 1 else ""}' for n, unit in
+             ((days, 'day'), (hours, 'hour')) if n]
+    if not days and minutes:
+        parts.append(f'{minutes} minute{"s" if minutes != 1 else ""}')
+    return ' '.join(parts) or 'less than a minute'
