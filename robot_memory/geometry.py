@@ -50,7 +50,7 @@ _PARALLEL_SIN = math.sin(math.radians(5.0))
 
 
 # ================================================================ rotations
-def quaternion_matrix(rotation_xyzw: Sequence[float]) -> np.ndarray:
+def quaternion_matrix(rotation_xyzw: Sequence[float] | np.ndarray) -> np.ndarray:
     """The 3x3 rotation matrix of a quaternion (x, y, z, w), normalised first.
 
     Raises `InvalidInputError` for a zero or non-finite quaternion.
