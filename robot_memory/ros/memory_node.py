@@ -21,7 +21,6 @@ import threading
 import time
 from collections import Counter, deque
 from functools import partial
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -35,11 +34,10 @@ from std_msgs.msg import String
 from visualization_msgs.msg import MarkerArray
 
 from robot_memory._system import disk_free_mb, rss_mb
-from robot_memory.config import read_yaml
 from robot_memory.core.buffer import BufferParams
 from robot_memory.core.scene_graph import OBJECT_RELATIONS, SceneGraph
 from robot_memory.core.types import Frame
-from robot_memory.exceptions import InvalidInputError, RobotMemoryError
+from robot_memory.exceptions import RobotMemoryError
 from robot_memory.fleet.link import FleetLink, fleet_dsn
 from robot_memory.perception.association import AssociationParams
 from robot_memory.perception.class_segments import ClassSplitParams, load_label_space
@@ -54,6 +52,8 @@ from robot_memory.ros.conversions import (
     occupancy_from_msg,
     pose_from_transform,
 )
+from robot_memory.ros.layouts import load_layout as load_layout  # re-exported
+from robot_memory.ros.layouts import parse_layout_msg as parse_layout_msg  # re-exported
 from robot_memory.ros.markers import memory_markers
 from robot_memory.ros.params import MemoryNodeParams, declare_params
 from robot_memory.ros.paths import memory_file, package_file
@@ -76,38 +76,6 @@ SENSOR_TOPICS: dict[str, tuple[type, str]] = {
 def _percentile(values: Any, q: float) -> float:
     data = list(values)
     return round(float(np.percentile(data, q)), 3) if data else 0.0
-
-
-def load_layout(path: str) -> SceneGraph:
-    """Read rooms and places: a regions YAML (`regions:`, see sim/regions_example.yaml) or a
-    SceneGraph JSON / YAML (optionally under `layout`)."""
-    if path.endswith(('.yaml', '.yml')):
-        data = read_yaml(path, 'layout file')
-    else:
-        try:
-            data = json.loads(Path(path).read_text(encoding='utf-8'))
-        except (OSError, UnicodeDecodeError, ValueError) as exc:
-            raise InvalidInputError(f'cannot read the layout file {path}: {exc}') from None
-    if isinstance(data, dict) and 'regions' in data:
-        from robot_memory.perception.rooms import load_regions
-
-        return load_regions(data)
-    if not isinstance(data, dict):
-        raise InvalidInputError(f'{path}: a layout is a mapping (regions, or a scene graph)')
-    try:
-        return SceneGraph.from_dict(data.get('layout', data))
-    except InvalidInputError as exc:
-        raise InvalidInputError(f'{path}: {exc}') from None
-
-
-def parse_layout_msg(data: str) -> tuple[float | None, SceneGraph]:
-    """`map/layout` JSON → (stamp or None, layout)."""
-    payload = json.loads(data)
-    stamp = payload.get('stamp')
-    stamp_s = None
-    if isinstance(stamp, dict):
-        stamp_s = float(stamp.get('sec', 0)) + float(stamp.get('nanosec', 0)) * 1e-9
-    return stamp_s, SceneGraph.from_dict(payload.get('layout', payload))
 
 
 class MemoryNode(Node):
