@@ -16,6 +16,7 @@ from typing import Any
 from robot_memory.core.scene_graph import SceneGraph
 from robot_memory.exceptions import InvalidInputError
 from robot_memory.ros.assembler import FrameAssembler
+from robot_memory.ros.layouts import parse_layout_msg
 from robot_memory.service import MemoryService, MemoryServiceParams
 
 __all__ = ['BAG_TOPICS', 'ingest_bag']
@@ -51,8 +52,6 @@ def ingest_bag(bag: str | Path, db: str | Path,
     """
     from mcap.reader import make_reader
     from mcap_ros2.decoder import DecoderFactory
-
-    from robot_memory.ros.memory_node import parse_layout_msg
 
     bag = Path(bag)
     if not bag.is_file():

@@ -92,7 +92,7 @@ def ingest_cmd(
 ) -> None:
     """Build memory offline from an MCAP recording, exactly as memory_node would live."""
     from robot_memory.ros.bag import ingest_bag
-    from robot_memory.ros.memory_node import load_layout, parse_layout_msg
+    from robot_memory.ros.layouts import load_layout, parse_layout_msg
 
     given = None
     if layout is not None:

@@ -9,7 +9,9 @@ Threads: the executor only receives — decodes, pairs by stamp, queues — beca
 callbacks are slow enough that a busy executor loses sensor messages from its queues. One
 worker thread owns the `MemoryService` (`robot_memory/service.py`, where all the work is):
 it answers requests first, then ingests queued frames one at a time, and draws markers and
-diagnostics when their timers ask. Frames beyond `ingest_queue_frames` drop the oldest.
+diagnostics when their timers ask. Frames beyond `ingest_queue_frames` drop the oldest. The
+order, the queues and requests waiting for frames are `robot_memory/ros/scheduler.py`'s; this
+node executes its steps.
 """
 
 from __future__ import annotations
@@ -19,9 +21,9 @@ import math
 import sys
 import threading
 import time
-from collections import Counter, deque
+from collections import deque
+from collections.abc import Callable
 from functools import partial
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -35,11 +37,10 @@ from std_msgs.msg import String
 from visualization_msgs.msg import MarkerArray
 
 from robot_memory._system import disk_free_mb, rss_mb
-from robot_memory.config import read_yaml
 from robot_memory.core.buffer import BufferParams
 from robot_memory.core.scene_graph import OBJECT_RELATIONS, SceneGraph
 from robot_memory.core.types import Frame
-from robot_memory.exceptions import InvalidInputError, RobotMemoryError
+from robot_memory.exceptions import RobotMemoryError
 from robot_memory.fleet.link import FleetLink, fleet_dsn
 from robot_memory.perception.association import AssociationParams
 from robot_memory.perception.class_segments import ClassSplitParams, load_label_space
@@ -54,10 +55,13 @@ from robot_memory.ros.conversions import (
     occupancy_from_msg,
     pose_from_transform,
 )
+from robot_memory.ros.layouts import load_layout as load_layout  # re-exported
+from robot_memory.ros.layouts import parse_layout_msg as parse_layout_msg  # re-exported
 from robot_memory.ros.markers import memory_markers
 from robot_memory.ros.params import MemoryNodeParams, declare_params
 from robot_memory.ros.paths import memory_file, package_file
 from robot_memory.ros.runtime import run_node
+from robot_memory.ros.scheduler import Step, WorkScheduler, parse_request
 from robot_memory.service import MemoryService, MemoryServiceParams
 
 __all__ = ['GIL_SWITCH_INTERVAL_S', 'SENSOR_TOPICS', 'MemoryNode', 'load_layout', 'main',
@@ -76,38 +80,6 @@ SENSOR_TOPICS: dict[str, tuple[type, str]] = {
 def _percentile(values: Any, q: float) -> float:
     data = list(values)
     return round(float(np.percentile(data, q)), 3) if data else 0.0
-
-
-def load_layout(path: str) -> SceneGraph:
-    """Read rooms and places: a regions YAML (`regions:`, see sim/regions_example.yaml) or a
-    SceneGraph JSON / YAML (optionally under `layout`)."""
-    if path.endswith(('.yaml', '.yml')):
-        data = read_yaml(path, 'layout file')
-    else:
-        try:
-            data = json.loads(Path(path).read_text(encoding='utf-8'))
-        except (OSError, UnicodeDecodeError, ValueError) as exc:
-            raise InvalidInputError(f'cannot read the layout file {path}: {exc}') from None
-    if isinstance(data, dict) and 'regions' in data:
-        from robot_memory.perception.rooms import load_regions
-
-        return load_regions(data)
-    if not isinstance(data, dict):
-        raise InvalidInputError(f'{path}: a layout is a mapping (regions, or a scene graph)')
-    try:
-        return SceneGraph.from_dict(data.get('layout', data))
-    except InvalidInputError as exc:
-        raise InvalidInputError(f'{path}: {exc}') from None
-
-
-def parse_layout_msg(data: str) -> tuple[float | None, SceneGraph]:
-    """`map/layout` JSON → (stamp or None, layout)."""
-    payload = json.loads(data)
-    stamp = payload.get('stamp')
-    stamp_s = None
-    if isinstance(stamp, dict):
-        stamp_s = float(stamp.get('sec', 0)) + float(stamp.get('nanosec', 0)) * 1e-9
-    return stamp_s, SceneGraph.from_dict(payload.get('layout', payload))
 
 
 class MemoryNode(Node):
@@ -132,14 +104,9 @@ class MemoryNode(Node):
             p.segmentation,
             load_label_space(package_file(p.label_space_file)) if p.label_space_file else None,
             ClassSplitParams(depth_jump_m=p.class_depth_jump_m, min_pixels=p.class_min_px))
-        # Shared between the executor and the worker; everything else belongs to one of them.
-        self._cond = threading.Condition()
-        self._frames: deque[Frame] = deque()
-        self._requests: deque[Any] = deque()
-        self._layouts: deque[tuple[float | None, SceneGraph]] = deque()
-        self._due: set[str] = set()
-        self._stopping = False
-        self._counts: Counter[str] = Counter()
+        # Shared between the executor and the worker (under scheduler.cond, with the
+        # assembler and the transport statistics); everything else belongs to one of them.
+        self.scheduler = WorkScheduler(p.ingest_queue_frames)
         self._seq: dict[str, int] = {}
         self._latency_ms: deque[float] = deque(maxlen=p.latency_window_frames)
         self._middleware_ms: deque[float] = deque(maxlen=p.latency_window_frames)
@@ -147,7 +114,6 @@ class MemoryNode(Node):
         self._ingest_ms: deque[float] = deque(maxlen=p.latency_window_frames)
         self._ingest_wall_s: deque[float] = deque(maxlen=p.latency_window_frames)
         self._path: deque[tuple[float, float, float]] = deque(maxlen=p.robot_path_max_points)
-        self._deferred: list[tuple[float, dict[str, Any]]] = []
         self._last_frame_s: float | None = None
         self._ingested = 0
         self._dirty = False
@@ -180,10 +146,9 @@ class MemoryNode(Node):
         self._diag_pub = self.create_publisher(DiagnosticArray, 'diagnostics', qos.reliable())
         # Timers run on the steady clock: simulated time may stand still while the robot idles.
         steady = Clock(clock_type=ClockType.STEADY_TIME)
-        self.create_timer(p.markers_period_s, partial(self._request_task, 'markers'),
-                          clock=steady)
-        self.create_timer(p.diagnostics_period_s, partial(self._request_task, 'diagnostics'),
-                          clock=steady)
+        for period_s, task in ((p.markers_period_s, 'markers'),
+                               (p.diagnostics_period_s, 'diagnostics')):
+            self.create_timer(period_s, partial(self.scheduler.request_task, task), clock=steady)
         self._fleet: FleetLink | None = None
         dsn = fleet_dsn(p.fleet_dsn)
         if dsn:
@@ -194,7 +159,15 @@ class MemoryNode(Node):
             self._fleet = FleetLink(self.db_path, dsn, p.robot_id, p.fleet_sync_period_s,
                                     use_embeddings=p.use_embeddings,
                                     timezone=p.timezone).start()
-        self._worker = threading.Thread(target=self._work, name='memory_worker', daemon=True)
+        self._tasks: dict[str, Callable[..., None]] = {
+            'apply_layout': self._apply_layout, 'take_request': self._take_request,
+            'ingest': self._ingest, 'serve_deferred': self._serve_deferred,
+            'publish_markers': self._publish_markers,
+            'publish_diagnostics': self._publish_diagnostics}
+        self._worker = threading.Thread(
+            target=self.scheduler.run, args=(self._may_ingest, self._execute,
+                                             self._on_worker_error),
+            name='memory_worker', daemon=True)
         self._worker.start()
         self.get_logger().info(
             f'memory in {self.db_path}: {self.service.memory.num_objects()} objects, layout with '
@@ -222,14 +195,14 @@ class MemoryNode(Node):
                 self.params.map_frame, self.params.camera_frame, Time.from_msg(msg.header.stamp))
             return pose_from_transform(transform, self.params.map_frame)
         except Exception as exc:  # tf2's lookup, extrapolation and connectivity errors
-            self._counts['tf_unavailable'] += 1
+            self.scheduler.counts['tf_unavailable'] += 1
             self.get_logger().debug(f'no camera pose from tf: {exc}')
             return None
 
     # ------------------------------------------------------------ receiving
     def _on_sensor(self, stream: str, msg: Any, info: dict[str, Any]) -> None:
         now_ns = time.time_ns()
-        with self._cond:
+        with self.scheduler.cond:
             self._track_transport(stream, info, now_ns)
             frames = []
             if stream == 'depth' and self._tf_buffer is not None:
@@ -237,17 +210,7 @@ class MemoryNode(Node):
                 if pose is not None:
                     frames += self.assembler.add_pose(pose)
             frames += self.assembler.add(stream, msg)
-            for frame in frames:
-                if len(self._frames) >= self.params.ingest_queue_frames:
-                    self._frames.popleft()
-                    self._counts['ingest_queue_full'] += 1
-                self._frames.append(frame)
-            if frames:
-                self._cond.notify()
-
-    def _count(self, key: str) -> None:
-        with self._cond:
-            self._counts[key] += 1
+            self.scheduler.add_frames(frames)
 
     def _track_transport(self, stream: str, info: dict[str, Any], now_ns: int) -> None:
         source = info.get('source_timestamp') or 0
@@ -262,14 +225,14 @@ class MemoryNode(Node):
             # Gaps in the writer's sequence are messages lost on the way (exact with one
             # publisher per topic; a new publisher restarts the sequence).
             if last is not None and seq > last + 1:
-                self._counts[f'transport_lost.{stream}'] += seq - last - 1
+                self.scheduler.counts[f'transport_lost.{stream}'] += seq - last - 1
             self._seq[stream] = seq
 
     def _on_label_info(self, msg: Any) -> None:
         try:
             space = label_space_from_label_info(msg)
         except (RobotMemoryError, AttributeError, TypeError, ValueError) as exc:
-            self._count('malformed_label_info')
+            self.scheduler.count('malformed_label_info')
             self.get_logger().warning(f'ignoring a malformed LabelInfo: {exc}')
             return
         if space.names != getattr(self.assembler.label_space, 'names', None):
@@ -281,12 +244,10 @@ class MemoryNode(Node):
         try:
             item = parse_layout_msg(msg.data)
         except (RobotMemoryError, AttributeError, KeyError, TypeError, ValueError) as exc:
-            self._count('malformed_layout')
+            self.scheduler.count('malformed_layout')
             self.get_logger().warning(f'ignoring a malformed map/layout: {exc}')
             return
-        with self._cond:
-            self._layouts.append(item)
-            self._cond.notify()
+        self.scheduler.add_layout(*item)
 
     def _on_map(self, msg: OccupancyGrid) -> None:
         """Segment rooms from the robot's map when no layout was given."""
@@ -297,69 +258,24 @@ class MemoryNode(Node):
             seg = SegmentationParams(door_width_m=self.params.door_width_m)
             layout = rooms_from_occupancy(grid, resolution, origin, seg)
         except (RobotMemoryError, AttributeError, TypeError, ValueError) as exc:
-            self._count('malformed_map')
+            self.scheduler.count('malformed_map')
             self.get_logger().warning(f'cannot segment rooms from {self.params.map_topic}: {exc}')
             return
         self.get_logger().info(f'{len(layout.rooms)} rooms segmented from {self.params.map_topic}')
-        with self._cond:
-            self._layouts.append((None, layout))
-            self._cond.notify()
+        self.scheduler.add_layout(None, layout)
 
     def _on_query(self, msg: String) -> None:
-        with self._cond:
-            self._requests.append(msg.data)
-            self._cond.notify()
-
-    def _request_task(self, task: str) -> None:
-        with self._cond:
-            self._due.add(task)
-            self._cond.notify()
+        self.scheduler.add_request(msg.data)
 
     # --------------------------------------------------------------- worker
-    def _work(self) -> None:
-        """Own the service: layouts, then requests, then one frame; repeat until stopped."""
-        while True:
-            with self._cond:
-                while not (self._stopping or self._layouts or self._requests or self._due
-                           or (self._frames and self._may_ingest())):
-                    self._cond.wait(timeout=0.05 if self._deferred else None)
-                    if self._deferred:
-                        break
-                if self._stopping:
-                    break
-                layouts = list(self._layouts)
-                self._layouts.clear()
-                requests = list(self._requests)
-                self._requests.clear()
-                due, self._due = self._due, set()
-                frame = self._frames.popleft() if self._frames and self._may_ingest() else None
-            tasks: list[tuple[Any, tuple[Any, ...]]] = [
-                *((self._apply_layout, (layout, stamp_s)) for stamp_s, layout in layouts),
-                *((self._take_request, (request,)) for request in requests)]
-            if frame is not None:
-                tasks.append((self._ingest, (frame,)))
-            tasks.append((self._serve_deferred, ()))
-            if 'markers' in due:
-                tasks.append((self._publish_markers, ()))
-            if 'diagnostics' in due:
-                tasks.append((self._publish_diagnostics, ()))
-            for task, args in tasks:
-                try:
-                    task(*args)
-                except Exception as exc:  # the worker must outlive any single bad input
-                    if not self.context.ok():
-                        continue  # shutting down: publishers are gone; destroy_node drains
-                    self._count('worker_errors')
-                    self.get_logger().error(f'memory worker, {task.__name__}: {exc!r}')
-        self._drain()
+    def _execute(self, step: Step) -> None:
+        self._tasks[step.task](*step.args)
 
-    def _drain(self) -> None:
-        """Ingest what was received before shutdown, so SIGINT loses nothing already here."""
-        with self._cond:
-            frames = list(self._frames) if self._may_ingest() else []
-            self._frames.clear()
-        for frame in frames:
-            self._ingest(frame)
+    def _on_worker_error(self, step: Step, exc: Exception) -> bool:
+        if not self.context.ok():
+            return False  # shutting down: publishers are gone; destroy_node drains
+        self.get_logger().error(f'memory worker, {self._tasks[step.task].__name__}: {exc!r}')
+        return True
 
     def _may_ingest(self) -> bool:
         return not self.params.require_layout or bool(self._layout().rooms)
@@ -378,7 +294,7 @@ class MemoryNode(Node):
         try:
             result = self.service.ingest(frame)
         except Exception as exc:  # a frame the pipeline chokes on is skipped, not fatal
-            self._count('ingest_error')
+            self.scheduler.count('ingest_error')
             self.get_logger().error(f'frame at {frame.stamp_s:.3f} failed: {exc!r}')
         else:
             if result.accepted:
@@ -398,38 +314,20 @@ class MemoryNode(Node):
 
     # ------------------------------------------------------------- requests
     def _take_request(self, data: str) -> None:
-        try:
-            request: Any = json.loads(data)
-        except ValueError:
-            request = data  # the service answers it with a clear error
-        if isinstance(request, dict) and request.get('wait_for_stamp_s') is not None \
-                and not self._caught_up(request['wait_for_stamp_s']):
-            self._deferred.append((time.monotonic() + self.params.query_wait_max_s, request))
-            return
-        self._answer(request)
-
-    def _caught_up(self, stamp: Any) -> bool:
-        try:
-            wanted = float(stamp)
-        except (TypeError, ValueError):
-            return True
-        return self._last_frame_s is not None and \
-            self._last_frame_s >= wanted - self.params.sync_tolerance_s
+        request = parse_request(data)
+        if not self.scheduler.deferred.hold(request, self._last_frame_s,
+                                            self.params.sync_tolerance_s, time.monotonic(),
+                                            self.params.query_wait_max_s):
+            self._answer(request)
 
     def _serve_deferred(self) -> None:
-        if not self._deferred:
-            return
-        now = time.monotonic()
-        waiting = []
-        for deadline, request in self._deferred:
-            if self._caught_up(request['wait_for_stamp_s']):
-                self._answer(request)
-            elif now >= deadline:
-                self._count('requests_answered_before_frames')
-                self._answer(request)
-            else:
-                waiting.append((deadline, request))
-        self._deferred = waiting
+        self.scheduler.deferred.serve(self._last_frame_s, self.params.sync_tolerance_s,
+                                      time.monotonic(), self._answer_held)
+
+    def _answer_held(self, request: dict[str, Any], late: bool) -> None:
+        if late:
+            self.scheduler.count('requests_answered_before_frames')
+        self._answer(request)
 
     def _answer(self, request: Any) -> None:
         if isinstance(request, dict) and request.get('now_s') is None:
@@ -445,13 +343,13 @@ class MemoryNode(Node):
         except Exception as exc:  # e.g. the question parser is not installed
             request_id = request.get('id') if isinstance(request, dict) else None
             reply = {'id': request_id, 'ok': False, 'error': f'{type(exc).__name__}: {exc}'}
-            self._count('request_failures')
+            self.scheduler.count('request_failures')
             self.get_logger().warning(f'request {request_id!r} failed: {exc!r}')
         self._answer_pub.publish(String(data=json.dumps(reply, default=str)))
 
     def _answer_from_fleet(self, request: dict[str, Any]) -> dict[str, Any]:
         if self._fleet is None:
-            self._count('fleet_requests_without_fleet')
+            self.scheduler.count('fleet_requests_without_fleet')
             return {'id': request.get('id'), 'ok': False,
                     'error': 'this memory node has no fleet (set fleet_dsn and robot_id)'}
         self.service.flush()  # what this robot has just seen counts before it is shipped
@@ -469,10 +367,10 @@ class MemoryNode(Node):
 
     def stats(self) -> dict[str, Any]:
         """Return everything diagnostics reports, as nested plain values."""
-        with self._cond:
+        with self.scheduler.cond:
             sync = self.assembler.stats()
-            counts = dict(self._counts)
-            queued = len(self._frames)
+            counts = dict(self.scheduler.counts)
+            queued = self.scheduler.queued()
         latency, middleware = list(self._latency_ms), list(self._middleware_ms)
         ingest_ms, walls = list(self._ingest_ms), list(self._ingest_wall_s)
         rate = (len(walls) - 1) / (walls[-1] - walls[0]) if len(walls) > 1 and \
@@ -507,7 +405,7 @@ class MemoryNode(Node):
                                                'store_bytes')},
             'requests': service['requests'],
             'request_errors': service['request_errors'] + counts.get('request_failures', 0),
-            'requests_waiting': len(self._deferred),
+            'requests_waiting': len(self.scheduler.deferred),
             'errors': {k: v for k, v in counts.items() if k in (
                 'worker_errors', 'ingest_error', 'requests_answered_before_frames')},
             'layout': {'rooms': len(self._layout().rooms), 'places': len(self._layout().places)},
@@ -565,9 +463,7 @@ class MemoryNode(Node):
 
     def destroy_node(self) -> None:
         """Stop the worker (it ingests what is queued), commit, close the file, destroy."""
-        with self._cond:
-            self._stopping = True
-            self._cond.notify()
+        self.scheduler.stop()
         self._worker.join(timeout=30.0)
         try:
             self._service_stats = self.service.diagnostics()
