@@ -93,8 +93,20 @@ def _check(value: Any, tp: Any, where: str) -> Any:
     return value  # Mapping fields and the like: the class checks them itself
 
 
-def build(cls: type[T], data: Any, what: str) -> T:
-    """A `cls` dataclass from a mapping; raises `InvalidInputError` naming the field."""
+def check_field(cls: type, name: str, value: Any, where: str) -> Any:
+    """`value` checked and converted as the field `name` of the dataclass `cls`, as `build` does.
+
+    For callers that validate one field at a time (a node parameter set while running).
+    """
+    return _check(value, typing.get_type_hints(cls)[name], where)
+
+
+def build(cls: type[T], data: Any, what: str, *, sep: str = '.') -> T:
+    """A `cls` dataclass from a mapping; raises `InvalidInputError` naming the field.
+
+    A field is named `<what><sep><key>` in messages ("scenario.camera.width_px",
+    "parameter width_px" with `sep=' '`).
+    """
     if not isinstance(data, Mapping):
         raise InvalidInputError(f'{what} must be a mapping of settings, got {data!r}')
     hints = typing.get_type_hints(cls)
@@ -102,7 +114,7 @@ def build(cls: type[T], data: Any, what: str) -> T:
     for key in data:
         if key not in names:
             raise InvalidInputError(f'{what}: unknown key {key!r}; valid: {", ".join(names)}')
-    kwargs = {key: _check(value, hints[key], f'{what}.{key}' if what else key)
+    kwargs = {key: _check(value, hints[key], f'{what}{sep}{key}' if what else key)
               for key, value in data.items()}
     try:
         return cls(**kwargs)

@@ -102,7 +102,7 @@ def test_declaration_coerces_yaml_integers_and_keeps_descriptions(node_factory) 
     assert params.frame_rate_hz == 30.0 and isinstance(params.frame_rate_hz, float)
     assert params.width_px == 160
     assert node.describe_parameter('frame_rate_hz').description.startswith('Frames published')
-    with pytest.raises(InvalidInputError, match='parameter width_px must be int'):
+    with pytest.raises(InvalidInputError, match='parameter width_px must be an integer'):
         declare_params(node_factory({'width_px': 'wide'}), SimBridgeParams)
 
 
@@ -144,7 +144,7 @@ def test_a_read_only_parameter_cannot_be_set_and_says_why(node_factory) -> None:
 @pytest.mark.parametrize(('values', 'reason'), [
     ({'sync_tolerance_s': 5.0}, 'sync_tolerance_s out of range'),  # rclpy's range check
     ({'sync_tolerance_s': 5}, 'sync_tolerance_s must be in [0.0, 1.0], got 5.0'),  # ours
-    ({'detection_prob': 'high'}, 'parameter detection_prob must be float'),
+    ({'detection_prob': 'high'}, 'parameter detection_prob must be a number'),
     ({'detection_prob': 0.0}, 'detection_prob and confidence_stop must be in (0, 1]'),
 ])
 def test_an_invalid_live_value_is_refused_with_the_reason(node_factory, values, reason) -> None:

@@ -17,10 +17,12 @@ is read-only, and its range where it has one.
 from __future__ import annotations
 
 import math
+import typing
 from collections.abc import Callable
 from dataclasses import MISSING, dataclass, field, fields, replace
 from typing import Any, TypeVar
 
+from robot_memory.config import build, check_field
 from robot_memory.exceptions import InvalidInputError
 from robot_memory.perception.class_segments import SEGMENTATIONS
 
@@ -261,15 +263,12 @@ def describe(cls: type) -> dict[str, tuple[Any, str]]:
     return out
 
 
-def _coerce(name: str, value: Any, default: Any) -> Any:
-    kind = type(default)
-    if isinstance(value, kind) and not (kind is int and isinstance(value, bool)):
-        return value
-    if kind is float and isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
-    if kind is bool and isinstance(value, str) and value.lower() in ('true', 'false'):
+def _lenient(cls: type, name: str, value: Any) -> Any:
+    """`value` with the one leniency ROS needs: a launch argument gives a boolean as a string."""
+    if (isinstance(value, str) and value.lower() in ('true', 'false')
+            and typing.get_type_hints(cls)[name] is bool):
         return value.lower() == 'true'
-    raise InvalidInputError(f'parameter {name} must be {kind.__name__}, got {value!r}')
+    return value
 
 
 def _descriptor(name: str, default: Any, description: str, live: bool,
@@ -302,7 +301,7 @@ def changed(cls: type[T], current: T, updates: dict[str, Any]) -> T:
             raise InvalidInputError(f'{cls.__name__} has no parameter {name!r}')
         if not spec[name].metadata['live']:
             raise InvalidInputError(f'parameter {name} is read-only: set it at start')
-        value = _coerce(name, value, spec[name].default)
+        value = check_field(cls, name, _lenient(cls, name, value), f'parameter {name}')
         limits = spec[name].metadata['range']
         if limits is not None and not limits[0] <= value <= limits[1]:
             raise InvalidInputError(f'parameter {name} must be in [{limits[0]}, {limits[1]}], '
@@ -327,8 +326,8 @@ def declare_params(node: Any, cls: type[T],
         descriptor = _descriptor(name, default, description, spec[name]['live'],
                                  spec[name]['range'])
         value = node.declare_parameter(name, default, descriptor).value
-        values[name] = _coerce(name, value, default)
-    params = cls(**values)
+        values[name] = _lenient(cls, name, value)
+    params = build(cls, values, 'parameter', sep=' ')
     ours = set(spec)
     pending: list[T] = []
 
