@@ -2,10 +2,13 @@
 
 Camera topics can be remapped to a driver's names, e.g.
 `color_topic:=/camera/camera/color/image_raw depth_topic:=/camera/camera/depth/image_rect_raw`.
+`sim.launch.py` includes this file and adds the simulator: its parameter file
+(`extra_params_file`), its segmentation (`segmentation`, `label_space_file`) and `namespace`.
 """
 
 from launch.actions import DeclareLaunchArgument, OpaqueFunction, SetEnvironmentVariable
 from launch.conditions import IfCondition
+from launch.launch_context import LaunchContext
 from launch.launch_description import LaunchDescription
 from launch.substitutions import LaunchConfiguration, PathJoinSubstitution
 from launch_ros.actions import Node
@@ -33,17 +36,56 @@ TOPIC_ARGUMENTS = (
 )
 
 
+# memory_node parameters a caller may set over the parameter files ('' leaves the files' value)
+MEMORY_OVERRIDES = ('segmentation', 'label_space_file')
+
+
+def memory_and_planner(context: LaunchContext) -> list[Node]:
+    """memory_node and planner_node, with the parameter files and overrides given."""
+    use_sim_time = ParameterValue(LaunchConfiguration('use_sim_time'), value_type=bool)
+    remappings = [(topic, LaunchConfiguration(name)) for name, topic, _, _ in TOPIC_ARGUMENTS]
+    namespace = LaunchConfiguration('namespace')
+    files = [LaunchConfiguration('params_file')]
+    if LaunchConfiguration('extra_params_file').perform(context):
+        files.append(LaunchConfiguration('extra_params_file'))
+    memory_overrides = {'use_sim_time': use_sim_time, **{
+        name: LaunchConfiguration(name) for name in MEMORY_OVERRIDES
+        if LaunchConfiguration(name).perform(context)}}
+    return [
+        Node(package='robot_memory', executable='memory_node', name='memory_node',
+             respawn=LaunchConfiguration('respawn'), respawn_delay=RESPAWN_DELAY_S,
+             namespace=namespace, parameters=[*files, memory_overrides],
+             remappings=remappings, output='screen', emulate_tty=True),
+        Node(package='robot_memory', executable='planner_node', name='planner_node',
+             namespace=namespace, parameters=[*files, {'use_sim_time': use_sim_time}],
+             remappings=remappings, output='screen', emulate_tty=True),
+    ]
+
+
 def generate_launch_description() -> LaunchDescription:
     """Declare the arguments, then memory_node, planner_node and RViz."""
     share = FindPackageShare('robot_memory')
-    params_file = LaunchConfiguration('params_file')
     use_sim_time = ParameterValue(LaunchConfiguration('use_sim_time'), value_type=bool)
-    remappings = [(topic, LaunchConfiguration(name)) for name, topic, _, _ in TOPIC_ARGUMENTS]
     arguments = [
         DeclareLaunchArgument(
             'params_file',
             default_value=PathJoinSubstitution([share, 'config', 'robot_memory.yaml']),
             description='Parameters of memory_node and planner_node.'),
+        DeclareLaunchArgument(
+            'extra_params_file', default_value='',
+            description="A second parameter file applied after params_file (sim.launch.py: "
+                        "the simulator's overrides); '' for none."),
+        DeclareLaunchArgument(
+            'segmentation', default_value='',
+            description="memory_node's segmentation over the parameter files: 'instance' or "
+                        "'class'; '' keeps the files' value."),
+        DeclareLaunchArgument(
+            'label_space_file', default_value='',
+            description="memory_node's label space over the parameter files (segmentation "
+                        "'class'); '' keeps the files' value."),
+        DeclareLaunchArgument(
+            'namespace', default_value='',
+            description='Namespace of the nodes and their topics (e.g. robot1).'),
         DeclareLaunchArgument(
             'use_sim_time', default_value='false',
             description='Follow /clock (simulation, bag playback) instead of the wall clock.'),
@@ -81,11 +123,6 @@ def generate_launch_description() -> LaunchDescription:
         *(SetEnvironmentVariable(variable, LaunchConfiguration('fastdds_profile'),
                                  condition=IfCondition(LaunchConfiguration('shared_memory')))
           for variable in ('FASTRTPS_DEFAULT_PROFILES_FILE', 'FASTDDS_DEFAULT_PROFILES_FILE')),
-        Node(package='robot_memory', executable='memory_node', name='memory_node',
-             respawn=LaunchConfiguration('respawn'), respawn_delay=RESPAWN_DELAY_S,
-             parameters=[params_file, {'use_sim_time': use_sim_time}],
-             remappings=remappings, output='screen', emulate_tty=True),
-        Node(package='robot_memory', executable='planner_node', name='planner_node',
-             parameters=[params_file, {'use_sim_time': use_sim_time}],
-             remappings=remappings, output='screen', emulate_tty=True),
+        # memory_node and planner_node, once the arguments are known
+        OpaqueFunction(function=memory_and_planner),
     ])

@@ -3,23 +3,22 @@
 `ros2 launch robot_memory sim.launch.py rviz:=true`, then
 `ros2 topic pub --once /question std_msgs/String "data: 'Where is my mug?'"`.
 Without `ros2 launch`: `robot-memory bringup` starts the same graph in one process.
+It includes `robot_memory.launch.py` (the check before any node, the DDS profile, memory_node,
+planner_node, RViz; every argument of that file can be given here too) and adds the bridge.
 """
 
-from launch.actions import DeclareLaunchArgument, OpaqueFunction, SetEnvironmentVariable
-from launch.conditions import IfCondition
+from launch.actions import DeclareLaunchArgument, IncludeLaunchDescription
 from launch.launch_description import LaunchDescription
+from launch.launch_description_sources import PythonLaunchDescriptionSource
 from launch.substitutions import LaunchConfiguration, PathJoinSubstitution
 from launch_ros.actions import Node
 from launch_ros.parameter_descriptions import ParameterValue
 from launch_ros.substitutions import FindPackageShare
 
-from robot_memory.ros.launch_support import RESPAWN_DELAY_S, preflight
-
 
 def generate_launch_description() -> LaunchDescription:
-    """Declare the arguments, then sim_bridge_node, memory_node, planner_node and RViz."""
+    """Declare the simulator's arguments, include robot_memory.launch.py, add sim_bridge_node."""
     share = FindPackageShare('robot_memory')
-    params_file = LaunchConfiguration('params_file')
     sim_params_file = LaunchConfiguration('sim_params_file')
     use_sim_time = ParameterValue(LaunchConfiguration('use_sim_time'), value_type=bool)
     bridge_overrides = {
@@ -31,17 +30,9 @@ def generate_launch_description() -> LaunchDescription:
         'detector': LaunchConfiguration('detector'),
         'segmentation': LaunchConfiguration('segmentation'),
     }
-    # What memory_node changes with the simulator's segmentation (label space: its classes).
-    memory_overrides = {
-        'use_sim_time': use_sim_time,
-        'segmentation': LaunchConfiguration('segmentation'),
-        'label_space_file': PathJoinSubstitution([share, 'config', 'label_space_sim.yaml']),
-    }
+    # Declared here: arguments of the simulator, and those whose default differs on a robot
+    # (declared first, they win over the included file's defaults).
     arguments = [
-        DeclareLaunchArgument(
-            'params_file',
-            default_value=PathJoinSubstitution([share, 'config', 'robot_memory.yaml']),
-            description='Parameters of memory_node and planner_node.'),
         DeclareLaunchArgument(
             'sim_params_file',
             default_value=PathJoinSubstitution([share, 'config', 'sim.yaml']),
@@ -58,17 +49,6 @@ def generate_launch_description() -> LaunchDescription:
             'respawn', default_value='false',
             description='Start memory_node again when it dies (a crash, an out-of-memory kill); '
                         'it reopens the same memory file.'),
-        DeclareLaunchArgument(
-            'rviz_config',
-            default_value=PathJoinSubstitution([share, 'rviz', 'robot_memory.rviz']),
-            description='RViz configuration file.'),
-        DeclareLaunchArgument(
-            'shared_memory', default_value='true',
-            description='Load the Fast DDS shared-memory profile for large images.'),
-        DeclareLaunchArgument(
-            'fastdds_profile',
-            default_value=PathJoinSubstitution([share, 'config', 'fastdds_shm.xml']),
-            description='Fast DDS XML profile loaded when shared_memory is true.'),
         DeclareLaunchArgument(
             'mode', default_value='patrol',
             description='Simulator at start: idle, patrol or stream.'),
@@ -90,29 +70,20 @@ def generate_launch_description() -> LaunchDescription:
             'namespace', default_value='',
             description='Namespace of all topics of the graph (e.g. robot1).'),
     ]
-    namespace = LaunchConfiguration('namespace')
-    rviz = Node(package='rviz2', executable='rviz2', name='rviz2',
-                arguments=['-d', LaunchConfiguration('rviz_config')],
-                parameters=[{'use_sim_time': use_sim_time}],
-                output='screen')
+    memory_graph = IncludeLaunchDescription(
+        PythonLaunchDescriptionSource(
+            PathJoinSubstitution([share, 'launch', 'robot_memory.launch.py'])),
+        launch_arguments={
+            'extra_params_file': sim_params_file,
+            # memory_node reads what the simulated segmentation publishes (its classes)
+            'segmentation': LaunchConfiguration('segmentation'),
+            'label_space_file': PathJoinSubstitution([share, 'config', 'label_space_sim.yaml']),
+        }.items())
     return LaunchDescription([
         *arguments,
-        # Before any node: fail with nothing started, or add RViz where it can run.
-        OpaqueFunction(function=preflight, args=[rviz]),
-        # Fast DDS 2.x (Jazzy) reads the first variable, Fast DDS 3.x (Kilted on) the second.
-        *(SetEnvironmentVariable(variable, LaunchConfiguration('fastdds_profile'),
-                                 condition=IfCondition(LaunchConfiguration('shared_memory')))
-          for variable in ('FASTRTPS_DEFAULT_PROFILES_FILE', 'FASTDDS_DEFAULT_PROFILES_FILE')),
+        memory_graph,
         Node(package='robot_memory', executable='sim_bridge_node', name='sim_bridge_node',
-             namespace=namespace, parameters=[sim_params_file, bridge_overrides],
-             output='screen', emulate_tty=True),
-        Node(package='robot_memory', executable='memory_node', name='memory_node',
-             respawn=LaunchConfiguration('respawn'), respawn_delay=RESPAWN_DELAY_S,
-             namespace=namespace,
-             parameters=[params_file, sim_params_file, memory_overrides],
-             output='screen', emulate_tty=True),
-        Node(package='robot_memory', executable='planner_node', name='planner_node',
-             namespace=namespace,
-             parameters=[params_file, sim_params_file, {'use_sim_time': use_sim_time}],
+             namespace=LaunchConfiguration('namespace'),
+             parameters=[sim_params_file, bridge_overrides],
              output='screen', emulate_tty=True),
     ])

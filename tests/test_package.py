@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import ast
 import re
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -78,3 +82,44 @@ def test_readme_python_examples_run() -> None:
     assert examples, 'README has no Python example'
     for code in examples:
         exec(compile(code, 'README.md', 'exec'), {'__name__': 'readme_example'})
+
+
+MAX_MODULE_LINES = 600
+
+
+def test_no_module_does_more_than_one_files_worth() -> None:
+    long = {path.relative_to(ROOT).as_posix(): n
+            for path in (ROOT / 'robot_memory').rglob('*.py')
+            if (n := len(path.read_text().splitlines())) > MAX_MODULE_LINES}
+    assert not long, f'split these by job (over {MAX_MODULE_LINES} lines): {long}'
+
+
+def test_readme_layout_table_names_real_paths() -> None:
+    readme = (ROOT / 'README.md').read_text()
+    table = readme.split('| path | what lives there |', 1)[1].split('\n\n', 1)[0]
+    paths = [p for row in table.splitlines()[2:]
+             for p in re.findall(r'`([^`]+)`', row.split('|')[1])]
+    assert paths, 'README has no layout table'
+    for path in paths:
+        assert (ROOT / path).exists(), f'README layout table names a missing path: {path}'
+    listed = {p.rstrip('/') for p in paths}
+    for entry in (ROOT / 'robot_memory').iterdir():
+        if entry.name.startswith('_') or entry.name == 'py.typed' or entry.suffix == '.pyc':
+            continue
+        assert f'robot_memory/{entry.name}' in listed, f'README layout table lacks {entry.name}'
+
+
+def test_design_doc_names_every_module() -> None:
+    design = (ROOT / 'docs' / 'design.md').read_text()
+    missing = [path.relative_to(ROOT).as_posix() for path in (ROOT / 'robot_memory').rglob('*.py')
+               if path.name != '__init__.py' and f'{path.name}' not in design
+               and f'`{path.stem}`' not in design]
+    assert not missing, f'docs/design.md does not say what these hold: {missing}'
+
+
+@pytest.mark.slow
+def test_core_perception_language_and_protocol_type_check_strictly() -> None:
+    """mypy --strict over the packages pyproject.toml names ([tool.mypy] files)."""
+    done = subprocess.run([sys.executable, '-m', 'mypy'], cwd=ROOT, capture_output=True,
+                          text=True, timeout=600)
+    assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-2000:]

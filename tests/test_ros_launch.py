@@ -80,11 +80,20 @@ def test_every_executable_is_a_console_script_of_the_package(path: Path) -> None
     # RViz is not in the description itself: preflight adds it where it can run
     preflight = [c for c in _calls(tree, 'OpaqueFunction')
                  if getattr(_kwarg(c, 'function'), 'id', None) == 'preflight']
+    if path.name == 'sim.launch.py':
+        # the check, memory_node and planner_node come from robot_memory.launch.py
+        assert not preflight and _includes(tree) == ['robot_memory.launch.py']
+        assert ours == {'sim_bridge_node'}
+        return
     assert len(preflight) == 1
     assert [a.id for a in _kwarg(preflight[0], 'args').elts] == ['rviz']
-    expected = {'memory_node', 'planner_node'} | (
-        {'sim_bridge_node'} if path.name == 'sim.launch.py' else set())
-    assert ours == expected
+    assert ours == {'memory_node', 'planner_node'}
+
+
+def _includes(tree: ast.AST) -> list[str]:
+    """The launch files a launch file includes (the last part of each included path)."""
+    return [ast.literal_eval(source.args[0].args[0].elts[-1])
+            for source in _calls(tree, 'PythonLaunchDescriptionSource')]
 
 
 @pytest.mark.parametrize('path', LAUNCH_FILES, ids=lambda p: p.name)
@@ -110,8 +119,8 @@ def test_every_file_named_exists_and_is_installed(path: Path) -> None:
                    for pattern in patterns), f'{relative} is not installed by setup.py'
 
 
-@pytest.mark.parametrize('path', LAUNCH_FILES, ids=lambda p: p.name)
-def test_every_argument_is_declared_with_a_description(path: Path) -> None:
+def _declared(path: Path) -> dict[str, str]:
+    """{argument: description} of the arguments a launch file declares."""
     tree = ast.parse(path.read_text())
     declared: dict[str, str] = {}
     table = next((n.value for n in tree.body if isinstance(n, ast.Assign)
@@ -124,35 +133,130 @@ def test_every_argument_is_declared_with_a_description(path: Path) -> None:
             description = _kwarg(call, 'description')
             assert description is not None, call.args[0].value
             declared[call.args[0].value] = ast.literal_eval(description)
+    return declared
+
+
+@pytest.mark.parametrize('path', LAUNCH_FILES, ids=lambda p: p.name)
+def test_every_argument_is_declared_with_a_description(path: Path) -> None:
+    tree = ast.parse(path.read_text())
+    declared = _declared(path)
     assert all(len(d) > 10 for d in declared.values()), declared
-    assert {'params_file', 'use_sim_time', 'rviz'} <= set(declared)
+    included = set().union(*(_declared(ROOT / 'launch' / name) for name in _includes(tree)))
+    assert {'params_file', 'use_sim_time', 'rviz'} <= set(declared) | included
     used = {ast.literal_eval(c.args[0]) for c in _calls(tree, 'LaunchConfiguration')
             if isinstance(c.args[0], ast.Constant)}
     assert used <= set(declared), used - set(declared)
+    for call in _calls(tree, 'IncludeLaunchDescription'):  # it passes only what is declared
+        given = _kwarg(call, 'launch_arguments').func.value  # {…}.items()
+        assert {ast.literal_eval(k) for k in given.keys} <= included
 
 
 # ------------------------------------------------------- the real launch classes
+def _visited(path: Path, **arguments: str) -> tuple[list[Any], Any]:
+    """The actions of a launch file in the order `ros2 launch` visits them, and the context.
+
+    Included files are read from this checkout and the functions that build nodes are run;
+    the preflight check is not (it needs an install). Arguments not given take their
+    defaults; a default naming the installed share (not installed here) becomes '<name>'.
+    """
+    from launch import LaunchContext
+    from launch.actions import DeclareLaunchArgument, IncludeLaunchDescription, OpaqueFunction
+    from launch.utilities import normalize_to_list_of_substitutions, perform_substitutions
+
+    context = LaunchContext()
+    context.launch_configurations.update(arguments)
+    visited: list[Any] = []
+
+    def value(substitutions: Any, name: str) -> str:
+        try:
+            return perform_substitutions(context,
+                                         normalize_to_list_of_substitutions(substitutions))
+        except Exception:  # FindPackageShare('robot_memory'): the package is not installed
+            return f'<{name}>'
+
+    def visit(launch_file: Path) -> None:
+        includes = iter(_includes(ast.parse(launch_file.read_text())))
+        description = runpy.run_path(str(launch_file))['generate_launch_description']()
+        for entity in description.entities:
+            visited.append(entity)
+            if isinstance(entity, DeclareLaunchArgument):
+                context.launch_configurations.setdefault(
+                    entity.name, value(entity.default_value, entity.name))
+            elif isinstance(entity, IncludeLaunchDescription):
+                for name, given in entity.launch_arguments:
+                    name = value(name, 'argument')
+                    context.launch_configurations[name] = value(given, name)
+                visit(ROOT / 'launch' / next(includes))
+            elif (isinstance(entity, OpaqueFunction)
+                  and entity._OpaqueFunction__function.__name__ != 'preflight'):
+                visited.extend(entity.execute(context))
+
+    visit(path)
+    return visited, context
+
+
 @pytest.mark.parametrize('path', LAUNCH_FILES, ids=lambda p: p.name)
 def test_launch_description_builds_with_the_launch_system(path: Path) -> None:
     pytest.importorskip('launch_ros', reason='no launch system (test_ros_launch_real.py)')
     from launch.actions import OpaqueFunction, SetEnvironmentVariable
+    from launch.utilities import perform_substitutions
     from launch_ros.actions import Node
 
-    description = runpy.run_path(str(path))['generate_launch_description']()
-    actions = description.entities
+    actions, context = _visited(path)
     nodes = [a for a in actions if isinstance(a, Node)]
-    assert len(nodes) == (3 if path.name == 'sim.launch.py' else 2)
+    assert [n._Node__node_name for n in nodes] == ['memory_node', 'planner_node'] + (
+        ['sim_bridge_node'] if path.name == 'sim.launch.py' else [])
     assert any(isinstance(a, SetEnvironmentVariable) for a in actions)
     # the check that may refuse to launch comes before every node
     first_node = actions.index(nodes[0])
-    assert any(isinstance(a, OpaqueFunction) for a in actions[:first_node])
+    assert any(isinstance(a, OpaqueFunction)
+               and a._OpaqueFunction__function.__name__ == 'preflight'
+               for a in actions[:first_node])
     for node in nodes:
         assert node.node_package == 'robot_memory'
         assert node.node_executable == node._Node__node_name
-    remaps = {''.join(part.text for part in topic)
-              for node in nodes for topic, _ in node._Node__remappings or []}
-    assert remaps <= _subscribed_or_published_topics()
-    assert bool(remaps) == (path.name == 'robot_memory.launch.py')
+    remaps = {(perform_substitutions(context, topic), perform_substitutions(context, to))
+              for node in nodes for topic, to in node._Node__remappings or []}
+    assert {topic for topic, _ in remaps} <= _subscribed_or_published_topics()
+    assert {topic for topic, _ in remaps} == {t for _, t, _, _ in _topic_arguments()}
+    assert all(topic == to for topic, to in remaps)  # by default, the nodes' own names
+
+
+def _topic_arguments() -> tuple[tuple[str, str, str, str], ...]:
+    return runpy.run_path(str(ROOT / 'launch' / 'robot_memory.launch.py'))['TOPIC_ARGUMENTS']
+
+
+def _text(substitutions: Any, context: Any) -> str:
+    from launch.utilities import normalize_to_list_of_substitutions, perform_substitutions
+
+    return perform_substitutions(context, normalize_to_list_of_substitutions(substitutions))
+
+
+def _parameter_sources(node: Any, context: Any) -> list[Any]:
+    """A node's parameters as given: file names, and the names set by each dictionary."""
+    return [{_text(k, context) for k in entry} if isinstance(entry, dict)
+            else _text(entry.param_file, context) for entry in node._Node__parameters]
+
+
+def test_sim_launch_gives_the_included_nodes_its_namespace_files_and_segmentation() -> None:
+    pytest.importorskip('launch_ros', reason='no launch system (test_ros_launch_real.py)')
+    from launch_ros.actions import Node
+
+    actions, context = _visited(ROOT / 'launch' / 'sim.launch.py', namespace='robot1',
+                                segmentation='class', sim_params_file='sim.yaml',
+                                params_file='robot.yaml')
+    nodes = {a._Node__node_name: a for a in actions if isinstance(a, Node)}
+    assert {_text(n._Node__node_namespace, context) for n in nodes.values()} == {'robot1'}
+    assert _parameter_sources(nodes['memory_node'], context) == [
+        'robot.yaml', 'sim.yaml', {'use_sim_time', 'segmentation', 'label_space_file'}]
+    assert context.launch_configurations['segmentation'] == 'class'
+    assert _parameter_sources(nodes['planner_node'], context) == [
+        'robot.yaml', 'sim.yaml', {'use_sim_time'}]
+    # on a robot, nothing over the parameter file but the clock
+    actions, context = _visited(ROOT / 'launch' / 'robot_memory.launch.py',
+                                params_file='robot.yaml')
+    memory = next(a for a in actions if isinstance(a, Node))
+    assert _parameter_sources(memory, context) == ['robot.yaml', {'use_sim_time'}]
 
 
 # ------------------------------------------------------------------------ RViz

@@ -194,7 +194,7 @@ def _stop_and_check(run: Launch, nodes: set[str]) -> float:
     return took_s
 
 
-SIM_NODES = {'sim_bridge_node-1', 'memory_node-2', 'planner_node-3'}
+SIM_NODES = {'memory_node-1', 'planner_node-2', 'sim_bridge_node-3'}
 
 
 def test_sim_launch_answers_a_question_by_looking_and_stops_on_sigint(launch) -> None:
@@ -331,13 +331,13 @@ def test_memory_node_killed_mid_patrol_comes_back_with_its_memory(launch, tmp_pa
         time.sleep(1.0)
         seq, labels = committed()
     assert seq >= 50 and len(labels) >= 5, run.output[-3000:]
-    first_pid = run.pids()['memory_node-2']
+    first_pid = run.pids()['memory_node-1']
     os.kill(first_pid, signal.SIGKILL)  # mid-patrol, nothing flushed on the way out
-    assert run.wait_for(r'\[memory_node-2\]: process has died', 20.0), run.output[-3000:]
+    assert run.wait_for(r'\[memory_node-1\]: process has died', 20.0), run.output[-3000:]
     # launch starts it again; it reopens the same file with every committed batch
     assert run.wait_for(r'memory in .*robot_memory\.db: (?!0 objects)\d+ objects', 60.0), \
         run.output[-3000:]
-    reopened = re.findall(r'\[memory_node-2\]: process started with pid \[(\d+)\]', run.output)
+    reopened = re.findall(r'\[memory_node-1\]: process started with pid \[(\d+)\]', run.output)
     assert len(reopened) == 2 and int(reopened[1]) != first_pid
     after, _ = committed()
     assert after >= seq  # nothing committed before the kill was lost
@@ -354,8 +354,8 @@ def test_memory_node_killed_mid_patrol_comes_back_with_its_memory(launch, tmp_pa
 def test_the_planner_outlives_a_dead_memory_node_and_says_so(launch) -> None:
     run = launch('sim.launch.py', 'mode:=idle', 'respawn:=false', 'rviz:=false')
     assert run.wait_for(r'layout: \d+ rooms', 60.0), run.output[-3000:]
-    os.kill(run.pids()['memory_node-2'], signal.SIGKILL)
-    assert run.wait_for(r'\[memory_node-2\]: process has died', 20.0), run.output[-3000:]
+    os.kill(run.pids()['memory_node-1'], signal.SIGKILL)
+    assert run.wait_for(r'\[memory_node-1\]: process has died', 20.0), run.output[-3000:]
     for name, value in (('memory_timeout_s', '2.0'), ('memory_retries', '1')):  # live
         result = _ros2(run.env, 'param', 'set', '/planner_node', name, value)
         assert 'Set parameter successful' in result, result
