@@ -27,6 +27,7 @@ __all__ = [
     'counter_clockwise',
     'distance_to_edges',
     'farthest_points',
+    'point_in_polygon',
     'points_in_polygon',
     'pole_of_inaccessibility',
     'polygon_area',
@@ -106,6 +107,22 @@ def distance_to_edges(points: np.ndarray, polygon: Sequence[Vec2]) -> np.ndarray
     closest = a[None] + t[..., None] * d[None]
     out: np.ndarray = np.sqrt(((points[:, None, :] - closest) ** 2).sum(axis=2)).min(axis=1)
     return out
+
+
+def point_in_polygon(x: float, y: float, polygon: Sequence[Vec2]) -> bool:
+    """Whether one point lies inside the polygon, by the even-odd rule (`points_in_polygon` for
+    many; this is the cheaper one for a single point). Points on an edge may fall either way.
+    """
+    inside = False
+    n = len(polygon)
+    for i in range(n):
+        x1, y1 = polygon[i]
+        x2, y2 = polygon[(i + 1) % n]
+        if (y1 > y) != (y2 > y):
+            x_cross = x1 + (y - y1) * (x2 - x1) / (y2 - y1)
+            if x < x_cross:
+                inside = not inside
+    return inside
 
 
 def points_in_polygon(points: np.ndarray, polygon: Sequence[Vec2]) -> np.ndarray:

@@ -8,7 +8,7 @@ Node ids say their layer (`room:kitchen`, `place:kitchen/0`, `object:17`). Edges
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -16,6 +16,7 @@ import networkx as nx
 
 from robot_memory._compat import StrEnum
 from robot_memory.exceptions import InvalidInputError, RobotMemoryError, UnknownNodeError
+from robot_memory.geometry import point_in_polygon
 
 __all__ = [
     'BuildingAttributes',
@@ -71,20 +72,6 @@ def node_layer(node_id: str) -> Layer:
         valid = ', '.join(layer.value for layer in Layer)
         raise InvalidInputError(
             f'unknown layer {prefix!r} in {node_id!r}; valid: {valid}') from None
-
-
-def point_in_polygon(x: float, y: float, polygon: Sequence[Vec2]) -> bool:
-    """Even-odd rule; points on an edge may fall either way."""
-    inside = False
-    n = len(polygon)
-    for i in range(n):
-        x1, y1 = polygon[i]
-        x2, y2 = polygon[(i + 1) % n]
-        if (y1 > y) != (y2 > y):
-            x_cross = x1 + (y - y1) * (x2 - x1) / (y2 - y1)
-            if x < x_cross:
-                inside = not inside
-    return inside
 
 
 @dataclass(frozen=True, slots=True)
