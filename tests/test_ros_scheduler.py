@@ -18,7 +18,7 @@ from robot_memory.ros.scheduler import (
     Step,
     WorkScheduler,
     caught_up,
-    parse_request,
+    read_request,
 )
 
 
@@ -185,7 +185,7 @@ def test_caught_up_compares_the_last_frame_with_the_stamp(stamp: Any, last_frame
     ('[1, 2]', [1, 2]),
 ])
 def test_parse_request_gives_the_json_value_or_the_text(data: str, expected: Any) -> None:
-    assert parse_request(data) == expected
+    assert read_request(data) == expected
 
 
 def test_only_requests_waiting_for_a_newer_frame_are_held() -> None:

@@ -61,7 +61,7 @@ from robot_memory.ros.markers import memory_markers
 from robot_memory.ros.params import MemoryNodeParams, declare_params
 from robot_memory.ros.paths import memory_file, package_file
 from robot_memory.ros.runtime import run_node
-from robot_memory.ros.scheduler import Step, WorkScheduler, parse_request
+from robot_memory.ros.scheduler import Step, WorkScheduler, read_request
 from robot_memory.service import MemoryService, MemoryServiceParams
 
 __all__ = ['GIL_SWITCH_INTERVAL_S', 'SENSOR_TOPICS', 'MemoryNode', 'load_layout', 'main',
@@ -314,7 +314,7 @@ class MemoryNode(Node):
 
     # ------------------------------------------------------------- requests
     def _take_request(self, data: str) -> None:
-        request = parse_request(data)
+        request = read_request(data)
         if not self.scheduler.deferred.hold(request, self._last_frame_s,
                                             self.params.sync_tolerance_s, time.monotonic(),
                                             self.params.query_wait_max_s):

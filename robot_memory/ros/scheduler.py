@@ -26,7 +26,7 @@ from typing import Any, NamedTuple
 from robot_memory.core.scene_graph import SceneGraph
 from robot_memory.core.types import Frame
 
-__all__ = ['TASKS', 'DeferredRequests', 'Step', 'WorkScheduler', 'caught_up', 'parse_request']
+__all__ = ['TASKS', 'DeferredRequests', 'Step', 'WorkScheduler', 'caught_up', 'read_request']
 
 # What a step can ask the worker to do, in the order a round does it.
 TASKS = ('apply_layout', 'take_request', 'ingest', 'serve_deferred', 'publish_markers',
@@ -51,7 +51,7 @@ def caught_up(stamp: Any, last_frame_s: float | None, tolerance_s: float) -> boo
     return last_frame_s is not None and last_frame_s >= wanted - tolerance_s
 
 
-def parse_request(data: str) -> Any:
+def read_request(data: str) -> Any:
     """A `memory/query` request: its JSON value, or the text itself when it is no JSON (the
     service answers that with a clear error)."""
     try:
