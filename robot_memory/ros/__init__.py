@@ -11,9 +11,8 @@ Nodes (console scripts; `python -m robot_memory.ros.<node>` works too):
 Pieces without rclpy: `sync` (stamp synchroniser), `assembler` (messages → frames, shared
 with `bag`), `scheduler` (memory_node's worker: queues, order, requests waiting for frames),
 `layouts` (layout files and `map/layout` messages), `wire` (stamps and image fields, shared
-with the MCAP recorder), `conversions` and `markers` (message
-types only), `params` (frozen parameter dataclasses). Around the nodes: `bringup` (the
-graph in one process), `bag` (offline MCAP ingestion), `bench` (`robot-memory bench ros`),
-`probe` (node processes and a test participant), `cli_commands` (the `robot-memory`
-commands). QoS per topic: `qos`.
+with the MCAP recorder), `conversions` and `markers` (message types only), `params` (frozen
+parameter dataclasses). Around the nodes: `bringup` (the graph in one process), `bag`
+(offline MCAP ingestion), `bench` (`robot-memory bench ros`), `probe` (node processes and a
+test participant), `cli_commands` (the `robot-memory` commands). QoS per topic: `qos`.
 """
