@@ -1,7 +1,9 @@
 """SQLite store: one file per robot, an append-only event log plus periodic snapshots.
 
 WAL mode, batched commits (at most `commit_interval_s` of events are uncommitted, so a crash
-loses at most that much), plain JSON records. Reopening replays the latest snapshot and
+loses at most that much), plain JSON records. A batch is committed by the first write after
+the interval, or by `commit()`: a writer that goes idle commits what waits (memory_node
+flushes on its diagnostics timer), or readers beside it do not see its last events. Reopening replays the latest snapshot and
 the events after it into an `EpisodicMemory` equal to the one that was written. A damaged or
 foreign file raises `CorruptStoreError` naming the file and the problem.
 """
