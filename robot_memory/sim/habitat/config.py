@@ -43,7 +43,7 @@ class HabitatConfig:
     max_edge_m: float = 4.0  # longest traversable edge between two places
     room_source: str = 'auto'  # regions (semantic scene) | navmesh (segmented) | auto
     recompute_navmesh: bool = False  # rebuild it for this agent (always if the scene has none)
-    door_width_m: float = 1.0  # for room segmentation of the navmesh (rooms.py)
+    door_width_m: float = 1.0  # for room segmentation of the navmesh (room_segmentation.py)
     seed: int = 0
     speed_mps: float = 0.5
     turn_rate_rad_s: float = 0.8
