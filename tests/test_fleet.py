@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -9,6 +10,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -273,6 +275,26 @@ def test_robots_keep_mapping_through_a_60_s_outage_and_the_server_ends_with_ever
         replicators[robot].close()
 
 
+@contextlib.contextmanager
+def _slow_batches(postgres: Any, role: str, seconds: float) -> Iterator[None]:
+    """Every insert statement of `role` takes `seconds` longer on the server (a slow link):
+    a process shipping batches can then be killed between two of them, or inside one."""
+    with connect(postgres.dsn) as conn:
+        conn.execute(f"""CREATE FUNCTION test_slow_batch() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+              IF current_user = '{role}' THEN PERFORM pg_sleep({seconds}); END IF;
+              RETURN NULL;
+            END $$""")
+        conn.execute('CREATE TRIGGER test_slow_batch BEFORE INSERT ON events '
+                     'FOR EACH STATEMENT EXECUTE FUNCTION test_slow_batch()')
+    try:
+        yield
+    finally:
+        with connect(postgres.dsn) as conn:
+            conn.execute('DROP TRIGGER test_slow_batch ON events')
+            conn.execute('DROP FUNCTION test_slow_batch()')
+
+
 @pytest.mark.timeout(180)
 def test_a_sync_killed_mid_batch_resumes_without_loss_or_duplicates(
         postgres: Any, tmp_path: Path) -> None:
@@ -282,15 +304,17 @@ def test_a_sync_killed_mid_batch_resumes_without_loss_or_duplicates(
     command = [sys.executable, '-m', 'robot_memory.cli', 'fleet', 'sync', '--db', str(db),
                '--robot-id', 'killed', '--batch-events', '200', '--json']
     env = {**os.environ, 'ROBOT_MEMORY_FLEET_DSN': dsn}
-    process = subprocess.Popen([*command, '--follow', '--period-s', '0.05'], env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and len(_server_rows(postgres, 'killed')) < 400:
-            time.sleep(0.01)
-        process.send_signal(signal.SIGKILL)
-    finally:
-        process.wait(30)
+    # 0.5 s a batch: after the second (400 events) the kill has 2 s before the sixth would end
+    with _slow_batches(postgres, 'robot_killed', 0.5):
+        process = subprocess.Popen([*command, '--follow', '--period-s', '0.05'], env=env,
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and len(_server_rows(postgres, 'killed')) < 400:
+                time.sleep(0.01)
+            process.send_signal(signal.SIGKILL)
+        finally:
+            process.wait(30)
     shipped = len(_server_rows(postgres, 'killed'))
     assert 400 <= shipped < total, (shipped, total, process.stderr.read())
     result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120,
