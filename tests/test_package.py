@@ -123,3 +123,9 @@ def test_core_perception_language_and_protocol_type_check_strictly() -> None:
     done = subprocess.run([sys.executable, '-m', 'mypy'], cwd=ROOT, capture_output=True,
                           text=True, timeout=600)
     assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-2000:]
+
+
+def test_the_code_is_ruff_clean() -> None:
+    done = subprocess.run([sys.executable, '-m', 'ruff', 'check', 'robot_memory', 'tests',
+                           'launch'], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-2000:]

@@ -3,9 +3,10 @@
 WAL mode, batched commits (at most `commit_interval_s` of events are uncommitted, so a crash
 loses at most that much), plain JSON records. A batch is committed by the first write after
 the interval, or by `commit()`: a writer that goes idle commits what waits (memory_node
-flushes on its diagnostics timer), or readers beside it do not see its last events. Reopening replays the latest snapshot and
-the events after it into an `EpisodicMemory` equal to the one that was written. A damaged or
-foreign file raises `CorruptStoreError` naming the file and the problem.
+flushes on its diagnostics timer), or readers beside it do not see its last events.
+Reopening replays the latest snapshot and the events after it into an `EpisodicMemory` equal
+to the one that was written. A damaged or foreign file raises `CorruptStoreError` naming the
+file and the problem.
 """
 
 from __future__ import annotations
