@@ -179,6 +179,26 @@ def _ask(domain_id: int, question: str, timeout_s: float) -> dict | None:
         return json.loads(answers[0].data) if answers else None
 
 
+def _memory_answers(domain_id: int, timeout_s: float) -> bool:
+    """Whether memory_node answers a layout request over DDS within `timeout_s` (asked anew
+    every 2 s: a node just started may not have discovered the asker yet)."""
+    from std_msgs.msg import String
+
+    from robot_memory.ros import qos
+    from robot_memory.ros.probe import Probe
+
+    with Probe(domain_id=domain_id, name='launch_test_memory_check') as probe:
+        replies = probe.subscribe(String, 'memory/answer', qos.reliable(50))
+        publisher = probe.publisher(String, 'memory/query', qos.reliable(50))
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            publisher.publish(String(data=json.dumps({'id': 'launch_test', 'mode': 'layout'})))
+            if probe.spin_until(lambda: any(json.loads(m.data).get('id') == 'launch_test'
+                                            for m in replies), 2.0):
+                return True
+        return False
+
+
 def _stop_and_check(run: Launch, nodes: set[str]) -> float:
     """SIGINT; every node finished cleanly (exit 0), nothing left; the stop time (s)."""
     pids = run.pids()
@@ -341,6 +361,8 @@ def test_memory_node_killed_mid_patrol_comes_back_with_its_memory(launch, tmp_pa
     assert len(reopened) == 2 and int(reopened[1]) != first_pid
     after, _ = committed()
     assert after >= seq  # nothing committed before the kill was lost
+    # the new process is reachable over DDS before a question goes through the planner
+    assert _memory_answers(run.domain_id, 60.0), run.output[-3000:]
     label = sorted(labels)[0]
     answer = _ask(run.domain_id, f'Where is the {label}?', 120.0)
     assert answer is not None and answer['ok'], (answer, run.output[-3000:])
