@@ -472,6 +472,44 @@ def test_bridge_on_sim_time_publishes_clock_layout_and_odometry(tmp_path: Path) 
     assert codes == {'sim_bridge_node': 0}, graph.failed_logs
 
 
+
+@pytest.mark.timeout(150)
+def test_a_goal_waits_for_a_base_that_has_not_started_yet(tmp_path: Path) -> None:
+    """A goal published before any goal_pose reader matched would be lost on a volatile
+    topic: the planner holds it until the bridge (the base) is there, then it goes out."""
+    graph = Graph(tmp_path)
+    sim = BuiltinSim(SimConfig(camera=CameraConfig(width=WIDTH, height=HEIGHT)))
+    layout_pub = graph.probe.publisher(String, 'map/layout', qos.latched())
+    layout_pub.publish(String(data=json.dumps(
+        {'stamp': {'sec': int(sim.now_s), 'nanosec': 0}, 'frame_id': 'map',
+         'layout': sim.scene_graph().to_dict(), 'diagnostics': {}})))
+    try:
+        graph.start('memory_node', db_path=str(tmp_path / 'held.db'), use_embeddings=False,
+                    sensor_qos_reliable=True, diagnostics_period_s=0.3)
+        graph.start('planner_node', max_steps=1, memory_timeout_s=20.0, goal_timeout_s=100.0)
+        graph.wait(lambda: 'layout: 6 rooms' in graph.processes['memory_node'].log(), 40.0,
+                   'memory to take the layout')
+        graph.question_pub.publish(String(data=json.dumps(
+            {'id': 'held', 'query': {'type': 'WhereIs', 'target': {'label': 'mug'}}})))
+        graph.wait(lambda: graph.value('planner_node', 'goals_held_for_a_reader') >= 1, 40.0,
+                   'the planner to hold its goal')
+        assert graph.value('planner_node', 'goals_sent') == 0
+        graph.start('sim_bridge_node', mode='idle', width_px=WIDTH, height_px=HEIGHT)
+        found: list[dict[str, Any]] = []
+
+        def answered() -> bool:
+            found[:] = [r for r in (json.loads(m.data) for m in graph.answers)
+                        if r.get('id') == 'held']
+            return bool(found)
+
+        graph.wait(answered, 90.0, 'the answer after the base came up')
+        assert found[0]['ok'] and found[0]['path'], found[0]
+        graph.wait(lambda: graph.value('planner_node', 'goals_sent') >= 1, 5.0,
+                   'the held goal counted as sent')
+    finally:
+        codes = graph.close()
+    assert set(codes.values()) == {0}, graph.failed_logs
+
 @pytest.mark.timeout(60)
 def test_bridge_with_an_unusable_backend_exits_with_a_clear_message(tmp_path: Path) -> None:
     graph = Graph(tmp_path)

@@ -84,6 +84,7 @@ class PlannerNode(Node):
         self._memory_deadline: float | None = None
         self._goal_deadline: float | None = None
         self._moved_since_goal = False
+        self._unsent_goal: PoseStamped | None = None  # held until a goal_pose reader matches
         self._odom: tuple[float, float, float, bool] | None = None  # stamp, x, y, moving
         self._asked = 0
 
@@ -162,8 +163,10 @@ class PlannerNode(Node):
         if session is None:
             return
         now = time.monotonic()
+        if self._unsent_goal is not None:
+            self._publish_goal()
         if self._goal_deadline is not None and now > self._goal_deadline:
-            self._goal_deadline = None
+            self._goal_deadline = self._unsent_goal = None
             self.counts['goals_timed_out'] += 1
             self.get_logger().warning(f'goal {session.goal.place_id if session.goal else ""} '
                                       'not reached in time')
@@ -239,6 +242,7 @@ class PlannerNode(Node):
                                                           frame_id=self.params.map_frame))
             self._session = None
             self._memory_deadline = self._goal_deadline = None
+            self._unsent_goal = None
             self._start_next()
 
     def _send_goal(self, step: GoToPlace, session: ActiveQuestion | None) -> None:
@@ -250,13 +254,29 @@ class PlannerNode(Node):
         goal.pose.orientation.w = 1.0
         self._moved_since_goal = False
         self._goal_deadline = time.monotonic() + self.params.goal_timeout_s
-        self._goal_pub.publish(goal)
-        self.counts['goals_sent'] += 1
         self.get_logger().info(f'going to {step.place_id} ({step.decision.reason}, value '
                                f'{step.decision.value:.3f}, cost {step.decision.cost:.3f})')
+        self._unsent_goal = goal
+        if not self._publish_goal():
+            self.counts['goals_held_for_a_reader'] += 1
+            self.get_logger().info('no goal_pose reader matched yet: holding the goal')
         if session is not None and session.layout is not None:
             self._markers_pub.publish(planner_markers(step.decision, session.layout,
                                                       step.place_id, self.params.map_frame))
+
+    def _publish_goal(self) -> bool:
+        """Publish the held goal once a `goal_pose` reader has matched; whether it went out.
+
+        A reliable volatile topic drops what is published before discovery has matched the
+        reader: a goal sent to a simulator or base that started a moment ago would be lost, and
+        the question would wait the whole goal timeout.
+        """
+        if self._unsent_goal is None or self._goal_pub.get_subscription_count() == 0:
+            return False
+        self._goal_pub.publish(self._unsent_goal)
+        self._unsent_goal = None
+        self.counts['goals_sent'] += 1
+        return True
 
     def _on_params_changed(self, old: PlannerNodeParams, new: PlannerNodeParams) -> None:
         """The planner takes new VoI parameters from the next decision on."""
