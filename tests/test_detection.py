@@ -19,7 +19,21 @@ def test_a_miss_counts_only_once_the_object_is_found_again_in_place() -> None:
     assert stats.missed == {}  # maybe it left: not judged yet
     stats.seen('mug', 'object:1')
     assert stats.missed == {'mug': 2}
-    assert stats.prob('mug') == pytest.approx((9 + 9.0) / (11 + 10.0))
+    pooled = (9 + 9.0) / (11 + 10.0)  # every class's counts with the prior
+    assert stats.prob() == pytest.approx(pooled)
+    assert stats.prob('mug') == pytest.approx((9 + pooled * 10.0) / (11 + 10.0))
+
+
+def test_a_class_seen_a_few_times_starts_from_the_rate_of_all_classes() -> None:
+    """Keys seen twice by a detector that found 500 objects and missed none are not held to
+    the cautious prior: one empty view of their spot says they are gone, as for the rest."""
+    stats = DetectionStats(prior_prob=0.9, prior_views=20.0, found={'mug': 500, 'keys': 2})
+    assert stats.prob('keys') > 0.99
+    assert stats.views_to_confirm_absence('keys') == 1
+    noisy = DetectionStats(prior_prob=0.9, prior_views=20.0,
+                           found={'mug': 700, 'keys': 2}, missed={'mug': 300})
+    assert 0.65 < noisy.prob('keys') < 0.75  # a detector that misses: so would it keys
+    assert noisy.views_to_confirm_absence('keys') == 3
 
 
 def test_misses_before_a_confirmed_loss_were_right_and_do_not_count() -> None:

@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 
 from robot_memory.core import EpisodicMemory, FactKey, MemoryClock, SceneGraph
-from robot_memory.core.events import FactChanged, ObjectCreated
+from robot_memory.core.events import (
+    FactChanged,
+    IdentityRepaired,
+    ObjectCreated,
+    event_from_record,
+    event_to_record,
+)
 from robot_memory.exceptions import InvalidInputError, OutOfOrderError, UnknownNodeError
 from tests.conftest import MONDAY_S
 
@@ -132,6 +138,54 @@ def test_merging_folds_a_duplicate_into_the_kept_object() -> None:
     assert memory.num_objects() == 1
     with pytest.raises(InvalidInputError, match="was merged into 'object:mug'"):
         memory.seen('object:mug_dup', t_merge + 60)
+
+
+def test_a_repaired_identity_rewrites_the_past_from_the_newcomers_first_sighting() -> None:
+    """The mug left the kitchen unseen; a mug found in the study the next day was taken for
+    a new one; once the kitchen spot is seen empty, memory learns the study mug was this one:
+    from the study mug's first sighting on, the mug's history is the study mug's."""
+    memory = EpisodicMemory()
+    _mug(memory)
+    memory.seen('object:mug', MONDAY_S + 10 * HOUR, (2,))
+    t_found = MONDAY_S + 33 * HOUR
+    memory.create_object('object:study_mug', t_found, 'mug', {
+        FactKey.POSITION: (6.0, 2.0, 0.8), FactKey.ROOM: 'room:study',
+        FactKey.SUPPORT: ('on', 'object:desk'), FactKey.STATE: ''}, (5,), color='red',
+                         discovered=True)
+    memory.seen('object:study_mug', t_found + HOUR, (6,))
+    t_empty = MONDAY_S + 34 * HOUR
+    memory.lose('object:mug', t_empty, (7,))
+    log = memory.drain()
+    memory.repair_identity('object:mug', 'object:study_mug', t_empty + 60)
+    [event] = memory.drain()
+    assert isinstance(event, IdentityRepaired) and event.since_s == t_found
+    assert event_from_record(event_to_record(event)) == event
+    positions = memory.history('object:mug').facts[FactKey.POSITION]
+    assert [(iv.t_from, iv.t_to, iv.value) for iv in positions] == [
+        (MONDAY_S + 9 * HOUR, t_found, (1.0, 1.0, 0.8)), (t_found, None, (6.0, 2.0, 0.8))]
+    assert positions[1].obs_ids == (5, 6)
+    assert memory.resolve('object:study_mug') == 'object:mug'
+    assert memory.history('object:study_mug').facts[FactKey.POSITION] == ()
+    # at any time, one mug: in the kitchen before it was found in the study, there after
+    assert memory.at(t_found - 1).get_object('object:mug').room_id == 'room:kitchen'
+    later = memory.at(t_found + 2 * HOUR)
+    assert later.get_object('object:mug').room_id == 'room:study'
+    assert not later.has_object('object:study_mug') and memory.num_objects() == 1
+    # a replay of the log (as the store does on load) gives the same memory
+    again = EpisodicMemory()
+    for e in [*log, event]:
+        again.apply(event_from_record(event_to_record(e)))
+    assert again.history('object:mug') == memory.history('object:mug')
+
+
+def test_a_repair_that_would_start_before_the_object_existed_is_refused() -> None:
+    memory = EpisodicMemory()
+    memory.create_object('object:early', MONDAY_S, 'mug', {FactKey.POSITION: (0.0, 0.0, 0.8)})
+    _mug(memory)
+    with pytest.raises(OutOfOrderError, match='outside'):
+        memory.apply(IdentityRepaired(MONDAY_S + 10 * HOUR, 'object:mug', 'object:early',
+                                      MONDAY_S))
+    assert memory.resolve('object:early') == 'object:early'
 
 
 def test_scene_graph_at_a_time_holds_objects_and_support(two_room_graph: SceneGraph) -> None:

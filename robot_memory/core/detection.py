@@ -44,13 +44,21 @@ class DetectionStats:
         self._pending.pop(object_id, None)
 
     def prob(self, label: str | None = None) -> float:
-        """P(found | in clear view) for a class, or over all classes."""
-        if label is None:
-            found, missed = sum(self.found.values()), sum(self.missed.values())
-        else:
-            found, missed = self.found.get(label, 0), self.missed.get(label, 0)
-        return (found + self.prior_prob * self.prior_views) / (
+        """P(found | in clear view) for a class, or over all classes.
+
+        Over all classes: the counts with a prior of `prior_views` views at `prior_prob`. A
+        class's own rate starts from that pooled rate (with the same weight) rather than
+        from the prior: a class seen a few times is found about as often as everything else
+        this detector finds — a detector that never missed anything is not assumed to miss
+        keys one time in ten because keys were seen only twice.
+        """
+        found, missed = sum(self.found.values()), sum(self.missed.values())
+        pooled = (found + self.prior_prob * self.prior_views) / (
             found + missed + self.prior_views)
+        if label is None:
+            return pooled
+        found, missed = self.found.get(label, 0), self.missed.get(label, 0)
+        return (found + pooled * self.prior_views) / (found + missed + self.prior_views)
 
     def views_to_confirm_absence(self, label: str, max_error: float = 0.05,
                                  most: int = 6) -> int:

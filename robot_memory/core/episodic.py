@@ -27,6 +27,7 @@ from robot_memory.core.events import (
     FactChanged,
     FactKey,
     FactValue,
+    IdentityRepaired,
     LayoutSet,
     ObjectCreated,
     ObjectLost,
@@ -105,6 +106,8 @@ class EpisodicMemory(EventReplay):
                 self._apply_place(event)
             case PositionRefined():
                 self._apply_refined(event)
+            case IdentityRepaired():
+                self._apply_repaired(event)
             case _:
                 raise InvalidInputError(f'not a memory event: {event!r}')
         if not isinstance(event, LayoutSet):
@@ -169,6 +172,11 @@ class EpisodicMemory(EventReplay):
     def merge(self, keep_id: str, drop_id: str, stamp_s: float) -> None:
         """Fold a duplicate object into another."""
         self.apply(ObjectsMerged(stamp_s, keep_id, drop_id))
+
+    def repair_identity(self, keep_id: str, drop_id: str, stamp_s: float) -> None:
+        """`drop_id` was `keep_id` all along since it was first seen: rewrite the past."""
+        since = self._get(drop_id).created_s
+        self.apply(IdentityRepaired(stamp_s, keep_id, drop_id, since))
 
     def observe_place(self, place_id: str, stamp_s: float) -> bool:
         """Record a look from a place; logged at most once per `seen_resolution_s`."""

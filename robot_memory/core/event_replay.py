@@ -13,6 +13,7 @@ from robot_memory.core.events import (
     LOCATION_FACTS,
     FactChanged,
     FactKey,
+    IdentityRepaired,
     LayoutSet,
     ObjectCreated,
     ObjectLost,
@@ -153,6 +154,27 @@ class EventReplay:
         for stamp in drop.seen_s:
             bisect.insort(keep.seen_s, stamp)
         drop.merged_into, drop.merged_s = keep.object_id, e.stamp_s
+
+    def _apply_repaired(self, e: IdentityRepaired) -> None:
+        if e.keep_id == e.drop_id:
+            raise InvalidInputError(f'cannot repair {e.keep_id!r} with itself')
+        keep, drop = self._get(e.keep_id), self._get(e.drop_id)
+        since = e.since_s
+        if not keep.created_s <= since <= e.stamp_s:
+            raise OutOfOrderError(
+                f'{e.drop_id!r} taken for {e.keep_id!r} since {since}: outside '
+                f'{keep.created_s}..{e.stamp_s} (created .. repaired)')
+        for key in FactKey:
+            ivs = keep.facts[key]
+            while ivs and ivs[-1].t_from >= since:
+                ivs.pop()  # what memory believed of it after it was already elsewhere
+            if ivs and (ivs[-1].t_to is None or ivs[-1].t_to > since):
+                ivs[-1].t_to = since
+                ivs[-1].last_seen_s = min(ivs[-1].last_seen_s, since)
+            ivs.extend(drop.facts[key])
+            drop.facts[key] = []
+        keep.seen_s = sorted([s for s in keep.seen_s if s < since] + drop.seen_s)
+        drop.merged_into, drop.merged_s = keep.object_id, since
 
     def _apply_place(self, e: PlaceObserved) -> None:
         if not e.place_id:

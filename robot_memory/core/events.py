@@ -18,6 +18,7 @@ __all__ = [
     'FactChanged',
     'FactKey',
     'FactValue',
+    'IdentityRepaired',
     'LayoutSet',
     'ObjectCreated',
     'ObjectLost',
@@ -149,6 +150,21 @@ class ObjectsMerged:
 
 
 @dataclass(frozen=True, slots=True)
+class IdentityRepaired:
+    """Later evidence showed that `drop_id`, first seen at `since_s`, was `keep_id` moved.
+
+    A repair of the past, not a merge at `stamp_s`: from `since_s` on, `keep_id`'s history is
+    the one memory had kept for `drop_id` (it stood there, not where `keep_id` was last
+    seen), and `drop_id` is folded into it. `stamp_s` is when memory learned it.
+    """
+
+    stamp_s: float
+    keep_id: str
+    drop_id: str
+    since_s: float
+
+
+@dataclass(frozen=True, slots=True)
 class PlaceObserved:
     """The robot looked around from a place (what it saw there is now known, or absent)."""
 
@@ -165,7 +181,7 @@ class LayoutSet:
 
 
 Event = (ObjectCreated | FactChanged | ObjectSeen | ObjectLost | ObjectsMerged | LayoutSet
-         | PlaceObserved | PositionRefined)
+         | PlaceObserved | PositionRefined | IdentityRepaired)
 _KINDS: dict[str, type[Event]] = {
     'created': ObjectCreated,
     'fact': FactChanged,
@@ -175,6 +191,7 @@ _KINDS: dict[str, type[Event]] = {
     'layout': LayoutSet,
     'place': PlaceObserved,
     'refined': PositionRefined,
+    'repaired': IdentityRepaired,
 }
 _KIND_OF = {cls: kind for kind, cls in _KINDS.items()}
 
@@ -203,6 +220,8 @@ def event_from_record(record: dict[str, Any]) -> Event:
         if 'obs_ids' in kwargs:
             kwargs['obs_ids'] = tuple(int(i) for i in kwargs['obs_ids'])
         kwargs['stamp_s'] = float(kwargs['stamp_s'])
+        if cls is IdentityRepaired:
+            kwargs['since_s'] = float(kwargs['since_s'])
         return cls(**kwargs)
     except (KeyError, TypeError, ValueError) as exc:
         valid = ', '.join(sorted(_KINDS))

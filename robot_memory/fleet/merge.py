@@ -27,6 +27,7 @@ from robot_memory.core.events import (
     Event,
     FactChanged,
     FactKey,
+    IdentityRepaired,
     LayoutSet,
     ObjectCreated,
     ObjectLost,
@@ -125,6 +126,11 @@ class FleetMemory:
             return
         if isinstance(e, ObjectsMerged):
             self._merge(robot, e)
+            return
+        if isinstance(e, IdentityRepaired):
+            # The fleet folds the two at the repair (other robots may have seen either
+            # since): the past of the fleet's memory is not rewritten.
+            self._merge(robot, ObjectsMerged(e.stamp_s, e.keep_id, e.drop_id))
             return
         local = (robot, e.object_id)
         if local in self._pending:

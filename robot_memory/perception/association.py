@@ -113,13 +113,19 @@ def associate(observations: Sequence[tuple[str, str, tuple[float, float, float]]
               tracks: Sequence[Track], session: int,
               params: AssociationParams | None = None,
               vacated: set[int] | None = None,
-              colours: ColourReliability | None = None) -> list[int | None]:
+              colours: ColourReliability | None = None,
+              arrived: Sequence[bool] | None = None) -> list[int | None]:
     """Assign observations `(label, colour, position)` to track indices (None: new track).
 
     Re-identification is limited by what the robot knows: an observation away from every
     known object may only be a look-alike whose own spot was found empty (`vacated` track
     indices); otherwise it is left unmatched (new, or held by the caller until it is known).
     `colours` (updated here) decides whether a colour mismatch rules a match out.
+    `arrived[i]`: observation i stands where the robot had looked before and seen no such
+    object. Only such an arrival is re-identified as a vacated look-alike: one on a spot never
+    looked at may have stood there all along (a look-alike never seen before), so it starts
+    a track of its own and memory folds it into the lost one later only if nothing else can
+    be it (`MappingPipeline._reconcile_lost`).
     """
     p = params or AssociationParams()
     n_obs, n_tr = len(observations), len(tracks)
@@ -170,6 +176,8 @@ def associate(observations: Sequence[tuple[str, str, tuple[float, float, float]]
     cost2 = np.full((len(left), len(candidates)), _BIG)
     vacated = vacated or set()
     for a, i in enumerate(left):
+        if arrived is not None and not arrived[i]:
+            continue
         label, colour, _ = observations[i]
         eligible = [b for b, j in enumerate(candidates)
                     if lookalike(tracks[j], label, colour) and dist[i, j] <= p.reid_gate_m]

@@ -28,6 +28,8 @@ class ClearView(NamedTuple):
     range_m: float  # depth of the remembered spot itself (camera z)
     rows: slice  # the image window
     cols: slice
+    surface_m: tuple[float, float, float]  # where the ray through the spot meets a surface
+    from_above: bool  # the camera looks down on the object's top
 
 
 def clear_views(frame: Frame, tracks: Mapping[str, Track], *, max_range_m: float,
@@ -78,7 +80,11 @@ def clear_views(frame: Frame, tracks: Mapping[str, Track], *, max_range_m: float
         depth_m = float(np.median(valid))
         if depth_m < z - near_face:
             continue  # something in front: occluded, no evidence either way
-        yield ClearView(track, depth_m, float(z), rows, cols)
+        surface = trans + rot @ (np.array([x / z, y / z, 1.0]) * depth_m)
+        top_m = float(where[2]) + track.extent_m[2] / 2
+        yield ClearView(track, depth_m, float(z), rows, cols,
+                        (float(surface[0]), float(surface[1]), float(surface[2])),
+                        bool(trans[2] > top_m))
 
 
 def shows_label(frame: Frame, rows: slice, cols: slice, label: str) -> bool:

@@ -20,7 +20,6 @@ from robot_memory.core.buffer import BufferParams, Candidate, ChangeKind, ShortT
 from robot_memory.core.consolidation import ConsolidationParams, Consolidator, ObservedFacts
 from robot_memory.core.detection import DetectionStats
 from robot_memory.core.episodic import EpisodicMemory
-from robot_memory.core.events import FactKey
 from robot_memory.core.scene_graph import SceneGraph
 from robot_memory.core.types import Frame, ObjectObservation
 from robot_memory.exceptions import RobotMemoryError
@@ -36,7 +35,7 @@ from robot_memory.perception.classes import mobility_of
 from robot_memory.perception.coverage import ViewHistory
 from robot_memory.perception.frames import FrameRejected, validate_frame
 from robot_memory.perception.furniture import absorb_box, boxes_overlap, grow_box, support_of
-from robot_memory.perception.negative import clear_views, shows_label
+from robot_memory.perception.negative import ClearView, clear_views, shows_label
 from robot_memory.perception.observations import (
     ExtractionParams,
     SegmentObservation,
@@ -123,6 +122,7 @@ class MappingPipeline:
         self.session = 0
         self.session_start_s: float | None = None
         self.merges = 0
+        self.repairs = 0  # histories rewritten: a newcomer was a lost object, moved
         self.refinements = 0  # furniture centres re-estimated from their accumulated boxes
         self.held_newcomers = 0  # newcomers held because they may be one of several look-alikes
         self.held_resolved = 0  # of those, found to be a known object that moved
@@ -193,7 +193,7 @@ class MappingPipeline:
         # a glance past the object's edge.
         vacated = {j for j, t in enumerate(tracks) if not t.present}
         matches = associate(keys, tracks, self.session, self.params.association, vacated,
-                            self.colours)
+                            self.colours, covered)
         t3 = time.perf_counter()
         timings['associate'] = (t3 - t2) * 1e3
 
@@ -335,6 +335,27 @@ class MappingPipeline:
         return not any(t is not a and t is not b and (t.confirmed or t.held is not None)
                        and lookalike(t, a.label, a.color) for t in self.tracks.values())
 
+    def _others_accounted_for(self, newcomer: Track, lost: Track) -> bool:
+        """Whether every other known look-alike was somewhere else while the newcomer stood
+        where it was found (seen in the same patrol as the newcomer's first sighting or
+        since, or in one frame with it): then the lost one is the only known object the
+        newcomer can be."""
+        since = self.memory.history(newcomer.object_id).created_s - self.params.session_gap_s
+        for t in self.tracks.values():
+            if t is newcomer or t is lost or not lookalike(t, newcomer.label, newcomer.color):
+                continue
+            if t.held is not None:
+                if len(t.held) >= self.params.buffer.confirm_k:
+                    return False  # another newcomer it may be instead
+                continue
+            if not t.confirmed:
+                continue
+            if not t.present:
+                return False  # another lost look-alike: either could have moved there
+            if t.object_id not in newcomer.co_seen and t.last_seen_s < since:
+                return False  # not seen lately: it may be the one that stands there now
+        return True
+
     def _options(self, track: Track) -> list[Track]:
         """Known look-alikes a held newcomer could be: not yet seen this session, nor with it."""
         return [t for t in reid_candidates(list(self.tracks.values()), self.session,
@@ -457,23 +478,16 @@ class MappingPipeline:
             if created - last_seen > self.params.session_gap_s and \
                     self.memory.is_discovery(other.object_id):
                 newcomers.append(other)
-        if len(newcomers) != 1 or not self._only_pair(newcomers[0], lost):
+        if len(newcomers) != 1 or not self._others_accounted_for(newcomers[0], lost):
             return  # none, or several that could each be it: no guess
         newcomer = newcomers[0]
-        state = self.memory.current(newcomer.object_id)
-        if state is None or state.position_m is None:
-            return
+        since = self.memory.history(newcomer.object_id).created_s
         try:
-            for key, value in ((FactKey.POSITION, state.position_m),
-                               (FactKey.ROOM, state.room_id),
-                               (FactKey.SUPPORT, state.support),
-                               (FactKey.STATE, state.state)):
-                self.memory.set_fact(lost.object_id, stamp_s, key, value, state.obs_ids)
-            self.memory.merge(lost.object_id, newcomer.object_id, stamp_s)
+            self.memory.repair_identity(lost.object_id, newcomer.object_id, max(stamp_s, since))
         except RobotMemoryError as exc:
             log.debug('could not fold %s into %s: %s', newcomer.object_id, lost.object_id, exc)
             return
-        self.merges += 1
+        self.repairs += 1
         self.consolidator.buffer.forget(newcomer.object_id)
         lost.present = True
         lost.anchor_m = newcomer.anchor_m or newcomer.position_m
@@ -514,7 +528,7 @@ class MappingPipeline:
             if shows_label(frame, view.rows, view.cols, track.label):
                 continue  # the detector sees one there, too little of it to place: no evidence
             self.detection.not_seen(track.label, track.object_id)
-            if view.depth_m < view.range_m + p.empty_margin_m:
+            if view.depth_m < view.range_m + p.empty_margin_m and not _below_it(view):
                 # A surface where the object's own (seen) face was: something is still there
                 # and the detector did not name it. A miss, not evidence that it left.
                 continue
@@ -545,6 +559,7 @@ class MappingPipeline:
             'objects_in_memory': self.memory.num_objects(),
             'created': c.created, 'moved': c.moved, 'lost': c.lost,
             'state_changed': c.state_changed, 'rejected': c.rejected, 'merged': self.merges,
+            'identity_repairs': self.repairs,
             'held_newcomers': self.held_newcomers, 'held_resolved': self.held_resolved,
             'furniture_refined': self.refinements,
             'buffer_hit_rate': b.hit_rate, 'transient_dropped': b.dropped_transient,
@@ -572,6 +587,17 @@ class _LazyFlags:
 
     def __len__(self) -> int:
         return self._n
+
+
+def _below_it(view: ClearView) -> bool:
+    """Whether, looking down on the spot, the ray meets a surface in the lowest third of where
+    the object stood: the shelf or floor it stood on, seen empty. A flat object (keys, a book)
+    is thinner than any depth margin, so depth alone cannot tell it from its support."""
+    if not view.from_above:
+        return False
+    track = view.track
+    z_m = (track.anchor_m or track.position_m)[2]
+    return view.surface_m[2] < z_m - track.extent_m[2] / 6
 
 
 def _width(extent_m: tuple[float, float, float]) -> float:
