@@ -8,6 +8,7 @@ from robot_memory.core import EpisodicMemory, FactKey, MemoryClock, SceneGraph
 from robot_memory.core.events import (
     FactChanged,
     IdentityRepaired,
+    IdentitySplit,
     ObjectCreated,
     event_from_record,
     event_to_record,
@@ -186,6 +187,45 @@ def test_a_repair_that_would_start_before_the_object_existed_is_refused() -> Non
         memory.apply(IdentityRepaired(MONDAY_S + 10 * HOUR, 'object:mug', 'object:early',
                                       MONDAY_S))
     assert memory.resolve('object:early') == 'object:early'
+
+
+def test_a_split_undoes_a_wrong_guess_and_gives_the_other_object_its_own_history() -> None:
+    """Memory guessed that the mug it had in the kitchen was the one found in the study; the
+    kitchen mug is then seen at home. What memory had of it since the guess was another
+    mug's: that becomes an object of its own, and the kitchen mug never left."""
+    memory = EpisodicMemory()
+    _mug(memory)
+    t_guess = MONDAY_S + 33 * HOUR
+    memory.set_fact('object:mug', t_guess, FactKey.POSITION, (6.0, 2.0, 0.8), (5,))
+    memory.set_fact('object:mug', t_guess, FactKey.ROOM, 'room:study', (5,))
+    memory.seen('object:mug', t_guess + HOUR, (6,))
+    log = memory.drain()
+    t_home = MONDAY_S + 57 * HOUR
+    memory.split_identity('object:mug', 'object:study_mug', t_guess, t_home)
+    [event] = memory.drain()
+    assert isinstance(event, IdentitySplit)
+    assert event_from_record(event_to_record(event)) == event
+    mug = memory.history('object:mug').facts
+    assert [(iv.t_from, iv.t_to, iv.value) for iv in mug[FactKey.POSITION]] == [
+        (MONDAY_S + 9 * HOUR, None, (1.0, 1.0, 0.8))]
+    study = memory.history('object:study_mug')
+    assert study.created_s == t_guess and memory.is_discovery('object:study_mug')
+    assert [(iv.t_from, iv.value) for iv in study.facts[FactKey.POSITION]] == [
+        (t_guess, (6.0, 2.0, 0.8))]
+    assert study.facts[FactKey.ROOM][0].value == 'room:study'
+    # the state it had all along held for both (the other mug was seen with it)
+    assert study.facts[FactKey.STATE][0].t_from == t_guess
+    assert memory.history('object:mug').facts[FactKey.STATE][-1].t_to is None
+    view = memory.at(t_guess + 2 * HOUR)
+    assert view.get_object('object:mug').room_id == 'room:kitchen'
+    assert view.get_object('object:study_mug').room_id == 'room:study'
+    assert memory.diff(MONDAY_S + 10 * HOUR, t_home).summary()['moved'] == []
+    again = EpisodicMemory()
+    for e in [*log, event]:
+        again.apply(event_from_record(event_to_record(e)))
+    assert again.history('object:study_mug') == study
+    with pytest.raises(InvalidInputError, match='needs a new object id'):
+        memory.split_identity('object:mug', 'object:study_mug', t_guess, t_home)
 
 
 def test_scene_graph_at_a_time_holds_objects_and_support(two_room_graph: SceneGraph) -> None:

@@ -170,3 +170,43 @@ def test_a_newcomer_found_to_be_a_lost_look_alike_gets_its_history_repaired(
     view = pipeline.memory.at(found_s + 1)
     assert sorted(view.objects) == sorted([left_id, right_id])
     assert pipeline.stats()['identity_repairs'] == 1
+
+
+def test_a_guessed_move_is_undone_when_the_object_turns_up_at_home() -> None:
+    """Two identical red mugs: A ahead, B to the right. Next evening the robot looks only to
+    the right: B is there, and a red mug stands on a spot it had seen empty. A, the only mug
+    not accounted for, is guessed to have moved there when the patrol ends. The next morning
+    A stands at home: the guess was wrong. The mug on the right spot becomes an object of
+    its own, A never moved, and the undo is counted."""
+    rng = np.random.default_rng(5)
+    pipeline = _pipeline()
+    home, b_local, put_local = (2.0, 0.8, 1.1), (1.5, 0.5, 1.1), (2.0, -0.6, 1.1)
+
+    def ahead(t: float, k: int) -> None:
+        pipeline.process(_render([('mug', 'red', home, 0.3)], t, rng, k)[0])
+
+    def to_the_right(objects: list, t: float, k: int) -> None:
+        pipeline.process(_turned_right(_render(objects, t, rng, k)[0]))
+
+    for k in range(4):
+        ahead(MONDAY_S + 2 * k, k)
+        to_the_right([('mug', 'red', b_local, 0.3)], MONDAY_S + 2 * k + 1, k)
+    a_id = _id_near(pipeline, 1.85, 0.8)
+    b_id = _id_near(pipeline, 0.5, -1.35)
+    for k in range(4):
+        to_the_right([('mug', 'red', b_local, 0.3), ('mug', 'red', put_local, 0.3)],
+                     EVENING_S + k, k)
+    pipeline.flush()  # the patrol ends
+    assert math.dist(_positions(pipeline, a_id)[-1][:2], (-0.6, -2.0)) < 0.3
+    assert pipeline.stats()['guessed_moves'] == 1
+    morning = EVENING_S + 12 * 3600.0
+    for k in range(4):
+        ahead(morning + k, k)
+    assert _positions(pipeline, a_id) == _positions(pipeline, a_id)[:1]  # never moved
+    assert pipeline.memory.current(a_id).present
+    other = _id_near(pipeline, -0.6, -2.0)
+    assert other not in (a_id, b_id) and pipeline.memory.is_discovery(other)
+    assert pipeline.memory.num_objects() == 3
+    assert pipeline.memory.diff(MONDAY_S + 60, morning + 60).summary()['moved'] == []
+    stats = pipeline.stats()
+    assert (stats['guessed_moves'], stats['guesses_undone']) == (0, 1)

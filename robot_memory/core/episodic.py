@@ -28,6 +28,7 @@ from robot_memory.core.events import (
     FactKey,
     FactValue,
     IdentityRepaired,
+    IdentitySplit,
     LayoutSet,
     ObjectCreated,
     ObjectLost,
@@ -108,6 +109,8 @@ class EpisodicMemory(EventReplay):
                 self._apply_refined(event)
             case IdentityRepaired():
                 self._apply_repaired(event)
+            case IdentitySplit():
+                self._apply_split(event)
             case _:
                 raise InvalidInputError(f'not a memory event: {event!r}')
         if not isinstance(event, LayoutSet):
@@ -177,6 +180,11 @@ class EpisodicMemory(EventReplay):
         """`drop_id` was `keep_id` all along since it was first seen: rewrite the past."""
         since = self._get(drop_id).created_s
         self.apply(IdentityRepaired(stamp_s, keep_id, drop_id, since))
+
+    def split_identity(self, object_id: str, new_id: str, since_s: float,
+                       stamp_s: float) -> None:
+        """Undo a guess: from `since_s` on, `object_id`'s history was `new_id`'s."""
+        self.apply(IdentitySplit(stamp_s, object_id, new_id, since_s))
 
     def observe_place(self, place_id: str, stamp_s: float) -> bool:
         """Record a look from a place; logged at most once per `seen_resolution_s`."""

@@ -14,6 +14,7 @@ from robot_memory.core.events import (
     FactChanged,
     FactKey,
     IdentityRepaired,
+    IdentitySplit,
     LayoutSet,
     ObjectCreated,
     ObjectLost,
@@ -175,6 +176,35 @@ class EventReplay:
             drop.facts[key] = []
         keep.seen_s = sorted([s for s in keep.seen_s if s < since] + drop.seen_s)
         drop.merged_into, drop.merged_s = keep.object_id, since
+
+    def _apply_split(self, e: IdentitySplit) -> None:
+        obj = self._get(e.object_id)
+        if not e.new_id or e.new_id in self._objects:
+            raise InvalidInputError(f'split of {e.object_id!r} needs a new object id, got '
+                                    f'{e.new_id!r}')
+        since = e.since_s
+        if not obj.created_s < since <= e.stamp_s:
+            raise OutOfOrderError(
+                f'{e.object_id!r} split since {since}: outside {obj.created_s}..{e.stamp_s} '
+                '(created .. split)')
+        new = _Object(e.new_id, obj.label, obj.color, obj.mobility, since, discovered=True)
+        for key in FactKey:
+            ivs = obj.facts[key]
+            k = bisect.bisect_left([iv.t_from for iv in ivs], since)
+            later, ivs[k:] = ivs[k:], []
+            if ivs and (ivs[-1].t_to is None or ivs[-1].t_to > since):
+                # A fact that held on across the guess (a state): the other object had it too.
+                last = ivs[-1]
+                later.insert(0, _Interval(last.value, since, last.t_to, list(last.obs_ids),
+                                          max(last.last_seen_s, since)))
+                if later[1:]:
+                    last.t_to = None  # it held on here until the guess took over
+            elif ivs and ivs[-1].t_to == since:
+                ivs[-1].t_to = None  # where it was before the wrong guess moved it
+            new.facts[key] = later
+        new.seen_s = [s for s in obj.seen_s if s >= since]
+        obj.seen_s = [s for s in obj.seen_s if s < since]
+        self._objects[e.new_id] = new
 
     def _apply_place(self, e: PlaceObserved) -> None:
         if not e.place_id:

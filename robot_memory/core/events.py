@@ -19,6 +19,7 @@ __all__ = [
     'FactKey',
     'FactValue',
     'IdentityRepaired',
+    'IdentitySplit',
     'LayoutSet',
     'ObjectCreated',
     'ObjectLost',
@@ -165,6 +166,18 @@ class IdentityRepaired:
 
 
 @dataclass(frozen=True, slots=True)
+class IdentitySplit:
+    """An earlier guess that `object_id` had moved was wrong: what memory had of it from
+    `since_s` on was another object, `new_id` (created here), and `object_id` is again where
+    it was before. `stamp_s` is when memory learned it (the original seen back home)."""
+
+    stamp_s: float
+    object_id: str
+    new_id: str
+    since_s: float
+
+
+@dataclass(frozen=True, slots=True)
 class PlaceObserved:
     """The robot looked around from a place (what it saw there is now known, or absent)."""
 
@@ -181,7 +194,7 @@ class LayoutSet:
 
 
 Event = (ObjectCreated | FactChanged | ObjectSeen | ObjectLost | ObjectsMerged | LayoutSet
-         | PlaceObserved | PositionRefined | IdentityRepaired)
+         | PlaceObserved | PositionRefined | IdentityRepaired | IdentitySplit)
 _KINDS: dict[str, type[Event]] = {
     'created': ObjectCreated,
     'fact': FactChanged,
@@ -192,6 +205,7 @@ _KINDS: dict[str, type[Event]] = {
     'place': PlaceObserved,
     'refined': PositionRefined,
     'repaired': IdentityRepaired,
+    'split': IdentitySplit,
 }
 _KIND_OF = {cls: kind for kind, cls in _KINDS.items()}
 
@@ -220,7 +234,7 @@ def event_from_record(record: dict[str, Any]) -> Event:
         if 'obs_ids' in kwargs:
             kwargs['obs_ids'] = tuple(int(i) for i in kwargs['obs_ids'])
         kwargs['stamp_s'] = float(kwargs['stamp_s'])
-        if cls is IdentityRepaired:
+        if cls is IdentityRepaired or cls is IdentitySplit:
             kwargs['since_s'] = float(kwargs['since_s'])
         return cls(**kwargs)
     except (KeyError, TypeError, ValueError) as exc:

@@ -28,6 +28,7 @@ from robot_memory.core.events import (
     FactChanged,
     FactKey,
     IdentityRepaired,
+    IdentitySplit,
     LayoutSet,
     ObjectCreated,
     ObjectLost,
@@ -131,6 +132,12 @@ class FleetMemory:
             # The fleet folds the two at the repair (other robots may have seen either
             # since): the past of the fleet's memory is not rewritten.
             self._merge(robot, ObjectsMerged(e.stamp_s, e.keep_id, e.drop_id))
+            return
+        if isinstance(e, IdentitySplit):
+            # Undoing a robot's wrong guess is not replayed on the fleet's memory: its
+            # objects may stand for other robots' sightings too. Counted, and the robot's
+            # next sightings of either object go on as they come.
+            self.stats.skipped += 1
             return
         local = (robot, e.object_id)
         if local in self._pending:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
@@ -25,10 +26,17 @@ from scipy.optimize import linear_sum_assignment
 from robot_memory.core.consolidation import ObservedFacts
 from robot_memory.core.types import ObjectObservation, Vec3
 
-__all__ = ['AssociationParams', 'Box', 'ColourReliability', 'Track', 'associate', 'lookalike',
-           'reid_candidates']
+__all__ = ['AssociationParams', 'Box', 'ColourReliability', 'Flags', 'Track', 'associate',
+           'lookalike', 'reid_candidates']
 
 _BIG = 1e6
+
+
+class Flags(Protocol):
+    """Booleans by index (a list, or flags computed on first access)."""
+
+    def __getitem__(self, i: int, /) -> bool: ...
+
 Box = tuple[Vec3, Vec3]  # axis-aligned box in `map`: (min corner, max corner)
 
 
@@ -114,7 +122,7 @@ def associate(observations: Sequence[tuple[str, str, tuple[float, float, float]]
               params: AssociationParams | None = None,
               vacated: set[int] | None = None,
               colours: ColourReliability | None = None,
-              arrived: Sequence[bool] | None = None) -> list[int | None]:
+              arrived: Flags | None = None) -> list[int | None]:
     """Assign observations `(label, colour, position)` to track indices (None: new track).
 
     Re-identification is limited by what the robot knows: an observation away from every

@@ -14,7 +14,7 @@ import math
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from robot_memory.core.buffer import BufferParams, Candidate, ChangeKind, ShortTermBuffer
 from robot_memory.core.consolidation import ConsolidationParams, Consolidator, ObservedFacts
@@ -35,6 +35,7 @@ from robot_memory.perception.classes import mobility_of
 from robot_memory.perception.coverage import ViewHistory
 from robot_memory.perception.frames import FrameRejected, validate_frame
 from robot_memory.perception.furniture import absorb_box, boxes_overlap, grow_box, support_of
+from robot_memory.perception.identity import GuessedMove, LookAlikes
 from robot_memory.perception.negative import ClearView, clear_views, shows_label
 from robot_memory.perception.observations import (
     ExtractionParams,
@@ -106,7 +107,7 @@ class FrameResult:
     timings_ms: dict[str, float] = field(default_factory=dict)
 
 
-class MappingPipeline:
+class MappingPipeline(LookAlikes):
     """Builds the episodic scene graph from a stream of frames."""
 
     def __init__(self, memory: EpisodicMemory, layout: SceneGraph | None = None,
@@ -123,6 +124,11 @@ class MappingPipeline:
         self.session_start_s: float | None = None
         self.merges = 0
         self.repairs = 0  # histories rewritten: a newcomer was a lost object, moved
+        # Moves memory guessed at a session's end (one unaccounted look-alike), by object:
+        # undone (`_undo_guess`) if the guessed object turns up where it stood before.
+        self.guesses: dict[str, GuessedMove] = {}
+        self.guesses_undone = 0
+        self.splits: list[tuple[str, str, float, float]] = []  # object, split off, since, when
         self.refinements = 0  # furniture centres re-estimated from their accumulated boxes
         self.held_newcomers = 0  # newcomers held because they may be one of several look-alikes
         self.held_resolved = 0  # of those, found to be a known object that moved
@@ -203,8 +209,10 @@ class MappingPipeline:
         frame_tracks: list[Track] = []
         for i, (segment, match) in enumerate(zip(seen, matches, strict=True)):
             obs = segment.observation
-            track = tracks[match] if match is not None else self._new_track(segment,
-                                                                               covered[i])
+            if match is not None:
+                track = tracks[match]
+            else:
+                track = self._undo_guess(segment) or self._new_track(segment, covered[i])
             frame_tracks.append(track)
             if track.mobility != 'movable':
                 obs = grow_box(track, obs, self.params.max_furniture_m)
@@ -276,111 +284,15 @@ class MappingPipeline:
             track_id = self.folded[track_id]
         return self.memory.resolve(track_id)
 
-    def _resolve_held(self) -> list[Candidate]:
-        """Settle held newcomers whose identity the evidence now fixes.
-
-        A look-alike whose spot was seen empty is the one that moved here; once every
-        look-alike is accounted for (seen at home), the newcomer is a new object.
-        """
-        confirmed: list[Candidate] = []
-        for track in [t for t in self.tracks.values() if t.held is not None]:
-            if len(track.held or ()) < self.params.buffer.confirm_k:
-                continue  # one sighting is not yet an object
-            options = self._options(track)
-            gone = [t for t in options if not t.present]
-            if gone:
-                target = min(gone,
-                             key=lambda t: math.dist(t.anchor_m or t.position_m,
-                                                     track.position_m))
-                confirmed.extend(self._fold_held(track, target))
-            elif not options:
-                confirmed.extend(self._release(track))
-        return confirmed
-
-    def _fold_held(self, track: Track, target: Track) -> list[Candidate]:
-        """The held newcomer is `target`, moved: its observations become `target`'s."""
-        held, track.held = track.held or [], None
-        confirmed = self.consolidator.relocate(target.object_id, [o for o, _ in held],
-                                               held[-1][1]) if held else []
-        self._apply_changes(confirmed)
-        target.position_m, target.extent_m = track.position_m, track.extent_m
-        target.last_seen_s, target.session = track.last_seen_s, track.session
-        target.co_seen |= track.co_seen
-        self.held_resolved += 1
-        self.folded[track.object_id] = target.object_id
-        del self.tracks[track.object_id]
-        return confirmed
-
-    def flush(self) -> list[Candidate]:
-        """End of a session: held newcomers it could not tell apart are new objects."""
-        confirmed: list[Candidate] = []
-        held = [t for t in self.tracks.values() if t.held is not None]
-        for track in held:
-            if len(track.held or ()) < self.params.buffer.confirm_k:
-                continue  # not yet an object: it stays held into the next session
-            options = self._options(track)
-            if self.params.infer_moves and len(options) == 1 and \
-                    self._only_pair(track, options[0]):
-                # The one known object that looks like this was not seen all session: the
-                # likeliest story is that it moved here (KNOWN LIMIT: a look-alike never made
-                # out before is taken for it).
-                confirmed.extend(self._fold_held(track, options[0]))
-            else:
-                confirmed.extend(self._release(track, unsure=True))
-        return confirmed
-
-    def _only_pair(self, a: Track, b: Track) -> bool:
-        """Whether no other object seen so far looks like these two (so that taking one for
-        the other can swap nothing the robot knows of)."""
-        return not any(t is not a and t is not b and (t.confirmed or t.held is not None)
-                       and lookalike(t, a.label, a.color) for t in self.tracks.values())
-
-    def _others_accounted_for(self, newcomer: Track, lost: Track) -> bool:
-        """Whether every other known look-alike was somewhere else while the newcomer stood
-        where it was found (seen in the same patrol as the newcomer's first sighting or
-        since, or in one frame with it): then the lost one is the only known object the
-        newcomer can be."""
-        since = self.memory.history(newcomer.object_id).created_s - self.params.session_gap_s
-        for t in self.tracks.values():
-            if t is newcomer or t is lost or not lookalike(t, newcomer.label, newcomer.color):
-                continue
-            if t.held is not None:
-                if len(t.held) >= self.params.buffer.confirm_k:
-                    return False  # another newcomer it may be instead
-                continue
-            if not t.confirmed:
-                continue
-            if not t.present:
-                return False  # another lost look-alike: either could have moved there
-            if t.object_id not in newcomer.co_seen and t.last_seen_s < since:
-                return False  # not seen lately: it may be the one that stands there now
-        return True
-
-    def _options(self, track: Track) -> list[Track]:
-        """Known look-alikes a held newcomer could be: not yet seen this session, nor with it."""
-        return [t for t in reid_candidates(list(self.tracks.values()), self.session,
-                                           track.label, track.color)
-                if t is not track and t.object_id not in track.co_seen]
-
-    def _release(self, track: Track, unsure: bool = False) -> list[Candidate]:
-        """The held newcomer becomes an object of its own.
-
-        When every look-alike was accounted for, it is new: it appeared. When the session ended
-        first (`unsure`), it may still be a look-alike that moved: memory records it without
-        claiming a change (as a discovery), and it is folded into the look-alike whose spot is
-        later found empty (`_reconcile_lost`).
-        """
-        held, track.held = track.held or [], None
-        if unsure:
-            track.arrived = False  # later sightings confirm a discovery, not an arrival
-        confirmed: list[Candidate] = []
-        for obs, facts in held:
-            if unsure:
-                facts = replace(facts, discovered=True)
-            changes = self.consolidator.observe(track.object_id, obs, facts)
-            self._apply_changes(changes)
-            confirmed.extend(changes)
-        return confirmed
+    def identity_at(self, track_id: str, stamp_s: float) -> str:
+        """The memory object a track id reported at `stamp_s` stands for now, after every
+        fold, repair and undone guess (a guessed object's sightings since the guess belong to
+        the object split off it)."""
+        object_id = self.identity_of(track_id)
+        for original, split_off, since_s, undone_s in self.splits:
+            if object_id == original and since_s <= stamp_s < undone_s:
+                object_id = self.memory.resolve(split_off)
+        return object_id
 
     def _refine_furniture(self, object_id: str, obs: ObjectObservation) -> None:
         """Memory's furniture centre follows the box of everything seen of it (not a move)."""
@@ -458,44 +370,6 @@ class MappingPipeline:
                 if self.params.infer_moves:
                     self._reconcile_lost(track, change.first_s)
 
-    def _reconcile_lost(self, lost: Track, stamp_s: float) -> None:
-        """A lost object and a same-looking newcomer seen since are one object that moved.
-
-        The newcomer was first seen where the robot had not looked before, so it could not be
-        re-identified then; now that the old spot is empty, fold it into the known object.
-        """
-        history = self.memory.history(lost.object_id)
-        last_seen = history.seen_s[-1] if history.seen_s else history.created_s
-        newcomers = []
-        for other in self.tracks.values():
-            if (other is lost or not other.confirmed or not other.present
-                    or not lookalike(other, lost.label, lost.color)
-                    or other.object_id in lost.co_seen):
-                continue
-            created = self.memory.history(other.object_id).created_s
-            # First seen in a later session than the lost one's last sighting: one seen while
-            # the lost one still stood at home is another look-alike, not the lost one moved.
-            if created - last_seen > self.params.session_gap_s and \
-                    self.memory.is_discovery(other.object_id):
-                newcomers.append(other)
-        if len(newcomers) != 1 or not self._others_accounted_for(newcomers[0], lost):
-            return  # none, or several that could each be it: no guess
-        newcomer = newcomers[0]
-        since = self.memory.history(newcomer.object_id).created_s
-        try:
-            self.memory.repair_identity(lost.object_id, newcomer.object_id, max(stamp_s, since))
-        except RobotMemoryError as exc:
-            log.debug('could not fold %s into %s: %s', newcomer.object_id, lost.object_id, exc)
-            return
-        self.repairs += 1
-        self.consolidator.buffer.forget(newcomer.object_id)
-        lost.present = True
-        lost.anchor_m = newcomer.anchor_m or newcomer.position_m
-        lost.position_m = newcomer.position_m
-        lost.session = newcomer.session
-        lost.co_seen |= newcomer.co_seen
-        del self.tracks[newcomer.object_id]
-
     def _note_place(self, frame: Frame) -> None:
         """Record that the robot looked from the place it stands at (within `place_radius_m`)."""
         x, y = float(frame.map_T_camera[0, 3]), float(frame.map_T_camera[1, 3])
@@ -547,6 +421,8 @@ class MappingPipeline:
             del self.tracks[object_id]
         if stale:
             self.consolidator.expire(now_s)
+        for object_id in [k for k, g in self.guesses.items() if now_s - g.since_s > ttl]:
+            del self.guesses[object_id]  # long unchallenged: taken for what happened
 
     def stats(self) -> dict[str, object]:
         """Counters for diagnostics."""
@@ -560,6 +436,7 @@ class MappingPipeline:
             'created': c.created, 'moved': c.moved, 'lost': c.lost,
             'state_changed': c.state_changed, 'rejected': c.rejected, 'merged': self.merges,
             'identity_repairs': self.repairs,
+            'guessed_moves': len(self.guesses), 'guesses_undone': self.guesses_undone,
             'held_newcomers': self.held_newcomers, 'held_resolved': self.held_resolved,
             'furniture_refined': self.refinements,
             'buffer_hit_rate': b.hit_rate, 'transient_dropped': b.dropped_transient,
