@@ -210,3 +210,22 @@ def test_a_guessed_move_is_undone_when_the_object_turns_up_at_home() -> None:
     assert pipeline.memory.diff(MONDAY_S + 60, morning + 60).summary()['moved'] == []
     stats = pipeline.stats()
     assert (stats['guessed_moves'], stats['guesses_undone']) == (0, 1)
+
+
+def test_an_object_found_again_at_its_own_spot_after_a_loss_is_the_same_object() -> None:
+    """A book goes unseen for a few views of a patrol (a detector's misses, or a hand in the
+    way) and is taken for gone; later in the same patrol it shows again where it stood. It is
+    that book, back — not a new one, although no earlier patrol had seen the spot empty."""
+    rng = np.random.default_rng(4)
+    pipeline = _pipeline()
+    book = [('book', 'blue', (2.0, 0.0, 1.0), 0.3)]
+    for k in range(4):
+        pipeline.process(_render(book, MONDAY_S + k, rng, k)[0])
+    (book_id,) = pipeline.memory.object_ids
+    for k in range(4):
+        pipeline.process(_render([], EVENING_S + k, rng, k)[0])
+    assert not pipeline.memory.current(book_id).present
+    for k in range(4):
+        pipeline.process(_render(book, EVENING_S + 60 + k, rng, k)[0])
+    assert pipeline.memory.object_ids == [book_id]
+    assert pipeline.memory.current(book_id).present

@@ -130,10 +130,10 @@ def associate(observations: Sequence[tuple[str, str, tuple[float, float, float]]
     indices); otherwise it is left unmatched (new, or held by the caller until it is known).
     `colours` (updated here) decides whether a colour mismatch rules a match out.
     `arrived[i]`: observation i stands where the robot had looked before and seen no such
-    object. Only such an arrival is re-identified as a vacated look-alike: one on a spot never
-    looked at may have stood there all along (a look-alike never seen before), so it starts
-    a track of its own and memory folds it into the lost one later only if nothing else can
-    be it (`MappingPipeline._reconcile_lost`).
+    object. Only such an arrival is re-identified as a vacated look-alike away from that
+    one's spot: one on a spot never looked at may have stood there all along (a look-alike
+    never seen before), so it starts a track of its own and memory folds it into the lost one
+    later only if nothing else can be it (`LookAlikes._reconcile_lost`).
     """
     p = params or AssociationParams()
     n_obs, n_tr = len(observations), len(tracks)
@@ -184,11 +184,12 @@ def associate(observations: Sequence[tuple[str, str, tuple[float, float, float]]
     cost2 = np.full((len(left), len(candidates)), _BIG)
     vacated = vacated or set()
     for a, i in enumerate(left):
-        if arrived is not None and not arrived[i]:
-            continue
         label, colour, _ = observations[i]
+        # Far from a vacated look-alike's spot, only an arrival may be it; at its own spot,
+        # it is that object found again (the loss was a run of missed detections).
+        reach = p.reid_gate_m if arrived is None or arrived[i] else p.gate_m
         eligible = [b for b, j in enumerate(candidates)
-                    if lookalike(tracks[j], label, colour) and dist[i, j] <= p.reid_gate_m]
+                    if lookalike(tracks[j], label, colour) and dist[i, j] <= reach]
         # Which look-alike this is, is known when its own spot was seen empty. Anything else
         # is a guess: the nearest of two identical mugs, or the only one not yet seen today
         # when the newcomer may be one the robot never made out before. Those are left
