@@ -216,42 +216,20 @@ def score_mapping(run: MappingRun, match_m: float = 0.3) -> dict[str, Any]:
         movable_mem += sum(1 for _, label, _ in mem if label not in furniture_labels)
         movable_matched += sum(1 for _, j, _ in pairs if gt[j][0] in small)
 
-    # Identity: the true object each memory object stood for, per session.
-    switches = far_switches = 0
-    last_owner: dict[str, str] = {}
-    for s in run.sessions:
-        for object_id, counts in s.assoc.items():
-            owner = run.pipeline.identity_of(object_id)
-            gt_id = counts.most_common(1)[0][0]
-            previous = last_owner.get(owner)
-            if previous is not None and previous != gt_id:
-                switches += 1
-                now = truth.at(s.end_s)
-                a, b = now.get(previous), now.get(gt_id)
-                if a is not None and b is not None and a.cls == b.cls and \
-                        math.dist(a.position_m, b.position_m) > 1.0:
-                    far_switches += 1
-            last_owner[owner] = gt_id
-
-    # The same, as memory tells it now: each sighting counted for the object memory's
-    # repaired history gives it to (a guess undone later is not held against it twice).
-    far_after_repair = 0
-    last_owner.clear()
+    # Identity: the true object each memory object stood for, per session — as associated at
+    # the time, and as memory's repaired history tells it now (each sighting counted for the
+    # object it belongs to after folds, repairs and undone guesses).
+    switches, far_switches = _switches(truth, [
+        (s.end_s, [(run.pipeline.identity_of(k), c) for k, c in s.assoc.items()])
+        for s in run.sessions])
+    repaired: list[tuple[float, list[tuple[str, Counter[str]]]]] = []
     for s in run.sessions:
         owners: dict[str, Counter[str]] = defaultdict(Counter)
         for stamp_s, object_id, gt_id in run.sightings:
             if s.start_s <= stamp_s <= s.end_s:
                 owners[run.pipeline.identity_at(object_id, stamp_s)][gt_id] += 1
-        for owner, counts in owners.items():
-            gt_id = counts.most_common(1)[0][0]
-            previous = last_owner.get(owner)
-            if previous is not None and previous != gt_id:
-                now = truth.at(s.end_s)
-                a, b = now.get(previous), now.get(gt_id)
-                if a is not None and b is not None and a.cls == b.cls and \
-                        math.dist(a.position_m, b.position_m) > 1.0:
-                    far_after_repair += 1
-            last_owner[owner] = gt_id
+        repaired.append((s.end_s, list(owners.items())))
+    _, far_after_repair = _switches(truth, repaired)
 
     changes = score_changes(run, match_m)
     seconds = max(run.wall_s, 1e-9)
@@ -294,6 +272,27 @@ def score_changes(run: MappingRun, match_m: float = 0.3,
     score = score_change_events(true, reported, run.sim.truth, tolerance_s, match_m,
                                 run.start_s)
     return score.figures()
+
+
+def _switches(truth: Any, sessions: list[tuple[float, list[tuple[str, Counter[str]]]]]
+              ) -> tuple[int, int]:
+    """Identity switches (all, far same-class) over sessions of (end, [(memory id, how often
+    it was seen as each true object)])."""
+    switches = far = 0
+    last_owner: dict[str, str] = {}
+    for end_s, owners in sessions:
+        for owner, counts in owners:
+            gt_id = counts.most_common(1)[0][0]
+            previous = last_owner.get(owner)
+            if previous is not None and previous != gt_id:
+                switches += 1
+                now = truth.at(end_s)
+                a, b = now.get(previous), now.get(gt_id)
+                if a is not None and b is not None and a.cls == b.cls and \
+                        math.dist(a.position_m, b.position_m) > 1.0:
+                    far += 1
+            last_owner[owner] = gt_id
+    return switches, far
 
 
 def _furniture_labels(truth_now: dict[str, Any]) -> set[str]:
