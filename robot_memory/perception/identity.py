@@ -101,7 +101,13 @@ class LookAlikes:
         return confirmed
 
     def flush(self) -> list[Candidate]:
-        """End of a session: held newcomers it could not tell apart are new objects."""
+        """End of a session: settle the held newcomers the session could not.
+
+        A newcomer with exactly one look-alike unaccounted for is taken for it (a guess, kept
+        in `guesses` until undone or old); one with several is recorded as discovered,
+        claiming no change, and folded in later if the evidence comes (`_reconcile_lost`).
+        Guesses live in this process only: after a restart they are facts like any other.
+        """
         confirmed: list[Candidate] = []
         held = [t for t in self.tracks.values() if t.held is not None]
         for track in held:
