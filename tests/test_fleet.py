@@ -139,6 +139,22 @@ def test_a_robots_own_merge_merges_the_fleet_objects() -> None:
     assert list(fleet.memory.at(fleet.now_s).objects) == ['alpha/object:1']
 
 
+
+def test_a_robots_history_repair_folds_the_fleet_objects_and_a_split_is_counted() -> None:
+    """The fleet takes a robot's repair as a fold at the time it was made (other robots may
+    have seen either object since: the fleet's past is not rewritten); a robot's undone guess
+    is counted, not replayed."""
+    a = EpisodicMemory()
+    _mug(a, 'object:1', MONDAY_S, (1.0, 1.0))
+    _mug(a, 'object:2', MONDAY_S + 30 * H, (6.0, 2.0), room='room:study')
+    a.lose('object:1', MONDAY_S + 31 * H)
+    a.repair_identity('object:1', 'object:2', MONDAY_S + 31 * H)
+    a.split_identity('object:1', 'object:3', MONDAY_S + 30 * H, MONDAY_S + 40 * H)
+    fleet = FleetMemory()
+    fleet.apply_all(_streams(('alpha', a)))
+    assert list(fleet.memory.at(fleet.now_s).objects) == ['alpha/object:1']
+    assert fleet.stats.skipped == 1 and not fleet.stats.errors
+
 # ------------------------------------------------------------------ schema and roles
 def test_the_schema_is_versioned_and_init_is_idempotent(postgres: Any) -> None:
     assert init_server(postgres.dsn) == {'before': 1, 'after': 1}

@@ -36,6 +36,7 @@ from robot_memory.core.events import (
     ObjectsMerged,
     PlaceObserved,
     PositionRefined,
+    normalise_fact,
 )
 from robot_memory.exceptions import OutOfOrderError, RobotMemoryError
 
@@ -129,9 +130,7 @@ class FleetMemory:
             self._merge(robot, e)
             return
         if isinstance(e, IdentityRepaired):
-            # The fleet folds the two at the repair (other robots may have seen either
-            # since): the past of the fleet's memory is not rewritten.
-            self._merge(robot, ObjectsMerged(e.stamp_s, e.keep_id, e.drop_id))
+            self._repair(robot, e)
             return
         if isinstance(e, IdentitySplit):
             # Undoing a robot's wrong guess is not replayed on the fleet's memory: its
@@ -209,6 +208,22 @@ class FleetMemory:
             if d <= best_d:
                 best, best_d = state.object_id, d
         return best
+
+    def _repair(self, robot: str, e: IdentityRepaired) -> None:
+        """A robot's history repair: the kept object takes where the other stands now, and
+        the two are folded at the repair (other robots may have seen either since: the
+        fleet's past is not rewritten)."""
+        keep = self._fleet_id.get((robot, e.keep_id))
+        drop = self._fleet_id.get((robot, e.drop_id))
+        state = self.memory.current(drop) if drop is not None else None
+        if keep is not None and drop is not None and keep != drop and state is not None and \
+                state.present:
+            for key, value in ((FactKey.POSITION, state.position_m),
+                               (FactKey.ROOM, state.room_id), (FactKey.SUPPORT, state.support),
+                               (FactKey.STATE, state.state)):
+                self._apply_clamped(keep, FactChanged(e.stamp_s, keep, key,
+                                                      normalise_fact(key, value)))
+        self._merge(robot, ObjectsMerged(e.stamp_s, e.keep_id, e.drop_id))
 
     def _merge(self, robot: str, e: ObjectsMerged) -> None:
         keep = self._fleet_id.get((robot, e.keep_id))
