@@ -80,10 +80,12 @@ class PipelineParams:
     # visible face was: otherwise the object may stand there, unnamed by the detector.
     empty_margin_m: float = 0.03
     # Off, a move is reported only with proof: a newcomer arrived at a spot seen empty before
-    # and a look-alike's own spot was seen empty. With `infer_moves`, an object of a look no
-    # other known object shares is also taken for the newcomer like it seen elsewhere when
-    # it is lost, or was not seen all session: more moves found; a removed object and a
-    # look-alike never made out before get swapped now and then.
+    # and a look-alike's own spot was seen empty. With `infer_moves`, a lost object is also
+    # taken for the one newcomer like it found since when every other look-alike was seen
+    # elsewhere (its past repaired), and at a patrol's end a held newcomer for the one
+    # look-alike not seen all patrol (a guess, undone if that one turns up at home): more
+    # moves found; a removed object and a look-alike never made out before get swapped now
+    # and then (`perception/identity.py`).
     infer_moves: bool = True
     # Furniture's remembered centre is re-estimated once its accumulated box has shifted by
     # more than this (a few centimetres of noise per view would otherwise log every frame).
