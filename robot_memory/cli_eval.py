@@ -40,8 +40,9 @@ def eval_mapping_cmd(
         help='A different known colour rules a match out (off for detectors whose colours '
              'flicker).')] = True,
     infer_moves: Annotated[bool, typer.Option(
-        help='Take an object no other known object looks like for the newcomer like it seen '
-             'elsewhere when it is lost or unseen all session (off: moves only with proof).')]
+        help='Take a lost object for the one newcomer like it found since, and at a '
+             "patrol's end a held newcomer for the one look-alike not seen all patrol (undone "
+             'if it turns up at home); off: moves only with proof.')]
     = True,
     seeds: Annotated[str | None, typer.Option(
         help='A panel: seeds such as 1-10 or 3,7,11, each run on every --world.')] = None,

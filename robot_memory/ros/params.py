@@ -86,9 +86,10 @@ class MemoryNodeParams:
     absent_confirm_views: int = _p(0, 'Views of an empty spot that confirm an object is gone '
                                       '(0: as many as the miss rate learned per class calls '
                                       'for, 1 for a detector that never misses).')
-    infer_moves: bool = _p(True, 'Take an object no other known object looks like for the '
-                                 'newcomer like it seen elsewhere when it is lost or unseen '
-                                 'all session (false: moves only with proof).')
+    infer_moves: bool = _p(True, 'Take a lost object for the one newcomer like it found '
+                                 "since, and at a patrol's end a held newcomer for the one "
+                                 'look-alike not seen all patrol (undone if it turns up at '
+                                 'home); false: moves only with proof.')
     min_confidence: float = _p(0.0, 'Detector score below which a segment is ignored (0 '
                                     'keeps all; labels without a score count as 1).',
                                limits=(0.0, 1.0))
