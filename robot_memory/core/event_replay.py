@@ -23,7 +23,7 @@ from robot_memory.core.events import (
     PlaceObserved,
     PositionRefined,
 )
-from robot_memory.core.object_history import _Interval, _Object, _staleness_keys
+from robot_memory.core.object_history import _Interval, _Object, _staleness_keys, _start
 from robot_memory.core.scene_graph import SceneGraph
 from robot_memory.core.staleness import StalenessModel
 from robot_memory.exceptions import InvalidInputError, OutOfOrderError, UnknownNodeError
@@ -190,7 +190,7 @@ class EventReplay:
         new = _Object(e.new_id, obj.label, obj.color, obj.mobility, since, discovered=True)
         for key in FactKey:
             ivs = obj.facts[key]
-            k = bisect.bisect_left([iv.t_from for iv in ivs], since)
+            k = bisect.bisect_left(ivs, since, key=_start)
             later, ivs[k:] = ivs[k:], []
             if ivs and (ivs[-1].t_to is None or ivs[-1].t_to > since):
                 # A fact that held on across the guess (a state): the other object had it too.

@@ -249,7 +249,7 @@ def score_mapping(run: MappingRun, match_m: float = 0.3) -> dict[str, Any]:
         'identity_switches_far_same_class': far_switches,
         'identity_switches_far_same_class_after_repair': far_after_repair,
         'identity_repairs': run.pipeline.repairs,
-        'guesses_undone': run.pipeline.guesses_undone,
+        'guesses_undone': len(run.pipeline.splits),
         **changes,
         'objects_in_memory': memory.num_objects(),
         'merged_duplicates': run.pipeline.merges,

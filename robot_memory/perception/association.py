@@ -185,16 +185,19 @@ def associate(observations: Sequence[tuple[str, str, tuple[float, float, float]]
     vacated = vacated or set()
     for a, i in enumerate(left):
         label, colour, _ = observations[i]
-        # Far from a vacated look-alike's spot, only an arrival may be it; at its own spot,
-        # it is that object found again (the loss was a run of missed detections).
-        reach = p.reid_gate_m if arrived is None or arrived[i] else p.gate_m
-        eligible = [b for b, j in enumerate(candidates)
-                    if lookalike(tracks[j], label, colour) and dist[i, j] <= reach]
         # Which look-alike this is, is known when its own spot was seen empty. Anything else
         # is a guess: the nearest of two identical mugs, or the only one not yet seen today
         # when the newcomer may be one the robot never made out before. Those are left
         # unmatched; the caller holds them until the evidence is in.
-        eligible = [b for b in eligible if candidates[b] in vacated]
+        eligible = [b for b, j in enumerate(candidates)
+                    if j in vacated and lookalike(tracks[j], label, colour)
+                    and dist[i, j] <= p.reid_gate_m]
+        # Far from a vacated look-alike's spot, only an arrival may be it; at its own spot,
+        # it is that object found again (the loss was a run of missed detections). Asked
+        # last: whether the spot was seen empty before costs a projection into past views.
+        if arrived is not None and any(dist[i, candidates[b]] > p.gate_m for b in eligible) \
+                and not arrived[i]:
+            eligible = [b for b in eligible if dist[i, candidates[b]] <= p.gate_m]
         for b in eligible:
             cost2[a, b] = dist[i, candidates[b]]
     rows, cols = linear_sum_assignment(cost2)

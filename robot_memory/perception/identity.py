@@ -58,7 +58,6 @@ class LookAlikes:
     folded: dict[str, str]
     repairs: int
     guesses: dict[str, GuessedMove]
-    guesses_undone: int
     splits: list[tuple[str, str, float, float]]
     _track_ids: Iterator[int]
 
@@ -160,7 +159,6 @@ class LookAlikes:
             self.consolidator.buffer.forget(object_id)
             track.position_m = track.anchor_m = guess.home_m
             track.present = True
-            self.guesses_undone += 1
             self.splits.append((object_id, new_id, guess.since_s, obs.stamp_s))
             return track
         return None

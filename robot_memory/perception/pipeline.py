@@ -129,8 +129,8 @@ class MappingPipeline(LookAlikes):
         # Moves memory guessed at a session's end (one unaccounted look-alike), by object:
         # undone (`_undo_guess`) if the guessed object turns up where it stood before.
         self.guesses: dict[str, GuessedMove] = {}
-        self.guesses_undone = 0
-        self.splits: list[tuple[str, str, float, float]] = []  # object, split off, since, when
+        # Guesses undone: (object, the object split off it, since, when undone).
+        self.splits: list[tuple[str, str, float, float]] = []
         self.refinements = 0  # furniture centres re-estimated from their accumulated boxes
         self.held_newcomers = 0  # newcomers held because they may be one of several look-alikes
         self.held_resolved = 0  # of those, found to be a known object that moved
@@ -438,7 +438,7 @@ class MappingPipeline(LookAlikes):
             'created': c.created, 'moved': c.moved, 'lost': c.lost,
             'state_changed': c.state_changed, 'rejected': c.rejected, 'merged': self.merges,
             'identity_repairs': self.repairs,
-            'guessed_moves': len(self.guesses), 'guesses_undone': self.guesses_undone,
+            'guessed_moves': len(self.guesses), 'guesses_undone': len(self.splits),
             'held_newcomers': self.held_newcomers, 'held_resolved': self.held_resolved,
             'furniture_refined': self.refinements,
             'buffer_hit_rate': b.hit_rate, 'transient_dropped': b.dropped_transient,
