@@ -491,6 +491,8 @@ def test_a_goal_waits_for_a_base_that_has_not_started_yet(tmp_path: Path) -> Non
         graph.start('planner_node', max_steps=1, memory_timeout_s=20.0, goal_timeout_s=100.0)
         graph.wait(lambda: 'layout: 6 rooms' in graph.processes['memory_node'].log(), 40.0,
                    'memory to take the layout')
+        graph.wait(lambda: graph.question_pub.get_subscription_count() > 0, 20.0,
+                   'the planner to subscribe to questions')
         graph.question_pub.publish(String(data=json.dumps(
             {'id': 'held', 'query': {'type': 'WhereIs', 'target': {'label': 'mug'}}})))
         graph.wait(lambda: graph.value('planner_node', 'goals_held_for_a_reader') >= 1, 40.0,
