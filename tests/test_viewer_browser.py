@@ -120,9 +120,15 @@ def test_the_page_shows_the_memory_at_the_slider_time(demo: dict[str, Any], brow
         f'{counts["moved"]} moved, {counts["removed"]} removed')
     # The robot's route of the episode shown, and the scene graph tree opened on a room.
     assert browser.find_elements(By.CSS_SELECTOR, '#path polyline')
-    room = browser.find_element(By.CSS_SELECTOR, '#tree details[data-key^="room:"] summary')
+    # A room with objects; its places are built by the details' 'toggle' event, which the
+    # browser dispatches as a task after the click returns, so the list is waited for.
+    room = next(s for s in browser.find_elements(
+        By.CSS_SELECTOR, '#tree details[data-key^="room:"] > summary')
+        if '(0 objects)' not in s.text)
+    key = room.find_element(By.XPATH, '..').get_attribute('data-key')
     room.click()
-    assert browser.find_elements(By.CSS_SELECTOR, '#tree details[open] li[data-id]')
+    WebDriverWait(browser, 10).until(lambda d: d.find_elements(
+        By.CSS_SELECTOR, f'#tree details[data-key="{key}"][open] li[data-id]'))
     # Hovering an object tells what memory knows of it.
     some = next(iter(_shown(browser, 'present')))
     ActionChains(browser).move_to_element(browser.find_element(
