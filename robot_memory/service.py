@@ -215,6 +215,9 @@ class MemoryService:
             if parsed.mode == 'layout':
                 return LayoutReply(id=request_id, ok=True,
                                    layout=self.memory.layout_at(now).to_dict())
+            # A question counts what was just seen: a newcomer not yet told from a look-alike
+            # is settled first, as at the end of a patrol (MappingPipeline.flush).
+            self.pipeline.flush()
             query = parsed.query
             if query is None:
                 question = self.parse(parsed.question, now)

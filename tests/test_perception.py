@@ -312,3 +312,20 @@ def test_the_view_history_stops_growing_when_patrols_repeat() -> None:
         sizes.append(len(history))
     assert sizes[-1] < 0.6 * frames  # far fewer views than frames …
     assert sizes[-1] - sizes[2] < 0.25 * (sizes[2] - sizes[0])  # … and little growth late on
+
+
+def test_a_tall_thin_object_is_in_clear_view_when_its_silhouette_would_look_big_enough() -> None:
+    """A toothbrush standing 17 cm tall and 2.4 cm wide, 1.2 m ahead: 2-3 px wide, but its
+    silhouette (about 6 px square) is big enough to see; a coin of its width is not."""
+    from robot_memory.perception.association import Track
+    from robot_memory.perception.negative import clear_views
+
+    frame, _ = _render([], MONDAY_S, np.random.default_rng(1))
+    toothbrush = Track('object:toothbrush', 'toothbrush', 'blue', (1.2, 0.0, 1.0),
+                       (0.024, 0.024, 0.17), 'movable', MONDAY_S, confirmed=True)
+    coin = Track('object:coin', 'coin', 'grey', (1.2, 0.0, 1.0), (0.024, 0.024, 0.003),
+                 'movable', MONDAY_S, confirmed=True)
+    shown = {v.track.object_id for v in clear_views(
+        frame, {t.object_id: t for t in (toothbrush, coin)}, max_range_m=4.5, margin_px=4,
+        min_size_px=5.0, occlusion_margin_m=0.05, occlusion_tolerance_m=0.3)}
+    assert shown == {'object:toothbrush'}

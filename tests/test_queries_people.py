@@ -239,3 +239,32 @@ def test_taxonomy_expands_nested_categories_and_rejects_bad_files(tmp_path) -> N
     bad.write_text('fruit: [apple\n')
     with pytest.raises(InvalidInputError, match='cannot read the taxonomy'):
         Taxonomy.from_yaml(bad)
+
+
+def test_duration_in_a_room_spans_a_move_within_it_made_out_of_sight(
+        memory: EpisodicMemory) -> None:
+    # The apple's spot on the counter is seen empty on Tuesday morning; in the afternoon the
+    # apple is found on the fridge, in the same kitchen. Nothing says it ever left the room:
+    # it has been in the kitchen since Monday. On the fridge, only since Tuesday afternoon.
+    tuesday = MONDAY_S + DAY
+    assert memory.lose('object:apple', tuesday + 9 * HOUR)
+    found = tuesday + 15 * HOUR
+    memory.set_fact('object:apple', found, FactKey.POSITION, (3.5, 3.5, 1.85))
+    memory.set_fact('object:apple', found, FactKey.ROOM, 'room:kitchen')
+    memory.set_fact('object:apple', found, FactKey.SUPPORT, ('on', 'object:fridge'))
+    memory.seen('object:apple', found)
+    engine = QueryEngine(memory)
+    room = engine.answer(Duration(Target('apple'), 'room:kitchen'), NOW)
+    assert room.value['holds'] and room.value['since_s'] == MONDAY_S + 8 * HOUR
+    fridge = engine.answer(Duration(Target('apple'), 'fridge'), NOW)
+    assert fridge.value['holds'] and fridge.value['since_s'] == found
+    # Seen in another room between the two stretches: the room's stretch starts again.
+    memory.lose('object:apple', tuesday + 16 * HOUR)
+    memory.set_fact('object:apple', tuesday + 17 * HOUR, FactKey.ROOM, 'room:study')
+    memory.set_fact('object:apple', tuesday + 17 * HOUR, FactKey.POSITION, (7.0, 3.5, 0.8))
+    back = tuesday + 20 * HOUR
+    memory.set_fact('object:apple', back, FactKey.ROOM, 'room:kitchen')
+    memory.set_fact('object:apple', back, FactKey.POSITION, (1.0, 3.5, 0.95))
+    memory.seen('object:apple', back)
+    again = QueryEngine(memory).answer(Duration(Target('apple'), 'room:kitchen'), NOW)
+    assert again.value['since_s'] == back

@@ -248,13 +248,17 @@ class ContentsAnswers(EngineCore):
         intervals = sorted(history.facts[key], key=lambda iv: iv.t_from)
         if key is FactKey.POSITION:
             intervals = intervals[-1:]
-        # The stretch that holds now (or last held): consecutive matching intervals.
+        # The stretch that holds now (or last held): consecutive matching intervals. A gap
+        # breaks it unless the object came back where it stood, or (asked about a room) it
+        # was seen in no other room meanwhile: found elsewhere in the same room after a
+        # while out of sight, nothing says it ever left the room.
         positions = _Timeline(history.facts[FactKey.POSITION])
         run: list[Interval] = []
         last: list[Interval] = []
         for iv in intervals:
             if iv.value is not None and matches(iv.value):
                 if run and run[-1].t_to is not None and iv.t_from - run[-1].t_to > 1.0 and \
+                        not is_room and \
                         not self._same_spot(positions, run[-1].t_to, iv.t_from):
                     last, run = run, []
                 run.append(iv)

@@ -2,13 +2,15 @@
 
 An object not detected where memory has it is evidence that it left only if the camera could
 have seen it there: its remembered spot projects into the image (away from the border), it
-would look big enough, the depth there is valid, and nothing stands in front of it.
+would look big enough (its width, or its silhouette for a tall thin thing), the depth there is
+valid, and nothing stands in front of it.
 `clear_views` finds those objects; the pipeline then asks whether the detector named them
 (`perception/pipeline.py`).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Mapping
 from typing import NamedTuple
 
@@ -65,7 +67,10 @@ def clear_views(frame: Frame, tracks: Mapping[str, Track], *, max_range_m: float
         v = cam.fy * y / z + cam.cy
         if not (margin_px <= u < w - margin_px and margin_px <= v < h - margin_px):
             continue
-        size_px = cam.fx * max(track.extent_m[0], track.extent_m[1]) / z
+        # How big it would look: its width, or for a tall thin thing (a toothbrush, a
+        # bottle) the side of a square of its silhouette's area.
+        width_m = max(track.extent_m[0], track.extent_m[1])
+        size_px = cam.fx * max(width_m, math.sqrt(width_m * track.extent_m[2])) / z
         if size_px < min_size_px:
             continue
         ui, vi = int(u), int(v)

@@ -73,6 +73,9 @@ class Agent:
         self.clock_s += dist / 0.5
         for k, frame in enumerate(self.world.looks.get(place, [])):
             self.pipeline.process(replace(frame, stamp_s=self.clock_s + 0.5 * k))
+        # What the look found counts in the answer: a newcomer it could not yet tell from a
+        # look-alike is settled now, as memory does before answering (MemoryService.handle).
+        self.pipeline.flush()
         self.clock_s += 0.5 * len(self.world.looks.get(place, [])) + 1.0
         self.place = place
         self.path_m += dist
