@@ -229,3 +229,39 @@ def test_an_object_found_again_at_its_own_spot_after_a_loss_is_the_same_object()
         pipeline.process(_render(book, EVENING_S + 60 + k, rng, k)[0])
     assert pipeline.memory.object_ids == [book_id]
     assert pipeline.memory.current(book_id).present
+
+
+def test_a_question_counts_a_newcomer_the_patrol_had_not_yet_told_apart() -> None:
+    """Two identical red mugs, A ahead and B to the right; in the evening the robot looks only
+    to the right and finds a red mug where it had seen nothing. Held (it may be A, moved), it
+    is not in memory yet; a question asked now settles it first, so the answer knows a mug
+    stands there (here: A, the one mug not accounted for, moved)."""
+    from robot_memory.core import EpisodicMemory
+    from robot_memory.core.buffer import BufferParams
+    from robot_memory.perception.pipeline import PipelineParams
+    from robot_memory.service import MemoryService, MemoryServiceParams
+    from tests.test_perception import _layout
+
+    rng = np.random.default_rng(5)
+    memory = EpisodicMemory()
+    memory.set_layout(_layout(), MONDAY_S)
+    params = MemoryServiceParams(use_embeddings=False, pipeline=PipelineParams(
+        buffer=BufferParams(confirm_k=3, confirm_tau_s=60.0)))
+    service = MemoryService(params, _layout(), memory)
+    pipeline = service.pipeline
+    home, b_local, put_local = (2.0, 0.8, 1.1), (1.5, 0.5, 1.1), (2.0, -0.6, 1.1)
+    for k in range(4):
+        pipeline.process(_render([('mug', 'red', home, 0.3)], MONDAY_S + 2 * k, rng, k)[0])
+        pipeline.process(_turned_right(_render([('mug', 'red', b_local, 0.3)],
+                                               MONDAY_S + 2 * k + 1, rng, k)[0]))
+    a_id = _id_near(pipeline, 1.85, 0.8)
+    for k in range(4):
+        pipeline.process(_turned_right(_render(
+            [('mug', 'red', b_local, 0.3), ('mug', 'red', put_local, 0.3)], EVENING_S + k,
+            rng, k)[0]))
+    assert pipeline.stats()['held_newcomers'] == 1
+    assert not any(math.dist(s.position_m[:2], (-0.6, -2.0)) < 0.3
+                   for s in memory.at(memory.now_s).objects.values())
+    reply = service.handle({'question': 'how many mugs are in the kitchen?'})
+    assert reply['ok'] and reply['value']['count'] == 2
+    assert math.dist(_positions(pipeline, a_id)[-1][:2], (-0.6, -2.0)) < 0.3
