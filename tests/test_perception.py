@@ -294,6 +294,28 @@ def test_an_object_where_the_robot_had_looked_appeared_elsewhere_it_was_discover
     assert memory.is_discovery(keys)  # nothing had been seen before the first frame
 
 
+def test_an_object_glimpsed_there_before_under_another_name_was_discovered_not_new() -> None:
+    """On Monday the detector names the mug a toy in one frame (never confirmed) and misses
+    it in the others; on Tuesday it is a mug, confirmed. Its spot was not empty on Monday:
+    a discovery. A mug at a spot where nothing was glimpsed is new, as before."""
+    rng = np.random.default_rng(9)
+    pipeline = _pipeline()
+    spot, other = (2.0, -0.5, 1.0), (2.0, 0.6, 1.0)
+    pipeline.process(_render([('toy', 'red', spot, 0.25)], MONDAY_S, rng)[0])
+    for k in range(1, 4):
+        pipeline.process(_render([], MONDAY_S + k, rng)[0])
+    tuesday = MONDAY_S + 86400
+    scene = [('mug', 'red', spot, 0.25), ('mug', 'blue', other, 0.25)]
+    for k in range(4):
+        pipeline.process(_render(scene, tuesday + k, rng)[0])
+    memory = pipeline.memory
+    mugs = {memory.current(o).color: o for o in memory.object_ids
+            if memory.current(o).label == 'mug'}
+    assert memory.is_discovery(mugs['red'])
+    assert not memory.is_discovery(mugs['blue'])
+    assert not [o for o in memory.object_ids if memory.current(o).label == 'toy']
+
+
 def test_the_view_history_stops_growing_when_patrols_repeat() -> None:
     """A week of patrols over the same places keeps a view per camera pose, not per frame."""
     from robot_memory.perception.coverage import ViewHistory

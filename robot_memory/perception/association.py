@@ -79,6 +79,9 @@ class Track:
     # (not in memory) until one of them is found gone or all are accounted for.
     held: list[tuple[ObjectObservation, ObservedFacts]] | None = None
     arrived: bool = False  # first seen where the robot had looked before (not discovered)
+    # Something was glimpsed at its spot in an earlier session and never confirmed (most
+    # likely this object, misread or barely seen): it stood there then, so it is not new.
+    glimpsed: bool = False
 
 
 @dataclass(slots=True)

@@ -12,7 +12,7 @@ import itertools
 import logging
 import math
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -70,6 +70,10 @@ class PipelineParams:
     support_gap_m: float = 0.15
     support_reach_m: float = 0.4  # how far past the box seen so far a level surface goes on
     tentative_ttl_s: float = 3 * 86400.0
+    # Something glimpsed this near a newcomer's spot (never confirmed, in an earlier session)
+    # was the newcomer: a discovery, not an arrival (about the localisation error between
+    # views, well under the distance between two things on a shelf).
+    glimpse_radius_m: float = 0.15
     merge_radius_m: float = 0.35
     max_furniture_m: float = 2.6
     # An absence is confirmed by as many empty views as make "the detector missed it every
@@ -136,6 +140,9 @@ class MappingPipeline(LookAlikes):
         self.held_resolved = 0  # of those, found to be a known object that moved
         self.folded: dict[str, str] = {}  # held newcomer's track id → the object it was
         self.coverage = ViewHistory()
+        # Things glimpsed in too few frames to be confirmed (tentative tracks pruned): where,
+        # in which session (`_glimpsed`).
+        self.glimpses: deque[tuple[tuple[float, float, float], int]] = deque(maxlen=4096)
         self.colours = ColourReliability()
         self.detection = DetectionStats()  # P(found | in clear view) per class, learned
         self._last_stamp: float | None = None
@@ -229,7 +236,7 @@ class MappingPipeline(LookAlikes):
             # object is new where the robot had looked before it *first* saw it: one seen
             # once in an earlier session and confirmed now is a discovery all the same.
             discovered = not track.confirmed and (
-                track.mobility != 'movable' or not track.arrived)
+                track.mobility != 'movable' or not track.arrived or track.glimpsed)
             support = support_of(segment, self.tracks.values(), self.params.support_reach_m,
                                  self.params.support_gap_m)
             facts = ObservedFacts(self._room_of(obs.centroid_m), support, track.mobility,
@@ -271,6 +278,7 @@ class MappingPipeline(LookAlikes):
                       obs.extent_m, mobility_of(obs.label, dict(obs.attributes)),
                       obs.stamp_s, self.session)
         track.arrived = arrived
+        track.glimpsed = arrived and self._glimpsed(obs.centroid_m)
         if arrived and reid_candidates(list(self.tracks.values()), self.session, obs.label,
                                        colour):
             track.held = []  # a known look-alike that moved here, or new: not yet known which
@@ -420,11 +428,22 @@ class MappingPipeline(LookAlikes):
         stale = [k for k, t in self.tracks.items()
                  if not t.confirmed and now_s - t.last_seen_s > ttl]
         for object_id in stale:
-            del self.tracks[object_id]
+            track = self.tracks.pop(object_id)
+            if track.held is None:
+                self.glimpses.append((track.position_m, track.session))
         if stale:
             self.consolidator.expire(now_s)
         for object_id in [k for k, g in self.guesses.items() if now_s - g.since_s > ttl]:
             del self.guesses[object_id]  # long unchallenged: taken for what happened
+
+    def _glimpsed(self, point: tuple[float, float, float]) -> bool:
+        """Whether something was glimpsed at `point` in an earlier session: a tentative track
+        (kept or pruned) never confirmed, whatever class and colour the detector gave it."""
+        near = self.params.glimpse_radius_m
+        kept = ((t.position_m, t.session) for t in self.tracks.values()
+                if not t.confirmed and t.held is None)
+        return any(session < self.session and math.dist(where, point) <= near
+                   for where, session in itertools.chain(self.glimpses, kept))
 
     def stats(self) -> dict[str, object]:
         """Counters for diagnostics."""
