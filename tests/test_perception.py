@@ -17,12 +17,14 @@ from robot_memory.core import (
     SegmentLabel,
 )
 from robot_memory.core.events import FactKey
+from robot_memory.perception.association import Track
 from robot_memory.perception.frames import (
     FrameRejected,
     decode_color,
     decode_depth,
     parse_label_map,
 )
+from robot_memory.perception.negative import clear_views
 from robot_memory.perception.observations import ExtractionParams, extract_observations
 from robot_memory.perception.pipeline import MappingPipeline, PipelineParams
 from tests.conftest import MONDAY_S
@@ -339,9 +341,6 @@ def test_the_view_history_stops_growing_when_patrols_repeat() -> None:
 def test_a_tall_thin_object_is_in_clear_view_when_its_silhouette_would_look_big_enough() -> None:
     """A toothbrush standing 17 cm tall and 2.4 cm wide, 1.2 m ahead: 2-3 px wide, but its
     silhouette (about 6 px square) is big enough to see; a coin of its width is not."""
-    from robot_memory.perception.association import Track
-    from robot_memory.perception.negative import clear_views
-
     frame, _ = _render([], MONDAY_S, np.random.default_rng(1))
     toothbrush = Track('object:toothbrush', 'toothbrush', 'blue', (1.2, 0.0, 1.0),
                        (0.024, 0.024, 0.17), 'movable', MONDAY_S, confirmed=True)

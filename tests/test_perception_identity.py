@@ -8,9 +8,13 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from robot_memory.core import EpisodicMemory
+from robot_memory.core.buffer import BufferParams
 from robot_memory.core.events import FactKey
+from robot_memory.perception.pipeline import PipelineParams
+from robot_memory.service import MemoryService, MemoryServiceParams
 from tests.conftest import MONDAY_S
-from tests.test_perception import _pipeline, _render
+from tests.test_perception import _layout, _pipeline, _render
 
 EVENING_S = MONDAY_S + 10 * 3600.0
 
@@ -236,12 +240,6 @@ def test_a_question_counts_a_newcomer_the_patrol_had_not_yet_told_apart() -> Non
     to the right and finds a red mug where it had seen nothing. Held (it may be A, moved), it
     is not in memory yet; a question asked now settles it first, so the answer knows a mug
     stands there (here: A, the one mug not accounted for, moved)."""
-    from robot_memory.core import EpisodicMemory
-    from robot_memory.core.buffer import BufferParams
-    from robot_memory.perception.pipeline import PipelineParams
-    from robot_memory.service import MemoryService, MemoryServiceParams
-    from tests.test_perception import _layout
-
     rng = np.random.default_rng(5)
     memory = EpisodicMemory()
     memory.set_layout(_layout(), MONDAY_S)

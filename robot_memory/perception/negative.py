@@ -19,7 +19,7 @@ import numpy as np
 from robot_memory.core.types import Frame
 from robot_memory.perception.association import Track
 
-__all__ = ['ClearView', 'clear_views', 'shows_label']
+__all__ = ['ClearView', 'apparent_size_m', 'clear_views', 'shows_label', 'width_m']
 
 
 class ClearView(NamedTuple):
@@ -32,6 +32,18 @@ class ClearView(NamedTuple):
     cols: slice
     surface_m: tuple[float, float, float]  # where the ray through the spot meets a surface
     from_above: bool  # the camera looks down on the object's top
+
+
+def width_m(extent_m: tuple[float, float, float]) -> float:
+    """An object's width: the larger of its two horizontal extents (m)."""
+    return max(extent_m[0], extent_m[1])
+
+
+def apparent_size_m(extent_m: tuple[float, float, float]) -> float:
+    """How big an object looks from the side (m): its width, or for a tall thin thing (a
+    toothbrush, a bottle) the side of a square of its silhouette's area."""
+    width = width_m(extent_m)
+    return max(width, math.sqrt(width * extent_m[2]))
 
 
 def clear_views(frame: Frame, tracks: Mapping[str, Track], *, max_range_m: float,
@@ -67,10 +79,7 @@ def clear_views(frame: Frame, tracks: Mapping[str, Track], *, max_range_m: float
         v = cam.fy * y / z + cam.cy
         if not (margin_px <= u < w - margin_px and margin_px <= v < h - margin_px):
             continue
-        # How big it would look: its width, or for a tall thin thing (a toothbrush, a
-        # bottle) the side of a square of its silhouette's area.
-        width_m = max(track.extent_m[0], track.extent_m[1])
-        size_px = cam.fx * max(width_m, math.sqrt(width_m * track.extent_m[2])) / z
+        size_px = cam.fx * apparent_size_m(track.extent_m) / z
         if size_px < min_size_px:
             continue
         ui, vi = int(u), int(v)
@@ -80,7 +89,7 @@ def clear_views(frame: Frame, tracks: Mapping[str, Track], *, max_range_m: float
         valid = window[np.isfinite(window) & (window > 0)]
         if valid.size == 0:
             continue
-        near_face = min(max(track.extent_m[0], track.extent_m[1]) / 2 + occlusion_margin_m,
+        near_face = min(width_m(track.extent_m) / 2 + occlusion_margin_m,
                         occlusion_tolerance_m)
         depth_m = float(np.median(valid))
         if depth_m < z - near_face:

@@ -36,7 +36,7 @@ from robot_memory.perception.coverage import ViewHistory
 from robot_memory.perception.frames import FrameRejected, validate_frame
 from robot_memory.perception.furniture import absorb_box, boxes_overlap, grow_box, support_of
 from robot_memory.perception.identity import GuessedMove, LookAlikes
-from robot_memory.perception.negative import ClearView, clear_views, shows_label
+from robot_memory.perception.negative import ClearView, clear_views, shows_label, width_m
 from robot_memory.perception.observations import (
     ExtractionParams,
     SegmentObservation,
@@ -203,7 +203,7 @@ class MappingPipeline(LookAlikes):
         keys = [(s.observation.label, s.observation.attributes.get('color', ''),
                  s.observation.centroid_m) for s in seen]
         covered = _LazyFlags(lambda i: self.coverage.seen_before(
-            keys[i][2], keys[i][0], _width(seen[i].observation.extent_m)), len(keys))
+            keys[i][2], keys[i][0], width_m(seen[i].observation.extent_m)), len(keys))
         # Only a confirmed absence says which look-alike left: one empty-looking view can be
         # a glance past the object's edge.
         vacated = {j for j, t in enumerate(tracks) if not t.present}
@@ -496,8 +496,4 @@ def _below_it(view: ClearView) -> bool:
     track = view.track
     z_m = (track.anchor_m or track.position_m)[2]
     return view.surface_m[2] < z_m - track.extent_m[2] / 6
-
-
-def _width(extent_m: tuple[float, float, float]) -> float:
-    return max(extent_m[0], extent_m[1])
 
