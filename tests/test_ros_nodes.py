@@ -240,6 +240,10 @@ def test_unknown_object_sends_the_robot_looking_before_answering(
     assert all(p.startswith('place:') for p in answer['path'])
     graph.wait(lambda: graph.value('sim_bridge_node', 'goals_reached') >= len(answer['path']),
                5.0, 'the bridge to report the goals')  # its diagnostics come once a second
+    # The goal count is cumulative (earlier tests' goals count too), so the diagnostics read
+    # above can predate this question's looks: the frames they published are waited for.
+    graph.wait(lambda: graph.value('sim_bridge_node', 'frames_published') > published, 5.0,
+               'the bridge to report the frames of its looks')
     assert graph.value('sim_bridge_node', 'frames_published') > published
     drawn = [m for array in graph.planner_markers for m in array.markers]
     assert {'candidate_goals', 'candidate_labels', 'goal'} <= {m.ns for m in drawn}
