@@ -176,12 +176,45 @@ def test_a_newcomer_found_to_be_a_lost_look_alike_gets_its_history_repaired(
     assert pipeline.stats()['identity_repairs'] == 1
 
 
+def test_a_lost_look_alike_is_the_newcomer_when_the_others_are_believed_at_home() -> None:
+    """Three identical red mugs: A and B ahead, C to the right. In the evening the robot first
+    finds a red mug to its left, where it had never looked (a discovery), then sees B ahead
+    and A's spot empty; it does not look to the right. C, not seen since, is believed where it
+    stood: A, known to have gone somewhere, is the newcomer (history repaired), and C never
+    moved."""
+    rng = np.random.default_rng(3)
+    pipeline = _pipeline()
+    left, right = (2.0, 0.8, 1.1), (2.0, -0.8, 1.1)
+
+    def to_the_left(objects: list, t: float, k: int) -> None:
+        turn = np.array([[0.0, -1.0, 0.0, 0.0], [1.0, 0.0, 0.0, 0.0], [0.0, 0.0, 1.0, 0.0],
+                         [0.0, 0.0, 0.0, 1.0]])  # local (x, y) → map (-y, x)
+        frame = _render(objects, t, rng, k)[0]
+        pipeline.process(replace(frame, map_T_camera=turn @ frame.map_T_camera))
+
+    for k in range(4):
+        pipeline.process(_render([('mug', 'red', left, 0.3), ('mug', 'red', right, 0.3)],
+                                 MONDAY_S + 2 * k, rng, k)[0])
+        pipeline.process(_turned_right(_render([('mug', 'red', (1.5, 0.5, 1.1), 0.3)],
+                                               MONDAY_S + 2 * k + 1, rng, k)[0]))
+    a_id, b_id = _id_near(pipeline, 1.85, 0.8), _id_near(pipeline, 1.85, -0.8)
+    c_id = _id_near(pipeline, 0.5, -1.35)
+    for k in range(4):  # the mug stands at (0.5, 1.5) in map
+        to_the_left([('mug', 'red', (1.5, -0.5, 1.1), 0.3)], EVENING_S + k, k)
+    for k in range(4):
+        pipeline.process(_render([('mug', 'red', right, 0.3)], EVENING_S + 10 + k, rng, k)[0])
+    assert pipeline.memory.num_objects() == 3
+    assert math.dist(_positions(pipeline, a_id)[-1][:2], (0.5, 1.35)) < 0.3
+    assert len(_positions(pipeline, b_id)) == len(_positions(pipeline, c_id)) == 1
+    assert pipeline.stats()['identity_repairs'] == 1
+
+
 def test_a_guessed_move_is_undone_when_the_object_turns_up_at_home() -> None:
     """Two identical red mugs: A ahead, B to the right. Next evening the robot looks only to
     the right: B is there, and a red mug stands on a spot it had seen empty. A, the only mug
     not accounted for, is guessed to have moved there when the patrol ends. The next morning
     A stands at home: the guess was wrong. The mug on the right spot becomes an object of
-    its own, A never moved, and the undo is counted."""
+    its own (one that arrived there), A never moved, and the undo is counted."""
     rng = np.random.default_rng(5)
     pipeline = _pipeline()
     home, b_local, put_local = (2.0, 0.8, 1.1), (1.5, 0.5, 1.1), (2.0, -0.6, 1.1)
@@ -209,7 +242,8 @@ def test_a_guessed_move_is_undone_when_the_object_turns_up_at_home() -> None:
     assert _positions(pipeline, a_id) == _positions(pipeline, a_id)[:1]  # never moved
     assert pipeline.memory.current(a_id).present
     other = _id_near(pipeline, -0.6, -2.0)
-    assert other not in (a_id, b_id) and pipeline.memory.is_discovery(other)
+    # It stands on a spot seen empty on Monday: an object that arrived, not one found there.
+    assert other not in (a_id, b_id) and not pipeline.memory.is_discovery(other)
     assert pipeline.memory.num_objects() == 3
     assert pipeline.memory.diff(MONDAY_S + 60, morning + 60).summary()['moved'] == []
     stats = pipeline.stats()

@@ -182,9 +182,10 @@ class EpisodicMemory(EventReplay):
         self.apply(IdentityRepaired(stamp_s, keep_id, drop_id, since))
 
     def split_identity(self, object_id: str, new_id: str, since_s: float,
-                       stamp_s: float) -> None:
-        """Undo a guess: from `since_s` on, `object_id`'s history was `new_id`'s."""
-        self.apply(IdentitySplit(stamp_s, object_id, new_id, since_s))
+                       stamp_s: float, discovered: bool = True) -> None:
+        """Undo a guess: from `since_s` on, `object_id`'s history was `new_id`'s (an object
+        found there, or one that arrived there when not `discovered`)."""
+        self.apply(IdentitySplit(stamp_s, object_id, new_id, since_s, discovered))
 
     def observe_place(self, place_id: str, stamp_s: float) -> bool:
         """Record a look from a place; logged at most once per `seen_resolution_s`."""

@@ -187,7 +187,8 @@ class EventReplay:
             raise OutOfOrderError(
                 f'{e.object_id!r} split since {since}: outside {obj.created_s}..{e.stamp_s} '
                 '(created .. split)')
-        new = _Object(e.new_id, obj.label, obj.color, obj.mobility, since, discovered=True)
+        new = _Object(e.new_id, obj.label, obj.color, obj.mobility, since,
+                      discovered=e.discovered)
         for key in FactKey:
             ivs = obj.facts[key]
             k = bisect.bisect_left(ivs, since, key=_start)

@@ -169,12 +169,15 @@ class IdentityRepaired:
 class IdentitySplit:
     """An earlier guess that `object_id` had moved was wrong: what memory had of it from
     `since_s` on was another object, `new_id` (created here), and `object_id` is again where
-    it was before. `stamp_s` is when memory learned it (the original seen back home)."""
+    it was before. `stamp_s` is when memory learned it (the original seen back home).
+    `discovered`: whether `new_id` is recorded as found (it may have stood there all along)
+    rather than as arrived (it came to a spot seen empty before); records without it: found."""
 
     stamp_s: float
     object_id: str
     new_id: str
     since_s: float
+    discovered: bool = True
 
 
 @dataclass(frozen=True, slots=True)

@@ -82,6 +82,9 @@ class Track:
     # Something was glimpsed at its spot in an earlier session and never confirmed (most
     # likely this object, misread or barely seen): it stood there then, so it is not new.
     glimpsed: bool = False
+    # Released at a patrol's end while look-alikes were still unaccounted for: it may yet turn
+    # out to be one of them, moved (`LookAlikes._reconcile_lost`).
+    unsure: bool = False
 
 
 @dataclass(slots=True)

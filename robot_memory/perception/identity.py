@@ -9,8 +9,8 @@ new is a known one that moved:
   *held* until one of them is seen gone (it is that one, moved) or all are seen at home (new);
 - a newcomer still held at the end of a patrol is that look-alike if exactly one was not seen
   all patrol — a *guess*, undone (`IdentitySplit`) if that one turns up where it stood;
-- a lost object and the one newcomer like it found since, with every other look-alike seen
-  elsewhere, are one object: memory rewrites the lost one's past from the newcomer's first
+- a lost object and the one newcomer like it found since, with no other look-alike lost or
+  newly found, are one object: memory rewrites the lost one's past from the newcomer's first
   sighting (`IdentityRepaired`).
 """
 
@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from robot_memory.core.buffer import Candidate
@@ -40,10 +40,13 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class GuessedMove:
-    """A move taken on likelihood, not proof: since when, and where the object stood before."""
+    """A move taken on likelihood, not proof: since when, where the object stood before, and
+    whether the newcomer it was taken for had arrived (at a spot seen empty, not glimpsed
+    there before): if the guess is undone, that newcomer is recorded as such."""
 
     since_s: float
     home_m: tuple[float, float, float]
+    arrived: bool = True
 
 
 class LookAlikes:
@@ -103,8 +106,8 @@ class LookAlikes:
         """End of a session: settle the held newcomers the session could not.
 
         A newcomer with exactly one look-alike unaccounted for is taken for it (a guess, kept
-        in `guesses` until undone or old); one with several is recorded as discovered,
-        claiming no change, and folded in later if the evidence comes (`_reconcile_lost`).
+        in `guesses` until undone or old); one with several is recorded as it was seen (an
+        arrival) and folded in later if the evidence comes (`_reconcile_lost`).
         Guesses live in this process only: after a restart they are facts like any other.
         """
         confirmed: list[Candidate] = []
@@ -122,7 +125,8 @@ class LookAlikes:
                 moved = self._fold_held(track, target)
                 if moved:
                     since = self.memory.history(target.object_id).facts[FactKey.POSITION]
-                    self.guesses[target.object_id] = GuessedMove(since[-1].t_from, home)
+                    self.guesses[target.object_id] = GuessedMove(
+                        since[-1].t_from, home, track.arrived and not track.glimpsed)
                 confirmed.extend(moved)
             else:
                 confirmed.extend(self._release(track, unsure=True))
@@ -147,7 +151,8 @@ class LookAlikes:
             del self.guesses[object_id]
             new_id = f'object:{next(self._track_ids):06d}'
             try:
-                self.memory.split_identity(object_id, new_id, guess.since_s, obs.stamp_s)
+                self.memory.split_identity(object_id, new_id, guess.since_s, obs.stamp_s,
+                                           discovered=not guess.arrived)
             except RobotMemoryError as exc:
                 log.debug('could not undo the guess about %s: %s', object_id, exc)
                 return None
@@ -164,11 +169,13 @@ class LookAlikes:
         return None
 
     def _others_accounted_for(self, newcomer: Track, lost: Track) -> bool:
-        """Whether every other known look-alike was somewhere else while the newcomer stood
-        where it was found (seen in the same patrol as the newcomer's first sighting or
-        since, or in one frame with it): then the lost one is the only known object the
-        newcomer can be."""
-        since = self.memory.history(newcomer.object_id).created_s - self.params.session_gap_s
+        """Whether no other known look-alike could be the newcomer instead: none is lost too
+        and none is another newcomer still held. One believed at home and merely not seen
+        lately does not count against the lost one: the lost one is known to have gone
+        somewhere, the other one most likely stands where it stood. (Measured on the
+        30-world perfect panel: requiring every look-alike to have been seen since the
+        newcomer's first sighting left most such moves unreported, F1 0.894 vs 0.897; far
+        switches 39 vs 40.)"""
         for t in self.tracks.values():
             if t is newcomer or t is lost or not lookalike(t, newcomer.label, newcomer.color):
                 continue
@@ -180,8 +187,6 @@ class LookAlikes:
                 continue
             if not t.present:
                 return False  # another lost look-alike: either could have moved there
-            if t.object_id not in newcomer.co_seen and t.last_seen_s < since:
-                return False  # not seen lately: it may be the one that stands there now
         return True
 
     def _options(self, track: Track) -> list[Track]:
@@ -194,17 +199,16 @@ class LookAlikes:
         """The held newcomer becomes an object of its own.
 
         When every look-alike was accounted for, it is new: it appeared. When the session ended
-        first (`unsure`), it may still be a look-alike that moved: memory records it without
-        claiming a change (as a discovery), and it is folded into the look-alike whose spot is
-        later found empty (`_reconcile_lost`).
+        first (`unsure`), it may still be a look-alike that moved: memory records what it saw
+        (an arrival where the spot had been seen empty) and folds it into the look-alike whose
+        spot is later found empty (`_reconcile_lost`), which rewrites the arrival as that
+        one's move. (Recording such newcomers as discoveries instead left true arrivals of
+        objects never seen before unreported: perfect panel, arrivals right 70 vs 72 of 99.)
         """
         held, track.held = track.held or [], None
-        if unsure:
-            track.arrived = False  # later sightings confirm a discovery, not an arrival
+        track.unsure = unsure
         confirmed: list[Candidate] = []
         for obs, facts in held:
-            if unsure:
-                facts = replace(facts, discovered=True)
             changes = self.consolidator.observe(track.object_id, obs, facts)
             self._apply_changes(changes)
             confirmed.extend(changes)
@@ -228,7 +232,7 @@ class LookAlikes:
             # First seen in a later session than the lost one's last sighting: one seen while
             # the lost one still stood at home is another look-alike, not the lost one moved.
             if created - last_seen > self.params.session_gap_s and \
-                    self.memory.is_discovery(other.object_id):
+                    (self.memory.is_discovery(other.object_id) or other.unsure):
                 newcomers.append(other)
         if len(newcomers) != 1 or not self._others_accounted_for(newcomers[0], lost):
             return  # none, or several that could each be it: no guess
