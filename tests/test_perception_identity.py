@@ -250,6 +250,32 @@ def test_a_guessed_move_is_undone_when_the_object_turns_up_at_home() -> None:
     assert (stats['guessed_moves'], stats['guesses_undone']) == (0, 1)
 
 
+def test_an_object_seen_beside_a_newcomer_is_never_merged_with_what_the_newcomer_became(
+        ) -> None:
+    """Red mugs M ahead and A to the right. In the evening a red mug stands beside M, on a
+    spot seen empty: held, then guessed at the patrol's end to be A (the only one not seen),
+    moved. Next morning that mug is gone and M stands alone, a hand's width from where memory
+    now has A: still two mugs, since M was seen in one frame with the newcomer A became."""
+    rng = np.random.default_rng(9)
+    pipeline = _pipeline()
+    m_home, beside = (2.0, -0.8, 1.1), (2.0, -0.5, 1.1)
+    for k in range(4):
+        pipeline.process(_render([('mug', 'red', m_home, 0.25)], MONDAY_S + 2 * k, rng, k)[0])
+        pipeline.process(_turned_right(_render([('mug', 'red', (1.5, 0.5, 1.1), 0.25)],
+                                               MONDAY_S + 2 * k + 1, rng, k)[0]))
+    m_id, a_id = _id_near(pipeline, 1.85, -0.8), _id_near(pipeline, 0.5, -1.35)
+    for k in range(4):
+        pipeline.process(_render([('mug', 'red', m_home, 0.25), ('mug', 'red', beside, 0.25)],
+                                 EVENING_S + k, rng, k)[0])
+    pipeline.flush()  # the patrol ends: the newcomer is taken for A
+    assert math.dist(_positions(pipeline, a_id)[-1][:2], beside[:2]) < 0.3
+    morning = EVENING_S + 12 * 3600.0
+    for k in range(4):
+        pipeline.process(_render([('mug', 'red', m_home, 0.25)], morning + k, rng, k)[0])
+    assert pipeline.memory.resolve(m_id) == m_id and pipeline.memory.resolve(a_id) == a_id
+    assert pipeline.stats()['merged'] == 0
+
+
 def test_an_object_found_again_at_its_own_spot_after_a_loss_is_the_same_object() -> None:
     """A book goes unseen for a few views of a patrol (a detector's misses, or a hand in the
     way) and is taken for gone; later in the same patrol it shows again where it stood. It is

@@ -96,7 +96,7 @@ class LookAlikes:
         self._apply_changes(confirmed)
         target.position_m, target.extent_m = track.position_m, track.extent_m
         target.last_seen_s, target.session = track.last_seen_s, track.session
-        target.co_seen |= track.co_seen
+        self._absorb_co_seen(target, track)
         self.held_resolved += 1
         self.folded[track.object_id] = target.object_id
         del self.tracks[track.object_id]
@@ -167,6 +167,14 @@ class LookAlikes:
             self.splits.append((object_id, new_id, guess.since_s, obs.stamp_s))
             return track
         return None
+
+    def _absorb_co_seen(self, keep: Track, drop: Track) -> None:
+        """`drop` is `keep` from now on: whatever was seen in one frame with either was seen
+        with `keep` (both ways: a track seen with `drop` must not be merged into `keep`)."""
+        keep.co_seen |= drop.co_seen
+        for t in self.tracks.values():
+            if drop.object_id in t.co_seen:
+                t.co_seen.add(keep.object_id)
 
     def _others_accounted_for(self, newcomer: Track, lost: Track) -> bool:
         """Whether no other known look-alike could be the newcomer instead: none is lost too
@@ -249,5 +257,5 @@ class LookAlikes:
         lost.anchor_m = newcomer.anchor_m or newcomer.position_m
         lost.position_m = newcomer.position_m
         lost.session = newcomer.session
-        lost.co_seen |= newcomer.co_seen
+        self._absorb_co_seen(lost, newcomer)
         del self.tracks[newcomer.object_id]

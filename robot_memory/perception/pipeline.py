@@ -344,7 +344,7 @@ class MappingPipeline(LookAlikes):
                     continue
                 self.merges += 1
                 self.consolidator.buffer.forget(drop.object_id)
-                keep.co_seen |= drop.co_seen
+                self._absorb_co_seen(keep, drop)
                 absorb_box(keep, drop, self.params.max_furniture_m)
                 del self.tracks[drop.object_id]
                 break
