@@ -338,6 +338,29 @@ def test_the_view_history_stops_growing_when_patrols_repeat() -> None:
     assert sizes[-1] - sizes[2] < 0.25 * (sizes[2] - sizes[0])  # … and little growth late on
 
 
+def test_a_spot_counts_as_seen_empty_after_as_many_views_as_the_detector_needs() -> None:
+    """A detector that misses now and then needs two empty-looking views of a spot, from two
+    poses, before an object found there later counts as arrived; frames from one pose in one
+    session are one view."""
+    from robot_memory.perception.coverage import ViewHistory
+
+    rng = np.random.default_rng(2)
+    history = ViewHistory()
+    spot = (2.0, 0.0, 1.0)
+    for k in range(3):  # three frames, one pose
+        history.update(_render([], MONDAY_S + k, rng, k)[0])
+    history.new_session()
+    assert history.seen_before(spot, 'mug', 0.2)
+    assert not history.seen_before(spot, 'mug', 0.2, views_needed=2)
+    shifted = np.eye(4)
+    shifted[1, 3] = 0.6  # the robot half a metre to the left, looking the same way
+    frame = _render([], MONDAY_S + 60, rng)[0]
+    history.update(replace(frame, map_T_camera=shifted @ frame.map_T_camera))
+    assert not history.seen_before(spot, 'mug', 0.2, views_needed=2)  # this session's
+    history.new_session()
+    assert history.seen_before(spot, 'mug', 0.2, views_needed=2)
+
+
 def test_a_tall_thin_object_is_in_clear_view_when_its_silhouette_would_look_big_enough() -> None:
     """A toothbrush standing 17 cm tall and 2.4 cm wide, 1.2 m ahead: 2-3 px wide, but its
     silhouette (about 6 px square) is big enough to see; a coin of its width is not."""

@@ -89,13 +89,17 @@ class ViewHistory:
                 round(pitch / a))
 
     def seen_before(self, point: tuple[float, float, float], label: str = '',
-                    size_m: float = 0.0) -> bool:
-        """Whether a view from an earlier session had `point` in clear view and empty.
+                    size_m: float = 0.0, views_needed: int = 1) -> bool:
+        """Whether views from earlier sessions had `point` in clear view and empty, from at
+        least `views_needed` poses (a detector that misses objects now and then needs more
+        than one empty-looking view before a spot counts as seen empty: the same count as
+        for an object seen gone, `DetectionStats.views_to_confirm_absence`).
 
         Clear view: in the image, within range, not behind a nearer surface, and an object
         `size_m` wide there would have been large enough to make out. Empty: no segment of
         `label` shows there (one that did was this object, seen but too little to place).
         """
+        found = 0
         p = np.array([*point, 1.0])
         cls = self._classes.get(label, -1) if label else -1
         views = (view for cell in reversed(self._views.values()) for view in reversed(cell))
@@ -118,7 +122,9 @@ class ViewHistory:
                 continue
             if cls > 0 and classes[v, u] == cls:
                 continue
-            return True
+            found += 1
+            if found >= views_needed:
+                return True
         return False
 
     def __len__(self) -> int:

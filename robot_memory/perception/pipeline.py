@@ -203,7 +203,9 @@ class MappingPipeline(LookAlikes):
         keys = [(s.observation.label, s.observation.attributes.get('color', ''),
                  s.observation.centroid_m) for s in seen]
         covered = _LazyFlags(lambda i: self.coverage.seen_before(
-            keys[i][2], keys[i][0], width_m(seen[i].observation.extent_m)), len(keys))
+            keys[i][2], keys[i][0], width_m(seen[i].observation.extent_m),
+            self.detection.views_to_confirm_absence(keys[i][0], self.params.absence_error)),
+            len(keys))
         # Only a confirmed absence says which look-alike left: one empty-looking view can be
         # a glance past the object's edge.
         vacated = {j for j, t in enumerate(tracks) if not t.present}
