@@ -36,7 +36,12 @@ from robot_memory.perception.coverage import ViewHistory
 from robot_memory.perception.frames import FrameRejected, validate_frame
 from robot_memory.perception.furniture import absorb_box, boxes_overlap, grow_box, support_of
 from robot_memory.perception.identity import GuessedMove, LookAlikes
-from robot_memory.perception.negative import ClearView, clear_views, shows_label, width_m
+from robot_memory.perception.negative import (
+    ClearView,
+    apparent_size_m,
+    clear_views,
+    shows_label,
+)
 from robot_memory.perception.observations import (
     ExtractionParams,
     SegmentObservation,
@@ -203,7 +208,7 @@ class MappingPipeline(LookAlikes):
         keys = [(s.observation.label, s.observation.attributes.get('color', ''),
                  s.observation.centroid_m) for s in seen]
         covered = _LazyFlags(lambda i: self.coverage.seen_before(
-            keys[i][2], keys[i][0], width_m(seen[i].observation.extent_m),
+            keys[i][2], keys[i][0], apparent_size_m(seen[i].observation.extent_m),
             self.detection.views_to_confirm_absence(keys[i][0], self.params.absence_error)),
             len(keys))
         # Only a confirmed absence says which look-alike left: one empty-looking view can be
