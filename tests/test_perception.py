@@ -339,26 +339,27 @@ def test_the_view_history_stops_growing_when_patrols_repeat() -> None:
 
 
 def test_a_spot_counts_as_seen_empty_after_as_many_views_as_the_detector_needs() -> None:
-    """A detector that misses now and then needs two empty-looking views of a spot, from two
-    poses, before an object found there later counts as arrived; frames from one pose in one
-    session are one view."""
+    """A detector that misses now and then needs two empty-looking frames of a spot, from
+    earlier patrols, before an object found there later counts as arrived; one frame, or
+    frames of the patrol under way, are not enough."""
     from robot_memory.perception.coverage import ViewHistory
 
     rng = np.random.default_rng(2)
     history = ViewHistory()
     spot = (2.0, 0.0, 1.0)
-    for k in range(3):  # three frames, one pose
-        history.update(_render([], MONDAY_S + k, rng, k)[0])
+    history.update(_render([], MONDAY_S, rng)[0])
     history.new_session()
     assert history.seen_before(spot, 'mug', 0.2)
     assert not history.seen_before(spot, 'mug', 0.2, views_needed=2)
     shifted = np.eye(4)
-    shifted[1, 3] = 0.6  # the robot half a metre to the left, looking the same way
+    shifted[1, 3] = 0.6  # the robot 0.6 m to the left, looking the same way
     frame = _render([], MONDAY_S + 60, rng)[0]
     history.update(replace(frame, map_T_camera=shifted @ frame.map_T_camera))
-    assert not history.seen_before(spot, 'mug', 0.2, views_needed=2)  # this session's
+    history.update(_render([], MONDAY_S + 61, rng)[0])
+    assert not history.seen_before(spot, 'mug', 0.2, views_needed=2)  # this patrol's
     history.new_session()
-    assert history.seen_before(spot, 'mug', 0.2, views_needed=2)
+    assert history.seen_before(spot, 'mug', 0.2, views_needed=3)
+    assert not history.seen_before(spot, 'mug', 0.2, views_needed=4)
 
 
 def test_a_tall_thin_object_is_in_clear_view_when_its_silhouette_would_look_big_enough() -> None:

@@ -44,10 +44,11 @@ class ViewHistory:
         self.max_views = max_views
         self.pose_cell_m = pose_cell_m
         self.pose_cell_rad = math.radians(pose_cell_deg)
-        # Pose cell → [newest earlier-session view, newest view of this session]; cells in
-        # the order they were last looked from.
+        # Pose cell → [newest earlier-session view, newest view of this session], each with
+        # how many frames its session took from that pose; cells in the order they were last
+        # looked from.
         self._views: dict[tuple[int, ...], list[tuple[int, np.ndarray, np.ndarray, np.ndarray,
-                                                      tuple[float, ...]]]] = {}
+                                                      tuple[float, ...], int]]] = {}
         self._count = 0
         self._classes: dict[str, int] = {}
         self._session = 0
@@ -75,7 +76,8 @@ class ViewHistory:
         key = self._pose_cell(map_T_camera)
         old = self._views.pop(key, [])
         kept = [v for v in old if v[0] < self._session][-1:]
-        self._views[key] = [*kept, (self._session, camera_T_map, small, classes, k)]
+        frames = sum(v[5] for v in old if v[0] == self._session) + 1
+        self._views[key] = [*kept, (self._session, camera_T_map, small, classes, k, frames)]
         self._count += len(self._views[key]) - len(old)
         while self._count > self.max_views:
             self._count -= len(self._views.pop(next(iter(self._views))))
@@ -90,10 +92,11 @@ class ViewHistory:
 
     def seen_before(self, point: tuple[float, float, float], label: str = '',
                     size_m: float = 0.0, views_needed: int = 1) -> bool:
-        """Whether views from earlier sessions had `point` in clear view and empty, from at
-        least `views_needed` poses (a detector that misses objects now and then needs more
+        """Whether views from earlier sessions had `point` in clear view and empty, in at
+        least `views_needed` frames (a detector that misses objects now and then needs more
         than one empty-looking view before a spot counts as seen empty: the same count as
-        for an object seen gone, `DetectionStats.views_to_confirm_absence`).
+        for an object seen gone, `DetectionStats.views_to_confirm_absence`). The frames a
+        session took from one pose count with that pose's newest view.
 
         Clear view: in the image, within range, not behind a nearer surface, and an object
         `size_m` wide there would have been large enough to make out. Empty: no segment of
@@ -103,7 +106,7 @@ class ViewHistory:
         p = np.array([*point, 1.0])
         cls = self._classes.get(label, -1) if label else -1
         views = (view for cell in reversed(self._views.values()) for view in reversed(cell))
-        for session, camera_T_map, depth, classes, (fx, fy, cx, cy) in views:
+        for session, camera_T_map, depth, classes, (fx, fy, cx, cy), frames in views:
             if session >= self._session:
                 continue
             x, y, z, _ = camera_T_map @ p
@@ -122,7 +125,7 @@ class ViewHistory:
                 continue
             if cls > 0 and classes[v, u] == cls:
                 continue
-            found += 1
+            found += frames
             if found >= views_needed:
                 return True
         return False
