@@ -37,6 +37,26 @@ def _turned_right(frame):
     return replace(frame, map_T_camera=turn @ frame.map_T_camera)
 
 
+def _turned_left(frame):
+    """The same rendering as seen by the camera turned 90° left: local (x, y) → map (-y, x)."""
+    turn = np.array([[0.0, -1.0, 0.0, 0.0], [1.0, 0.0, 0.0, 0.0], [0.0, 0.0, 1.0, 0.0],
+                     [0.0, 0.0, 0.0, 1.0]])
+    return replace(frame, map_T_camera=turn @ frame.map_T_camera)
+
+
+def _three_red_mugs(pipeline, rng) -> tuple[str, str, str]:
+    """Monday: two red mugs ahead (left, right) and a third to the robot's right, at
+    (0.5, -1.5) in map; returns their ids (left, right, third)."""
+    for k in range(4):
+        pipeline.process(_render([('mug', 'red', (2.0, 0.8, 1.1), 0.3),
+                                  ('mug', 'red', (2.0, -0.8, 1.1), 0.3)],
+                                 MONDAY_S + 2 * k, rng, k)[0])
+        pipeline.process(_turned_right(_render([('mug', 'red', (1.5, 0.5, 1.1), 0.3)],
+                                               MONDAY_S + 2 * k + 1, rng, k)[0]))
+    return (_id_near(pipeline, 1.85, 0.8), _id_near(pipeline, 1.85, -0.8),
+            _id_near(pipeline, 0.5, -1.35))
+
+
 def test_a_look_alike_moved_nearer_its_twin_is_not_taken_for_the_twin() -> None:
     """Three identical red mugs; the left one is put down near the right one, out of view.
 
@@ -46,15 +66,8 @@ def test_a_look_alike_moved_nearer_its_twin_is_not_taken_for_the_twin() -> None:
     """
     rng = np.random.default_rng(7)
     pipeline = _pipeline()
-    left, right, put = (2.0, 0.8, 1.1), (2.0, -0.8, 1.1), (2.5, -1.3, 1.1)
-    for k in range(4):
-        pipeline.process(_render([('mug', 'red', left, 0.3), ('mug', 'red', right, 0.3)],
-                                 MONDAY_S + 2 * k, rng, k)[0])
-        # The third mug stands to the robot's right, at (0.5, -1.5) in map.
-        pipeline.process(_turned_right(_render([('mug', 'red', (1.5, 0.5, 1.1), 0.3)],
-                                               MONDAY_S + 2 * k + 1, rng, k)[0]))
-    left_id, right_id = _id_near(pipeline, 1.85, 0.8), _id_near(pipeline, 1.85, -0.8)
-    third_id = _id_near(pipeline, 0.5, -1.35)
+    right, put = (2.0, -0.8, 1.1), (2.5, -1.3, 1.1)
+    left_id, right_id, third_id = _three_red_mugs(pipeline, rng)
     for k in range(6):
         pipeline.process(_render([('mug', 'red', right, 0.3), ('mug', 'red', put, 0.3)],
                                  EVENING_S + k, rng, k)[0])
@@ -184,25 +197,13 @@ def test_a_lost_look_alike_is_the_newcomer_when_the_others_are_believed_at_home(
     moved."""
     rng = np.random.default_rng(3)
     pipeline = _pipeline()
-    left, right = (2.0, 0.8, 1.1), (2.0, -0.8, 1.1)
-
-    def to_the_left(objects: list, t: float, k: int) -> None:
-        turn = np.array([[0.0, -1.0, 0.0, 0.0], [1.0, 0.0, 0.0, 0.0], [0.0, 0.0, 1.0, 0.0],
-                         [0.0, 0.0, 0.0, 1.0]])  # local (x, y) → map (-y, x)
-        frame = _render(objects, t, rng, k)[0]
-        pipeline.process(replace(frame, map_T_camera=turn @ frame.map_T_camera))
-
-    for k in range(4):
-        pipeline.process(_render([('mug', 'red', left, 0.3), ('mug', 'red', right, 0.3)],
-                                 MONDAY_S + 2 * k, rng, k)[0])
-        pipeline.process(_turned_right(_render([('mug', 'red', (1.5, 0.5, 1.1), 0.3)],
-                                               MONDAY_S + 2 * k + 1, rng, k)[0]))
-    a_id, b_id = _id_near(pipeline, 1.85, 0.8), _id_near(pipeline, 1.85, -0.8)
-    c_id = _id_near(pipeline, 0.5, -1.35)
+    a_id, b_id, c_id = _three_red_mugs(pipeline, rng)
     for k in range(4):  # the mug stands at (0.5, 1.5) in map
-        to_the_left([('mug', 'red', (1.5, -0.5, 1.1), 0.3)], EVENING_S + k, k)
+        pipeline.process(_turned_left(_render([('mug', 'red', (1.5, -0.5, 1.1), 0.3)],
+                                              EVENING_S + k, rng, k)[0]))
     for k in range(4):
-        pipeline.process(_render([('mug', 'red', right, 0.3)], EVENING_S + 10 + k, rng, k)[0])
+        pipeline.process(_render([('mug', 'red', (2.0, -0.8, 1.1), 0.3)], EVENING_S + 10 + k,
+                                 rng, k)[0])
     assert pipeline.memory.num_objects() == 3
     assert math.dist(_positions(pipeline, a_id)[-1][:2], (0.5, 1.35)) < 0.3
     assert len(_positions(pipeline, b_id)) == len(_positions(pipeline, c_id)) == 1
