@@ -11,8 +11,9 @@ Views are kept per camera pose (cells of `pose_cell_m` and `pose_cell_deg`): at 
 newest view of this session and the newest one from before it. A patrol that comes back to
 the same spot and looks the same way replaces its older view there, so the history grows with
 the places looked from, not with the days; `max_views` bounds it in any case (oldest poses
-go first). "Seen before" only asks whether some earlier view had the point in clear view,
-and the newest earlier view at a pose answers that for the pose.
+go first). "Seen before" asks whether earlier views had the point in clear view and empty,
+in as many frames as the caller needs; the newest earlier view at a pose answers for the
+pose, with the number of frames its patrol took from there.
 """
 
 from __future__ import annotations
