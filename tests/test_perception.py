@@ -18,6 +18,7 @@ from robot_memory.core import (
 )
 from robot_memory.core.events import FactKey
 from robot_memory.perception.association import Track
+from robot_memory.perception.coverage import ViewHistory
 from robot_memory.perception.frames import (
     FrameRejected,
     decode_color,
@@ -320,7 +321,6 @@ def test_an_object_glimpsed_there_before_under_another_name_was_discovered_not_n
 
 def test_the_view_history_stops_growing_when_patrols_repeat() -> None:
     """A week of patrols over the same places keeps a view per camera pose, not per frame."""
-    from robot_memory.perception.coverage import ViewHistory
     from robot_memory.sim.backend import BuiltinSim, SimConfig
     from robot_memory.sim.renderer import CameraConfig
 
@@ -342,8 +342,6 @@ def test_a_spot_counts_as_seen_empty_after_as_many_views_as_the_detector_needs()
     """A detector that misses now and then needs two empty-looking frames of a spot, from
     earlier patrols, before an object found there later counts as arrived; one frame, or
     frames of the patrol under way, are not enough."""
-    from robot_memory.perception.coverage import ViewHistory
-
     rng = np.random.default_rng(2)
     history = ViewHistory()
     spot = (2.0, 0.0, 1.0)

@@ -41,12 +41,12 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True, slots=True)
 class GuessedMove:
     """A move taken on likelihood, not proof: since when, where the object stood before, and
-    whether the newcomer it was taken for had arrived (at a spot seen empty, not glimpsed
-    there before): if the guess is undone, that newcomer is recorded as such."""
+    whether the newcomer it was taken for was a discovery rather than an arrival (as the
+    pipeline judged its sightings): if the guess is undone, that newcomer is recorded as such."""
 
     since_s: float
     home_m: tuple[float, float, float]
-    arrived: bool = True
+    discovered: bool = False
 
 
 class LookAlikes:
@@ -122,11 +122,12 @@ class LookAlikes:
                 # A guess: undone if that object turns up where it stood before.
                 target = options[0]
                 home = target.anchor_m or target.position_m
+                discovered = any(facts.discovered for _, facts in track.held or ())
                 moved = self._fold_held(track, target)
                 if moved:
                     since = self.memory.history(target.object_id).facts[FactKey.POSITION]
-                    self.guesses[target.object_id] = GuessedMove(
-                        since[-1].t_from, home, track.arrived and not track.glimpsed)
+                    self.guesses[target.object_id] = GuessedMove(since[-1].t_from, home,
+                                                                 discovered)
                 confirmed.extend(moved)
             else:
                 confirmed.extend(self._release(track, unsure=True))
@@ -152,7 +153,7 @@ class LookAlikes:
             new_id = f'object:{next(self._track_ids):06d}'
             try:
                 self.memory.split_identity(object_id, new_id, guess.since_s, obs.stamp_s,
-                                           discovered=not guess.arrived)
+                                           discovered=guess.discovered)
             except RobotMemoryError as exc:
                 log.debug('could not undo the guess about %s: %s', object_id, exc)
                 return None
