@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections import Counter
 
 import pytest
 
@@ -231,3 +232,22 @@ def test_a_state_change_between_looks_is_matched_and_a_flicker_is_wrong() -> Non
     looks = {'obj:lamp_1': [100.0, 101.0, 200.0, 201.0, 2000.0, 2001.0]}
     result = score(truth, looks, Views(), memory)
     assert prf(result) == (0.333, 1.0, 0.5)
+
+
+@pytest.mark.parametrize(('also_moved', 'both_moved'), [(True, 1), (False, 0)])
+def test_a_far_switch_is_told_apart_when_both_look_alikes_moved_between_looks(
+        also_moved: bool, both_moved: int) -> None:
+    """One memory id stands for mug 1 after the first patrol and for mug 2 after the second:
+    one far same-class switch. When both mugs moved between the two patrols it is also counted
+    as `both moved` (nothing seen in between tells them apart); when mug 1 stood still, not."""
+    from robot_memory.eval.mapping import _switches
+
+    truth = TruthLog()
+    truth.record(0.0, fact('obj:mug_1', A), 'initial')
+    truth.record(0.0, fact('obj:mug_2', C), 'initial')
+    truth.record(500.0, fact('obj:mug_2', B), 'random_move')
+    if also_moved:
+        truth.record(600.0, fact('obj:mug_1', C), 'random_move')
+    sessions = [(100.0, [('object:1', Counter({'obj:mug_1': 4}))]),
+                (1000.0, [('object:1', Counter({'obj:mug_2': 3, 'obj:mug_1': 1}))])]
+    assert _switches(truth, sessions) == (1, 1, both_moved)

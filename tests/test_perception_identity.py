@@ -81,6 +81,38 @@ def test_a_look_alike_moved_nearer_its_twin_is_not_taken_for_the_twin() -> None:
     assert (stats['held_newcomers'], stats['held_resolved']) == (1, 1)
 
 
+@pytest.mark.parametrize('gone', ['both', 'left'])
+def test_identical_mugs_found_elsewhere_are_not_paired_with_the_ones_gone_by_guess(
+        gone: str) -> None:
+    """Two red mugs ahead on Monday; in the evening their spots are empty (`both`), or only
+    the left one's (`left`), and two red mugs stand to the robot's right, on a spot it had
+    seen empty. Nothing in the frames says which mug went where (or which newcomer is the
+    left mug): pairing by distance would be a coin flip, a swap half the time. Memory records
+    what it saw — the gone mugs gone, two arrivals — and no move."""
+    rng = np.random.default_rng(13)
+    pipeline = _pipeline()
+    left, right = (2.0, 0.8, 1.1), (2.0, -0.8, 1.1)
+    for k in range(4):
+        pipeline.process(_render([('mug', 'red', left, 0.3), ('mug', 'red', right, 0.3)],
+                                 MONDAY_S + 2 * k, rng, k)[0])
+        pipeline.process(_turned_right(_render([], MONDAY_S + 2 * k + 1, rng, k)[0]))
+    left_id, right_id = _id_near(pipeline, 1.85, 0.8), _id_near(pipeline, 1.85, -0.8)
+    ahead = [] if gone == 'both' else [('mug', 'red', right, 0.3)]
+    for k in range(4):
+        pipeline.process(_render(ahead, EVENING_S + k, rng, k)[0])
+    for k in range(6):  # map (0.5, -1.5) and (-0.6, -2.5)
+        pipeline.process(_turned_right(_render(
+            [('mug', 'red', (1.5, 0.5, 1.1), 0.3), ('mug', 'red', (2.5, -0.6, 1.1), 0.3)],
+            EVENING_S + 10 + k, rng, k)[0]))
+    pipeline.flush()
+    summary = pipeline.memory.diff(MONDAY_S + 60, EVENING_S + 60).summary()
+    assert summary['moved'] == []
+    assert sorted(summary['removed']) == sorted([left_id, right_id] if gone == 'both'
+                                                else [left_id])
+    assert len(summary['added']) == 2 and {left_id, right_id}.isdisjoint(summary['added'])
+    assert pipeline.stats()['held_resolved'] == 0
+
+
 def test_an_object_seen_once_before_and_confirmed_later_is_discovered_not_new() -> None:
     """Seen in one frame only (not yet an object), confirmed in the next session: not new."""
     rng = np.random.default_rng(9)

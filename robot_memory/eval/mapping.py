@@ -14,6 +14,7 @@ Memory is built only from frames; the simulator's ground truth is used only here
 
 from __future__ import annotations
 
+import itertools
 import math
 import tempfile
 import time
@@ -219,7 +220,7 @@ def score_mapping(run: MappingRun, match_m: float = 0.3) -> dict[str, Any]:
     # Identity: the true object each memory object stood for, per session — as associated at
     # the time, and as memory's repaired history tells it now (each sighting counted for the
     # object it belongs to after folds, repairs and undone guesses).
-    switches, far_switches = _switches(truth, [
+    switches, far_switches, _ = _switches(truth, [
         (s.end_s, [(run.pipeline.identity_of(k), c) for k, c in s.assoc.items()])
         for s in run.sessions])
     repaired: list[tuple[float, list[tuple[str, Counter[str]]]]] = []
@@ -229,7 +230,7 @@ def score_mapping(run: MappingRun, match_m: float = 0.3) -> dict[str, Any]:
             if s.start_s <= stamp_s <= s.end_s:
                 owners[run.pipeline.identity_at(object_id, stamp_s)][gt_id] += 1
         repaired.append((s.end_s, list(owners.items())))
-    _, far_after_repair = _switches(truth, repaired)
+    _, far_after_repair, both_moved = _switches(truth, repaired)
 
     changes = score_changes(run, match_m)
     seconds = max(run.wall_s, 1e-9)
@@ -248,6 +249,7 @@ def score_mapping(run: MappingRun, match_m: float = 0.3) -> dict[str, Any]:
         'identity_switches': switches,
         'identity_switches_far_same_class': far_switches,
         'identity_switches_far_same_class_after_repair': far_after_repair,
+        'identity_switches_far_both_moved': both_moved,
         'identity_repairs': run.pipeline.repairs,
         'guesses_undone': len(run.pipeline.splits),
         **changes,
@@ -275,15 +277,17 @@ def score_changes(run: MappingRun, match_m: float = 0.3,
 
 
 def _switches(truth: Any, sessions: list[tuple[float, list[tuple[str, Counter[str]]]]]
-              ) -> tuple[int, int]:
-    """Identity switches (all, far same-class) over sessions of (end, [(memory id, how often
-    it was seen as each true object)])."""
-    switches = far = 0
-    last_owner: dict[str, str] = {}
+              ) -> tuple[int, int, int]:
+    """Identity switches over sessions of (end, [(memory id, how often it was seen as each
+    true object)]): all, far same-class, and of those the ones where both objects moved
+    between the two sessions (identical look-alikes both gone from where they were seen
+    last: nothing the robot saw in between says which went where)."""
+    switches = far = both_moved = 0
+    last_owner: dict[str, tuple[str, float]] = {}
     for end_s, owners in sessions:
         for owner, counts in owners:
             gt_id = counts.most_common(1)[0][0]
-            previous = last_owner.get(owner)
+            previous, since_s = last_owner.get(owner, (None, end_s))
             if previous is not None and previous != gt_id:
                 switches += 1
                 now = truth.at(end_s)
@@ -291,8 +295,19 @@ def _switches(truth: Any, sessions: list[tuple[float, list[tuple[str, Counter[st
                 if a is not None and b is not None and a.cls == b.cls and \
                         math.dist(a.position_m, b.position_m) > 1.0:
                     far += 1
-            last_owner[owner] = gt_id
-    return switches, far
+                    both_moved += all(_moved(truth, k, since_s, end_s)
+                                      for k in (previous, gt_id))
+            last_owner[owner] = (gt_id, end_s)
+    return switches, far, both_moved
+
+
+def _moved(truth: Any, true_id: str, t_from: float, t_to: float, match_m: float = 0.3
+           ) -> bool:
+    """Whether the object changed place (more than `match_m`) during (t_from, t_to]."""
+    intervals = truth.intervals(true_id)
+    return any(t_from < iv.t_from <= t_to and
+               math.dist(iv.fact.position_m, before.fact.position_m) > match_m
+               for before, iv in itertools.pairwise(intervals))
 
 
 def _furniture_labels(truth_now: dict[str, Any]) -> set[str]:
@@ -336,11 +351,13 @@ def eval_mapping(seed: int = 11, days: int = 3, world: str = 'apartment',
 
 PANEL_FIGURES = ('object_precision', 'object_recall', 'change_precision', 'change_recall',
                  'change_f1', 'identity_switches_far_same_class',
-                 'identity_switches_far_same_class_after_repair', 'identity_repairs',
+                 'identity_switches_far_same_class_after_repair',
+                 'identity_switches_far_both_moved', 'identity_repairs',
                  'guesses_undone', 'identity_switches',
                  'position_error_m', 'frames', 'fps_with_render')
 PANEL_COUNTS = ('identity_switches_far_same_class',
-                'identity_switches_far_same_class_after_repair', 'identity_repairs',
+                'identity_switches_far_same_class_after_repair',
+                'identity_switches_far_both_moved', 'identity_repairs',
                 'guesses_undone', 'identity_switches', 'frames')
 PANEL_TARGETS = {'object_precision': 0.97, 'object_recall': 0.97, 'change_f1': 0.90}
 

@@ -189,7 +189,9 @@ def associate(observations: Sequence[tuple[str, str, tuple[float, float, float]]
         return result
     cost2 = np.full((len(left), len(candidates)), _BIG)
     vacated = vacated or set()
-    for a, i in enumerate(left):
+    far_claims: dict[int, int] = {}
+    choices: list[list[int]] = []
+    for i in left:
         label, colour, _ = observations[i]
         # Which look-alike this is, is known when its own spot was seen empty. Anything else
         # is a guess: the nearest of two identical mugs, or the only one not yet seen today
@@ -198,14 +200,27 @@ def associate(observations: Sequence[tuple[str, str, tuple[float, float, float]]
         eligible = [b for b, j in enumerate(candidates)
                     if j in vacated and lookalike(tracks[j], label, colour)
                     and dist[i, j] <= p.reid_gate_m]
-        # Far from a vacated look-alike's spot, only an arrival may be it; at its own spot,
-        # it is that object found again (the loss was a run of missed detections). Asked
-        # last: whether the spot was seen empty before costs a projection into past views.
-        if arrived is not None and any(dist[i, candidates[b]] > p.gate_m for b in eligible) \
-                and not arrived[i]:
-            eligible = [b for b in eligible if dist[i, candidates[b]] <= p.gate_m]
+        home = [b for b in eligible if dist[i, candidates[b]] <= p.gate_m]
+        if home:
+            eligible = home  # at a vacated one's own spot: that object found again
+        elif len(eligible) > 1:
+            # Away from every spot, and two or more look-alikes left theirs: nothing in the
+            # frames says which came here (identical mugs both moved between two looks), so
+            # memory does not pick one; the caller holds the newcomer.
+            eligible = []
+        elif arrived is not None and eligible and not arrived[i]:
+            # Far from the vacated look-alike's spot, only an arrival may be it. Asked last:
+            # whether the spot was seen empty before costs a projection into past views.
+            eligible = []
+        choices.append(eligible)
+        if not home:
+            for b in eligible:
+                far_claims[b] = far_claims.get(b, 0) + 1
+    for a, eligible in enumerate(choices):
         for b in eligible:
-            cost2[a, b] = dist[i, candidates[b]]
+            if far_claims.get(b, 0) > 1 and dist[left[a], candidates[b]] > p.gate_m:
+                continue  # two newcomers away from its spot could each be this one
+            cost2[a, b] = dist[left[a], candidates[b]]
     rows, cols = linear_sum_assignment(cost2)
     for a, b in zip(rows, cols, strict=True):
         if cost2[a, b] < _BIG:

@@ -70,23 +70,35 @@ class LookAlikes:
     def _resolve_held(self) -> list[Candidate]:
         """Settle held newcomers whose identity the evidence now fixes.
 
-        A look-alike whose spot was seen empty is the one that moved here; once every
+        The one look-alike whose spot was seen empty is the one that moved here, unless another
+        look-alike was seen gone too or another newcomer may be that one: then nothing in the
+        frames says which went where (identical mugs both moved between two looks) and memory
+        does not pick; the newcomer waits for the patrol's end (`flush`). Once every
         look-alike is accounted for (seen at home), the newcomer is a new object.
         """
         confirmed: list[Candidate] = []
-        for track in [t for t in self.tracks.values() if t.held is not None]:
-            if len(track.held or ()) < self.params.buffer.confirm_k:
-                continue  # one sighting is not yet an object
-            options = self._options(track)
-            gone = [t for t in options if not t.present]
-            if gone:
-                target = min(gone,
-                             key=lambda t: math.dist(t.anchor_m or t.position_m,
-                                                     track.position_m))
-                confirmed.extend(self._fold_held(track, target))
-            elif not options:
+        claims = self._gone_options()
+        for track in [t for t in self.tracks.values() if t.object_id in claims]:
+            if self._sole_claim(track, claims):
+                confirmed.extend(self._fold_held(track, claims[track.object_id][0]))
+            elif not self._options(track):
                 confirmed.extend(self._release(track))
         return confirmed
+
+    def _gone_options(self) -> dict[str, list[Track]]:
+        """For each held newcomer that is an object (seen often enough): its options whose
+        own spot was seen empty."""
+        return {t.object_id: [o for o in self._options(t) if not o.present]
+                for t in self.tracks.values()
+                if t.held is not None and len(t.held) >= self.params.buffer.confirm_k}
+
+    @staticmethod
+    def _sole_claim(track: Track, claims: dict[str, list[Track]]) -> bool:
+        """Whether exactly one look-alike is seen gone for `track`, and no other newcomer may
+        be that one."""
+        gone = claims[track.object_id]
+        return len(gone) == 1 and not any(gone[0] in others for other, others in claims.items()
+                                          if other != track.object_id)
 
     def _fold_held(self, track: Track, target: Track) -> list[Candidate]:
         """The held newcomer is `target`, moved: its observations become `target`'s."""
@@ -105,18 +117,18 @@ class LookAlikes:
     def flush(self) -> list[Candidate]:
         """End of a session: settle the held newcomers the session could not.
 
-        A newcomer with exactly one look-alike unaccounted for is taken for it (a guess, kept
-        in `guesses` until undone or old); one with several is recorded as it was seen (an
-        arrival) and folded in later if the evidence comes (`_reconcile_lost`).
+        A newcomer with exactly one look-alike unaccounted for, and that one not seen gone, is
+        taken for it (a guess, kept in `guesses` until undone or old). Any other is recorded
+        as it was seen (an arrival) and folded in later if the evidence comes
+        (`_reconcile_lost`): with look-alikes seen gone that `_resolve_held` could not tell
+        apart, memory does not pick which went where, and the gone ones stay lost.
         Guesses live in this process only: after a restart they are facts like any other.
         """
         confirmed: list[Candidate] = []
-        held = [t for t in self.tracks.values() if t.held is not None]
-        for track in held:
-            if len(track.held or ()) < self.params.buffer.confirm_k:
-                continue  # not yet an object: it stays held into the next session
+        claims = self._gone_options()
+        for track in [t for t in self.tracks.values() if t.object_id in claims]:
             options = self._options(track)
-            if self.params.infer_moves and len(options) == 1:
+            if self.params.infer_moves and len(options) == 1 and not claims[track.object_id]:
                 # The one known object that looks like this and was not seen all session
                 # (every other one was, elsewhere): the likeliest story is that it moved here.
                 # A guess: undone if that object turns up where it stood before.
