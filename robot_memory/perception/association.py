@@ -139,7 +139,9 @@ def associate(observations: Sequence[tuple[str, str, tuple[float, float, float]]
     object. Only such an arrival is re-identified as a vacated look-alike away from that
     one's spot: one on a spot never looked at may have stood there all along (a look-alike
     never seen before), so it starts a track of its own and memory folds it into the lost one
-    later only if nothing else can be it (`LookAlikes._reconcile_lost`).
+    later only if nothing else can be it (`LookAlikes._reconcile_lost`). Away from their
+    spots, two vacated look-alikes for one observation, or two observations for one vacated
+    look-alike, are left unmatched: which is which is not known.
     """
     p = params or AssociationParams()
     n_obs, n_tr = len(observations), len(tracks)

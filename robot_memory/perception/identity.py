@@ -7,6 +7,8 @@ new is a known one that moved:
 
 - a newcomer where the robot had looked before, while look-alikes are unaccounted for, is
   *held* until one of them is seen gone (it is that one, moved) or all are seen at home (new);
+  with two or more seen gone, or two newcomers for the one gone, memory does not pick: they
+  are arrivals and losses, as seen;
 - a newcomer still held at the end of a patrol is that look-alike if exactly one was not seen
   all patrol — a *guess*, undone (`IdentitySplit`) if that one turns up where it stood;
 - a lost object and the one newcomer like it found since, with no other look-alike lost or
@@ -86,8 +88,9 @@ class LookAlikes:
         return confirmed
 
     def _gone_options(self) -> dict[str, list[Track]]:
-        """For each held newcomer that is an object (seen often enough): its options whose
-        own spot was seen empty."""
+        """For each held newcomer that is an object (seen often enough; one that is not yet
+        stays held, into the next session if need be): its options whose own spot was seen
+        empty."""
         return {t.object_id: [o for o in self._options(t) if not o.present]
                 for t in self.tracks.values()
                 if t.held is not None and len(t.held) >= self.params.buffer.confirm_k}
