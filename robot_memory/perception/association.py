@@ -208,7 +208,7 @@ def associate(observations: Sequence[tuple[str, str, tuple[float, float, float]]
         elif len(eligible) > 1:
             # Away from every spot, and two or more look-alikes left theirs: nothing in the
             # frames says which came here (identical mugs both moved between two looks), so
-            # memory does not pick one; the caller holds the newcomer.
+            # memory does not pick one; the caller holds the newcomer (if it arrived).
             eligible = []
         elif arrived is not None and eligible and not arrived[i]:
             # Far from the vacated look-alike's spot, only an arrival may be it. Asked last:

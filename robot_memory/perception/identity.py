@@ -79,29 +79,30 @@ class LookAlikes:
         look-alike is accounted for (seen at home), the newcomer is a new object.
         """
         confirmed: list[Candidate] = []
-        claims = self._gone_options()
-        for track in [t for t in self.tracks.values() if t.object_id in claims]:
-            if self._sole_claim(track, claims):
-                confirmed.extend(self._fold_held(track, claims[track.object_id][0]))
-            elif not self._options(track):
+        options = self._held_options()
+        for track in [t for t in self.tracks.values() if t.object_id in options]:
+            target = self._sole_gone(track.object_id, options)
+            if target is not None:
+                confirmed.extend(self._fold_held(track, target))
+            elif not options[track.object_id]:
                 confirmed.extend(self._release(track))
         return confirmed
 
-    def _gone_options(self) -> dict[str, list[Track]]:
-        """For each held newcomer that is an object (seen often enough; one that is not yet
-        stays held, into the next session if need be): its options whose own spot was seen
-        empty."""
-        return {t.object_id: [o for o in self._options(t) if not o.present]
-                for t in self.tracks.values()
+    def _held_options(self) -> dict[str, list[Track]]:
+        """The options of each held newcomer that is an object (seen often enough; one that is
+        not yet stays held, into the next session if need be)."""
+        return {t.object_id: self._options(t) for t in self.tracks.values()
                 if t.held is not None and len(t.held) >= self.params.buffer.confirm_k}
 
     @staticmethod
-    def _sole_claim(track: Track, claims: dict[str, list[Track]]) -> bool:
-        """Whether exactly one look-alike is seen gone for `track`, and no other newcomer may
-        be that one."""
-        gone = claims[track.object_id]
-        return len(gone) == 1 and not any(gone[0] in others for other, others in claims.items()
-                                          if other != track.object_id)
+    def _sole_gone(track_id: str, options: dict[str, list[Track]]) -> Track | None:
+        """The look-alike a held newcomer is, when exactly one of its options was seen gone
+        and no other held newcomer may be that one."""
+        gone = [o for o in options[track_id] if not o.present]
+        if len(gone) != 1 or any(gone[0] in others for other, others in options.items()
+                                 if other != track_id):
+            return None
+        return gone[0]
 
     def _fold_held(self, track: Track, target: Track) -> list[Candidate]:
         """The held newcomer is `target`, moved: its observations become `target`'s."""
@@ -128,10 +129,11 @@ class LookAlikes:
         Guesses live in this process only: after a restart they are facts like any other.
         """
         confirmed: list[Candidate] = []
-        claims = self._gone_options()
-        for track in [t for t in self.tracks.values() if t.object_id in claims]:
+        held = self._held_options()
+        for track in [t for t in self.tracks.values() if t.object_id in held]:
+            # Asked again: a guess below takes its object out of the other newcomers' options.
             options = self._options(track)
-            if self.params.infer_moves and len(options) == 1 and not claims[track.object_id]:
+            if self.params.infer_moves and len(options) == 1 and options[0].present:
                 # The one known object that looks like this and was not seen all session
                 # (every other one was, elsewhere): the likeliest story is that it moved here.
                 # A guess: undone if that object turns up where it stood before.
