@@ -12,12 +12,14 @@ from rich.table import Table
 
 from robot_memory._console import console, emit, out
 from robot_memory.cli_options import (
+    AttributesOption,
     BackendOption,
     DetectorOption,
     HabitatConfigOption,
     JsonOption,
     SceneOption,
     WorldOption,
+    WorldStyleOption,
 )
 from robot_memory.exceptions import InvalidInputError
 
@@ -56,6 +58,8 @@ def eval_mapping_cmd(
     backend: BackendOption = 'builtin',
     scene: SceneOption = '',
     habitat_config: HabitatConfigOption = None,
+    world_style: WorldStyleOption = 'home',
+    attributes: AttributesOption = 'pixels',
 ) -> None:
     """Build memory from simulated patrols and score objects, identities and changes.
 
@@ -70,19 +74,22 @@ def eval_mapping_cmd(
                               absent_confirm_views=absent_confirm_views,
                               color_gate=color_gate, infer_moves=infer_moves,
                               segmentation=segmentation, backend=backend, scene=scene,
-                              habitat_config=habitat_config)
+                              habitat_config=habitat_config, world_style=world_style,
+                              attributes=attributes)
         emit(result, as_json, 'eval mapping')
         return
     result = eval_mapping_panel(parse_seeds(seeds), parse_worlds(world), days,
                                 progress=not as_json, detector=detector,
                                 absent_confirm_views=absent_confirm_views,
                                 color_gate=color_gate, infer_moves=infer_moves,
-                                workers=workers, png=png, segmentation=segmentation)
+                                workers=workers, png=png, segmentation=segmentation,
+                                world_style=world_style, attributes=attributes)
     if as_json:
         emit(result, True, 'eval mapping panel')
         return
     _panel_table(result, ('object_precision', 'object_recall', 'change_precision',
-                          'change_recall', 'change_f1', 'identity_switches_far_same_class'))
+                          'change_recall', 'change_f1', 'colour_accuracy', 'state_accuracy',
+                          'identity_switches_far_same_class'))
 
 
 def _panel_table(result: dict[str, Any], keys: tuple[str, ...]) -> None:

@@ -6,11 +6,18 @@ from typing import Annotated
 
 import typer
 
-__all__ = ['DETECTOR_HELP', 'BackendOption', 'DetectorOption', 'HabitatConfigOption', 'JsonOption',
-           'SceneOption', 'WorldOption']
+__all__ = ['DETECTOR_HELP', 'AttributesOption', 'BackendOption', 'DetectorOption',
+           'HabitatConfigOption', 'JsonOption', 'SceneOption', 'WorldOption', 'WorldStyleOption']
 
 JsonOption = Annotated[bool, typer.Option('--json', help='Print one JSON object.')]
 WorldOption = Annotated[str, typer.Option(help='apartment, house, office or a YAML spec.')]
+WorldStyleOption = Annotated[str, typer.Option(
+    help='home: objects vary in size, shade and pattern (some in matched sets), states show, '
+         'the light follows the hour and the room; flat: the catalogue world of earlier '
+         'releases (one look per class, states invisible, one light).')]
+AttributesOption = Annotated[str, typer.Option(
+    help="pixels: colour and state read by memory from the camera's pixels; labels: handed "
+         'over with each segment from the truth (the comparison mode of earlier releases).')]
 
 # --backend for the commands that simulate: the built-in world, or a Habitat household.
 BackendOption = Annotated[str, typer.Option(
@@ -20,6 +27,8 @@ HabitatConfigOption = Annotated[str | None, typer.Option(
     help='HabitatConfig YAML for --backend habitat (config/habitat.yaml).')]
 
 DETECTOR_HELP = ('Simulated detector: perfect, realistic (10 % of segments missed, 3 % '
-                 'wrong class, 5 % wrong colour, 3 % wrong state), poor, or a YAML file of '
-                 'miss_rate, confusion_rate, color_flip_rate, state_flip_rate.')
+                 'wrong class, masks bleeding 2 px, 3 % split, 3 % merged, 10 % spurious), '
+                 'poor, or a YAML file of miss_rate, confusion_rate, bleed_px, split_rate, '
+                 'merge_rate, spurious_rate (color_flip_rate, state_flip_rate with '
+                 '--attributes labels).')
 DetectorOption = Annotated[str, typer.Option(help=DETECTOR_HELP)]

@@ -45,6 +45,7 @@ from robot_memory.perception.class_segments import (
     instances_from_classes,
     segment_overlap,
 )
+from robot_memory.perception.observations import ExtractionParams
 from robot_memory.perception.pipeline import MappingPipeline, PipelineParams
 from robot_memory.progress import StageBar
 from robot_memory.sim.detector import DetectorConfig, load_detector
@@ -88,7 +89,8 @@ def run_mapping(seed: int = 11, days: int = 3, world: str = 'apartment',
                 db_path: Path | None = None, progress: bool = False,
                 params: PipelineParams | None = None,
                 detector: DetectorConfig | None = None,
-                segmentation: str = 'instance', sim: Any = None) -> MappingRun:
+                segmentation: str = 'instance', sim: Any = None,
+                world_style: str = 'home') -> MappingRun:
     """Patrol `days` days and build memory from the frames (of a noisy detector, if given).
 
     `segmentation` 'class': each frame goes through a class-id image and back to objects, as
@@ -102,7 +104,7 @@ def run_mapping(seed: int = 11, days: int = 3, world: str = 'apartment',
                                 f'{", ".join(SEGMENTATIONS)}')
     space = label_space() if segmentation == 'class' else None
     if sim is None:
-        sim = BuiltinSim(SimConfig(world=world, seed=seed,
+        sim = BuiltinSim(SimConfig(world=world, seed=seed, world_style=world_style,
                                    detector=detector or DetectorConfig()))
     layout = sim.scene_graph()
     tmp = None
@@ -196,6 +198,7 @@ def score_mapping(run: MappingRun, match_m: float = 0.3) -> dict[str, Any]:
     matched = mem_total = gt_total = 0
     movable_matched = movable_mem = movable_gt = 0
     errors: list[float] = []
+    colour_right = colour_total = state_right = state_total = 0
     for s in run.sessions:
         t = s.end_s + 1e-3
         truth_now = truth.at(t)
@@ -206,6 +209,17 @@ def score_mapping(run: MappingRun, match_m: float = 0.3) -> dict[str, Any]:
         mem = [(k, v.label, v.position_m) for k, v in view.objects.items() if k in seen_mem]
         gt = [(k, v.cls, v.position_m) for k, v in truth_now.items() if s.seen[k] >= 2]
         pairs = _match(mem, gt, match_m)
+        # Attributes of the objects memory has right, against the truth at the session's end
+        # (small objects: furniture's colour is not what anyone asks after).
+        for i, j, _ in pairs:
+            fact, known = truth_now[gt[j][0]], view.objects[mem[i][0]]
+            if fact.mobility == 'furniture':
+                continue
+            colour_total += 1
+            colour_right += known.color == fact.color
+            if fact.state:
+                state_total += 1
+                state_right += known.state == fact.state
         matched += len(pairs)
         mem_total += len(mem)
         gt_total += len(gt)
@@ -220,7 +234,7 @@ def score_mapping(run: MappingRun, match_m: float = 0.3) -> dict[str, Any]:
     # Identity: the true object each memory object stood for, per session — as associated at
     # the time, and as memory's repaired history tells it now (each sighting counted for the
     # object it belongs to after folds, repairs and undone guesses).
-    switches, far_switches, _ = _switches(truth, [
+    switches, far_switches, _, _ = _switches(truth, [
         (s.end_s, [(run.pipeline.identity_of(k), c) for k, c in s.assoc.items()])
         for s in run.sessions])
     repaired: list[tuple[float, list[tuple[str, Counter[str]]]]] = []
@@ -230,7 +244,7 @@ def score_mapping(run: MappingRun, match_m: float = 0.3) -> dict[str, Any]:
             if s.start_s <= stamp_s <= s.end_s:
                 owners[run.pipeline.identity_at(object_id, stamp_s)][gt_id] += 1
         repaired.append((s.end_s, list(owners.items())))
-    _, far_after_repair, both_moved = _switches(truth, repaired)
+    _, far_after_repair, both_moved, alike = _switches(truth, repaired)
 
     changes = score_changes(run, match_m)
     seconds = max(run.wall_s, 1e-9)
@@ -250,7 +264,10 @@ def score_mapping(run: MappingRun, match_m: float = 0.3) -> dict[str, Any]:
         'identity_switches_far_same_class': far_switches,
         'identity_switches_far_same_class_after_repair': far_after_repair,
         'identity_switches_far_both_moved': both_moved,
+        'identity_switches_indistinguishable': alike,
         'identity_repairs': run.pipeline.repairs,
+        'colour_accuracy': colour_right / colour_total if colour_total else None,
+        'state_accuracy': state_right / state_total if state_total else None,
         'guesses_undone': len(run.pipeline.splits),
         **changes,
         'objects_in_memory': memory.num_objects(),
@@ -277,12 +294,13 @@ def score_changes(run: MappingRun, match_m: float = 0.3,
 
 
 def _switches(truth: Any, sessions: list[tuple[float, list[tuple[str, Counter[str]]]]]
-              ) -> tuple[int, int, int]:
+              ) -> tuple[int, int, int, int]:
     """Identity switches over sessions of (end, [(memory id, how often it was seen as each
-    true object)]): all, far same-class, and of those the ones where both objects moved
-    between the two sessions (identical look-alikes both gone from where they were seen
-    last: nothing the robot saw in between says which went where)."""
-    switches = far = both_moved = 0
+    true object)]): all, far same-class, of those the ones where both objects moved between
+    the two sessions (both gone from where they were seen last), and of those the ones
+    between two objects of one matched set (`look_group`): identical to any camera, so
+    nothing the robot saw in between says which went where (indistinguishable)."""
+    switches = far = both_moved = alike = 0
     last_owner: dict[str, tuple[str, float]] = {}
     for end_s, owners in sessions:
         for owner, counts in owners:
@@ -295,10 +313,11 @@ def _switches(truth: Any, sessions: list[tuple[float, list[tuple[str, Counter[st
                 if a is not None and b is not None and a.cls == b.cls and \
                         math.dist(a.position_m, b.position_m) > 1.0:
                     far += 1
-                    both_moved += all(_moved(truth, k, since_s, end_s)
-                                      for k in (previous, gt_id))
+                    moved = all(_moved(truth, k, since_s, end_s) for k in (previous, gt_id))
+                    both_moved += moved
+                    alike += moved and bool(a.look_group) and a.look_group == b.look_group
             last_owner[owner] = (gt_id, end_s)
-    return switches, far, both_moved
+    return switches, far, both_moved, alike
 
 
 def _moved(truth: Any, true_id: str, t_from: float, t_to: float, match_m: float = 0.3
@@ -319,21 +338,26 @@ def eval_mapping(seed: int = 11, days: int = 3, world: str = 'apartment',
                  absent_confirm_views: int = 0, color_gate: bool = True,
                  infer_moves: bool = True, segmentation: str = 'instance',
                  backend: str = 'builtin', scene: str = '',
-                 habitat_config: str | None = None) -> dict[str, Any]:
+                 habitat_config: str | None = None, world_style: str = 'home',
+                 attributes: str = 'pixels') -> dict[str, Any]:
     """Build memory from the simulator's patrols and score it; JSON-ready figures.
 
     `detector`: a preset (perfect, realistic, poor) or a YAML file of detector error rates;
     `absent_confirm_views`: views of an empty spot that confirm a loss (0: the buffer's
-    default); `color_gate`: whether a different known colour rules a match out.
+    default); `color_gate`: whether a different known colour rules a match out;
+    `world_style`: home or flat (`sim/appearance.py`); `attributes`: pixels (colour and state
+    read by memory) or labels (handed over by the simulated detector).
     """
     params = PipelineParams(buffer=BufferParams(confirm_k_removed=absent_confirm_views),
                             association=AssociationParams(color_gate=color_gate),
+                            extraction=ExtractionParams(),
                             infer_moves=infer_moves)
     sim = household_sim(backend, scene, seed, habitat_config, detector)
     if sim is not None:
         world = Path(sim.config.scene_path).name
     run = run_mapping(seed, days, world, progress=progress, params=params,
-                      detector=load_detector(detector), segmentation=segmentation, sim=sim)
+                      detector=load_detector(detector).with_attributes(attributes),
+                      segmentation=segmentation, sim=sim, world_style=world_style)
     if sim is not None:
         sim.close()
     result = score_mapping(run)
@@ -346,18 +370,23 @@ def eval_mapping(seed: int = 11, days: int = 3, world: str = 'apartment',
     result['infer_moves'] = infer_moves
     result['segmentation'] = segmentation
     result['backend'] = backend
+    result['world_style'] = world_style if sim is None else 'habitat'
+    result['attributes'] = attributes
     return result
 
 
 PANEL_FIGURES = ('object_precision', 'object_recall', 'change_precision', 'change_recall',
-                 'change_f1', 'identity_switches_far_same_class',
+                 'change_f1', 'colour_accuracy', 'state_accuracy',
+                 'identity_switches_far_same_class',
                  'identity_switches_far_same_class_after_repair',
-                 'identity_switches_far_both_moved', 'identity_repairs',
+                 'identity_switches_far_both_moved', 'identity_switches_indistinguishable',
+                 'identity_repairs',
                  'guesses_undone', 'identity_switches',
                  'position_error_m', 'frames', 'fps_with_render')
 PANEL_COUNTS = ('identity_switches_far_same_class',
                 'identity_switches_far_same_class_after_repair',
-                'identity_switches_far_both_moved', 'identity_repairs',
+                'identity_switches_far_both_moved', 'identity_switches_indistinguishable',
+                'identity_repairs',
                 'guesses_undone', 'identity_switches', 'frames')
 PANEL_TARGETS = {'object_precision': 0.97, 'object_recall': 0.97, 'change_f1': 0.90}
 
@@ -367,25 +396,29 @@ def eval_mapping_panel(seeds: list[int], worlds: list[str], days: int = 3,
                        absent_confirm_views: int = 0, color_gate: bool = True,
                        infer_moves: bool = True, workers: int | None = None,
                        png: Path | None = Path('mapping_panel.png'),
-                       segmentation: str = 'instance') -> dict[str, Any]:
+                       segmentation: str = 'instance', world_style: str = 'home',
+                       attributes: str = 'pixels') -> dict[str, Any]:
     """`eval_mapping` on every world × seed (in parallel processes); per run, mean and min."""
     from robot_memory.eval.panel import plot_panel, run_panel, summarize
 
     jobs = [{'seed': seed, 'days': days, 'world': world, 'detector': detector,
              'absent_confirm_views': absent_confirm_views, 'color_gate': color_gate,
-             'infer_moves': infer_moves, 'segmentation': segmentation}
+             'infer_moves': infer_moves, 'segmentation': segmentation,
+             'world_style': world_style, 'attributes': attributes}
             for world in worlds for seed in seeds]
     runs = run_panel(eval_mapping, jobs, workers, progress, 'mapping panel')
     out: dict[str, Any] = {
         'panel': {'seeds': seeds, 'worlds': worlds, 'days': days, 'detector': detector,
                   'infer_moves': infer_moves, 'segmentation': segmentation,
+                  'world_style': world_style, 'attributes': attributes,
                   'runs': len(runs)},
         **summarize(runs, PANEL_FIGURES, PANEL_COUNTS),
         'runs': runs,
     }
     if png is not None:
-        title = (f'eval mapping: {len(seeds)} seeds × {", ".join(worlds)}, {days} days, '
-                 f'{detector} detector, {segmentation} segmentation')
+        title = (f'eval mapping: {len(seeds)} seeds × {", ".join(worlds)} ({world_style}), '
+                 f'{days} days, {detector} detector, {segmentation} segmentation, '
+                 f'attributes from {attributes}')
         out['png'] = str(plot_panel(runs, ('object_precision', 'object_recall',
                                            'change_precision', 'change_recall', 'change_f1'),
                                     png, title, PANEL_TARGETS))

@@ -16,6 +16,8 @@ Anything still unmatched starts a new tentative track (held, if it may be a know
 
 from __future__ import annotations
 
+import math
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -25,9 +27,10 @@ from scipy.optimize import linear_sum_assignment
 
 from robot_memory.core.consolidation import ObservedFacts
 from robot_memory.core.types import ObjectObservation, Vec3
+from robot_memory.perception.attributes import appearance_distance
 
 __all__ = ['AssociationParams', 'Box', 'ColourReliability', 'Flags', 'Track', 'associate',
-           'lookalike', 'reid_candidates']
+           'alike', 'clearly_nearest', 'look_difference', 'lookalike', 'reid_candidates']
 
 _BIG = 1e6
 
@@ -75,6 +78,13 @@ class Track:
     anchor_m: Vec3 | None = None  # where long-term memory has it
     box_m: Box | None = None
     co_seen: set[str] = field(default_factory=set)  # tracks seen in the same frame
+    # How it looks (`attributes.describe`, averaged over its sightings) and how tall it is:
+    # None / 0 where unknown (read back from a memory file, or labels without pixels).
+    look: np.ndarray | None = None
+    height_m: float = 0.0
+    # Colour names read from its sightings' pixels: the one most often read is its colour
+    # (one sighting in a dim corner or at a grazing angle reads another now and then).
+    colour_votes: Counter[str] = field(default_factory=Counter)
     # A newcomer that may be one of several known look-alikes: its observations wait here
     # (not in memory) until one of them is found gone or all are accounted for.
     held: list[tuple[ObjectObservation, ObservedFacts]] | None = None
@@ -128,7 +138,9 @@ def associate(observations: Sequence[tuple[str, str, tuple[float, float, float]]
               params: AssociationParams | None = None,
               vacated: set[int] | None = None,
               colours: ColourReliability | None = None,
-              arrived: Flags | None = None) -> list[int | None]:
+              arrived: Flags | None = None,
+              looks: Sequence[tuple[np.ndarray | None, float]] | None = None
+              ) -> list[int | None]:
     """Assign observations `(label, colour, position)` to track indices (None: new track).
 
     Re-identification is limited by what the robot knows: an observation away from every
@@ -141,7 +153,8 @@ def associate(observations: Sequence[tuple[str, str, tuple[float, float, float]]
     never seen before), so it starts a track of its own and memory folds it into the lost one
     later only if nothing else can be it (`LookAlikes._reconcile_lost`). Away from their
     spots, two vacated look-alikes for one observation, or two observations for one vacated
-    look-alike, are left unmatched: which is which is not known.
+    look-alike, are left unmatched: which is which is not known. `looks[i]`: observation i's
+    appearance descriptor and height; a look-alike must look like it too.
     """
     p = params or AssociationParams()
     n_obs, n_tr = len(observations), len(tracks)
@@ -172,7 +185,10 @@ def associate(observations: Sequence[tuple[str, str, tuple[float, float, float]]
     for i, (_, colour, _) in enumerate(observations):
         for j, track in enumerate(tracks):
             if same_class[i, j] and track.present and dist[i, j] <= p.gate_m:
-                if hard and colour and track.color and colour != track.color:
+                # Furniture stays where it stands; the colour read off one side of it in one
+                # light is no reason to take it for another piece.
+                if hard and colour and track.color and colour != track.color and \
+                        track.mobility == 'movable':
                     continue
                 cost[i, j] = dist[i, j] + _colour_cost(colour, track.color, p.color_penalty_m)
     taken: set[int] = set()
@@ -195,21 +211,23 @@ def associate(observations: Sequence[tuple[str, str, tuple[float, float, float]]
     choices: list[list[int]] = []
     for i in left:
         label, colour, _ = observations[i]
+        look, height = looks[i] if looks is not None else (None, 0.0)
         # Which look-alike this is, is known when its own spot was seen empty. Anything else
         # is a guess: the nearest of two identical mugs, or the only one not yet seen today
         # when the newcomer may be one the robot never made out before. Those are left
         # unmatched; the caller holds them until the evidence is in.
         eligible = [b for b, j in enumerate(candidates)
-                    if j in vacated and lookalike(tracks[j], label, colour)
+                    if j in vacated and lookalike(tracks[j], label, colour, look, height)
                     and dist[i, j] <= p.reid_gate_m]
         home = [b for b in eligible if dist[i, candidates[b]] <= p.gate_m]
         if home:
             eligible = home  # at a vacated one's own spot: that object found again
         elif len(eligible) > 1:
-            # Away from every spot, and two or more look-alikes left theirs: nothing in the
-            # frames says which came here (identical mugs both moved between two looks), so
-            # memory does not pick one; the caller holds the newcomer (if it arrived).
-            eligible = []
+            # Away from every spot, and two or more look-alikes left theirs: only how they
+            # look may say which came here; identical ones (two mugs of one set) it cannot,
+            # and memory does not pick: the caller holds the newcomer (if it arrived).
+            pick = clearly_nearest([tracks[candidates[b]] for b in eligible], look, height)
+            eligible = [eligible[pick]] if pick is not None else []
         elif arrived is not None and eligible and not arrived[i]:
             # Far from the vacated look-alike's spot, only an arrival may be it. Asked last:
             # whether the spot was seen empty before costs a projection into past views.
@@ -230,16 +248,64 @@ def associate(observations: Sequence[tuple[str, str, tuple[float, float, float]]
     return result
 
 
-def lookalike(track: Track, label: str, colour: str) -> bool:
+# Which of two or more look-alikes a newcomer is, is told by how it looks (appearance
+# descriptor and height) only when one of them is clearly nearer: its own difference below
+# `LOOK_MATCH` and every other's at least `LOOK_MARGIN` more. Measured on patrols of home
+# worlds: one object's descriptor varies between views by 0.26 (90th percentile) and its
+# height by ±22 %; half of the pairs of different objects of one class and colour name differ
+# by less than 0.09 — so appearance decides between look-alikes, it never rules one out.
+LOOK_MATCH = 0.2
+LOOK_MARGIN = 0.3
+
+
+def look_difference(track: Track, look: np.ndarray | None, height_m: float) -> float | None:
+    """How differently an observation looks from a track (descriptor + log height ratio);
+    None when either is unknown."""
+    if look is None or track.look is None:
+        return None
+    height = abs(math.log(height_m / track.height_m)) if height_m > 0 and \
+        track.height_m > 0 else 0.0
+    return appearance_distance(track.look, look) + height
+
+
+def lookalike(track: Track, label: str, colour: str, look: np.ndarray | None = None,
+              height_m: float = 0.0) -> bool:
     """Whether a track could be an object of this class and colour (across a home, a colour
-    of its own rules an object out whatever the detector)."""
+    of its own rules an object out whatever the detector; `look` and `height_m` are
+    accepted for symmetry with `look_difference` and do not rule out)."""
+    del look, height_m
     return track.label == label and not (colour and track.color and colour != track.color)
 
 
+def alike(a: Track, b: Track) -> bool:
+    """Whether two tracks could be one object."""
+    return lookalike(a, b.label, b.color)
+
+
+def clearly_nearest(tracks: Sequence[Track], look: np.ndarray | None,
+                    height_m: float) -> int | None:
+    """Index of the one track an observation clearly looks like, if there is one."""
+    diffs: list[float] = []
+    for t in tracks:
+        d = look_difference(t, look, height_m)
+        if d is None:
+            return None
+        diffs.append(d)
+    if len(diffs) < 2:
+        return None
+    order = sorted(range(len(diffs)), key=diffs.__getitem__)
+    best, second = diffs[order[0]], diffs[order[1]]
+    if best <= LOOK_MATCH and second - best >= LOOK_MARGIN:
+        return order[0]
+    return None
+
+
 def reid_candidates(tracks: Sequence[Track], session: int, label: str,
-                    colour: str) -> list[Track]:
+                    colour: str, look: np.ndarray | None = None,
+                    height_m: float = 0.0) -> list[Track]:
     """Confirmed movable look-alikes not yet accounted for this session (moved or lost)."""
     return [t for t in tracks
-            if t.confirmed and t.mobility == 'movable' and lookalike(t, label, colour)
+            if t.confirmed and t.mobility == 'movable'
+            and lookalike(t, label, colour, look, height_m)
             and (t.session != session or not t.present)]
 

@@ -29,7 +29,7 @@ from robot_memory.core.consolidation import Consolidator
 from robot_memory.core.episodic import EpisodicMemory
 from robot_memory.core.events import FactKey
 from robot_memory.exceptions import RobotMemoryError
-from robot_memory.perception.association import Track, lookalike, reid_candidates
+from robot_memory.perception.association import Track, alike, lookalike, reid_candidates
 from robot_memory.perception.observations import SegmentObservation
 
 if TYPE_CHECKING:
@@ -163,7 +163,7 @@ class LookAlikes:
             if track is None:
                 del self.guesses[object_id]
                 continue
-            if not lookalike(track, obs.label, colour) or \
+            if not lookalike(track, obs.label, colour, segment.look, obs.extent_m[2]) or \
                     math.dist(obs.centroid_m, guess.home_m) > self.params.merge_radius_m:
                 continue
             del self.guesses[object_id]
@@ -203,7 +203,7 @@ class LookAlikes:
         newcomer's first sighting left most such moves unreported, F1 0.894 vs 0.897; far
         switches 39 vs 40.)"""
         for t in self.tracks.values():
-            if t is newcomer or t is lost or not lookalike(t, newcomer.label, newcomer.color):
+            if t is newcomer or t is lost or not alike(t, newcomer):
                 continue
             if t.held is not None:
                 if len(t.held) >= self.params.buffer.confirm_k:
@@ -218,7 +218,8 @@ class LookAlikes:
     def _options(self, track: Track) -> list[Track]:
         """Known look-alikes a held newcomer could be: not yet seen this session, nor with it."""
         return [t for t in reid_candidates(list(self.tracks.values()), self.session,
-                                           track.label, track.color)
+                                           track.label, track.color, track.look,
+                                           track.height_m)
                 if t is not track and t.object_id not in track.co_seen]
 
     def _release(self, track: Track, unsure: bool = False) -> list[Candidate]:
@@ -251,7 +252,7 @@ class LookAlikes:
         newcomers = []
         for other in self.tracks.values():
             if (other is lost or not other.confirmed or not other.present
-                    or not lookalike(other, lost.label, lost.color)
+                    or not alike(other, lost)
                     or other.object_id in lost.co_seen):
                 continue
             created = self.memory.history(other.object_id).created_s

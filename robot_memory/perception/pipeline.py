@@ -14,7 +14,7 @@ import math
 import time
 from collections import Counter, deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from robot_memory.core.buffer import BufferParams, Candidate, ChangeKind, ShortTermBuffer
 from robot_memory.core.consolidation import ConsolidationParams, Consolidator, ObservedFacts
@@ -27,10 +27,11 @@ from robot_memory.perception.association import (
     AssociationParams,
     ColourReliability,
     Track,
+    alike,
     associate,
-    lookalike,
     reid_candidates,
 )
+from robot_memory.perception.attributes import AttributeModel, PixelStateModel
 from robot_memory.perception.classes import mobility_of
 from robot_memory.perception.coverage import ViewHistory
 from robot_memory.perception.frames import FrameRejected, validate_frame
@@ -122,8 +123,11 @@ class MappingPipeline(LookAlikes):
     """Builds the episodic scene graph from a stream of frames."""
 
     def __init__(self, memory: EpisodicMemory, layout: SceneGraph | None = None,
-                 params: PipelineParams | None = None) -> None:
+                 params: PipelineParams | None = None,
+                 attribute_model: AttributeModel | None = None) -> None:
         self.params = params or PipelineParams()
+        # Reads states from pixels (`perception/attributes.py`); the built-in one by default.
+        self.attribute_model: AttributeModel = attribute_model or PixelStateModel()
         self.memory = memory
         self.layout = layout if layout is not None else memory.layout_at(memory.now_s)
         self.consolidator = Consolidator(memory, ShortTermBuffer(self.params.buffer),
@@ -194,7 +198,8 @@ class MappingPipeline(LookAlikes):
 
         skipped: dict[str, int] = {}
         try:
-            seen = extract_observations(frame, self.params.extraction, skipped, self._obs_ids)
+            seen = extract_observations(frame, self.params.extraction, skipped, self._obs_ids,
+                                        self.attribute_model)
         except (ValueError, FloatingPointError) as exc:
             self.skips['bad_geometry'] += 1
             log.warning('frame %d: back-projection failed: %s', frame.frame_index, exc)
@@ -214,8 +219,9 @@ class MappingPipeline(LookAlikes):
         # Only a confirmed absence says which look-alike left: one empty-looking view can be
         # a glance past the object's edge.
         vacated = {j for j, t in enumerate(tracks) if not t.present}
+        looks = [(s.look, s.observation.extent_m[2]) for s in seen]
         matches = associate(keys, tracks, self.session, self.params.association, vacated,
-                            self.colours, covered)
+                            self.colours, covered, looks)
         t3 = time.perf_counter()
         timings['associate'] = (t3 - t2) * 1e3
 
@@ -234,6 +240,8 @@ class MappingPipeline(LookAlikes):
                 obs = grow_box(track, obs, self.params.max_furniture_m)
             track.position_m = obs.centroid_m
             track.extent_m = obs.extent_m
+            _learn_look(track, segment)
+            obs = _voted_colour(track, obs)
             track.last_seen_s = obs.stamp_s
             track.session = self.session
             associations[obs.obs_id] = track.object_id
@@ -287,7 +295,7 @@ class MappingPipeline(LookAlikes):
         track.arrived = arrived
         track.glimpsed = arrived and self._glimpsed(obs.centroid_m)
         if arrived and reid_candidates(list(self.tracks.values()), self.session, obs.label,
-                                       colour):
+                                       colour, segment.look, obs.extent_m[2]):
             track.held = []  # a known look-alike that moved here, or new: not yet known which
             self.held_newcomers += 1
         self.tracks[object_id] = track
@@ -333,7 +341,8 @@ class MappingPipeline(LookAlikes):
             for other in list(self.tracks.values()):
                 if (other is track or not other.confirmed or not other.present
                         or other.label != track.label or other.object_id in track.co_seen
-                        or (other.color and track.color and other.color != track.color)):
+                        or (other.color and track.color and other.color != track.color
+                            and track.mobility == 'movable')):
                     continue
                 here = track.anchor_m or track.position_m
                 there = other.anchor_m or other.position_m
@@ -372,7 +381,7 @@ class MappingPipeline(LookAlikes):
                     # A look-alike already known to be gone may be this one, moved.
                     lost = [t for t in self.tracks.values()
                             if t.confirmed and not t.present and t is not track
-                            and lookalike(t, track.label, track.color)
+                            and alike(t, track)
                             and t.object_id not in track.co_seen]
                     if len(lost) == 1:
                         since = self.consolidator.latest_change_s(lost[0].object_id)
@@ -475,6 +484,30 @@ class MappingPipeline(LookAlikes):
             'detection_prob_by_class': {k: round(self.detection.prob(k), 4)
                                         for k in sorted(self.detection.found)},
         }
+
+
+def _learn_look(track: Track, segment: SegmentObservation) -> None:
+    """Fold one sighting's appearance and height into the track's (running means; a
+    truncated view's height is not the object's)."""
+    if segment.look is not None:
+        track.look = segment.look.copy() if track.look is None else \
+            0.8 * track.look + 0.2 * segment.look
+    if not segment.truncated:
+        h = segment.observation.extent_m[2]
+        track.height_m = h if track.height_m <= 0 else 0.8 * track.height_m + 0.2 * h
+
+
+def _voted_colour(track: Track, obs: ObjectObservation) -> ObjectObservation:
+    """The observation with the colour its track's sightings name most often (ties: the
+    earlier name)."""
+    colour = obs.attributes.get('color', '')
+    if not colour:
+        return obs
+    track.colour_votes[colour] += 1
+    voted = track.colour_votes.most_common(1)[0][0]
+    if voted == colour:
+        return obs
+    return replace(obs, attributes={**obs.attributes, 'color': voted})
 
 
 class _LazyFlags:

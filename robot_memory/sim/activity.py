@@ -143,7 +143,7 @@ def fact_of(obj: ObjectInstance, placement: Placement) -> ObjectTruth:
     """The ground-truth record of an object in a placement."""
     return ObjectTruth(obj.obj_id, obj.cls, obj.color, placement.state, placement.room,
                        placement.support_id, placement.relation, placement.position_m,
-                       obj.size_m, obj.mobility)
+                       obj.size_m, obj.mobility, obj.look_group)
 
 
 @dataclass(slots=True)
@@ -281,7 +281,8 @@ class ActivityModel:
         cls = DELIVERY_CLASSES[int(rng.integers(len(DELIVERY_CLASSES)))]
         oc = OBJECT_CATALOG[cls]
         color = oc.colors[int(rng.integers(len(oc.colors)))]
-        obj = ObjectInstance(self.state.new_id(cls), cls, color, oc.size_m, 'movable', oc.states)
+        obj = self.world.dress(ObjectInstance(self.state.new_id(cls), cls, color, oc.size_m,
+                                              'movable', oc.states), self.state.objects)
         placement = choose_placement(self.world, self.state, obj, rng, ('hallway',),
                                      obj_state=oc.states[0] if oc.states else '')
         if placement is None:

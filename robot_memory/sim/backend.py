@@ -19,8 +19,9 @@ from robot_memory.core.scene_graph import SceneGraph
 from robot_memory.core.types import CameraIntrinsics, Frame, SegmentLabel, StampedPose
 from robot_memory.exceptions import InvalidInputError, RobotMemoryError
 from robot_memory.sim.activity import ActivityConfig, ActivityModel
+from robot_memory.sim.appearance import DEFAULT_STYLE, illuminant, validate_style
 from robot_memory.sim.base import NavResult, SimBackend
-from robot_memory.sim.clock import SIM_EPOCH_S, sim_time
+from robot_memory.sim.clock import SIM_EPOCH_S, hour_of, sim_time
 from robot_memory.sim.detector import DetectorConfig, DetectorNoise
 from robot_memory.sim.navigation import Navigator
 from robot_memory.sim.renderer import CameraConfig, RenderConfig, Renderer, camera_pose
@@ -39,6 +40,9 @@ class SimConfig:
 
     world: str = 'apartment'  # a kind (apartment, house, office) or a YAML spec path
     seed: int = 0
+    # 'home': objects vary in size, shade and pattern, some in matched sets, states show, the
+    # light follows the hour and the room; 'flat': the catalogue world of earlier releases.
+    world_style: str = DEFAULT_STYLE
     speed_mps: float = 0.5
     turn_rate_rad_s: float = 0.8
     capture_every_m: float = 1.5
@@ -60,6 +64,7 @@ class SimConfig:
         if not 0 < self.patrol_fraction <= 1:
             raise InvalidInputError(f'patrol_fraction must be in (0, 1], '
                                     f'got {self.patrol_fraction}')
+        validate_style(self.world_style)
         if self.capture_every_m <= 0:
             raise InvalidInputError(f'capture_every_m must be positive, '
                                     f'got {self.capture_every_m}')
@@ -99,7 +104,7 @@ class BuiltinSim(SimBackend):
 
     def __init__(self, config: SimConfig | None = None, **overrides: Any) -> None:
         self.config = replace(config or SimConfig(), **overrides)
-        self._world_cache: tuple[int, World] | None = None
+        self._world_cache: tuple[tuple[int, str], World] | None = None
         self.reset(self.config.seed)
 
     # ----------------------------------------------------------- lifecycle
@@ -108,8 +113,10 @@ class BuiltinSim(SimBackend):
         if seed is not None:
             self.config = replace(self.config, seed=int(seed))
         seed = self.config.seed
-        if self._world_cache is None or self._world_cache[0] != seed:
-            self._world_cache = (seed, World.named(self.config.world, seed))
+        key = (seed, self.config.world_style)
+        if self._world_cache is None or self._world_cache[0] != key:
+            self._world_cache = (key, World.named(self.config.world, seed,
+                                                  self.config.world_style))
         self._world = self._world_cache[1]
         self.navigator = Navigator(self.world)
         for room in self.config.patrol_rooms:
@@ -257,6 +264,9 @@ class BuiltinSim(SimBackend):
     def observe(self) -> Frame:
         """Render one frame at the current pose with shuffled per-frame segment ids."""
         self.renderer.set_state(self.activity.state)
+        room = self.world.room_at(*self._xy)
+        self.renderer.set_light(illuminant(hour_of(self._now_s), room.name if room else '',
+                                           self.config.seed, self.world.style))
         map_T_camera = self.camera_pose()
         out = self.renderer.render(map_T_camera, self._rng)
         owners = self.renderer.owners
@@ -271,22 +281,30 @@ class BuiltinSim(SimBackend):
         labels: dict[int, SegmentLabel] = {}
         truth: dict[int, str] = {}
         state = self.activity.state
+        # A segmentation network gives a class; colour and state are the memory's to read
+        # from the pixels. `attributes: labels` hands them over from the truth instead (the
+        # comparison mode of earlier releases).
+        told = self.config.detector.attributes == 'labels'
         for owner_index, seg in zip(seen, ids, strict=True):
             owner_id = owners[owner_index].owner_id
             lut[owner_index + 1] = seg
+            attrs: dict[str, str] = {}
             if owner_id.startswith('obj:'):
                 obj = state.objects[owner_id]
-                attrs = {'color': obj.color}
-                if state.placements[owner_id].state:
-                    attrs['state'] = state.placements[owner_id].state
+                if told:
+                    attrs['color'] = obj.color
+                    if state.placements[owner_id].state:
+                        attrs['state'] = state.placements[owner_id].state
                 labels[int(seg)] = SegmentLabel(obj.cls, attrs)
             else:
                 furn = self.world.furniture_by_id(owner_id)
-                labels[int(seg)] = SegmentLabel(furn.cls, {'color': furn.color})
+                if told:
+                    attrs['color'] = furn.color
+                labels[int(seg)] = SegmentLabel(furn.cls, attrs)
             truth[int(seg)] = owner_id
         segments = np.take(lut, out.owner + 1)
         small = {seg for seg, owner_id in truth.items() if owner_id.startswith('obj:')}
-        labels, segments = self._detector.apply(labels, segments, small)
+        labels, segments = self._detector.apply(labels, segments, small, out.depth_m)
         # Evaluators see what the detector reported; a missed segment was not seen.
         truth = {seg: owner_id for seg, owner_id in truth.items() if seg in labels}
         self._frame_truth.record(self._frame_index, truth)

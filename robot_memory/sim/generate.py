@@ -367,8 +367,8 @@ def populate(world: World, spec: Mapping[str, Any], rng: np.random.Generator) ->
         if not colour_cycle.get(cls_name):
             colour_cycle[cls_name] = [oc.colors[i] for i in rng.permutation(len(oc.colors))]
         color = colour_cycle[cls_name].pop()
-        obj = ObjectInstance(state.new_id(cls_name), cls_name, color, oc.size_m, oc.mobility,
-                             oc.states)
+        obj = world.dress(ObjectInstance(state.new_id(cls_name), cls_name, color, oc.size_m,
+                                         oc.mobility, oc.states), state.objects)
         placement = choose_placement(world, state, obj, rng, oc.rooms,
                                      oc.states[0] if oc.states else '')
         if placement is None:

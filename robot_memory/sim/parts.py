@@ -119,7 +119,12 @@ class Furniture:
 
 @dataclass(frozen=True, slots=True)
 class ObjectInstance:
-    """One small object: id `obj:<class>_<k>`, class, colour, size, mobility, state kind."""
+    """One small object: id `obj:<class>_<k>`, class, colour, size, mobility, state kind.
+
+    How it looks beyond its colour's name (`sim/appearance.py`): its own shade `rgb` (empty:
+    the catalogue colour, as in the flat world), a pattern with a second colour, and the
+    matched set it belongs to (`look_group`: objects of one group look identical).
+    """
 
     obj_id: str
     cls: str
@@ -127,6 +132,10 @@ class ObjectInstance:
     size_m: Vec3
     mobility: str
     states: tuple[str, ...] = ()
+    rgb: tuple[int, ...] = ()
+    accent_rgb: tuple[int, ...] = ()
+    pattern: str = 'plain'
+    look_group: str = ''
 
 
 @dataclass(frozen=True, slots=True)

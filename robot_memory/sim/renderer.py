@@ -23,6 +23,7 @@ import numpy as np
 
 from robot_memory.core.types import CameraIntrinsics
 from robot_memory.exceptions import InvalidInputError
+from robot_memory.sim.appearance import object_parts
 from robot_memory.sim.world import COLORS, Box, World, WorldState
 
 __all__ = [
@@ -48,6 +49,8 @@ _FACE_TRIS = np.array([
     [4, 5, 7], [4, 7, 6],  # +z
 ], dtype=np.int64)
 _STRUCTURE_RGB = {'wall': (205, 200, 190), 'floor': (150, 120, 90), 'ceiling': (240, 240, 240)}
+_HOME_STRUCTURE_RGB = {'wall': (228, 225, 218), 'floor': (150, 120, 90),
+                       'ceiling': (244, 244, 242)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +78,9 @@ class RenderConfig:
     stride: int = 4
     rgb_noise_std: float = 0.0
     depth_noise_std_m: float = 0.0
-    ambient: float = 0.45
+    # Share of light that reaches every face (None: the world style's — 0.45 flat; 0.62 in a
+    # home, whose walls and ceiling throw light back into the shade).
+    ambient: float | None = None
     light_dir: tuple[float, float, float] = (0.3, 0.5, 1.0)  # towards the light, in map
     nthreads: int = 1
 
@@ -120,6 +125,9 @@ class Owner:
     kind: str  # 'wall' | 'floor' | 'ceiling' | 'furniture' | 'object'
 
 
+_Drawn = tuple[Owner, Box, tuple[int, int, int], bool]  # owner, box, albedo, emits light
+
+
 class Renderer:
     """Renders a world (structure + furniture + the objects of a state) from camera poses."""
 
@@ -139,15 +147,21 @@ class Renderer:
         self._ys = (np.arange(k.height + 64) - k.cy) / k.fy
         self._xs32, self._ys32 = self._xs.astype(np.float32), self._ys.astype(np.float32)
         light = np.asarray(self.config.light_dir, dtype=np.float64)
-        self._face_shade = self.config.ambient + (1 - self.config.ambient) * np.clip(
+        home = world.style == 'home'
+        ambient = self.config.ambient if self.config.ambient is not None else (
+            0.62 if home else 0.45)
+        self._face_shade = ambient + (1 - ambient) * np.clip(
             FACE_NORMALS @ (light / np.linalg.norm(light)), 0.0, 1.0)
-        static: list[tuple[Owner, Box, tuple[int, int, int]]] = []
+        static: list[_Drawn] = []
         for kind, (lo, hi) in world.structure_boxes():
-            static.append((Owner('', kind), (lo, hi), _STRUCTURE_RGB[kind]))
+            static.append((Owner('', kind), (lo, hi),
+                           (_HOME_STRUCTURE_RGB if home else _STRUCTURE_RGB)[kind], False))
         for furn in world.furniture:
-            static.append((Owner(furn.furn_id, 'furniture'), furn.box_m, COLORS[furn.color]))
+            static.append((Owner(furn.furn_id, 'furniture'), furn.box_m, COLORS[furn.color],
+                           False))
         self._static = static
         self._state_key: tuple[int, int] | None = None
+        self._gains = (1.0, 1.0, 1.0)
         self.owners: list[Owner] = []
         self.triangles = 0
         self._scene: Any = None  # an open3d RaycastingScene (open3d is untyped)
@@ -163,14 +177,30 @@ class Renderer:
             placement = state.placements[obj_id]
             if placement.relation == 'in':  # inside closed furniture: never visible
                 continue
-            obj = state.objects[obj_id]
-            c, half = np.asarray(placement.position_m), np.asarray(obj.size_m) / 2
-            boxes.append((Owner(obj_id, 'object'), (tuple(c - half), tuple(c + half)),
-                          COLORS[obj.color]))
+            owner = Owner(obj_id, 'object')
+            for part in object_parts(state.objects[obj_id], placement):
+                boxes.append((owner, (part.lo, part.hi), part.rgb, part.emissive))
         self._build(boxes)
         self._state_key = key
 
-    def _build(self, boxes: list[tuple[Owner, Box, tuple[int, int, int]]]) -> None:
+    def set_light(self, gains: Sequence[float]) -> None:
+        """The light of the next renders: a gain per colour channel on every lit surface
+        (surfaces that emit light keep their colour)."""
+        g = (float(gains[0]), float(gains[1]), float(gains[2]))
+        if not all(0.0 <= v <= 4.0 for v in g):
+            raise InvalidInputError(f'light gains must be in [0, 4], got {g}')
+        if g != self._gains:
+            self._gains = g
+            if self._scene is not None:
+                self._light_keys()
+
+    def _light_keys(self) -> None:
+        lit = self._key_albedo * np.asarray(self._gains)
+        lit[self._key_emits] = self._key_albedo[self._key_emits] / self._key_shade[
+            self._key_emits, None]
+        self._key_rgb = np.vstack([lit, [[0, 0, 0]]]).clip(0, 255).astype(np.uint8)
+
+    def _build(self, boxes: list[_Drawn]) -> None:
         o3d = self._o3d
         n = len(boxes)
         lo = np.array([b[1][0] for b in boxes], dtype=np.float64)
@@ -181,7 +211,11 @@ class Renderer:
         scene.add_triangles(o3d.core.Tensor(verts.reshape(-1, 3).astype(np.float32)),
                             o3d.core.Tensor(tris.reshape(-1, 3).astype(np.uint32)))
         self._scene = scene
-        self.owners = [b[0] for b in boxes]
+        # An object drawn as several boxes is one owner: pixels index `owners`, not boxes.
+        index: dict[Owner, int] = {}
+        box_owner = np.array([index.setdefault(b[0], len(index)) for b in boxes],
+                             dtype=np.int32)
+        self.owners = list(index)
         self.box_lo, self.box_hi = lo, hi
         self.triangles = 12 * n
         # Plane of every (box, face) key: n · p = d.
@@ -193,10 +227,12 @@ class Renderer:
         self._plane_n32 = np.vstack([normals, [[0.0, 0.0, 1.0]]]).astype(np.float32)
         self._plane_d = np.append(np.einsum('ij,ij->i', normals, face_pt), 1.0).astype(np.float32)
         albedo = np.array([b[2] for b in boxes], dtype=np.float64)
-        key_rgb = albedo[:, None, :] * self._face_shade[None, :, None]
-        self._key_rgb = np.vstack([key_rgb.reshape(-1, 3), [[0, 0, 0]]]).clip(0, 255).astype(
-            np.uint8)
-        self._key_owner = np.append(np.repeat(np.arange(n, dtype=np.int32), 6), -1).astype(
+        self._key_albedo = (albedo[:, None, :] * self._face_shade[None, :, None]).reshape(-1, 3)
+        self._key_shade = np.tile(self._face_shade, n)
+        # A surface that emits light shows its own colour on every face, whatever the light.
+        self._key_emits = np.repeat(np.array([b[3] for b in boxes], dtype=bool), 6)
+        self._light_keys()
+        self._key_owner = np.append(np.repeat(box_owner, 6), -1).astype(
             np.int32)
         kinds = [b[0].kind for b in boxes]
         movable = np.array([k in ('furniture', 'object') for k in kinds])

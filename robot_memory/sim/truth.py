@@ -37,6 +37,8 @@ class ObjectTruth:
     position_m: Vec3
     size_m: Vec3
     mobility: str  # 'movable' | 'static' | 'furniture'
+    # Objects of one matched set look identical (`sim/appearance.py`); '' in the flat world.
+    look_group: str = ''
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,7 +162,8 @@ class TruthLog:
             for row in items:
                 fact = ObjectTruth(obj_id, row['cls'], row['color'], row['state'], row['room'],
                                    row['support'], row['relation'], tuple(row['position_m']),
-                                   tuple(row['size_m']), row['mobility'])
+                                   tuple(row['size_m']), row['mobility'],
+                                   str(row.get('look_group', '')))
                 t_to = math.inf if row['t_to'] is None else float(row['t_to'])
                 log._intervals[obj_id].append(
                     TruthInterval(float(row['t_from']), t_to, fact, row['cause']))

@@ -22,6 +22,7 @@ from robot_memory.core.scene_graph import (
     SceneGraph,
 )
 from robot_memory.exceptions import InvalidInputError, RobotMemoryError
+from robot_memory.sim.appearance import DEFAULT_STYLE, dress, validate_style
 from robot_memory.sim.catalog import (
     COLORS,
     DOOR_HEIGHT_M,
@@ -105,6 +106,7 @@ class World:
         self.kind = str(spec.get('kind', 'custom'))
         self.seed = int(seed if seed is not None else spec.get('seed', 0))
         self.wall_height_m = float(spec.get('wall_height_m', 2.5))
+        self.style = validate_style(str(spec.get('style', DEFAULT_STYLE)))
         rng = np.random.default_rng([self.seed, 1])
         rooms, doors = layout_rooms(spec, rng)
         furniture = furnish(rooms, doors, rng)
@@ -124,14 +126,20 @@ class World:
 
     # ----------------------------------------------------------- constructors
     @classmethod
-    def generate(cls, seed: int, kind: str = 'apartment') -> World:
-        """Draw a spec of the given kind from the seed and build it."""
-        return cls(random_spec(kind, seed), seed)
+    def generate(cls, seed: int, kind: str = 'apartment', style: str = DEFAULT_STYLE) -> World:
+        """Draw a spec of the given kind from the seed and build it in a style."""
+        return cls({**random_spec(kind, seed), 'style': style}, seed)
 
     @classmethod
-    def from_yaml(cls, path: str | Path, seed: int | None = None) -> World:
-        """Build a world from a YAML spec file; a spec it cannot build from is one error."""
+    def from_yaml(cls, path: str | Path, seed: int | None = None,
+                  style: str | None = None) -> World:
+        """Build a world from a YAML spec file; a spec it cannot build from is one error.
+
+        `style` (home, flat), when given, overrides the spec's own `style` key.
+        """
         spec = load_spec(path)
+        if style is not None:
+            spec = {**spec, 'style': style}
         try:
             return cls(spec, seed)
         except RobotMemoryError:
@@ -141,13 +149,13 @@ class World:
                                     f'{exc}); the specs in sim/worlds/ show the format') from None
 
     @classmethod
-    def named(cls, name: str, seed: int) -> World:
-        """A world kind (drawn from the seed) or a path to a YAML spec."""
+    def named(cls, name: str, seed: int, style: str | None = None) -> World:
+        """A world kind (drawn from the seed) or a path to a YAML spec, in a style."""
         if name in WORLD_KINDS:
-            return cls.generate(seed, name)
+            return cls.generate(seed, name, style or DEFAULT_STYLE)
         path = Path(name)
         if path.suffix in ('.yaml', '.yml') and path.is_file():
-            return cls.from_yaml(path, seed)
+            return cls.from_yaml(path, seed, style)
         raise InvalidInputError(
             f'unknown world {name!r}; valid: {", ".join(WORLD_KINDS)} or a path to a .yaml spec'
         )
@@ -161,9 +169,14 @@ class World:
         world = cls.__new__(cls)
         world.spec = {'kind': kind, 'objects': dict(objects)}
         world.kind, world.seed, world.wall_height_m = kind, int(seed), float(wall_height_m)
+        world.style = 'flat'  # another simulator draws the scene; its objects stay catalogue
         world._build(tuple(rooms), (), tuple(furniture), tuple(places), objects,
                      np.random.default_rng([int(seed), 1]))
         return world
+
+    def dress(self, obj: ObjectInstance, others: Mapping[str, ObjectInstance]) -> ObjectInstance:
+        """An object as this world's style draws it, among the household's `others`."""
+        return dress(obj, self.style, self.seed, others)
 
     # ----------------------------------------------------------------- lookup
     def room(self, name: str) -> Room:
@@ -240,6 +253,7 @@ class World:
         return {
             'kind': self.kind,
             'seed': self.seed,
+            'style': self.style,
             'wall_height_m': self.wall_height_m,
             'rooms': [{'name': r.name, 'category': r.category,
                        'polygon_m': [list(p) for p in r.polygon_m]} for r in self.rooms],
