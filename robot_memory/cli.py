@@ -22,11 +22,13 @@ from robot_memory.cli_bench import bench_app
 from robot_memory.cli_eval import eval_app
 from robot_memory.cli_fleet import ask_fleet, fleet_app
 from robot_memory.cli_options import (
+    AttributesOption,
     BackendOption,
     DetectorOption,
     HabitatConfigOption,
     SceneOption,
     WorldOption,
+    WorldStyleOption,
 )
 from robot_memory.exceptions import InvalidInputError, RobotMemoryError
 
@@ -72,13 +74,15 @@ def sim_cmd(
     backend: BackendOption = 'builtin',
     scene: SceneOption = '',
     habitat_config: HabitatConfigOption = None,
+    world_style: WorldStyleOption = 'home',
+    attributes: AttributesOption = 'pixels',
 ) -> None:
     """Simulate patrols; write ground truth, a top-down map PNG and an MCAP recording."""
     from robot_memory.sim.commands import run_sim
     from robot_memory.sim.habitat_days import household_sim
 
     summary = run_sim(seed, days, out_dir, world=world, progress=not as_json,
-                      detector=detector,
+                      detector=detector, world_style=world_style, attributes=attributes,
                       sim=household_sim(backend, scene, seed, habitat_config, detector))
     emit(summary, as_json, f'simulation written to {out_dir}')
 

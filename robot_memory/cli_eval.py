@@ -137,6 +137,8 @@ def eval_laeqa_cmd(
     embeddings: Annotated[bool, typer.Option(
         help='Match object names with the text embedding model (off where it is not '
              'installed, e.g. beside habitat-sim).')] = True,
+    world_style: WorldStyleOption = 'home',
+    attributes: AttributesOption = 'pixels',
 ) -> None:
     """Long-term active embodied QA: generated questions, every planner side by side.
 
@@ -154,7 +156,8 @@ def eval_laeqa_cmd(
     if seeds is not None:
         panel = eval_laeqa_panel(parse_seeds(seeds), parse_worlds(world), days, names,
                                  phrasings, out_dir, per_type, progress=not as_json,
-                                 detector=detector, workers=workers)
+                                 detector=detector, workers=workers,
+                                 world_style=world_style, attributes=attributes)
         if as_json:
             emit(panel, True, 'eval laeqa panel')
             return
@@ -163,7 +166,8 @@ def eval_laeqa_cmd(
         return
     result = eval_laeqa(seed, days, world, names, phrasings, out_dir, per_type,
                         use_embeddings=embeddings, progress=not as_json, detector=detector,
-                        backend=backend, scene=scene, habitat_config=habitat_config)
+                        backend=backend, scene=scene, habitat_config=habitat_config,
+                        world_style=world_style, attributes=attributes)
     if as_json:
         emit(result, True, 'eval laeqa')
         return

@@ -250,4 +250,4 @@ def test_a_far_switch_is_told_apart_when_both_look_alikes_moved_between_looks(
         truth.record(600.0, fact('obj:mug_1', C), 'random_move')
     sessions = [(100.0, [('object:1', Counter({'obj:mug_1': 4}))]),
                 (1000.0, [('object:1', Counter({'obj:mug_2': 3, 'obj:mug_1': 1}))])]
-    assert _switches(truth, sessions) == (1, 1, both_moved)
+    assert _switches(truth, sessions) == (1, 1, both_moved, 0)  # no matched set here

@@ -9,6 +9,7 @@ import pytest
 
 pytest.importorskip('open3d', reason='open3d is needed for the raycasting renderer')
 
+from robot_memory.exceptions import InvalidInputError
 from robot_memory.sim.backend import BuiltinSim
 from robot_memory.sim.renderer import CameraConfig, RenderConfig, Renderer, camera_pose
 from robot_memory.sim.world import COLORS, WALL_THICKNESS_M, World
@@ -16,7 +17,8 @@ from robot_memory.sim.world import COLORS, WALL_THICKNESS_M, World
 
 @pytest.fixture(scope='module')
 def world() -> World:
-    return World.generate(0, 'apartment')
+    # The flat style: one catalogue box and colour per object, so albedos are known here.
+    return World.generate(0, 'apartment', 'flat')
 
 
 @pytest.fixture(scope='module')
@@ -142,3 +144,27 @@ def test_noise_is_optional_and_seeded():
     clean = noisy.render(pose)
     assert np.array_equal(a.rgb, b.rgb)
     assert not np.array_equal(a.rgb, clean.rgb)
+
+
+def test_in_a_home_light_dims_lit_surfaces_but_not_a_lamp_that_is_on():
+    home = World.generate(0, 'apartment')
+    state = home.initial_state.copy()
+    lamps = [k for k, o in state.objects.items() if o.cls == 'lamp']
+    assert lamps
+    for lamp in lamps:
+        state.set_state(lamp, 'on')
+    r = Renderer(home)
+    r.set_state(state)
+    lit, dim = [], []
+    for gains, into in (((1.0, 1.0, 1.0), lit), ((0.3, 0.25, 0.2), dim)):
+        r.set_light(gains)
+        for pose in _view_poses(home, r.camera, 4):
+            out = r.render(pose)
+            into.append(out)
+    glowing = sum(int((o.rgb.max(axis=2) >= 250).sum()) for o in dim)
+    assert glowing > 0, 'a lamp that is on saturates the camera even in a dim room'
+    for a, b in zip(lit, dim, strict=True):
+        walls = (a.owner >= 0) & (a.rgb.max(axis=2) < 250)
+        assert b.rgb[walls].mean() < 0.35 * a.rgb[walls].mean()
+    with pytest.raises(InvalidInputError, match='gains'):
+        r.set_light((-1.0, 1.0, 1.0))

@@ -29,8 +29,19 @@ from robot_memory.core.consolidation import ObservedFacts
 from robot_memory.core.types import ObjectObservation, Vec3
 from robot_memory.perception.attributes import appearance_distance
 
-__all__ = ['AssociationParams', 'Box', 'ColourReliability', 'Flags', 'Track', 'associate',
-           'alike', 'clearly_nearest', 'look_difference', 'lookalike', 'reid_candidates']
+__all__ = [
+    'AssociationParams',
+    'Box',
+    'ColourReliability',
+    'Flags',
+    'Track',
+    'alike',
+    'associate',
+    'clearly_nearest',
+    'look_difference',
+    'lookalike',
+    'reid_candidates',
+]
 
 _BIG = 1e6
 
@@ -104,11 +115,17 @@ class ColourReliability:
     Counted on sightings that can only be one object: a single known object of the class
     within `color_check_m`. It starts as if 50 sightings had agreed, so a perfect detector's
     colours are trusted from the first frame and one odd sighting does not change that.
+    Which names get mixed up is counted too (colours read from pixels: white and grey in a
+    dim corner, blue and navy): a pair read for each other in at least `confusable_share` of
+    the sightings of the two (and at least twice) no longer rules a match out.
     """
 
     agree: int = 0
     differ: int = 0
     prior_sightings: float = 50.0
+    confusable_share: float = 0.02
+    mixed: Counter[tuple[str, str]] = field(default_factory=Counter)
+    sightings: Counter[str] = field(default_factory=Counter)
 
     @property
     def flip_rate(self) -> float:
@@ -123,10 +140,24 @@ class ColourReliability:
                  if tracks[j].confirmed and tracks[j].color]
         if len(close) != 1:
             return
-        if close[0].color == colour:
+        known = close[0].color
+        self.sightings[known] += 1
+        if known == colour:
             self.agree += 1
         else:
             self.differ += 1
+            self.mixed[_pair(known, colour)] += 1
+
+    def confusable(self, a: str, b: str) -> bool:
+        """Whether two colour names are read for each other often enough not to tell two
+        objects apart."""
+        mixed = self.mixed.get(_pair(a, b), 0)
+        return mixed >= 2 and mixed >= self.confusable_share * (self.sightings[a]
+                                                                + self.sightings[b])
+
+
+def _pair(a: str, b: str) -> tuple[str, str]:
+    return (a, b) if a <= b else (b, a)
 
 
 def _colour_cost(a: str, b: str, penalty: float) -> float:
@@ -188,7 +219,8 @@ def associate(observations: Sequence[tuple[str, str, tuple[float, float, float]]
                 # Furniture stays where it stands; the colour read off one side of it in one
                 # light is no reason to take it for another piece.
                 if hard and colour and track.color and colour != track.color and \
-                        track.mobility == 'movable':
+                        track.mobility == 'movable' and not (
+                            colours is not None and colours.confusable(colour, track.color)):
                     continue
                 cost[i, j] = dist[i, j] + _colour_cost(colour, track.color, p.color_penalty_m)
     taken: set[int] = set()

@@ -51,7 +51,7 @@ class ZeroShotStateModel:
         try:
             self._model = transformers.AutoModel.from_pretrained(str(path),
                                                                  local_files_only=True).eval()
-            self._processor = transformers.AutoProcessor.from_pretrained(
+            self._processor = transformers.AutoProcessor.from_pretrained(  # type: ignore[no-untyped-call]
                 str(path), local_files_only=True)
         except (OSError, ValueError, KeyError) as exc:
             raise InvalidInputError(f'attribute model {path}: cannot load ({exc})') from None

@@ -30,6 +30,7 @@ __all__ = [
     'COLOUR_NAMES',
     'STATE_CUES',
     'AttributeModel',
+    'ColourReading',
     'Illuminant',
     'PixelStateModel',
     'SegmentPixels',
@@ -38,6 +39,7 @@ __all__ = [
     'describe',
     'estimate_illuminant',
     'name_colour',
+    'read_colour',
     'srgb_to_lab',
 ]
 
@@ -136,7 +138,7 @@ def estimate_illuminant(rgb: np.ndarray, segments: np.ndarray,
     """
     if rgb is None or rgb.size == 0:
         return NEUTRAL
-    step = 4  # a quarter of the rows and columns is plenty for a percentile
+    step = 8  # an eighth of the rows and columns is plenty for a percentile
     img = rgb[::step, ::step].reshape(-1, 3).astype(np.float64)
     keep = np.ones(len(img), dtype=bool)
     if valid is not None:
@@ -156,17 +158,37 @@ def _lab_and_names(pix: np.ndarray, light: Illuminant) -> tuple[np.ndarray, np.n
     return _LUT_LAB[index], _LUT_NAME[index].astype(np.int64)
 
 
+class ColourReading(NamedTuple):
+    """What one segment's pixels say: colour name, the share of lit pixels that agree, and
+    the appearance descriptor (`describe`)."""
+
+    name: str
+    agree: float
+    look: np.ndarray
+
+
+def read_colour(pixels: np.ndarray, light: Illuminant = NEUTRAL) -> ColourReading:
+    """`name_colour` and `describe` of a segment in one pass over its pixels."""
+    pix = _sample(np.asarray(pixels, dtype=np.float64).reshape(-1, 3))
+    pix = pix[pix.max(axis=1) < _SATURATED]
+    if len(pix) == 0:
+        return ColourReading('', 0.0, np.zeros(len(_NAMES) + 2, dtype=np.float32))
+    lab, names = _lab_and_names(pix, light)
+    name, agree = _name(lab, names)
+    return ColourReading(name, agree, _descriptor(lab, names))
+
+
 def name_colour(pixels: np.ndarray, light: Illuminant = NEUTRAL) -> tuple[str, float]:
     """The colour name of a segment's body and the share of its lit pixels that agree.
 
     `pixels`: (N, 3) sRGB of the segment (edges already left out). Saturated pixels (a lamp's
     light) are left out; an empty segment has no name ('').
     """
-    pix = _sample(np.asarray(pixels, dtype=np.float64).reshape(-1, 3))
-    pix = pix[pix.max(axis=1) < _SATURATED]
-    if len(pix) == 0:
-        return '', 0.0
-    lab, names = _lab_and_names(pix, light)
+    reading = read_colour(pixels, light)
+    return reading.name, reading.agree
+
+
+def _name(lab: np.ndarray, names: np.ndarray) -> tuple[str, float]:
     body = _body(lab)
     # The faces the light falls on: the brighter half of the body's pixels, each named; the
     # name most of them get is the object's.
@@ -185,7 +207,7 @@ def _body(lab: np.ndarray) -> np.ndarray:
     (white with a black band), the larger group. Shading moves lightness by less than that.
     """
     chroma = np.hypot(lab[:, 1], lab[:, 2])
-    chromatic = chroma > 14.0 + 0.1 * lab[:, 0]
+    chromatic: np.ndarray = chroma > 14.0 + 0.1 * lab[:, 0]
     if not len(lab):
         return chromatic
     if chromatic.mean() >= 1 / 3:
@@ -196,7 +218,7 @@ def _body(lab: np.ndarray) -> np.ndarray:
         off = np.abs((hue - peak + 180.0) % 360.0 - 180.0)
         mask: np.ndarray = chromatic & (off <= 30.0)
         return mask
-    grey = ~chromatic
+    grey: np.ndarray = ~chromatic
     lightness = lab[grey, 0]
     lo, hi = float(np.percentile(lightness, 10)), float(np.percentile(lightness, 90))
     if hi - lo > 30.0:
@@ -209,7 +231,7 @@ def _body(lab: np.ndarray) -> np.ndarray:
         if hi - lo > 30.0:
             split = (lo + hi) / 2
             larger_high = np.count_nonzero(lightness >= split) >= lightness.size / 2
-            out = grey.copy()
+            out: np.ndarray = grey.copy()
             out[grey] = (lightness >= split) if larger_high else (lightness < split)
             return out
     return grey
@@ -219,12 +241,11 @@ def describe(pixels: np.ndarray, light: Illuminant = NEUTRAL) -> np.ndarray:
     """Appearance descriptor: the share of pixels named each colour (shading-tolerant), and
     two figures of the pattern — the share outside the main colour, and its lightness spread
     (float32, `len(COLOUR_NAMES) + 2`)."""
-    pix = _sample(np.asarray(pixels, dtype=np.float64).reshape(-1, 3))
-    pix = pix[pix.max(axis=1) < _SATURATED]
+    return read_colour(pixels, light).look
+
+
+def _descriptor(lab: np.ndarray, names: np.ndarray) -> np.ndarray:
     out = np.zeros(len(_NAMES) + 2, dtype=np.float32)
-    if len(pix) == 0:
-        return out
-    lab, names = _lab_and_names(pix, light)
     hist = np.bincount(names, minlength=len(_NAMES)).astype(np.float64) / len(names)
     out[:len(_NAMES)] = hist
     out[-2] = 1.0 - hist.max()

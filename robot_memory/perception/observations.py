@@ -27,9 +27,8 @@ from robot_memory.perception.attributes import (
     AttributeModel,
     PixelStateModel,
     SegmentPixels,
-    describe,
     estimate_illuminant,
-    name_colour,
+    read_colour,
 )
 
 __all__ = ['ATTRIBUTE_SOURCES', 'ExtractionParams', 'SegmentObservation', 'extract_observations',
@@ -96,9 +95,8 @@ def extract_observations(frame: Frame, params: ExtractionParams | None = None,
     cam = frame.intrinsics
     s = max(int(p.stride_px), 1)
     labels: dict[int, SegmentLabel] = dict(frame.labels)
-    full_seg = join_split_segments(frame.segments, frame.depth_m, labels, p.join_step_m)
-    seg = full_seg[::s, ::s]
     depth = frame.depth_m[::s, ::s]
+    seg = join_split_segments(frame.segments[::s, ::s], depth, labels, p.join_step_m)
     valid_depth = np.isfinite(depth) & (depth > p.min_range_m) & (depth < p.max_range_m)
     labelled = seg > 0
     counts_all = np.bincount(seg[labelled].ravel()) if labelled.any() else np.zeros(1, int)
@@ -173,11 +171,10 @@ def extract_observations(frame: Frame, params: ExtractionParams | None = None,
             if light is not None:
                 if overrule:
                     attributes.pop('state', None)
-                if overrule or not attributes.get('color'):
-                    colour, _ = name_colour(seg_rgb, light)
-                    if colour:
-                        attributes['color'] = colour
-                look = describe(seg_rgb, light)
+                reading = read_colour(seg_rgb, light)
+                if (overrule or not attributes.get('color')) and reading.name:
+                    attributes['color'] = reading.name
+                look = reading.look
                 crop = None
                 if reader.knows(label.label):  # image models read the box round the segment
                     crop = frame.rgb[int(v[a:b].min()):int(v[a:b].max()) + 1,
@@ -281,9 +278,8 @@ def join_split_segments(segments: np.ndarray, depth_m: np.ndarray,
             joined[root_j] = root_i
     if not joined:
         return segments
-    lut_from = np.array(sorted(joined), dtype=np.int64)
-    out = segments.copy()
-    for k in lut_from.tolist():
+    out: np.ndarray = segments.copy()
+    for k in sorted(joined):
         out[segments == k] = joined[k]
         labels.pop(k, None)
     return out

@@ -84,7 +84,7 @@ def _shade(colour: str, rng: np.random.Generator) -> RGB:
     s = min(max(s * rng.uniform(0.85, 1.1) if s > 0.15 else s + rng.uniform(0.0, 0.04), 0), 1)
     v = min(max(v * rng.uniform(0.88, 1.08), 0.0), 1.0)
     out = colorsys.hsv_to_rgb(h, s, v)
-    return int(round(out[0] * 255)), int(round(out[1] * 255)), int(round(out[2] * 255))
+    return round(out[0] * 255), round(out[1] * 255), round(out[2] * 255)
 
 
 def _accent(rgb: RGB, rng: np.random.Generator) -> RGB:
@@ -133,7 +133,7 @@ def object_parts(obj: ObjectInstance, placement: Placement) -> list[ObjectPart]:
     lo, hi = c - size / 2, c + size / 2
     if not obj.rgb:  # the flat world: one box of the catalogue colour
         return [ObjectPart(_v(lo), _v(hi), COLORS[obj.color])]
-    rgb, accent = obj.rgb, obj.accent_rgb or obj.rgb
+    rgb, accent = _rgb(obj.rgb), _rgb(obj.accent_rgb or obj.rgb)
     state = placement.state
     if obj.cls == 'laptop':
         return _laptop(lo, hi, rgb, accent, state == 'open')
@@ -154,6 +154,10 @@ def object_parts(obj: ObjectInstance, placement: Placement) -> list[ObjectPart]:
             parts.append(ObjectPart(_v(_with(lo - pad, 2, z0)), _v(_with(hi + pad, 2, z1)),
                                     glow, on))
     return parts
+
+
+def _rgb(values: tuple[int, ...]) -> RGB:
+    return int(values[0]), int(values[1]), int(values[2])
 
 
 def _v(a: np.ndarray) -> Vec3:

@@ -269,15 +269,19 @@ class BuiltinSim(SimBackend):
                                            self.config.seed, self.world.style))
         map_T_camera = self.camera_pose()
         out = self.renderer.render(map_T_camera, self._rng)
-        owners = self.renderer.owners
-        pixels = np.bincount(out.owner.ravel() + 1, minlength=len(owners) + 1)[1:]
-        seen = [int(o) for o in np.flatnonzero(pixels)
-                if owners[o].kind in ('furniture', 'object')]
-        for o in seen:
-            if pixels[o] >= VISIBLE_MIN_PX:
-                self._visible.setdefault(owners[o].owner_id, []).append(self._now_s)
+        boxes = self.renderer.owners  # per box; an object may be drawn as several boxes
+        box_pixels = np.bincount(out.owner.ravel() + 1, minlength=len(boxes) + 1)[1:]
+        # One segment per furniture piece or object, whatever number of boxes draw it.
+        parts: dict[str, list[int]] = {}
+        for b in np.flatnonzero(box_pixels).tolist():
+            if boxes[b].kind in ('furniture', 'object'):
+                parts.setdefault(boxes[b].owner_id, []).append(int(b))
+        for owner_id, owned in parts.items():
+            if sum(int(box_pixels[b]) for b in owned) >= VISIBLE_MIN_PX:
+                self._visible.setdefault(owner_id, []).append(self._now_s)
+        seen = list(parts)
         ids = self._rng.permutation(len(seen)).astype(np.int32) + 1
-        lut = np.zeros(len(owners) + 1, dtype=np.int32)
+        lut = np.zeros(len(boxes) + 1, dtype=np.int32)
         labels: dict[int, SegmentLabel] = {}
         truth: dict[int, str] = {}
         state = self.activity.state
@@ -285,9 +289,9 @@ class BuiltinSim(SimBackend):
         # from the pixels. `attributes: labels` hands them over from the truth instead (the
         # comparison mode of earlier releases).
         told = self.config.detector.attributes == 'labels'
-        for owner_index, seg in zip(seen, ids, strict=True):
-            owner_id = owners[owner_index].owner_id
-            lut[owner_index + 1] = seg
+        for owner_id, seg in zip(seen, ids, strict=True):
+            for b in parts[owner_id]:
+                lut[b + 1] = seg
             attrs: dict[str, str] = {}
             if owner_id.startswith('obj:'):
                 obj = state.objects[owner_id]
@@ -305,6 +309,10 @@ class BuiltinSim(SimBackend):
         segments = np.take(lut, out.owner + 1)
         small = {seg for seg, owner_id in truth.items() if owner_id.startswith('obj:')}
         labels, segments = self._detector.apply(labels, segments, small, out.depth_m)
+        # Both halves of a split segment show its object; a spurious one shows none.
+        for half, whole in self._detector.split_from.items():
+            if whole in truth:
+                truth[half] = truth[whole]
         # Evaluators see what the detector reported; a missed segment was not seen.
         truth = {seg: owner_id for seg, owner_id in truth.items() if seg in labels}
         self._frame_truth.record(self._frame_index, truth)

@@ -28,20 +28,24 @@ log = logging.getLogger(__name__)
 
 def run_sim(seed: int, days: int, out_dir: Path, world: str = 'apartment',
             progress: bool = True, scenario: str | Path | None = None,
-            detector: str | None = None, sim: Any = None) -> dict[str, Any]:
+            detector: str | None = None, sim: Any = None, world_style: str = 'home',
+            attributes: str = 'pixels') -> dict[str, Any]:
     """Simulate `days` days of patrols; write truth.json, map.png and recording.mcap.
 
     `detector` (a preset or YAML file) makes the recorded labels those of a detector that errs.
     `sim`: another simulator with household activity (Habitat days) instead of the built-in.
+    `world_style`: home or flat (`sim/appearance.py`); `attributes` labels: the recorded
+    labels carry each object's colour and state (pixels: a class only).
     """
     if days < 1:
         raise InvalidInputError(f'days must be ≥ 1, got {days}')
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     config = load_scenario(scenario, world=world, seed=seed) if scenario else SimConfig(
-        world=world, seed=seed)
+        world=world, seed=seed, world_style=world_style)
     if detector is not None:
         config = replace(config, detector=load_detector(detector))
+    config = replace(config, detector=config.detector.with_attributes(attributes))
     wall_start = time.perf_counter()
     sim = sim if sim is not None else BuiltinSim(config)
     mcap_path = out_dir / 'recording.mcap'

@@ -151,6 +151,9 @@ class DetectorNoise:
         self.classes = tuple(sorted(set(classes)))
         self.colors = tuple(sorted(set(colors)))
         self._rng = np.random.default_rng([int(seed), 29])
+        # Of the last frame: new segment id → the segment it was split off; spurious ids.
+        self.split_from: dict[int, int] = {}
+        self.spurious: set[int] = set()
 
     def _other(self, options: Sequence[str], value: str) -> str:
         rest = [o for o in options if o != value]
@@ -165,6 +168,7 @@ class DetectorNoise:
         keeps spurious segments on surfaces the camera has a depth for.
         """
         c = self.config
+        self.split_from, self.spurious = {}, set()
         if c.perfect:
             return labels, segments
         out: dict[int, SegmentLabel] = {}
@@ -233,6 +237,7 @@ class DetectorNoise:
             segments[rows[part], cols[part]] = next_id
             labels[next_id] = SegmentLabel(labels[seg].label, labels[seg].attributes,
                                            labels[seg].confidence)
+            self.split_from[next_id] = seg
             next_id += 1
         return segments
 
@@ -255,13 +260,15 @@ class DetectorNoise:
         if not n:
             return segments
         h, w = segments.shape
+        if h < 24 or w < 24:
+            return segments
         free = segments == 0
         if depth_m is not None:
             free &= np.isfinite(depth_m)
         next_id = int(segments.max()) + 1
         segments = segments.copy()
         for _ in range(n):
-            bh, bw = (int(v) for v in self._rng.integers(12, 48, 2))
+            bh, bw = (int(v) for v in self._rng.integers(12, min(48, h // 2, w // 2), 2))
             r0, c0 = int(self._rng.integers(0, h - bh)), int(self._rng.integers(0, w - bw))
             block = free[r0:r0 + bh, c0:c0 + bw]
             if block.mean() < 0.8:
@@ -269,6 +276,7 @@ class DetectorNoise:
             segments[r0:r0 + bh, c0:c0 + bw][block] = next_id
             labels[next_id] = SegmentLabel(self.classes[int(self._rng.integers(
                 len(self.classes)))], {}, self._confidence(True))
+            self.spurious.add(next_id)
             next_id += 1
         return segments
 

@@ -211,11 +211,7 @@ class Renderer:
         scene.add_triangles(o3d.core.Tensor(verts.reshape(-1, 3).astype(np.float32)),
                             o3d.core.Tensor(tris.reshape(-1, 3).astype(np.uint32)))
         self._scene = scene
-        # An object drawn as several boxes is one owner: pixels index `owners`, not boxes.
-        index: dict[Owner, int] = {}
-        box_owner = np.array([index.setdefault(b[0], len(index)) for b in boxes],
-                             dtype=np.int32)
-        self.owners = list(index)
+        self.owners = [b[0] for b in boxes]  # per box: an object may be drawn as several
         self.box_lo, self.box_hi = lo, hi
         self.triangles = 12 * n
         # Plane of every (box, face) key: n · p = d.
@@ -232,7 +228,7 @@ class Renderer:
         # A surface that emits light shows its own colour on every face, whatever the light.
         self._key_emits = np.repeat(np.array([b[3] for b in boxes], dtype=bool), 6)
         self._light_keys()
-        self._key_owner = np.append(np.repeat(box_owner, 6), -1).astype(
+        self._key_owner = np.append(np.repeat(np.arange(n, dtype=np.int32), 6), -1).astype(
             np.int32)
         kinds = [b[0].kind for b in boxes]
         movable = np.array([k in ('furniture', 'object') for k in kinds])

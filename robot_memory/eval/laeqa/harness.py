@@ -37,12 +37,15 @@ def eval_laeqa(seed: int = 0, days: int = 5, world: str = 'apartment',
                use_embeddings: bool = True, progress: bool = False,
                planner_params: PlannerParams | None = None,
                detector: str = 'perfect', backend: str = 'builtin', scene: str = '',
-               habitat_config: str | None = None) -> dict[str, Any]:
+               habitat_config: str | None = None, world_style: str = 'home',
+               attributes: str = 'pixels') -> dict[str, Any]:
     """Run the benchmark; writes a per-question CSV and a chart, returns the summary.
 
     `detector`: a preset (perfect, realistic, poor) or a YAML file of detector error rates;
     the patrols and every look while answering see through it. `backend` habitat: the
-    household days of a Habitat `scene` (needs habitat-sim).
+    household days of a Habitat `scene` (needs habitat-sim). `world_style` (home, flat) and
+    `attributes` (pixels: colour and state read by memory; labels: handed over) as in
+    `eval_mapping`.
     """
     from robot_memory.language.parser import QuestionParser, Vocabulary
     from robot_memory.language.phrasings import (
@@ -66,7 +69,8 @@ def eval_laeqa(seed: int = 0, days: int = 5, world: str = 'apartment',
         if other is not None:
             world = Path(other.config.scene_path).name
         base = patrol(seed, days, world, progress=lambda d: bar.advance(),
-                      detector=load_detector(detector), sim=other)
+                      detector=load_detector(detector).with_attributes(attributes), sim=other,
+                      world_style=world_style)
         sim = base.sim
         if learned:
             # The sensor model is what the patrols measured of the detector, not a constant.
@@ -134,6 +138,7 @@ def eval_laeqa(seed: int = 0, days: int = 5, world: str = 'apartment',
             bar.advance()
     summary = summarise(rows, planners, len(questions), parsed_ok)
     summary.update({'seed': seed, 'days': days, 'world': world, 'detector': detector,
+                    'world_style': world_style, 'attributes': attributes,
                     'detection_prob': planner_params.detection_prob,
                     'phrasings': str(phrasings_path) if phrasings_path else 'builtin'})
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -146,10 +151,12 @@ def eval_laeqa(seed: int = 0, days: int = 5, world: str = 'apartment',
 
 def _panel_run(seed: int, days: int, world: str, planners: tuple[str, ...],
                phrasings_path: Path | None, out_dir: Path, per_type: int,
-               detector: str) -> dict[str, Any]:
+               detector: str, world_style: str = 'home',
+               attributes: str = 'pixels') -> dict[str, Any]:
     """One panel run: the benchmark's summary with its figures also flat, per planner."""
     summary = eval_laeqa(seed, days, world, planners, phrasings_path,
-                         out_dir / f'{Path(world).stem}_{seed}', per_type, detector=detector)
+                         out_dir / f'{Path(world).stem}_{seed}', per_type, detector=detector,
+                         world_style=world_style, attributes=attributes)
     for name, figures in summary['planners'].items():
         summary[f'{name}_accuracy'] = figures['accuracy']
         summary[f'{name}_path_m'] = figures['path_m']
@@ -166,18 +173,21 @@ def eval_laeqa_panel(seeds: list[int], worlds: list[str], days: int = 5,
                      phrasings_path: Path | None = None,
                      out_dir: Path = Path('laeqa_out'), per_type: int = 35,
                      progress: bool = False, detector: str = 'perfect',
-                     workers: int | None = None) -> dict[str, Any]:
+                     workers: int | None = None, world_style: str = 'home',
+                     attributes: str = 'pixels') -> dict[str, Any]:
     """The benchmark on every world × seed (in parallel processes): per run, mean and min."""
     from robot_memory.eval.panel import plot_panel, run_panel, summarize
 
     jobs = [{'seed': seed, 'days': days, 'world': world, 'planners': planners,
              'phrasings_path': phrasings_path, 'out_dir': out_dir, 'per_type': per_type,
-             'detector': detector} for world in worlds for seed in seeds]
+             'detector': detector, 'world_style': world_style, 'attributes': attributes}
+            for world in worlds for seed in seeds]
     runs = run_panel(_panel_run, jobs, workers, progress, 'LA-EQA panel')
     keys = [f'{name}_{figure}' for name in planners for figure in ('accuracy', 'path_m')]
     keys += ['voi_minus_explore_all', 'voi_path_share', 'parse_coverage', 'detection_prob']
     out: dict[str, Any] = {
         'panel': {'seeds': seeds, 'worlds': worlds, 'days': days, 'detector': detector,
+                  'world_style': world_style, 'attributes': attributes,
                   'planners': list(planners), 'runs': len(runs)},
         **summarize(runs, keys),
         'runs': runs,

@@ -40,7 +40,8 @@ class Patrolled:
 
 
 def patrol(seed: int, days: int, world: str = 'apartment', progress: Any = None,
-           detector: DetectorConfig | None = None, sim: Any = None) -> Patrolled:
+           detector: DetectorConfig | None = None, sim: Any = None,
+           world_style: str = 'home') -> Patrolled:
     """Run `days` of patrols through perception; keep frame records for the baseline.
 
     `sim`: another simulator with household activity (Habitat days); else the built-in one.
@@ -48,7 +49,7 @@ def patrol(seed: int, days: int, world: str = 'apartment', progress: Any = None,
     from robot_memory.sim.backend import BuiltinSim, SimConfig
 
     if sim is None:
-        sim = BuiltinSim(SimConfig(world=world, seed=seed,
+        sim = BuiltinSim(SimConfig(world=world, seed=seed, world_style=world_style,
                                    detector=detector or DetectorConfig()))
     layout = sim.scene_graph()
     memory = EpisodicMemory()
