@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from robot_memory._console import console, emit
-from robot_memory.cli_options import JsonOption, WorldOption
+from robot_memory.cli_options import JsonOption, WorldOption, WorldStyleOption
 from robot_memory.exceptions import InvalidInputError, RobotMemoryError
 
 __all__ = ['bench_app']
@@ -60,12 +60,17 @@ def bench_ingest_cmd(
     seed: Annotated[int, typer.Option(help='Simulator seed.')] = 0,
     days: Annotated[int, typer.Option(help='Days of patrol to replay.')] = 1,
     world: WorldOption = 'apartment',
+    attribute_model: Annotated[str, typer.Option(
+        help='pixels (the built-in state reader), a CLIP-family model directory, or tiny: a '
+             'random tiny CLIP built for the run (its time, not its answers).')] = 'pixels',
+    world_style: WorldStyleOption = 'home',
 ) -> None:
     """Frame → perception → memory → store throughput at 640×480, per stage."""
     from robot_memory.eval.bench_ingest import bench_ingest
 
     with console.status('rendering a patrol, then ingesting it…', spinner='dots'):
-        result = bench_ingest(seed, days, world)
+        result = bench_ingest(seed, days, world, attribute_model=attribute_model,
+                              world_style=world_style)
     emit(result, as_json, 'bench ingest')
 
 

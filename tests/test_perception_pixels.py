@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 from collections import Counter
 from pathlib import Path
@@ -21,7 +20,7 @@ from robot_memory.perception.attributes import (
     estimate_illuminant,
     name_colour,
 )
-from robot_memory.perception.observations import extract_observations, join_split_segments
+from robot_memory.perception.observations import extract_observations
 from robot_memory.sim.appearance import dress, illuminant, object_parts
 from robot_memory.sim.backend import BuiltinSim, SimConfig
 from robot_memory.sim.catalog import COLORS, OBJECT_CATALOG
@@ -212,23 +211,27 @@ def _frame(segments: np.ndarray, depth: np.ndarray, labels: dict[int, SegmentLab
 
 
 def test_a_split_mask_does_not_become_two_objects() -> None:
-    depth = np.full((120, 160), 4.0)
-    depth[40:80, 60:100] = 2.0
-    segments = np.zeros((120, 160), np.int32)
-    segments[40:80, 60:80] = 3  # the network cut one backpack in two
-    segments[40:80, 80:100] = 9
-    labels = {3: SegmentLabel('backpack'), 9: SegmentLabel('backpack')}
-    (seen,) = extract_observations(_frame(segments, depth, labels))
-    assert seen.observation.label == 'backpack'
-    assert seen.observation.centroid_m[1] == pytest.approx(0.0, abs=0.05)
-    # Two backpacks side by side, one in front of the other: a step in depth, two objects.
-    depth[40:80, 80:100] = 2.6
-    assert len(extract_observations(_frame(segments, depth, labels))) == 2
-    # Two classes that meet are never joined.
-    kept = dict(labels)
-    kept[9] = SegmentLabel('jacket')
-    depth[40:80, 80:100] = 2.0
-    assert len(np.unique(join_split_segments(segments, depth, kept, 0.03))) == 3
+    """Now and then the network cuts a known backpack in two: the half is never confirmed.
+    (Not covered: a cut in the very first frames, while the backpack is itself tentative.)"""
+    from tests.test_perception import _pipeline, _render
+
+    rng = np.random.default_rng(7)
+    pipeline = _pipeline()
+    scene = [('backpack', 'red', (2.0, 0.0, 1.1), 0.4)]
+    for k in range(12):
+        frame, truth = _render(scene, SIM_EPOCH_S + k, rng, k)
+        if k in (5, 9):
+            (seg,) = truth
+            cols = np.flatnonzero((frame.segments == seg).any(axis=0))
+            cut = frame.segments.copy()
+            cut[:, cols[len(cols) // 2]:][cut[:, cols[len(cols) // 2]:] == seg] = 99
+            frame = Frame(frame.stamp_s, frame.rgb, frame.depth_m, cut,
+                          {**frame.labels, 99: frame.labels[seg]}, frame.map_T_camera,
+                          frame.intrinsics, k)
+            assert len(pipeline.process(frame).seen) == 2
+        else:
+            pipeline.process(frame)
+    assert len(pipeline.memory.object_ids) == 1
 
 
 def test_a_bleeding_mask_keeps_the_object_where_it_is() -> None:
@@ -287,44 +290,16 @@ def test_the_detector_presets_err_on_masks_as_their_comment_says() -> None:
     assert 0.6 * 12 * 50 < counts['segments'] < 1.4 * 12 * 50
 
 
-def _tiny_clip(path: Path) -> None:
-    """A randomly initialised CLIP small enough to build in a test (no weights downloaded)."""
-    import torch
-    from transformers import (
-        CLIPConfig,
-        CLIPImageProcessor,
-        CLIPModel,
-        CLIPProcessor,
-        CLIPTokenizer,
-    )
-
-    torch.manual_seed(0)
-    codes = [*range(33, 127), *range(161, 173), *range(174, 256)]
-    chars = [chr(c) for c in codes] + [chr(256 + i) for i in range(256 - len(codes))]
-    vocab = {c: i for i, c in enumerate(chars)}
-    vocab.update({c + '</w>': len(chars) + i for i, c in enumerate(chars)})
-    vocab['<|startoftext|>'], vocab['<|endoftext|>'] = len(vocab), len(vocab) + 1
-    (path / 'vocab.json').write_text(json.dumps(vocab))
-    (path / 'merges.txt').write_text('#version: 0.2\n')
-    tokenizer = CLIPTokenizer(str(path / 'vocab.json'), str(path / 'merges.txt'))
-    layers = {'hidden_size': 16, 'intermediate_size': 32, 'num_hidden_layers': 1,
-              'num_attention_heads': 2}
-    config = CLIPConfig(text_config={'vocab_size': len(vocab), 'max_position_embeddings': 64,
-                                     **layers},
-                        vision_config={'image_size': 32, 'patch_size': 8, **layers},
-                        projection_dim=8)
-    CLIPModel(config).save_pretrained(path)
-    CLIPProcessor(image_processor=CLIPImageProcessor(size={'shortest_edge': 32},
-                                                     crop_size={'height': 32, 'width': 32}),
-                  tokenizer=tokenizer).save_pretrained(path)
-
-
 def test_the_zero_shot_model_loads_locally_and_answers_one_state_of_each_class(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from robot_memory.perception.attribute_models import ZeroShotStateModel, make_attribute_model
+    from robot_memory.perception.attribute_models import (
+        ZeroShotStateModel,
+        make_attribute_model,
+        save_random_clip,
+    )
 
     monkeypatch.setenv('HF_HUB_OFFLINE', '1')
-    _tiny_clip(tmp_path)
+    save_random_clip(tmp_path)
     model = make_attribute_model(tmp_path)
     assert isinstance(model, ZeroShotStateModel)
     rng = np.random.default_rng(0)

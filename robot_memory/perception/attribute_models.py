@@ -8,7 +8,9 @@ of a {label} that is {state}" for each of its states; the state whose text the c
 embedding is nearest (cosine) wins. transformers and torch are imported on first use.
 
 `make_attribute_model(spec)`: 'pixels' (or empty) is the built-in `PixelStateModel`; a
-directory is a zero-shot model.
+directory is a zero-shot model. `save_random_clip(dir)` writes a tiny, randomly initialised
+CLIP there: its answers mean nothing; it exists so that the loading and inference code can be
+tested and timed without any weights (`bench ingest --attribute-model tiny`).
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from robot_memory.perception.attributes import (
     StateCue,
 )
 
-__all__ = ['ZeroShotStateModel', 'make_attribute_model']
+__all__ = ['ZeroShotStateModel', 'make_attribute_model', 'save_random_clip']
 
 
 class ZeroShotStateModel:
@@ -110,3 +112,47 @@ def make_attribute_model(spec: str | Path | None) -> AttributeModel:
     if spec is None or str(spec) in ('', 'pixels'):
         return PixelStateModel()
     return ZeroShotStateModel(spec)
+
+
+def save_random_clip(path: str | Path, seed: int = 0) -> Path:
+    """Write a tiny randomly initialised CLIP (model, tokenizer, image processor) to `path`.
+
+    Its vocabulary is one token per byte (a byte-level BPE with no merges), its towers one
+    layer of width 16: enough to run every code path, nothing learned.
+    """
+    import json
+
+    import torch
+    from transformers import (
+        CLIPConfig,
+        CLIPImageProcessor,
+        CLIPModel,
+        CLIPProcessor,
+        CLIPTokenizer,
+    )
+
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(seed)
+    # The printable bytes stand for themselves; the others get code points past 255.
+    codes = [*range(33, 127), *range(161, 173), *range(174, 256)]
+    chars = [chr(c) for c in codes] + [chr(256 + i) for i in range(256 - len(codes))]
+    vocab = {c: i for i, c in enumerate(chars)}
+    vocab.update({c + '</w>': len(chars) + i for i, c in enumerate(chars)})
+    vocab['<|startoftext|>'], vocab['<|endoftext|>'] = len(vocab), len(vocab) + 1
+    (path / 'vocab.json').write_text(json.dumps(vocab))
+    (path / 'merges.txt').write_text('#version: 0.2\n')
+    tokenizer = CLIPTokenizer(str(path / 'vocab.json'), str(path / 'merges.txt'))
+    layers = {'hidden_size': 16, 'intermediate_size': 32, 'num_hidden_layers': 1,
+              'num_attention_heads': 2}
+    config = CLIPConfig(text_config={'vocab_size': len(vocab), 'max_position_embeddings': 64,
+                                     **layers},
+                        vision_config={'image_size': 32, 'patch_size': 8, **layers},
+                        projection_dim=8)
+    CLIPModel(config).save_pretrained(path)
+    images = CLIPImageProcessor(size={'shortest_edge': 32},
+                                crop_size={'height': 32, 'width': 32})
+    processor = CLIPProcessor(image_processor=images,  # type: ignore[no-untyped-call]
+                              tokenizer=tokenizer)
+    processor.save_pretrained(path)
+    return path

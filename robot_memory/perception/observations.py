@@ -15,7 +15,6 @@ label does not give them (`attributes='pixels'`: always; `'labels'`: never).
 from __future__ import annotations
 
 import itertools
-import math
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
@@ -31,8 +30,7 @@ from robot_memory.perception.attributes import (
     read_colour,
 )
 
-__all__ = ['ATTRIBUTE_SOURCES', 'ExtractionParams', 'SegmentObservation', 'extract_observations',
-           'join_split_segments']
+__all__ = ['ATTRIBUTE_SOURCES', 'ExtractionParams', 'SegmentObservation', 'extract_observations']
 
 ATTRIBUTE_SOURCES = ('auto', 'pixels', 'labels')
 _DEFAULT_MODEL = PixelStateModel()
@@ -54,9 +52,6 @@ class ExtractionParams:
     # segmentation networks give a class only); 'pixels' always measured (what a label says
     # is replaced); 'labels' only as the labels give them (nothing measured).
     attributes: str = 'auto'
-    # Two segments of one class are one object when the depth across their shared border
-    # steps by less than this (a mask cut in two); a touching neighbour stands apart.
-    join_step_m: float = 0.03
 
     def __post_init__(self) -> None:
         if self.attributes not in ATTRIBUTE_SOURCES:
@@ -96,7 +91,7 @@ def extract_observations(frame: Frame, params: ExtractionParams | None = None,
     s = max(int(p.stride_px), 1)
     labels: dict[int, SegmentLabel] = dict(frame.labels)
     depth = frame.depth_m[::s, ::s]
-    seg = join_split_segments(frame.segments[::s, ::s], depth, labels, p.join_step_m)
+    seg = frame.segments[::s, ::s]
     valid_depth = np.isfinite(depth) & (depth > p.min_range_m) & (depth < p.max_range_m)
     labelled = seg > 0
     counts_all = np.bincount(seg[labelled].ravel()) if labelled.any() else np.zeros(1, int)
@@ -237,49 +232,3 @@ def _inliers(z: np.ndarray, edge: np.ndarray, min_points: int) -> np.ndarray:
     hi = zk[above[0]] if above.size else np.inf
     both = keep & (z >= lo) & (z <= hi)
     return both if np.count_nonzero(both) >= min_points else keep
-
-
-def join_split_segments(segments: np.ndarray, depth_m: np.ndarray,
-                        labels: dict[int, SegmentLabel], step_m: float) -> np.ndarray:
-    """Segments of one class that meet where the depth runs on (one object's mask cut in
-    two) relabelled as one; `labels` loses the ids joined away."""
-    if step_m <= 0 or len(labels) < 2:
-        return segments
-    keys_all: list[np.ndarray] = []
-    steps_all: list[np.ndarray] = []
-    for a, b, da, db in ((segments[:, :-1], segments[:, 1:], depth_m[:, :-1], depth_m[:, 1:]),
-                         (segments[:-1, :], segments[1:, :], depth_m[:-1, :], depth_m[1:, :])):
-        border = (a != b) & (a > 0) & (b > 0)
-        if border.any():
-            sa, sb = a[border].astype(np.int64), b[border].astype(np.int64)
-            keys_all.append(np.minimum(sa, sb) << 32 | np.maximum(sa, sb))
-            steps_all.append(np.abs(da[border] - db[border]))
-    if not keys_all:
-        return segments
-    keys, steps = np.concatenate(keys_all), np.concatenate(steps_all)
-    uniq, inverse, counts = np.unique(keys, return_inverse=True, return_counts=True)
-    pairs: dict[tuple[int, int], float] = {}
-    for k, (key, count) in enumerate(zip(uniq.tolist(), counts.tolist(), strict=True)):
-        i, j = key >> 32, key & 0xFFFFFFFF
-        li, lj = labels.get(i), labels.get(j)
-        if count >= 3 and li is not None and lj is not None and li.label == lj.label:
-            step = steps[inverse == k]
-            step = step[np.isfinite(step)]
-            pairs[(i, j)] = float(np.median(step)) if step.size else math.nan
-    joined: dict[int, int] = {}
-    for (i, j), step in sorted(pairs.items()):
-        if not step <= step_m:  # NaN: no depth on the border, nothing says it runs on
-            continue
-        root_i, root_j = joined.get(i, i), joined.get(j, j)
-        if root_i != root_j:
-            for k, r in list(joined.items()):
-                if r == root_j:
-                    joined[k] = root_i
-            joined[root_j] = root_i
-    if not joined:
-        return segments
-    out: np.ndarray = segments.copy()
-    for k in sorted(joined):
-        out[segments == k] = joined[k]
-        labels.pop(k, None)
-    return out
