@@ -330,3 +330,21 @@ def test_a_missing_or_foreign_model_directory_is_one_clear_error(tmp_path: Path)
 
 def test_colour_name_prototypes_cover_the_world_palette() -> None:
     assert set(COLORS) == set(COLOUR_NAMES)
+
+
+def test_colour_names_the_reader_mixes_up_stop_ruling_matches_out() -> None:
+    from robot_memory.perception.association import ColourReliability
+
+    white = Track('object:1', 'mug', 'white', (1.0, 0.0, 0.8), (0.1, 0.1, 0.1), 'movable', 0.0,
+                  confirmed=True)
+    grey_here = [('mug', 'grey', (1.05, 0.0, 0.8))]
+    learned = ColourReliability()
+    assert associate(grey_here, [white], 1, colours=learned) == [None]
+    for _ in range(20):  # white read as grey in one sighting of ten, in dim corners
+        for colour in ['white'] * 9 + ['grey']:
+            learned.count(colour, [white], np.array([True]))
+    assert learned.flip_rate < 0.1  # overall the colours are still trusted …
+    assert learned.confusable('white', 'grey') and learned.confusable('grey', 'white')
+    assert not learned.confusable('white', 'red')
+    assert associate(grey_here, [white], 1, colours=learned) == [0]  # … but not this pair
+    assert associate([('mug', 'red', (1.05, 0.0, 0.8))], [white], 1, colours=learned) == [None]
