@@ -8,7 +8,8 @@ is lower, on average, when the class is wrong; and its masks err the way real ne
 Boundary AP 30.6 against mask AP 43.7 for Mask2Former R50, SAM's nested whole/part masks):
 
 - bleed: every mask reaches `bleed_px` pixels past the object's edge, onto what lies behind
-  or beside it (so its border pixels carry another surface's depth);
+  or beside it (so its border pixels carry another surface's depth); where masks meet, the
+  smaller instance is on top;
 - split: a segment is cut in two along its longer side, both halves with its class;
 - merge: a segment that touches another object's is reported as one segment with it;
 - spurious: segments of a random object class on the wall or floor, a share of the output.
@@ -243,14 +244,27 @@ class DetectorNoise:
 
     @staticmethod
     def _bleed(segments: np.ndarray, px: int) -> np.ndarray:
-        """Every mask grown by `px` pixels over background and over its neighbours' edges."""
-        from scipy.ndimage import grey_dilation
+        """Every mask grown by `px` pixels over what lies around it (background and larger
+        segments): an instance network's masks overlap, and where they do the smaller
+        instance is drawn on top, so a mug's mask reaches onto the table, not the other way."""
+        from scipy.ndimage import binary_dilation, find_objects
 
-        size = 2 * px + 1
-        grown = grey_dilation(segments, size=(size, size))
-        # Where two masks meet, each grows into the other: take the neighbour's id on the
-        # pixels within `px` of a different id (the dilation's maximum), else keep one's own.
-        return np.where(grown != segments, grown, segments).astype(np.int32)
+        counts = np.bincount(segments.ravel())
+        counts[0] = 0
+        ids = np.flatnonzero(counts)
+        if not ids.size:
+            return segments
+        boxes = find_objects(segments)
+        out = segments.copy()
+        h, w = segments.shape
+        structure = np.ones((2 * px + 1, 2 * px + 1), dtype=bool)
+        for seg in ids[np.argsort(-counts[ids], kind='stable')].tolist():  # largest first
+            rows, cols = boxes[seg - 1]
+            r0, r1 = max(rows.start - px, 0), min(rows.stop + px, h)
+            c0, c1 = max(cols.start - px, 0), min(cols.stop + px, w)
+            grown = binary_dilation(segments[r0:r1, c0:c1] == seg, structure)
+            out[r0:r1, c0:c1][grown] = seg
+        return out
 
     def _spurious(self, labels: dict[int, SegmentLabel], segments: np.ndarray,
                   depth_m: np.ndarray | None) -> np.ndarray:
