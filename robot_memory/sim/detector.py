@@ -255,7 +255,7 @@ class DetectorNoise:
         if not ids.size:
             return segments
         boxes = find_objects(segments)
-        out = segments.copy()
+        out: np.ndarray = segments.copy()
         h, w = segments.shape
         structure = np.ones((2 * px + 1, 2 * px + 1), dtype=bool)
         for seg in ids[np.argsort(-counts[ids], kind='stable')].tolist():  # largest first
