@@ -249,7 +249,7 @@ def associate(observations: Sequence[tuple[str, str, tuple[float, float, float]]
         # when the newcomer may be one the robot never made out before. Those are left
         # unmatched; the caller holds them until the evidence is in.
         eligible = [b for b, j in enumerate(candidates)
-                    if j in vacated and lookalike(tracks[j], label, colour, look, height)
+                    if j in vacated and lookalike(tracks[j], label, colour)
                     and dist[i, j] <= p.reid_gate_m]
         home = [b for b in eligible if dist[i, candidates[b]] <= p.gate_m]
         if home:
@@ -300,12 +300,10 @@ def look_difference(track: Track, look: np.ndarray | None, height_m: float) -> f
     return appearance_distance(track.look, look) + height
 
 
-def lookalike(track: Track, label: str, colour: str, look: np.ndarray | None = None,
-              height_m: float = 0.0) -> bool:
+def lookalike(track: Track, label: str, colour: str) -> bool:
     """Whether a track could be an object of this class and colour (across a home, a colour
-    of its own rules an object out whatever the detector; `look` and `height_m` are
-    accepted for symmetry with `look_difference` and do not rule out)."""
-    del look, height_m
+    of its own rules an object out whatever the detector; how it looks never does:
+    `clearly_nearest`)."""
     return track.label == label and not (colour and track.color and colour != track.color)
 
 
@@ -333,11 +331,10 @@ def clearly_nearest(tracks: Sequence[Track], look: np.ndarray | None,
 
 
 def reid_candidates(tracks: Sequence[Track], session: int, label: str,
-                    colour: str, look: np.ndarray | None = None,
-                    height_m: float = 0.0) -> list[Track]:
+                    colour: str) -> list[Track]:
     """Confirmed movable look-alikes not yet accounted for this session (moved or lost)."""
     return [t for t in tracks
             if t.confirmed and t.mobility == 'movable'
-            and lookalike(t, label, colour, look, height_m)
+            and lookalike(t, label, colour)
             and (t.session != session or not t.present)]
 

@@ -163,7 +163,7 @@ class LookAlikes:
             if track is None:
                 del self.guesses[object_id]
                 continue
-            if not lookalike(track, obs.label, colour, segment.look, obs.extent_m[2]) or \
+            if not lookalike(track, obs.label, colour) or \
                     math.dist(obs.centroid_m, guess.home_m) > self.params.merge_radius_m:
                 continue
             del self.guesses[object_id]
@@ -218,8 +218,7 @@ class LookAlikes:
     def _options(self, track: Track) -> list[Track]:
         """Known look-alikes a held newcomer could be: not yet seen this session, nor with it."""
         return [t for t in reid_candidates(list(self.tracks.values()), self.session,
-                                           track.label, track.color, track.look,
-                                           track.height_m)
+                                           track.label, track.color)
                 if t is not track and t.object_id not in track.co_seen]
 
     def _release(self, track: Track, unsure: bool = False) -> list[Candidate]:

@@ -295,7 +295,7 @@ class MappingPipeline(LookAlikes):
         track.arrived = arrived
         track.glimpsed = arrived and self._glimpsed(obs.centroid_m)
         if arrived and reid_candidates(list(self.tracks.values()), self.session, obs.label,
-                                       colour, segment.look, obs.extent_m[2]):
+                                       colour):
             track.held = []  # a known look-alike that moved here, or new: not yet known which
             self.held_newcomers += 1
         self.tracks[object_id] = track
