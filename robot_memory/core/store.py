@@ -15,6 +15,7 @@ import json
 import logging
 import sqlite3
 import time
+import uuid
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -161,6 +162,7 @@ class MemoryStore:
             self._conn.execute(f'PRAGMA user_version = {SCHEMA_VERSION}')
             rows = [(k, json.dumps(v)) for k, v in self._settings.items()]
             rows.append(('created_unix_s', json.dumps(time.time())))
+            rows.append(('file_id', json.dumps(uuid.uuid4().hex)))
             self._conn.executemany('INSERT OR REPLACE INTO meta VALUES (?, ?)', rows)
 
     def _read_settings(self) -> dict[str, Any]:
@@ -205,6 +207,29 @@ class MemoryStore:
     def settings(self) -> dict[str, Any]:
         """Memory settings stored in the file (timezone, resolutions)."""
         return dict(self._settings)
+
+    @property
+    def file_id(self) -> str:
+        """This file's identity, drawn at creation: a new file for the same robot differs.
+
+        Files made before identities existed get one the first time a writer opens them; a
+        reader of such a file sees one derived from its creation time (stable across opens).
+        """
+        try:
+            row = self._conn.execute("SELECT value FROM meta WHERE key = 'file_id'").fetchone()
+            if row is not None:
+                return str(json.loads(row[0]))
+            if not self.read_only:
+                new = uuid.uuid4().hex
+                with self._transaction():
+                    self._conn.execute("INSERT OR IGNORE INTO meta VALUES ('file_id', ?)",
+                                       (json.dumps(new),))
+                return self.file_id
+            created = self._conn.execute(
+                "SELECT value FROM meta WHERE key = 'created_unix_s'").fetchone()
+        except (sqlite3.DatabaseError, ValueError) as exc:
+            raise self._fail(f'cannot read the file id ({exc})', exc) from None
+        return 'created-' + (created[0] if created else 'unknown')
 
     def new_memory(self) -> EpisodicMemory:
         """An empty memory with this file's settings."""
