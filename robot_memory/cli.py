@@ -270,6 +270,9 @@ def serve_cmd(
         help="Ask as of this stamp (s); default: the memory's latest time.")] = None,
     embeddings: Annotated[bool, typer.Option(
         help='Match unknown words with the text embedding model.')] = True,
+    allow_host: Annotated[list[str] | None, typer.Option(
+        help='Another name the server is reached by (repeatable); requests naming any other '
+             'Host or Origin than localhost and the bound address are refused.')] = None,
 ) -> None:
     """Serve the viewer live with an ask box, read-only beside a running memory_node."""
     from robot_memory.viewer.server import MemoryServer
@@ -277,7 +280,8 @@ def serve_cmd(
     if not 0 <= port <= 65535:
         raise InvalidInputError(f'port must be in 0..65535, got {port}')
     try:
-        server = MemoryServer(db, host, port, embeddings=embeddings, now_s=now)
+        server = MemoryServer(db, host, port, embeddings=embeddings, now_s=now,
+                              allowed_hosts=allow_host or ())
     except OSError as exc:
         raise InvalidInputError(f'cannot listen on {host}:{port} ({exc.strerror or exc})') \
             from None

@@ -31,10 +31,18 @@ def _asset(name: str) -> str:
     return resources.files('robot_memory.viewer').joinpath('assets', name).read_text('utf-8')
 
 
+# Written as JSON escapes, these characters cannot end the data's `<script>` element (`</`),
+# switch the HTML parser into its escaped state (`<!--`), or be read as markup or line ends;
+# the JSON still parses to the same text. `<\!--` (the former escape) is not JSON: a label
+# holding `<!--` left the page blank ("Bad escaped character in JSON", red-team #29 row 7).
+_SCRIPT_SAFE = str.maketrans({'<': '\\u003c', '>': '\\u003e', '&': '\\u0026',
+                              '\u2028': '\\u2028', '\u2029': '\\u2029'})
+
+
 def data_json(data: dict[str, Any]) -> str:
-    """The data as JSON that is safe inside a `<script>` element (no `</`, no NaN)."""
+    """The data as JSON that is inert inside a `<script>` element (no `<`, `>`, `&`, NaN)."""
     text = json.dumps(data, separators=(',', ':'), allow_nan=False, ensure_ascii=False)
-    return text.replace('</', '<\\/').replace('<!--', '<\\!--')
+    return text.translate(_SCRIPT_SAFE)
 
 
 def content_policy(live: bool = False) -> str:
