@@ -11,6 +11,8 @@ checks raise comes out as an `InvalidInputError` naming the field.
 from __future__ import annotations
 
 import dataclasses
+import functools
+import re
 import types
 import typing
 from collections.abc import Mapping
@@ -37,18 +39,126 @@ def read_yaml(path: str | Path, what: str) -> Any:
     return parse_yaml(text, path, what)
 
 
+MAX_YAML_DEPTH = 64
+"""Nesting limit: the deepest file the project reads nests 5 levels; PyYAML's composer recurses
+3 frames a level and hit Python's recursion limit at ~330 (red-team #29, row 10)."""
+MAX_YAML_NODES = 1_000_000
+"""Nodes after aliases are expanded: a nine-level alias bomb of 9 expands to 387 million."""
+MAX_YAML_BYTES = 16 * 1024 * 1024
+
+
 def parse_yaml(text: str, path: str | Path, what: str) -> Any:
-    """YAML text read from `path` (for files read first for another reason)."""
+    """YAML text read from `path` (for files read first for another reason).
+
+    Bounded: a document larger than `MAX_YAML_BYTES`, nested deeper than `MAX_YAML_DEPTH` or
+    whose aliases expand past `MAX_YAML_NODES` nodes is refused before it is built.
+    """
     import yaml
 
+    def fail(problem: str) -> InvalidInputError:
+        return InvalidInputError(f'cannot read the {what} {path}: {problem}')
+
+    if len(text) > MAX_YAML_BYTES:
+        raise fail(f'{len(text)} characters (at most {MAX_YAML_BYTES})')
+    if (text.count('[') + text.count('{') > MAX_YAML_DEPTH
+            and (depth := _flow_depth(text)) > MAX_YAML_DEPTH):
+        # Checked before scanning: PyYAML's scanner is quadratic in flow depth (3 000 '['
+        # took 0.5 s, 100 000 would take minutes), so the composer's own check comes too late.
+        raise fail(f'nested {depth} levels deep (at most {MAX_YAML_DEPTH})')
+    loader = _bounded_loader()(text)
     try:
-        return yaml.safe_load(text)
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _check_expansion(node, fail)
+        return loader.construct_document(node)
+    except _TooDeep as exc:
+        raise fail(str(exc)) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, 'problem_mark', None)
         line = f' (line {mark.line + 1})' if mark is not None else ''
         problem = getattr(exc, 'problem', None) or str(exc).splitlines()[0]
-        raise InvalidInputError(f'cannot read the {what} {path}: not valid YAML{line}: '
-                                f'{problem}') from None
+        raise fail(f'not valid YAML{line}: {problem}') from None
+    except (RecursionError, MemoryError):
+        raise fail('too deeply nested or too large to read') from None
+    finally:
+        loader.dispose()
+
+
+_QUOTED_OR_COMMENT = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|\'[^\']*(?:\'\'[^\']*)*\'|#[^\n]*')
+_NOT_BRACKET = re.compile(r'[^\[\]{}]+')
+
+
+def _flow_depth(text: str) -> int:
+    """The deepest nesting of flow collections ([ ], { }), quoted text and comments aside."""
+    from robot_memory.bounded import json_depth
+
+    return json_depth(_NOT_BRACKET.sub('', _QUOTED_OR_COMMENT.sub('', text)))
+
+
+class _TooDeep(Exception):
+    """Raised inside the composer; becomes the caller's `InvalidInputError`."""
+
+
+@functools.cache
+def _bounded_loader() -> type:
+    """A SafeLoader that refuses nesting deeper than `MAX_YAML_DEPTH` while composing."""
+    import yaml
+
+    class BoundedLoader(yaml.SafeLoader):
+        depth = 0
+
+        def compose_node(self, parent: Any, index: Any) -> Any:
+            self.depth += 1
+            try:
+                if self.depth > MAX_YAML_DEPTH:
+                    mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
+                    raise _TooDeep(f'nested deeper than {MAX_YAML_DEPTH} levels '
+                                         f'(line {mark.line + 1})')
+                return super().compose_node(parent, index)
+            finally:
+                self.depth -= 1
+
+    return BoundedLoader
+
+
+def _check_expansion(root: Any, fail: Any) -> None:
+    """Refuse a node graph whose aliases expand too far, or deeper than allowed, or loop."""
+    import yaml
+
+    sizes: dict[int, tuple[int, int]] = {}  # id(node) -> (expanded nodes, expanded depth)
+    stack: list[tuple[Any, bool]] = [(root, False)]
+    open_nodes: set[int] = set()
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        if key in sizes and not done:
+            continue
+        if isinstance(node, yaml.SequenceNode):
+            children = list(node.value)
+        elif isinstance(node, yaml.MappingNode):
+            children = [part for pair in node.value for part in pair]
+        else:
+            children = []
+        if done:
+            open_nodes.discard(key)
+            count = 1 + sum(sizes[id(c)][0] for c in children)
+            depth = 1 + max((sizes[id(c)][1] for c in children), default=0)
+            if count > MAX_YAML_NODES:
+                raise fail(f'aliases expand to more than {MAX_YAML_NODES} nodes')
+            if depth > MAX_YAML_DEPTH:
+                raise fail(f'aliases nest it deeper than {MAX_YAML_DEPTH} levels')
+            sizes[key] = (count, depth)
+            continue
+        if key in open_nodes:
+            raise fail('an alias refers to the node that contains it')
+        open_nodes.add(key)
+        stack.append((node, True))
+        for child in children:
+            if id(child) in open_nodes:
+                raise fail('an alias refers to the node that contains it')
+            if id(child) not in sizes:
+                stack.append((child, False))
 
 
 def _type_name(tp: Any) -> str:

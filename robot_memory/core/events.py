@@ -236,11 +236,23 @@ def event_from_record(record: dict[str, Any]) -> Event:
             kwargs['value'] = normalise_fact(FactKey.POSITION, kwargs['value'])
         if 'obs_ids' in kwargs:
             kwargs['obs_ids'] = tuple(int(i) for i in kwargs['obs_ids'])
-        kwargs['stamp_s'] = float(kwargs['stamp_s'])
+        kwargs['stamp_s'] = _stamp(kwargs['stamp_s'], 'stamp_s')
         if cls is IdentityRepaired or cls is IdentitySplit:
-            kwargs['since_s'] = float(kwargs['since_s'])
+            kwargs['since_s'] = _stamp(kwargs['since_s'], 'since_s')
         return cls(**kwargs)
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, OverflowError) as exc:
         valid = ', '.join(sorted(_KINDS))
+        shown = repr(record)
+        shown = shown if len(shown) <= 300 else f'{shown[:300]}… ({len(shown)} characters)'
         raise InvalidInputError(
-            f'malformed event record {record!r} (kinds: {valid}): {exc}') from exc
+            f'malformed event record {shown} (kinds: {valid}): {exc}') from exc
+
+
+def _stamp(value: Any, name: str) -> float:
+    """A stored time as seconds; NaN, infinities and booleans are not times."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise TypeError(f'{name} {value!r} is not a time')
+    stamp = float(value)
+    if not math.isfinite(stamp):
+        raise ValueError(f'{name} {value!r} is not a time')
+    return stamp

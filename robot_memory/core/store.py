@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sqlite3
 import time
 import uuid
@@ -74,9 +75,10 @@ class MemoryStore:
         existed = self.path.exists() and self.path.stat().st_size > 0
         if not existed and (read_only or not create):
             raise StoreError(f'{self.path}: no such memory file')
+        self._created_now = not existed
         self._conn = self._connect(existed)
         self._closed = False
-        if existed:
+        if not self._created_now:
             self._settings = self._read_settings()
         else:
             clock = clock or MemoryClock()
@@ -109,9 +111,15 @@ class MemoryStore:
                 try:
                     probe.execute('PRAGMA schema_version').fetchone()
                     self._conn = probe
-                    self._check_file()
+                    half_created = self._half_created()
+                    if not half_created:
+                        self._check_file()
                 finally:
                     probe.close()
+                if half_created:
+                    log.warning('%s: a memory file whose creation was cut off (no schema '
+                                'yet); creating it now', self.path)
+                    self._created_now = True
             conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
             conn.execute('PRAGMA journal_mode=WAL')
             conn.execute('PRAGMA synchronous=NORMAL')
@@ -127,14 +135,46 @@ class MemoryStore:
         In WAL mode readers and the writer do not wait for each other; `load` reads in one
         transaction, so it sees whole committed batches only.
         """
+        mode = 'ro'
+        if not os.access(self.path.parent, os.W_OK) and not Path(f'{self.path}-shm').exists():
+            # Read-only media: a WAL reader cannot create its shared-memory file there
+            # ("unable to open database file"). Nothing can be writing beside us, so the file
+            # is read as immutable; a WAL left behind by a writer that died would be ignored.
+            mode = 'ro&immutable=1'
+            if Path(f'{self.path}-wal').exists() and Path(f'{self.path}-wal').stat().st_size:
+                log.warning('%s: on read-only media with a write-ahead log left beside it; '
+                            'events only in that log are not read', self.path)
         try:
-            self._conn = sqlite3.connect(f'file:{self.path}?mode=ro', uri=True,
+            self._conn = sqlite3.connect(f'file:{self.path}?mode={mode}', uri=True,
                                          isolation_level=None, check_same_thread=False)
             self._conn.execute('PRAGMA schema_version').fetchone()
         except sqlite3.DatabaseError as exc:
             raise self._fail(f'not a readable SQLite database ({exc})', exc) from None
+        if self._half_created():
+            raise StoreError(f'{self.path}: a memory file whose creation was cut off (no '
+                             'schema yet); opening it for writing finishes creating it')
         self._check_file()
         return self._conn
+
+    def _half_created(self) -> bool:
+        """True for a file killed while being created: SQLite's, empty, nothing of ours.
+
+        Creation writes the journal mode first and everything else in one transaction
+        (`_init_file`), so a file cut off in between has no tables and no application id; one
+        with anything in it is somebody else's and stays refused.
+        """
+        try:
+            with self.path.open('rb') as f:
+                if not f.read(100).startswith(b'SQLite format 3\x00'):
+                    return False  # bytes SQLite reads as an empty database are not its file
+        except OSError:
+            return False
+        try:
+            return bool(self._query_one('PRAGMA application_id') == 0
+                        and self._query_one('PRAGMA user_version') == 0
+                        and self._query_one('SELECT COUNT(*) FROM sqlite_master') == 0)
+        except StoreError:
+            return False
 
     def _check_file(self) -> None:
         try:
@@ -153,17 +193,20 @@ class MemoryStore:
             raise self._fail(f'integrity check failed: {status}')
 
     def _init_file(self) -> None:
+        """Schema, marks and settings in one transaction: a kill leaves all or none."""
+        rows = [(k, json.dumps(v)) for k, v in self._settings.items()]
+        rows.append(('created_unix_s', json.dumps(time.time())))
+        rows.append(('file_id', json.dumps(uuid.uuid4().hex)))
         try:
-            self._conn.executescript(_SCHEMA)
+            with self._transaction():
+                for statement in _SCHEMA.split(';'):
+                    if statement.strip():
+                        self._conn.execute(statement)
+                self._conn.execute(f'PRAGMA application_id = {APPLICATION_ID}')
+                self._conn.execute(f'PRAGMA user_version = {SCHEMA_VERSION}')
+                self._conn.executemany('INSERT OR REPLACE INTO meta VALUES (?, ?)', rows)
         except sqlite3.DatabaseError as exc:
             raise self._fail(f'cannot create schema ({exc})', exc) from None
-        with self._transaction():
-            self._conn.execute(f'PRAGMA application_id = {APPLICATION_ID}')
-            self._conn.execute(f'PRAGMA user_version = {SCHEMA_VERSION}')
-            rows = [(k, json.dumps(v)) for k, v in self._settings.items()]
-            rows.append(('created_unix_s', json.dumps(time.time())))
-            rows.append(('file_id', json.dumps(uuid.uuid4().hex)))
-            self._conn.executemany('INSERT OR REPLACE INTO meta VALUES (?, ?)', rows)
 
     def _read_settings(self) -> dict[str, Any]:
         try:
@@ -196,7 +239,7 @@ class MemoryStore:
         def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
             if exc_type is None:
                 self.store._conn.execute('COMMIT')
-            else:
+            elif self.store._conn.in_transaction:  # SQLite may have rolled back already
                 self.store._conn.execute('ROLLBACK')
 
     def _transaction(self) -> MemoryStore._Txn:
@@ -266,6 +309,13 @@ class MemoryStore:
                             self.path, seq, exc)
                 memory = self.new_memory()
         self.loaded_seq = start
+        for first, last in self.missing_events():
+            which = f'event {first} is' if first == last else f'events {first}-{last} are'
+            if last > start:
+                raise self._fail(f'{which} missing from the log (deleted?); the memory after '
+                                 'them cannot be rebuilt')
+            log.warning('%s: %s missing from the log; the snapshot at seq %d holds their '
+                        'effect', self.path, which, start)
         for seq, event in self.iter_events(after_seq=start):
             try:
                 memory.apply(event)
@@ -274,6 +324,30 @@ class MemoryStore:
             self.loaded_seq = seq
         memory.drain()
         return memory
+
+    def missing_events(self) -> list[tuple[int, int]]:
+        """Runs of sequence numbers absent from the committed log, as (first, last).
+
+        Commits number events 1, 2, 3, … with no gaps, so a run missing below the last one
+        is a row somebody deleted.
+        """
+        try:
+            count, top = self._conn.execute(
+                'SELECT COUNT(*), COALESCE(MAX(seq), 0) FROM events').fetchone()
+            if count == top:
+                return []
+            present = [0] + [row[0] for row in self._conn.execute(
+                'SELECT seq FROM events e WHERE NOT EXISTS '
+                '(SELECT 1 FROM events WHERE seq = e.seq - 1) ORDER BY seq')]
+            ends = [0] + [row[0] for row in self._conn.execute(
+                'SELECT seq FROM events e WHERE NOT EXISTS '
+                '(SELECT 1 FROM events WHERE seq = e.seq + 1) ORDER BY seq')]
+        except sqlite3.DatabaseError as exc:
+            raise self._fail(f'damaged event log ({exc})', exc) from None
+        # Run k of present events starts at present[k] and ends at ends[k]; the gap before
+        # it runs from the previous run's end + 1 to its start - 1.
+        return [(ends[k - 1] + 1, present[k] - 1) for k in range(1, len(present))
+                if present[k] - 1 >= ends[k - 1] + 1]
 
     def iter_rows(self, after_seq: int = 0, limit: int | None = None
                   ) -> Iterator[tuple[int, float, str, str | None, str]]:
@@ -375,10 +449,16 @@ class MemoryStore:
         self.write(memory.drain())
         seq = self.commit()
         body = zlib.compress(json.dumps(memory.to_dict(), separators=(',', ':')).encode(), 6)
-        with self._transaction():
-            self._conn.execute('INSERT OR REPLACE INTO snapshots VALUES (?, ?, ?)',
-                               (seq, time.time(), body))
+        # Due or not, the next one waits `snapshot_every` events: a snapshot only shortens
+        # replay (the event log is the memory), and retrying one every frame on a full disk
+        # would serialise the whole memory every frame.
         self._since_snapshot = 0
+        try:
+            with self._transaction():
+                self._conn.execute('INSERT OR REPLACE INTO snapshots VALUES (?, ?, ?)',
+                                   (seq, time.time(), body))
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f'{self.path}: snapshot failed ({exc})') from exc
         return seq
 
     def close(self) -> None:
