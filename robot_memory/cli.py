@@ -29,6 +29,7 @@ from robot_memory.cli_options import (
     SceneOption,
     WorldOption,
     WorldStyleOption,
+    check_stamp_option,
 )
 from robot_memory.exceptions import InvalidInputError, RobotMemoryError
 
@@ -120,6 +121,7 @@ def parse_cmd(
                        'starting with # are skipped); prints one JSON object per line.')] = None,
     as_json: Annotated[bool, typer.Option('--json', help='Print JSON.')] = False,
     now: Annotated[float | None, typer.Option(
+        callback=check_stamp_option,
         help='The time it is asked (s since the Unix epoch); default: now.')] = None,
     timezone: Annotated[str, typer.Option(help='IANA timezone of the robot.')] = 'UTC',
     db: Annotated[Path | None, typer.Option(
@@ -167,6 +169,7 @@ def ask_cmd(
     db: Annotated[Path | None, typer.Option(help='A robot_memory SQLite file.')] = None,
     as_json: Annotated[bool, typer.Option('--json', help='Print JSON.')] = False,
     now: Annotated[float | None, typer.Option(
+        callback=check_stamp_option,
         help="Ask as of this stamp (s); default: the memory's latest time.")] = None,
     embeddings: Annotated[bool, typer.Option(
         help='Match unknown words with the text embedding model.')] = True,
@@ -202,7 +205,9 @@ def ask_cmd(
 @app.command('inspect')
 def inspect_cmd(
     db: Annotated[Path, typer.Argument(help='A robot_memory SQLite file.')],
-    at: Annotated[float | None, typer.Option(help='Show the world at this stamp (s).')] = None,
+    at: Annotated[float | None, typer.Option(
+        callback=check_stamp_option,
+        help='Show the world at this stamp (s).')] = None,
     as_json: Annotated[bool, typer.Option('--json', help='Print JSON.')] = False,
 ) -> None:
     """Summarise a memory file: episodes, objects, and the world at a time."""
@@ -255,7 +260,10 @@ def view_cmd(
     from robot_memory.viewer import write_view
 
     memory = _load_memory(db)
-    path = write_view(memory, out_file, title=f'robot memory: {db.name}', step_s=step_s)
+    try:
+        path = write_view(memory, out_file, title=f'robot memory: {db.name}', step_s=step_s)
+    except OSError as exc:
+        raise InvalidInputError(f'cannot write {out_file}: {exc.strerror or exc}') from None
     out.print(f'{path} ({path.stat().st_size / 1e3:.0f} kB): {memory.num_objects()} objects, '
               f'{len(memory.instances())} episodes')
 
@@ -267,6 +275,7 @@ def serve_cmd(
         help='Address to listen on; anything but localhost exposes the memory.')] = '127.0.0.1',
     port: Annotated[int, typer.Option(help='TCP port (0: any free one).')] = 8080,
     now: Annotated[float | None, typer.Option(
+        callback=check_stamp_option,
         help="Ask as of this stamp (s); default: the memory's latest time.")] = None,
     embeddings: Annotated[bool, typer.Option(
         help='Match unknown words with the text embedding model.')] = True,
@@ -326,10 +335,14 @@ def main(argv: list[str] | None = None) -> None:
     try:
         app(args=argv, standalone_mode=False)
     except RobotMemoryError as exc:
-        console.print(f'[red]error:[/] {exc}')
+        console.print(f'[red]error:[/] {exc}', soft_wrap=True)  # one line, whatever the width
         sys.exit(2)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
+    except OSError as exc:  # the machine's answer (disk full, no permission): one line too
+        where = f' ({exc.filename})' if exc.filename else ''
+        console.print(f'[red]error:[/] {exc.strerror or exc}{where}', soft_wrap=True)
+        sys.exit(2)
     except typer.Abort:
         console.print('aborted')
         sys.exit(130)

@@ -20,6 +20,7 @@ from robot_memory.cli_options import (
     SceneOption,
     WorldOption,
     WorldStyleOption,
+    check_stamp_option,
 )
 from robot_memory.exceptions import InvalidInputError
 
@@ -192,6 +193,7 @@ def eval_questions_cmd(
                                               ' .jsonl or .yaml).')],
     as_json: JsonOption = False,
     now: Annotated[float | None, typer.Option(
+        callback=check_stamp_option,
         help='The time the questions are asked (s since the Unix epoch); default: now.')] = None,
     timezone: Annotated[str, typer.Option(help='IANA timezone of the robot.')] = 'UTC',
     embeddings: Annotated[bool, typer.Option(

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-__all__ = ['DETECTOR_HELP', 'AttributesOption', 'BackendOption', 'DetectorOption',
-           'HabitatConfigOption', 'JsonOption', 'SceneOption', 'WorldOption', 'WorldStyleOption']
+__all__ = [
+    'DETECTOR_HELP',
+    'AttributesOption',
+    'BackendOption',
+    'DetectorOption',
+    'HabitatConfigOption',
+    'JsonOption',
+    'SceneOption',
+    'WorldOption',
+    'WorldStyleOption',
+    'check_stamp_option',
+]
 
 JsonOption = Annotated[bool, typer.Option('--json', help='Print one JSON object.')]
 WorldOption = Annotated[str, typer.Option(help='apartment, house, office or a YAML spec.')]
@@ -32,3 +42,10 @@ DETECTOR_HELP = ('Simulated detector: perfect, realistic (10 % of segments misse
                  'merge_rate, spurious_rate (color_flip_rate, state_flip_rate with '
                  '--attributes labels).')
 DetectorOption = Annotated[str, typer.Option(help=DETECTOR_HELP)]
+
+
+def check_stamp_option(ctx: Any, param: Any, value: float | None) -> float | None:
+    """Typer callback of the options that take a stamp: refuse one the calendar cannot show."""
+    from robot_memory.core.clock import check_stamp
+
+    return None if value is None else check_stamp(value, f'--{param.name}')

@@ -60,7 +60,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from robot_memory._compat import StrEnum
-from robot_memory.core.clock import DAY_PARTS, MemoryClock
+from robot_memory.core.clock import DAY_PARTS, MemoryClock, check_stamp
 from robot_memory.core.queries import TimeRange
 from robot_memory.exceptions import InvalidInputError
 from robot_memory.language.timegrammar import (
@@ -93,6 +93,7 @@ from robot_memory.language.timegrammar import (
 
 __all__ = [
     'TIME_OF_DAY_NAMES',
+    'BeyondCalendarError',
     'TimeExpression',
     'TimeKind',
     'find_times',
@@ -107,6 +108,10 @@ TIME_OF_DAY_NAMES = ('morning', 'afternoon', 'evening', 'night')
 # First and end hour of each day part; 'night' hangs off the evening of its day (see above).
 _PART_HOURS = {name: (lo, hi) for name, lo, hi in DAY_PARTS if name != 'night'}
 _PART_HOURS['night'] = (17, 30)
+
+
+class BeyondCalendarError(InvalidInputError):
+    """A question names a real date the calendar cannot hold (year 9999, year 1)."""
 
 
 class TimeKind(StrEnum):
@@ -187,8 +192,15 @@ class _Context:
         whole = int(hour)
         extra_days, whole = divmod(whole, 24)
         minute = round((hour - int(hour)) * 60)
-        day = day + dt.timedelta(days=extra_days)
-        return self.clock.stamp(dt.datetime(day.year, day.month, day.day, whole, minute))
+        try:
+            day = day + dt.timedelta(days=extra_days)
+            return check_stamp(self.clock.stamp(dt.datetime(day.year, day.month, day.day,
+                                                            whole, minute)))
+        except (OverflowError, InvalidInputError):
+            raise BeyondCalendarError(
+                f'{day.isoformat()} is beyond the dates memory can hold '
+                f'({dt.date(1, 1, 2).isoformat()} to {dt.date(9999, 12, 30).isoformat()})'
+            ) from None
 
     def day_range(self, day: dt.date) -> tuple[float, float]:
         """Local midnight to midnight."""
@@ -528,6 +540,8 @@ def find_times(text: str, clock: MemoryClock, now_s: float) -> list[TimeExpressi
                 continue
             try:
                 expression = _expression(ctx, kind, m, source[m.start():m.end()])
+            except BeyondCalendarError:
+                raise  # a real date the calendar cannot hold: say so, never drop it
             except InvalidInputError:
                 # "at 25:00" matches the shape but is no time; leave the words to the parser.
                 continue
