@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from robot_memory._console import emit, out
+from robot_memory._console import console, emit, out
 from robot_memory.cli_options import JsonOption
 from robot_memory.exceptions import RobotMemoryError
 
@@ -34,6 +34,11 @@ def ask_fleet(question: str, dsn: str, db: Path | None, robot_id: str, as_json: 
         reply = view.ask(question, now)
     finally:
         view.close()
+    if view.quarantine:  # the answer stands on the other rows; say what was left out
+        first = view.quarantine[0]
+        console.print(f'[yellow]warning:[/] {sum(view.quarantined.values())} fleet rows '
+                      f'quarantined (first: robot {first.robot_id} seq {first.seq}); see '
+                      'robot-memory fleet status')
     if as_json:
         sys.stdout.write(json.dumps(reply) + '\n')
     else:
@@ -74,11 +79,30 @@ def fleet_add_robot_cmd(
 @fleet_app.command('revoke-robot')
 def fleet_revoke_robot_cmd(
     robot_id: Annotated[str, typer.Argument(help='The robot id.')], dsn: DsnOption) -> None:
-    """Stop a robot's role from logging in (what it shipped stays)."""
+    """Stop a robot's role from logging in and end its open sessions (what it shipped stays)."""
     from robot_memory.fleet.schema import revoke_robot
 
-    revoke_robot(dsn, robot_id)
-    out.print(f'robot {robot_id}: revoked')
+    ended = revoke_robot(dsn, robot_id)
+    out.print(f'robot {robot_id}: revoked ({ended} open session{"s" * (ended != 1)} ended)')
+
+
+@fleet_app.command('status')
+def fleet_status_cmd(dsn: DsnOption, as_json: JsonOption = False) -> None:
+    """Check what the server holds, robot by robot: events, gaps, quarantined rows, logins."""
+    from robot_memory.fleet.view import fleet_status
+
+    report = fleet_status(dsn)
+    if as_json:
+        sys.stdout.write(json.dumps(report) + '\n')
+        return
+    for r in report['robots']:
+        gaps = ', '.join(f'{a}..{b}' for a, b in r['gaps']) or 'none'
+        out.print(f'robot {r["robot_id"]}: {r["events"]} events to seq {r["last_seq"]}, '
+                  f'gaps {gaps}, {r["quarantined"]} quarantined'
+                  + ('' if r['can_login'] else ', revoked')
+                  + (', password changed since add-robot' if r['password_changed'] else ''))
+    for q in report['quarantine']:
+        out.print(f'  quarantined: robot {q["robot_id"]} seq {q["seq"]}: {q["reason"]}')
 
 
 @fleet_app.command('sync')

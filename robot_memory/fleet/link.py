@@ -91,7 +91,8 @@ class FleetLink:
         return {'connected': r.connected, 'acked_seq': r.acked_seq, 'backlog': r.backlog,
                 'shipped': r.shipped, 'failures': r.failures, 'refusals': self.refusals,
                 'error': self.refused or r.last_error, 'robots': view['robots'],
-                'objects': view['objects'],
+                'objects': view['objects'], 'refused_rows': r.refused,
+                'quarantined': view['quarantined'], 'gaps': view['gaps'],
                 'associated': view['associated'], 'view_rebuilds': view['rebuilds']}
 
     def close(self) -> None:

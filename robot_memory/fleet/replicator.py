@@ -6,11 +6,23 @@ in batches, one transaction each, keyed by (robot id, sequence number). What the
 acknowledged is the server's own answer (`max(seq)` of the robot's rows, asked at every
 connection): a batch whose acknowledgement was lost is sent again and inserts nothing twice,
 and a restart, a crash or an outage resumes where the server is. Nothing is kept beside the
-memory file: until the first connection the backlog counts every local event.
+memory file: until the first connection the backlog counts every local event. While idle,
+the acknowledgement is asked again every `ack_check_s`: a server that crashed loses the
+batches its WAL had not written yet (`synchronous_commit = off`), and a robot with nothing
+new to ship would otherwise go on reporting them acknowledged (red-team issue #29, row 13).
+
+The log shipped is one memory file's: at every connection the replicator claims the robot's
+log on the server for the file's id (`MemoryStore.file_id`). A new file for a robot id that
+already shipped another file's events is refused with a `FleetError` (its sequence numbers
+restart at 1: shipped, they would mix with the old log; until they passed the old maximum
+they were silently not shipped at all, red-team row 4). A row the server would refuse (not
+an event, too large: `schema.check_row`) is not shipped: it is counted in `refused`, named in
+the log, and leaves a gap in the robot's sequence that the fleet view reports.
 
 A server that is down is retried after `retry_s` (doubling to `max_retry_s`); a refused role
-(wrong password, revoked, writing another robot's id) is a `FleetError` that the caller logs,
-counting it, while the robot goes on locally.
+(wrong password, revoked — `revoke_robot` also ends the session open —, writing another
+robot's id, another file's log) is a `FleetError` that the caller logs, counting it, while
+the robot goes on locally.
 """
 
 from __future__ import annotations
@@ -24,7 +36,14 @@ from typing import Any
 
 from robot_memory.core.store import MemoryStore
 from robot_memory.exceptions import InvalidInputError, StoreError
-from robot_memory.fleet.schema import FleetError, connect, error_text, role_of
+from robot_memory.fleet.schema import (
+    FleetError,
+    FleetRefusedError,
+    check_row,
+    connect,
+    error_text,
+    role_of,
+)
 
 __all__ = ['Replicator', 'ReplicatorStats']
 
@@ -47,6 +66,7 @@ class ReplicatorStats:
     shipped: int = 0
     batches: int = 0
     failures: int = 0
+    refused: int = 0
     last_error: str = ''
     connected: bool = False
     ack_times: list[tuple[int, float]] = field(default_factory=list)
@@ -61,15 +81,20 @@ class Replicator:
     """Replicates one memory file to the fleet server as robot `robot_id`."""
 
     def __init__(self, db: str | Path, dsn: str, robot_id: str, batch_events: int = 5000,
-                 retry_s: float = 1.0, max_retry_s: float = 30.0) -> None:
+                 retry_s: float = 1.0, max_retry_s: float = 30.0,
+                 ack_check_s: float = 5.0) -> None:
         role_of(robot_id)  # validates the id
-        if batch_events < 1 or retry_s <= 0:
-            raise InvalidInputError('batch_events must be >= 1 and retry_s > 0')
+        if batch_events < 1 or retry_s <= 0 or ack_check_s <= 0:
+            raise InvalidInputError(f'batch_events must be >= 1, retry_s and ack_check_s > 0 '
+                                    f'(got {batch_events}, {retry_s}, {ack_check_s})')
         self.db = Path(db)
         self.dsn = dsn
         self.robot_id = robot_id
         self.batch_events = batch_events
         self.retry_s, self.max_retry_s = retry_s, max_retry_s
+        self.ack_check_s = ack_check_s
+        self._acked_at = 0.0  # when the server last said what it holds (monotonic)
+        self._refused_seqs: set[int] = set()
         self.stats = ReplicatorStats()
         self._conn: Any = None
         self._store: MemoryStore | None = None
@@ -97,12 +122,33 @@ class Replicator:
             # the server holds from the server at every connection, so batches a server
             # crash lost are shipped again.
             self._conn.execute('SET synchronous_commit = off')
-            row = self._conn.execute('SELECT COALESCE(max(seq), 0) FROM events '
-                                     'WHERE robot_id = %s', (self.robot_id,)).fetchone()
-            self._conn.commit()
-            self.stats.acked_seq = int(row[0])
+            self._claim_log(self._conn)
+            self._read_ack(self._conn)
             self.stats.connected = True
         return self._conn
+
+    def _claim_log(self, conn: Any) -> None:
+        file_id = self._local().file_id
+        claimed = conn.execute('SELECT robot_memory_claim_log(%s, %s)',
+                               (self.robot_id, file_id)).fetchone()[0]
+        conn.commit()
+        if claimed is not None and claimed != file_id:
+            conn.close()
+            raise FleetRefusedError(
+                f'robot {self.robot_id!r} on the fleet server holds the log of another memory '
+                f'file (file id {claimed}; {self.db} is {file_id}): a new memory file is a '
+                'new robot to the fleet: add it under a new robot id (robot-memory fleet '
+                "add-robot), or have the administrator delete the robot's rows first")
+
+    def _read_ack(self, conn: Any) -> None:
+        row = conn.execute('SELECT COALESCE(max(seq), 0) FROM events WHERE robot_id = %s',
+                           (self.robot_id,)).fetchone()
+        conn.commit()
+        acked = int(row[0])
+        while acked + 1 in self._refused_seqs:  # rows not shipped on purpose count as done
+            acked += 1
+        self.stats.acked_seq = acked
+        self._acked_at = time.monotonic()
 
     def connect(self) -> None:
         """Connect now (else the first `sync` does); raises `FleetError` when it cannot."""
@@ -111,7 +157,8 @@ class Replicator:
         try:
             self._connect()
         except psycopg.Error as exc:
-            raise FleetError(f'cannot prepare the fleet connection: {exc}') from None
+            raise FleetError(f'cannot prepare the fleet connection: {error_text(exc)}') \
+                from None
 
     def _drop(self, error: str) -> None:
         self.stats.failures += 1
@@ -130,7 +177,8 @@ class Replicator:
         """Ship what the server lacks (at most `max_batches` batches); returns events shipped.
 
         Never raises for a server that is down (it is retried later); raises `FleetError`
-        when the server refuses this robot (wrong role or password, revoked, not its id).
+        when the server refuses this robot (wrong role or password, revoked, not its id,
+        another memory file's log).
         """
         import psycopg
 
@@ -144,6 +192,9 @@ class Replicator:
             return 0
         try:
             conn = self._connect()
+            if self.stats.acked_seq >= self.stats.local_seq and \
+                    time.monotonic() - self._acked_at >= self.ack_check_s:
+                self._read_ack(conn)  # idle: is what the server acknowledged still there?
             batches = 0
             while self.stats.acked_seq < self.stats.local_seq and \
                     (max_batches is None or batches < max_batches):
@@ -151,18 +202,26 @@ class Replicator:
                                                     self.batch_events))
                 if not rows:
                     break
-                columns = list(zip(*rows, strict=True))
-                with conn.transaction():
-                    conn.execute(_INSERT, (self.robot_id, *map(list, columns)))
+                good = [row for row in rows if self._shippable(row)]
+                if good:
+                    columns = list(zip(*good, strict=True))
+                    with conn.transaction():
+                        conn.execute(_INSERT, (self.robot_id, *map(list, columns)))
                 self.stats.acked_seq = rows[-1][0]
                 self.stats.ack_times.append((self.stats.acked_seq, time.time()))
-                shipped += len(rows)
+                shipped += len(good)
                 batches += 1
             conn.commit()
         except psycopg.errors.InsufficientPrivilege as exc:
             self._drop(error_text(exc))
-            raise FleetError(f'the fleet server refused robot {self.robot_id!r}: '
-                             f'{error_text(exc)}') from None
+            raise FleetRefusedError(f'the fleet server refused robot {self.robot_id!r}: '
+                                    f'{error_text(exc)}') from None
+        except (psycopg.IntegrityError, psycopg.DataError) as exc:
+            # Rows `check_row` passed and the server refused: another schema version's rules.
+            self._drop(error_text(exc))
+            raise FleetRefusedError(f'the fleet server refused events of robot '
+                                    f'{self.robot_id!r} after {self.stats.acked_seq}: '
+                                    f'{error_text(exc)}') from None
         except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
             self._drop(error_text(exc))
             return shipped
@@ -172,17 +231,32 @@ class Replicator:
                 self._store.close()
                 self._store = None
             return shipped
+        except FleetRefusedError as exc:
+            self._drop(str(exc))
+            raise
         except FleetError as exc:
             self._drop(str(exc))
             if 'password authentication failed' in str(exc) or 'not permitted to log in' in \
                     str(exc) or 'does not exist' in str(exc):
-                raise
+                raise FleetRefusedError(str(exc)) from None
             return shipped
         self._backoff = self.retry_s
         self.stats.shipped += shipped
         self.stats.batches += batches
         self.stats.last_error = ''
         return shipped
+
+    def _shippable(self, row: tuple[int, float, str, str | None, str]) -> bool:
+        seq, stamp_s, kind, object_id, body = row
+        why = check_row(stamp_s, kind, object_id, body)
+        if not why:
+            return True
+        if seq not in self._refused_seqs:
+            self._refused_seqs.add(seq)
+            self.stats.refused += 1
+            log.error('event %d of %s is not shipped (the fleet server would refuse it): %s',
+                      seq, self.db, why)
+        return False
 
     def close(self) -> None:
         """Close both connections."""

@@ -7,6 +7,14 @@ seen counts before it is replicated. Events that arrive late by more than `rebui
 (a robot back from an outage) rebuild the fleet memory from all events, in stamp order (at
 most once a `rebuild_after_s`; late batches in between apply as they come).
 
+Nothing on the server is trusted: each row is checked on its own (`parse_row`: JSON within
+limits, a known event kind of the right shape, finite stamps). A row that fails is
+quarantined — counted, kept by robot and seq with the reason (`quarantine`), logged once —
+and the pull goes on: one robot's bad row never costs the others their answers (red-team
+issue #29, row 2). A robot's sequence numbers must follow each other; a missing one (a row
+deleted on the server, or one its robot could not ship) is a gap, reported by robot and
+range (`gaps`).
+
 Answers come from the same `MemoryService` query path as one robot's, over the merged
 memory; each piece of evidence also names the robot that saw it (`robot`) and every robot
 that saw that object (`robots`).
@@ -14,22 +22,28 @@ that saw that object (`robots`).
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
+from robot_memory.bounded import check_number, loads
 from robot_memory.core.clock import MemoryClock
 from robot_memory.core.episodic import EpisodicMemory
 from robot_memory.core.events import Event, event_from_record
 from robot_memory.core.store import MemoryStore
 from robot_memory.exceptions import InvalidInputError, RobotMemoryError
 from robot_memory.fleet.merge import FleetMemory
-from robot_memory.fleet.schema import FleetError, connect, error_text
+from robot_memory.fleet.schema import (
+    MAX_ROW_BYTES,
+    FleetError,
+    connect,
+    error_text,
+    password_changed,
+)
 
-__all__ = ['FleetView']
+__all__ = ['FleetView', 'Quarantined', 'fleet_status', 'parse_row']
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +57,36 @@ CROSS JOIN LATERAL (
 ) e
 ORDER BY k.robot_id, e.seq
 """
+
+_KEPT = 100  # quarantined rows kept with their reason (all are counted)
+
+
+class Quarantined(NamedTuple):
+    """A server row the view refused."""
+
+    robot_id: str
+    seq: int
+    reason: str
+
+
+def parse_row(robot_id: str, seq: int, body: str) -> Event:
+    """One server row → its event; `InvalidInputError` naming robot and seq for anything else."""
+    what = f'robot {robot_id!r} event {seq}'
+    record = loads(body, what, max_bytes=MAX_ROW_BYTES)
+    if not isinstance(record, dict):
+        raise InvalidInputError(f'{what}: a JSON {type(record).__name__}, not an event record')
+    try:
+        event = event_from_record(record)
+    except RobotMemoryError as exc:
+        raise InvalidInputError(f'{what}: {str(exc)[:300]}') from None
+    except (TypeError, ValueError, AttributeError) as exc:  # a shape no kind has
+        raise InvalidInputError(f'{what}: not an event record ({exc})') from None
+    # event_from_record takes float('nan') from the string "NaN": a stamp must be a JSON
+    # number, and a time (one NaN stamp would disorder every robot's merge).
+    check_number(record['stamp_s'], f'{what}: stamp_s')
+    if 'since_s' in record:
+        check_number(record['since_s'], f'{what}: since_s')
+    return event
 
 
 class FleetView:
@@ -70,6 +114,11 @@ class FleetView:
         self.pulls = 0
         self.pull_errors = 0
         self.last_error = ''
+        #: Rows refused by the pull (the first `_KEPT`); `quarantined` counts them all.
+        self.quarantine: list[Quarantined] = []
+        self.quarantined: dict[str, int] = {}
+        #: Robot → missing sequence ranges (first, last) seen by the pull.
+        self.gaps: dict[str, list[tuple[int, int]]] = {}
         self._build()
 
     def _build(self) -> None:
@@ -114,9 +163,29 @@ class FleetView:
             self._conn = None
             raise FleetError(f'fleet pull failed: {error_text(exc)}') from None
         out: dict[str, list[tuple[int, Event]]] = {}
+        pulled: dict[str, int] = {}
         for robot, seq, body in rows:
-            out.setdefault(robot, []).append((seq, event_from_record(json.loads(body))))
-        return out
+            expected = pulled.get(robot, self._last_seq.get(robot, 0)) + 1
+            if seq != expected:
+                self.gaps.setdefault(robot, []).append((expected, seq - 1))
+                log.warning('fleet view: robot %r has no events %d..%d on the server',
+                            robot, expected, seq - 1)
+            pulled[robot] = seq
+            try:
+                out.setdefault(robot, []).append((seq, parse_row(robot, seq, body)))
+            except InvalidInputError as exc:
+                self._quarantine(robot, seq, str(exc))
+        # Quarantined rows are pulled once: the next pull starts after them.
+        for robot, seq in pulled.items():
+            self._last_seq[robot] = seq
+        return {robot: rows for robot, rows in out.items() if rows}
+
+    def _quarantine(self, robot: str, seq: int, reason: str) -> None:
+        self.quarantined[robot] = self.quarantined.get(robot, 0) + 1
+        if len(self.quarantine) < _KEPT:
+            self.quarantine.append(Quarantined(robot, seq, reason))
+        if self.quarantined[robot] == 1:  # once a robot: it may send many
+            log.error('fleet view: quarantined %s', reason)
 
     def _pull_local(self) -> list[tuple[int, Event]]:
         if self.local_db is None or not self.local_db.exists():
@@ -136,7 +205,7 @@ class FleetView:
         except (FleetError, RobotMemoryError) as exc:
             server_ok = False
             self.pull_errors += 1
-            if str(exc) != self.last_error:
+            if str(exc) != self.last_error and self.local_db is not None:  # else it raises
                 log.warning('fleet view: %s', exc)
             self.last_error = str(exc)
         if not server_ok and self.local_db is None:
@@ -161,7 +230,7 @@ class FleetView:
             oldest = min(e.stamp_s for rows in new.values() for _, e in rows)
             for robot, rows in new.items():
                 self._events.setdefault(robot, []).extend(e for _, e in rows)
-                self._last_seq[robot] = rows[-1][0]
+                self._last_seq[robot] = max(self._last_seq.get(robot, 0), rows[-1][0])
             late = self.memory.num_events and oldest < self.fleet.now_s - self.rebuild_after_s
             # A robot catching up after an outage sends its backlog in many batches: rebuild
             # at most once a `rebuild_after_s`, applying late batches in between as they come.
@@ -203,6 +272,8 @@ class FleetView:
         return {'robots': len(self.robots), 'events': s.events, 'objects': s.objects,
                 'associated': s.associated, 'clamped': s.clamped, 'skipped': s.skipped,
                 'rebuilds': self.rebuilds, 'pulls': self.pulls, 'pull_errors': self.pull_errors,
+                'quarantined': sum(self.quarantined.values()),
+                'gaps': sum(len(g) for g in self.gaps.values()),
                 'last_error': self.last_error, 'at': time.time()}
 
     def close(self) -> None:
@@ -213,3 +284,40 @@ class FleetView:
         if self._local is not None:
             self._local.close()
             self._local = None
+
+
+def fleet_status(dsn: str) -> dict[str, Any]:
+    """What the fleet server holds, robot by robot, checked as a fleet view reads it.
+
+    Every row is pulled and checked: per robot its events, last seq, gaps in its sequence,
+    rows quarantined, whether it may log in, the memory file its log comes from and — asked
+    as the administrator — whether its password changed since `add-robot` set it.
+    """
+    import psycopg
+
+    view = FleetView(dsn, use_embeddings=False)
+    try:
+        view.refresh()
+        with connect(dsn, autocommit=True) as conn:
+            try:
+                robots = conn.execute(
+                    'SELECT r.robot_id, r.role, r.log_id, COALESCE(p.rolcanlogin, false) '
+                    'FROM robots r LEFT JOIN pg_roles p ON p.rolname = r.role '
+                    'ORDER BY r.robot_id').fetchall()
+                changed = set(password_changed(conn))
+            except psycopg.Error as exc:
+                raise FleetError(f'fleet status: {error_text(exc)}') from None
+    finally:
+        view.close()
+    rows = []
+    for robot_id, role, log_id, can_login in robots:
+        rows.append({'robot_id': robot_id, 'events': len(view._events.get(robot_id, ())),
+                     'last_seq': view._last_seq.get(robot_id, 0),
+                     'gaps': [list(g) for g in view.gaps.get(robot_id, [])],
+                     'quarantined': view.quarantined.get(robot_id, 0),
+                     'can_login': bool(can_login), 'log_id': log_id,
+                     'password_changed': role in changed})
+    return {'robots': rows, 'quarantined': sum(view.quarantined.values()),
+            'gaps': sum(len(g) for g in view.gaps.values()),
+            'quarantine': [q._asdict() for q in view.quarantine],
+            'password_changed': sorted(changed)}
