@@ -26,11 +26,11 @@ The planner's own `answer` topic carries an `ActiveAnswer`.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, TypeAlias, TypedDict
 
+from robot_memory.bounded import check_number, loads
 from robot_memory.core.queries import (
     AnswerDict,
     EvidenceDict,
@@ -43,6 +43,8 @@ from robot_memory.exceptions import InvalidInputError
 
 __all__ = [
     'MODES',
+    'REQUEST_MAX_BYTES',
+    'REQUEST_MAX_DEPTH',
     'ActiveAnswer',
     'AnswerDict',
     'AnswerReply',
@@ -68,6 +70,10 @@ __all__ = [
 
 Mode: TypeAlias = Literal['answer', 'belief', 'layout']
 MODES: tuple[Mode, ...] = ('answer', 'belief', 'layout')
+REQUEST_MAX_BYTES = 1024 * 1024
+"""A typed query is < 1 kB; request text longer than 1 MiB is refused unread."""
+REQUEST_MAX_DEPTH = 16
+"""The deepest request nests 4 levels (request, query, target, attributes)."""
 
 
 # ---------------------------------------------------------------- requests
@@ -220,12 +226,20 @@ class ParsedRequest:
 
 
 def decode_request(request: str | Mapping[str, Any]) -> Mapping[str, Any]:
-    """Read a request's JSON text into an object; raises `InvalidInputError`."""
+    """Read a request's JSON text into an object; raises `InvalidInputError`.
+
+    Text longer than `REQUEST_MAX_BYTES` or nested deeper than `REQUEST_MAX_DEPTH` is refused
+    (`bounded.loads`): a request is a small object, and a crafted one must not cost more.
+    """
     if isinstance(request, str):
         try:
-            request = json.loads(request)
-        except ValueError as exc:
-            raise InvalidInputError(f'request is not JSON ({exc})') from None
+            request = loads(request, 'request', max_bytes=REQUEST_MAX_BYTES,
+                            max_depth=REQUEST_MAX_DEPTH)
+        except InvalidInputError as exc:
+            detail = str(exc).removeprefix('request: ')
+            if detail.startswith('not valid JSON ('):
+                detail = detail.removeprefix('not valid JSON (')[:-1]
+            raise InvalidInputError(f'request is not JSON ({detail})') from None
     if not isinstance(request, Mapping):
         raise InvalidInputError('request must be a JSON object')
     return request
@@ -244,8 +258,9 @@ def parse_request(request: str | Mapping[str, Any]) -> ParsedRequest:
     if data.get('now_s') is not None:
         try:
             now_s = float(data['now_s'])
-        except (TypeError, ValueError) as exc:
+        except (TypeError, ValueError, OverflowError) as exc:
             raise InvalidInputError(str(exc)) from exc
+        now_s = check_number(now_s, 'now_s')
     if mode == 'layout':
         return ParsedRequest(request_id, 'layout', now_s)
     if mode in ('answer', 'belief'):

@@ -7,11 +7,13 @@ of raising out of the pipeline.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
+from robot_memory.bounded import loads
 from robot_memory.core.types import CameraIntrinsics, Frame, SegmentLabel
 from robot_memory.exceptions import InvalidInputError
 
@@ -33,6 +35,10 @@ DEPTH_ENCODINGS = ('32FC1', '16UC1')
 _COLOR_LAYOUTS = {'rgb8': (3, [0, 1, 2]), 'bgr8': (3, [2, 1, 0]), 'rgba8': (4, [0, 1, 2]),
                   'bgra8': (4, [2, 1, 0])}
 COLOR_ENCODINGS = tuple(_COLOR_LAYOUTS)
+LABEL_MAP_MAX_BYTES = 1024 * 1024
+"""A label map of 1000 segments with attributes is ~100 kB; ten times that is refused."""
+LABEL_MAP_MAX_DEPTH = 8
+"""Label maps nest 4 levels (payload, labels, segment, attributes)."""
 
 
 class FrameRejected(InvalidInputError):
@@ -104,17 +110,18 @@ def parse_label_map(payload: str | Mapping[str, Any]) -> dict[int, SegmentLabel]
     """Label map JSON → {segment id: SegmentLabel}.
 
     Accepted: `{"3": "mug"}` or `{"3": {"label": "mug", "color": "red", "state": "open",
-    "confidence": 0.9}}`, optionally wrapped as `{"labels": {...}}`.
+    "confidence": 0.9}}`, optionally wrapped as `{"labels": {...}}`. Segment ids are int32
+    (what a 32SC1 image holds); text is parsed with size and depth limits (`bounded.loads`).
     """
-    import json
-
     if isinstance(payload, str):
         try:
-            payload = json.loads(payload)
-        except ValueError as exc:
-            raise FrameRejected('bad_labels', f'label map is not JSON ({exc})') from None
+            payload = loads(payload, 'label map', max_bytes=LABEL_MAP_MAX_BYTES,
+                            max_depth=LABEL_MAP_MAX_DEPTH)
+        except InvalidInputError as exc:
+            raise FrameRejected('bad_labels', str(exc)) from None
     if not isinstance(payload, Mapping):
-        raise FrameRejected('bad_labels', f'label map must be an object, got {payload!r}')
+        raise FrameRejected('bad_labels', f'label map must be an object, got '
+                            f'{str(payload)[:80]!r}')
     if 'labels' in payload and isinstance(payload['labels'], Mapping):
         payload = payload['labels']
     out: dict[int, SegmentLabel] = {}
@@ -122,7 +129,10 @@ def parse_label_map(payload: str | Mapping[str, Any]) -> dict[int, SegmentLabel]
         try:
             seg = int(key)
         except (TypeError, ValueError):
-            raise FrameRejected('bad_labels', f'segment id {key!r} is not an integer') from None
+            raise FrameRejected('bad_labels', f'segment id {str(key)[:40]!r} is not an '
+                                'integer') from None
+        if not -2**31 <= seg < 2**31:
+            raise FrameRejected('bad_labels', f'segment id {str(key)[:40]} is no int32')
         if isinstance(value, str):
             out[seg] = SegmentLabel(value)
         elif isinstance(value, Mapping) and isinstance(value.get('label'), str):
@@ -135,12 +145,14 @@ def parse_label_map(payload: str | Mapping[str, Any]) -> dict[int, SegmentLabel]
                               if isinstance(v, str | int | float)})
             try:
                 confidence = float(value.get('confidence', 1.0))
-            except (TypeError, ValueError):
+            except (TypeError, ValueError, OverflowError):
+                confidence = 1.0
+            if not math.isfinite(confidence):
                 confidence = 1.0
             out[seg] = SegmentLabel(value['label'], attrs, min(max(confidence, 0.0), 1.0))
         else:
             raise FrameRejected('bad_labels', f'segment {key}: expected a class name or an '
-                                f'object with "label", got {value!r}')
+                                f'object with "label", got {str(value)[:80]!r}')
     return out
 
 

@@ -63,6 +63,8 @@ class FrameAssembler:
         self.rejected: Counter[str] = Counter()
         self.unknown_class_ids: set[int] = set()
         self.frames_built = 0
+        self.last_malformed: tuple[str, str] | None = None
+        """Why the last message given to `add` was counted as malformed (reason, detail)."""
 
     def add(self, stream: str, msg: Any, fallback_stamp_s: float | None = None) -> list[Frame]:
         """Take one message of a stream; return the frames it completed, oldest first.
@@ -70,6 +72,7 @@ class FrameAssembler:
         `fallback_stamp_s` stamps a label map that carries none (a bag's log time); live
         label maps without a stamp are fixed maps that hold for every frame.
         """
+        self.last_malformed = None
         if stream == 'color' and not self.require_color:
             return []
         if stream == 'labels' and self.segmentation == 'class':
@@ -97,10 +100,13 @@ class FrameAssembler:
                 matched = self.sync.add(stream, stamp_s(msg.header.stamp), decode(msg))
         except FrameRejected as exc:
             self.malformed[f'{stream}:{exc.reason}'] += 1
+            self.last_malformed = (exc.reason, str(exc))
             return []
-        except (AttributeError, TypeError, ValueError) as exc:
+        except (AttributeError, IndexError, KeyError, OverflowError, TypeError,
+                ValueError) as exc:
             # Anything else that does not parse is malformed input too, never a crash.
             self.malformed[f'{stream}:{type(exc).__name__}'] += 1
+            self.last_malformed = (type(exc).__name__, str(exc)[:300])
             return []
         return self._build(matched)
 

@@ -20,6 +20,7 @@ from nav_msgs.msg import Odometry
 from sensor_msgs.msg import CameraInfo, Image
 from std_msgs.msg import Header, String
 
+from robot_memory.bounded import check_number, loads
 from robot_memory.core.types import CameraIntrinsics, SegmentLabel, StampedPose
 from robot_memory.exceptions import InvalidInputError
 from robot_memory.perception.class_segments import LabelSpace
@@ -34,6 +35,9 @@ from robot_memory.ros.wire import CAMERA_FRAME_ID, image_fields, stamp_fields
 
 __all__ = [
     'CAMERA_FRAME_ID',
+    'LABELS_MAX_BYTES',
+    'MAP_MAX_CELLS',
+    'POSITION_LIMIT_M',
     'camera_info_msg',
     'color_from_msg',
     'depth_from_msg',
@@ -56,10 +60,28 @@ __all__ = [
 ]
 
 
+LABELS_MAX_BYTES = 1024 * 1024
+"""A label map of 1000 segments with attributes is ~100 kB; ten times that is refused."""
+LABELS_MAX_DEPTH = 8
+"""Label maps nest 4 levels (payload, labels, segment, attributes)."""
+POSITION_LIMIT_M = 1e6
+"""A camera, goal or map origin farther than this from the map origin (1000 km) is refused:
+depth back-projected there loses every centimetre to float rounding."""
+MAP_MAX_CELLS = 64_000_000
+"""An occupancy grid larger than 8000 x 8000 cells (400 m square at 5 cm) is refused: room
+segmentation on it would hold the executor for minutes."""
+
+
 # ------------------------------------------------------------------ stamps
 def stamp_s(stamp: Any) -> float:
-    """builtin_interfaces/Time → seconds."""
-    return float(stamp.sec) + float(stamp.nanosec) * 1e-9
+    """builtin_interfaces/Time → seconds; raises `FrameRejected` ('bad_stamp') unless the
+    seconds are a number in `check_number`'s range and the nanoseconds in [0, 1e9)."""
+    try:
+        sec = check_number(stamp.sec, 'stamp sec')
+        nanosec = check_number(stamp.nanosec, 'stamp nanosec', low=0.0, high=999_999_999.0)
+    except InvalidInputError as exc:
+        raise FrameRejected('bad_stamp', str(exc)) from None
+    return sec + nanosec * 1e-9
 
 
 def stamp_msg(seconds: float) -> Time:
@@ -124,9 +146,10 @@ def camera_info_msg(intrinsics: CameraIntrinsics, seconds: float,
 def intrinsics_from_msg(msg: Any) -> CameraIntrinsics:
     """sensor_msgs/CameraInfo → intrinsics; raises `FrameRejected` when unusable."""
     try:
-        k = [float(v) for v in msg.k]
+        k = [check_number(v, 'camera matrix entry', low=-1e9, high=1e9) for v in msg.k]
         intrinsics = CameraIntrinsics(int(msg.width), int(msg.height), k[0], k[4], k[2], k[5])
-    except (AttributeError, IndexError, TypeError, ValueError, InvalidInputError) as exc:
+    except (AttributeError, IndexError, TypeError, ValueError, OverflowError,
+            InvalidInputError) as exc:
         raise FrameRejected('bad_camera_info', str(exc)) from None
     if not all(math.isfinite(v) for v in (intrinsics.fx, intrinsics.fy, intrinsics.cx,
                                          intrinsics.cy)):
@@ -135,44 +158,70 @@ def intrinsics_from_msg(msg: Any) -> CameraIntrinsics:
 
 
 # ------------------------------------------------------------------ poses
-def pose_from_msg(msg: Any) -> StampedPose:
-    """geometry_msgs/PoseStamped → `StampedPose`; raises `FrameRejected` on NaN or zero q."""
+def _stamped_pose(stamp: Any, p: Any, q: Any, frame_id: str) -> StampedPose:
     try:
-        p, q = msg.pose.position, msg.pose.orientation
-        return StampedPose(stamp_s(msg.header.stamp), (p.x, p.y, p.z), (q.x, q.y, q.z, q.w),
-                           str(msg.header.frame_id) or 'map')
-    except (AttributeError, TypeError, ValueError) as exc:
+        position = tuple(check_number(v, 'position', low=-POSITION_LIMIT_M,
+                                      high=POSITION_LIMIT_M) for v in (p.x, p.y, p.z))
+        # A quaternion is normalised by StampedPose; one huge enough to overflow the norm is
+        # no orientation.
+        orientation = tuple(check_number(v, 'orientation', low=-1e6, high=1e6)
+                            for v in (q.x, q.y, q.z, q.w))
+        return StampedPose(stamp_s(stamp), position, orientation, frame_id)
+    except FrameRejected:
+        raise
+    except (AttributeError, TypeError, ValueError, OverflowError) as exc:
         raise FrameRejected('bad_pose', str(exc)) from None
+
+
+def pose_from_msg(msg: Any) -> StampedPose:
+    """geometry_msgs/PoseStamped → `StampedPose`; raises `FrameRejected` on NaN, huge numbers
+    (beyond `POSITION_LIMIT_M`), a zero quaternion or a bad stamp."""
+    try:
+        p, q, header = msg.pose.position, msg.pose.orientation, msg.header
+        frame_id = str(header.frame_id) or 'map'
+    except AttributeError as exc:
+        raise FrameRejected('bad_pose', str(exc)) from None
+    return _stamped_pose(header.stamp, p, q, frame_id)
 
 
 def pose_from_transform(msg: Any, map_frame: str) -> StampedPose:
     """geometry_msgs/TransformStamped (map → camera) → `StampedPose` of the camera in `map`."""
     try:
-        t, q = msg.transform.translation, msg.transform.rotation
-        return StampedPose(stamp_s(msg.header.stamp), (t.x, t.y, t.z), (q.x, q.y, q.z, q.w),
-                           str(msg.header.frame_id) or map_frame)
-    except (AttributeError, TypeError, ValueError) as exc:
+        t, q, header = msg.transform.translation, msg.transform.rotation, msg.header
+        frame_id = str(header.frame_id) or map_frame
+    except AttributeError as exc:
         raise FrameRejected('bad_pose', str(exc)) from None
+    return _stamped_pose(header.stamp, t, q, frame_id)
 
 
 def occupancy_from_msg(msg: Any) -> tuple[np.ndarray, float, tuple[float, float]]:
     """nav_msgs/OccupancyGrid → (int8 grid rows along +y, resolution, origin x, y).
 
-    A rotated map origin is refused: room polygons are built axis-aligned with `map`.
+    A rotated map origin is refused: room polygons are built axis-aligned with `map`; so is a
+    grid of more than `MAP_MAX_CELLS` cells, an origin beyond `POSITION_LIMIT_M` and a
+    resolution outside (0, 100] m.
     """
-    info = msg.info
-    w, h = int(info.width), int(info.height)
-    data = np.asarray(msg.data, dtype=np.int8)
-    if w <= 0 or h <= 0 or data.size != w * h:
-        raise FrameRejected('bad_map', f'{w}x{h} map with {data.size} cells')
-    q = info.origin.orientation
-    if abs(q.x) > 1e-6 or abs(q.y) > 1e-6 or abs(q.z) > 1e-6:
-        raise FrameRejected('bad_map', 'rotated map origins are not supported')
-    resolution = float(info.resolution)
-    if not (resolution > 0 and math.isfinite(resolution)):
-        raise FrameRejected('bad_map', f'resolution {resolution!r}')
-    return data.reshape(h, w), resolution, (float(info.origin.position.x),
-                                            float(info.origin.position.y))
+    try:
+        info = msg.info
+        w, h = int(info.width), int(info.height)
+        if w <= 0 or h <= 0 or w * h > MAP_MAX_CELLS or len(msg.data) != w * h:
+            raise FrameRejected('bad_map', f'{w}x{h} map with {len(msg.data)} cells (at most '
+                                f'{MAP_MAX_CELLS})')
+        data = np.asarray(msg.data, dtype=np.int8)
+        q = info.origin.orientation
+        if not all(abs(check_number(v, 'origin orientation')) <= 1e-6
+                   for v in (q.x, q.y, q.z)):
+            raise FrameRejected('bad_map', 'rotated map origins are not supported')
+        resolution = check_number(info.resolution, 'resolution', low=0.0, high=100.0)
+        if resolution <= 0:
+            raise FrameRejected('bad_map', f'resolution {resolution!r}')
+        origin = tuple(check_number(v, 'origin', low=-POSITION_LIMIT_M, high=POSITION_LIMIT_M)
+                       for v in (info.origin.position.x, info.origin.position.y))
+    except FrameRejected:
+        raise
+    except (AttributeError, TypeError, ValueError, OverflowError) as exc:
+        raise FrameRejected('bad_map', str(exc)) from None
+    return data.reshape(h, w), resolution, (origin[0], origin[1])
 
 
 def _pose(pose: StampedPose) -> Pose:
@@ -234,22 +283,29 @@ def labels_from_msg(msg: Any) -> tuple[float | None, dict[int, SegmentLabel]]:
     """std_msgs/String JSON → (stamp or None for a fixed map, {segment id: label}).
 
     Accepts the flat form this package publishes, the simulator recorder's form with nested
-    `attributes`, and a bare `{"3": "mug"}` map.
+    `attributes`, and a bare `{"3": "mug"}` map. Anything else (no text, more than
+    `LABELS_MAX_BYTES`, nested deeper than `LABELS_MAX_DEPTH`, a stamp no number in range)
+    raises `FrameRejected` ('bad_labels').
     """
     try:
-        payload = json.loads(msg.data)
-    except (AttributeError, TypeError, ValueError) as exc:
-        raise FrameRejected('bad_labels', f'label map is not JSON ({exc})') from None
+        payload = loads(msg.data, 'label map', max_bytes=LABELS_MAX_BYTES,
+                        max_depth=LABELS_MAX_DEPTH)
+    except AttributeError as exc:
+        raise FrameRejected('bad_labels', f'not a String message ({exc})') from None
+    except InvalidInputError as exc:
+        raise FrameRejected('bad_labels', str(exc)) from None
     if not isinstance(payload, dict):
-        raise FrameRejected('bad_labels', f'label map must be an object, got {payload!r}')
+        raise FrameRejected('bad_labels', f'label map must be an object, got '
+                            f'{str(payload)[:80]!r}')
     stamp = None
     if isinstance(payload.get('stamp'), Mapping):
         try:
-            stamp = float(payload['stamp']['sec']) + float(payload['stamp']['nanosec']) * 1e-9
-        except (KeyError, TypeError, ValueError) as exc:
-            raise FrameRejected('bad_labels', f'bad stamp {payload["stamp"]!r}') from exc
-        if not math.isfinite(stamp):
-            raise FrameRejected('bad_labels', f'bad stamp {payload["stamp"]!r}')
+            stamp = (check_number(payload['stamp']['sec'], 'stamp sec')
+                     + check_number(payload['stamp']['nanosec'], 'stamp nanosec', low=0.0,
+                                    high=999_999_999.0) * 1e-9)
+        except (KeyError, InvalidInputError) as exc:
+            raise FrameRejected('bad_labels', f'bad stamp {str(payload["stamp"])[:80]}: '
+                                f'{exc}') from None
     labels = payload.get('labels', payload if 'stamp' not in payload else {})
     if isinstance(labels, Mapping):
         labels = {key: _flatten(value) for key, value in labels.items()}

@@ -6,14 +6,19 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
+from robot_memory.bounded import check_number, loads
 from robot_memory.config import read_yaml
 from robot_memory.core.scene_graph import SceneGraph
 from robot_memory.exceptions import InvalidInputError
 
-__all__ = ['load_layout', 'parse_layout_msg']
+__all__ = ['LAYOUT_MAX_BYTES', 'LAYOUT_MAX_DEPTH', 'load_layout', 'parse_layout_msg']
+
+LAYOUT_MAX_BYTES = 8 * 1024 * 1024
+"""A house of 40 rooms is ~200 kB of layout JSON; forty times that is refused."""
+LAYOUT_MAX_DEPTH = 16
+"""A layout message nests 6 levels (payload, layout, nodes, node, polygon, point)."""
 
 
 def load_layout(path: str) -> SceneGraph:
@@ -23,9 +28,11 @@ def load_layout(path: str) -> SceneGraph:
         data = read_yaml(path, 'layout file')
     else:
         try:
-            data = json.loads(Path(path).read_text(encoding='utf-8'))
-        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            text = Path(path).read_bytes()
+        except OSError as exc:
             raise InvalidInputError(f'cannot read the layout file {path}: {exc}') from None
+        data = loads(text, f'cannot read the layout file {path}', max_bytes=LAYOUT_MAX_BYTES,
+                     max_depth=LAYOUT_MAX_DEPTH)
     if isinstance(data, dict) and 'regions' in data:
         from robot_memory.perception.rooms import load_regions
 
@@ -39,10 +46,28 @@ def load_layout(path: str) -> SceneGraph:
 
 
 def parse_layout_msg(data: str) -> tuple[float | None, SceneGraph]:
-    """`map/layout` JSON → (stamp or None, layout)."""
-    payload = json.loads(data)
+    """`map/layout` JSON → (stamp or None, layout); raises only `InvalidInputError`.
+
+    The text is parsed with size and depth limits (`LAYOUT_MAX_BYTES`, `LAYOUT_MAX_DEPTH`);
+    the stamp must be numbers in `check_number`'s range. The message is transient-local, so
+    one that raised anything else would be replayed into every restart of the node.
+    """
+    payload = loads(data, 'map/layout', max_bytes=LAYOUT_MAX_BYTES,
+                    max_depth=LAYOUT_MAX_DEPTH)
+    if not isinstance(payload, dict):
+        raise InvalidInputError(f'map/layout must be a JSON object, got '
+                                f'{type(payload).__name__}')
     stamp = payload.get('stamp')
     stamp_s = None
     if isinstance(stamp, dict):
-        stamp_s = float(stamp.get('sec', 0)) + float(stamp.get('nanosec', 0)) * 1e-9
-    return stamp_s, SceneGraph.from_dict(payload.get('layout', payload))
+        stamp_s = (check_number(stamp.get('sec', 0), 'map/layout stamp sec')
+                   + check_number(stamp.get('nanosec', 0), 'map/layout stamp nanosec',
+                                  low=0.0, high=999_999_999.0) * 1e-9)
+    try:
+        return stamp_s, SceneGraph.from_dict(payload.get('layout', payload))
+    except InvalidInputError:
+        raise
+    except (AttributeError, IndexError, KeyError, TypeError, ValueError,
+            OverflowError) as exc:
+        raise InvalidInputError(f'map/layout is no scene graph ({type(exc).__name__}: '
+                                f'{str(exc)[:200]})') from None

@@ -21,7 +21,7 @@ import math
 import sys
 import threading
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable
 from functools import partial
 from typing import Any
@@ -38,9 +38,10 @@ from visualization_msgs.msg import MarkerArray
 
 from robot_memory._system import disk_free_mb, rss_mb
 from robot_memory.core.buffer import BufferParams
+from robot_memory.core.protocol import REQUEST_MAX_BYTES
 from robot_memory.core.scene_graph import OBJECT_RELATIONS, SceneGraph
 from robot_memory.core.types import Frame
-from robot_memory.exceptions import RobotMemoryError
+from robot_memory.exceptions import InvalidInputError, RobotMemoryError
 from robot_memory.fleet.link import FleetLink, fleet_dsn
 from robot_memory.perception.association import AssociationParams
 from robot_memory.perception.class_segments import ClassSplitParams, load_label_space
@@ -60,7 +61,7 @@ from robot_memory.ros.layouts import parse_layout_msg as parse_layout_msg  # re-
 from robot_memory.ros.markers import memory_markers
 from robot_memory.ros.params import MemoryNodeParams, declare_params
 from robot_memory.ros.paths import memory_file, package_file
-from robot_memory.ros.runtime import run_node
+from robot_memory.ros.runtime import CallbackGuard, run_node
 from robot_memory.ros.scheduler import Step, WorkScheduler, read_request
 from robot_memory.service import MemoryService, MemoryServiceParams
 
@@ -120,6 +121,15 @@ class MemoryNode(Node):
         self._last_problems = 0
         self._service_stats = self.service.diagnostics()
 
+        # Every subscription callback runs inside this guard: what a message raises is counted
+        # (malformed.<stream>:<reason>, callback_errors.<stream>:<type>), never raised into
+        # the executor, and a refused text payload replayed (transient-local) is skipped.
+        self._guard = CallbackGuard(self.get_logger(), self._count_refused)
+        guard = self._guard.wrap
+
+        def text(msg: Any) -> Any:
+            return msg.data
+
         self._tf_buffer: Any = None
         if p.pose_source == 'tf':
             self._tf_buffer = self._make_tf_buffer()
@@ -132,15 +142,19 @@ class MemoryNode(Node):
             if stream == 'labels' and p.segmentation == 'class':
                 continue
             profile = qos.latched(p.sensor_queue_msgs) if stream == 'labels' else sensor_qos
-            self.create_subscription(msg_type, topic, partial(self._on_sensor, stream),
-                                     profile)
+            self.create_subscription(
+                msg_type, topic, guard(stream, partial(self._on_sensor, stream),
+                                       text if stream == 'labels' else None), profile)
         if p.segmentation == 'class' and p.label_info_topic:
-            self.create_subscription(label_info_type(), p.label_info_topic, self._on_label_info,
-                                     qos.latched())
-        self.create_subscription(String, 'map/layout', self._on_layout, qos.latched())
+            self.create_subscription(label_info_type(), p.label_info_topic,
+                                     guard('label_info', self._on_label_info), qos.latched())
+        self.create_subscription(String, 'map/layout', guard('layout', self._on_layout, text),
+                                 qos.latched())
         if p.map_topic and not p.layout_file:
-            self.create_subscription(OccupancyGrid, p.map_topic, self._on_map, qos.latched())
-        self.create_subscription(String, 'memory/query', self._on_query, qos.reliable(50))
+            self.create_subscription(OccupancyGrid, p.map_topic, guard('map', self._on_map),
+                                     qos.latched())
+        self.create_subscription(String, 'memory/query', guard('query', self._on_query, text),
+                                 qos.reliable(50))
         self._answer_pub = self.create_publisher(String, 'memory/answer', qos.reliable(50))
         self._markers_pub = self.create_publisher(MarkerArray, 'memory/markers', qos.latched())
         self._diag_pub = self.create_publisher(DiagnosticArray, 'diagnostics', qos.reliable())
@@ -211,6 +225,13 @@ class MemoryNode(Node):
                     frames += self.assembler.add_pose(pose)
             frames += self.assembler.add(stream, msg)
             self.scheduler.add_frames(frames)
+            refused = self.assembler.last_malformed
+        if refused is not None and stream == 'labels':
+            # Counted by the assembler; the guard logs it once and skips it when replayed.
+            self._guard.remember('labels', msg.data, *refused)
+
+    def _count_refused(self, kind: str, key: str) -> None:
+        self.scheduler.count(f'{kind}.{key}')
 
     def _track_transport(self, stream: str, info: dict[str, Any], now_ns: int) -> None:
         source = info.get('source_timestamp') or 0
@@ -231,41 +252,32 @@ class MemoryNode(Node):
     def _on_label_info(self, msg: Any) -> None:
         try:
             space = label_space_from_label_info(msg)
-        except (RobotMemoryError, AttributeError, TypeError, ValueError) as exc:
-            self.scheduler.count('malformed_label_info')
-            self.get_logger().warning(f'ignoring a malformed LabelInfo: {exc}')
-            return
+        except (AttributeError, OverflowError, TypeError, ValueError) as exc:
+            raise InvalidInputError(f'LabelInfo: {exc}') from None
         if space.names != getattr(self.assembler.label_space, 'names', None):
             self.get_logger().info(f'label space from {self.params.label_info_topic}: '
                                    f'{len(space.names)} classes')
         self.assembler.label_space = space
 
     def _on_layout(self, msg: String) -> None:
-        try:
-            item = parse_layout_msg(msg.data)
-        except (RobotMemoryError, AttributeError, KeyError, TypeError, ValueError) as exc:
-            self.scheduler.count('malformed_layout')
-            self.get_logger().warning(f'ignoring a malformed map/layout: {exc}')
-            return
-        self.scheduler.add_layout(*item)
+        self.scheduler.add_layout(*parse_layout_msg(msg.data))
 
     def _on_map(self, msg: OccupancyGrid) -> None:
         """Segment rooms from the robot's map when no layout was given."""
         from robot_memory.perception.rooms import SegmentationParams, rooms_from_occupancy
 
-        try:
-            grid, resolution, origin = occupancy_from_msg(msg)
-            seg = SegmentationParams(door_width_m=self.params.door_width_m)
-            layout = rooms_from_occupancy(grid, resolution, origin, seg)
-        except (RobotMemoryError, AttributeError, TypeError, ValueError) as exc:
-            self.scheduler.count('malformed_map')
-            self.get_logger().warning(f'cannot segment rooms from {self.params.map_topic}: {exc}')
-            return
+        grid, resolution, origin = occupancy_from_msg(msg)
+        seg = SegmentationParams(door_width_m=self.params.door_width_m)
+        layout = rooms_from_occupancy(grid, resolution, origin, seg)
         self.get_logger().info(f'{len(layout.rooms)} rooms segmented from {self.params.map_topic}')
         self.scheduler.add_layout(None, layout)
 
     def _on_query(self, msg: String) -> None:
-        self.scheduler.add_request(msg.data)
+        data = msg.data
+        if len(data) > REQUEST_MAX_BYTES:  # refused unread: too long to hold in a queue
+            raise InvalidInputError(f'a memory/query of {len(data)} characters (at most '
+                                    f'{REQUEST_MAX_BYTES})')
+        self.scheduler.add_request(data)
 
     # --------------------------------------------------------------- worker
     def _execute(self, step: Step) -> None:
@@ -380,9 +392,14 @@ class MemoryNode(Node):
         dropped = dict(sync['dropped'])
         dropped.update({k: v for k, v in counts.items()
                         if k == 'ingest_queue_full' or k.startswith('transport_lost')})
-        malformed = dict(sync['malformed'])
-        if counts.get('malformed_layout'):
-            malformed['layout'] = counts['malformed_layout']
+        malformed = Counter(sync['malformed'])
+        callback_errors = {}
+        for key, n in counts.items():
+            kind, _, what = key.partition('.')
+            if kind == 'malformed':
+                malformed[what] += n
+            elif kind == 'callback_errors':
+                callback_errors[what] = n
         return {
             'frames': {'received': sync['received'].get('depth', 0), 'paired': sync['matched'],
                        'built': sync['frames_built'], 'ingested': self._ingested,
@@ -397,7 +414,8 @@ class MemoryNode(Node):
             'received': sync['received'],
             'dropped': dropped,
             'discarded': sync['discarded'],
-            'malformed': malformed,
+            'malformed': dict(malformed),
+            'callback_errors': callback_errors,
             'rejected': sync['rejected'],
             'skipped': service['frames_skipped'],
             'memory': {k: service[k] for k in ('objects_in_memory', 'tracks', 'events',
@@ -425,7 +443,8 @@ class MemoryNode(Node):
             self.service.flush()
         self._service_stats = self.service.diagnostics()
         stats = self.stats()
-        problems = sum(sum(stats[k].values()) for k in ('dropped', 'malformed', 'rejected'))
+        problems = sum(sum(stats[k].values()) for k in ('dropped', 'malformed', 'rejected',
+                                                         'callback_errors'))
         level, message = DiagnosticStatus.OK, 'ingesting'
         store, p = stats['store'], self.params
         if self.service.store_error:

@@ -272,6 +272,14 @@ def _lenient(cls: type, name: str, value: Any) -> Any:
     return value
 
 
+def _finite(name: str, value: Any) -> Any:
+    """`value`, unless it is a NaN or infinite number (YAML `.nan`, `.inf`): no parameter of
+    these nodes means anything by one, and NaN slips through every `<` check."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise InvalidInputError(f'parameter {name} must be a finite number, got {value!r}')
+    return value
+
+
 def _descriptor(name: str, default: Any, description: str, live: bool,
                 limits: tuple[float, float] | None) -> Any:
     from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor
@@ -302,7 +310,8 @@ def changed(cls: type[T], current: T, updates: dict[str, Any]) -> T:
             raise InvalidInputError(f'{cls.__name__} has no parameter {name!r}')
         if not spec[name].metadata['live']:
             raise InvalidInputError(f'parameter {name} is read-only: set it at start')
-        value = check_field(cls, name, _lenient(cls, name, value), f'parameter {name}')
+        value = check_field(cls, name, _finite(name, _lenient(cls, name, value)),
+                            f'parameter {name}')
         limits = spec[name].metadata['range']
         if limits is not None and not limits[0] <= value <= limits[1]:
             raise InvalidInputError(f'parameter {name} must be in [{limits[0]}, {limits[1]}], '
@@ -326,8 +335,12 @@ def declare_params(node: Any, cls: type[T],
     for name, (default, description) in describe(cls).items():
         descriptor = _descriptor(name, default, description, spec[name]['live'],
                                  spec[name]['range'])
-        value = node.declare_parameter(name, default, descriptor).value
-        values[name] = _lenient(cls, name, value)
+        try:
+            value = node.declare_parameter(name, default, descriptor).value
+        except Exception as exc:  # rclpy's ParameterException family: e.g. .nan out of range
+            reason = str(exc).split(' Reason: ')[-1].rsplit(f': {name}', 1)[0]
+            raise InvalidInputError(f'parameter {name}: {reason}') from None
+        values[name] = _finite(name, _lenient(cls, name, value))
     params = build(cls, values, 'parameter', sep=' ')
     ours = set(spec)
     pending: list[T] = []

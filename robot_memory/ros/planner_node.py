@@ -29,6 +29,7 @@ from rclpy.node import Node
 from std_msgs.msg import String
 from visualization_msgs.msg import MarkerArray
 
+from robot_memory.bounded import loads
 from robot_memory.core.active import (
     ActiveQuestion,
     FinalAnswer,
@@ -43,25 +44,36 @@ from robot_memory.ros import qos
 from robot_memory.ros.conversions import diagnostic_status, stamp_s
 from robot_memory.ros.markers import planner_markers
 from robot_memory.ros.params import PlannerNodeParams, declare_params
-from robot_memory.ros.runtime import run_node
+from robot_memory.ros.runtime import CallbackGuard, run_node
 
-__all__ = ['PlannerNode', 'main', 'parse_question']
+__all__ = ['QUESTION_MAX_BYTES', 'PlannerNode', 'main', 'parse_question']
+
+QUESTION_MAX_BYTES = 64 * 1024
+"""A question in words is < 1 kB, a typed one < 2 kB; longer text is refused unread."""
+QUESTION_MAX_DEPTH = 16
+"""A JSON question nests 4 levels (payload, query, target, attributes)."""
 
 
 def parse_question(data: str) -> tuple[str | None, str | dict[str, Any]]:
-    """`question` message text → (id or None, text or {"question"|"query": …})."""
+    """`question` message text → (id or None, text or {"question"|"query": …}).
+
+    Raises `InvalidInputError` for an empty question, one longer than `QUESTION_MAX_BYTES`,
+    and text starting with `{` that is no JSON object within the limits.
+    """
+    if len(data) > QUESTION_MAX_BYTES:
+        raise InvalidInputError(f'a question of {len(data)} characters (at most '
+                                f'{QUESTION_MAX_BYTES})')
     text = data.strip()
     if text.startswith('{'):
-        try:
-            payload = json.loads(text)
-        except ValueError:
-            payload = None
-        if isinstance(payload, dict):
-            if 'question' not in payload and 'query' not in payload:
-                raise InvalidInputError('a JSON question needs "question" or "query"')
-            request_id = payload.get('id')
-            return (str(request_id) if request_id is not None else None,
-                    {k: payload[k] for k in ('question', 'query') if k in payload})
+        payload = loads(text, 'a JSON question', max_bytes=QUESTION_MAX_BYTES,
+                        max_depth=QUESTION_MAX_DEPTH)
+        if not isinstance(payload, dict):
+            raise InvalidInputError('a JSON question must be an object')
+        if 'question' not in payload and 'query' not in payload:
+            raise InvalidInputError('a JSON question needs "question" or "query"')
+        request_id = payload.get('id')
+        return (str(request_id)[:200] if request_id is not None else None,
+                {k: payload[k] for k in ('question', 'query') if k in payload})
     if not text:
         raise InvalidInputError('empty question')
     return None, text
@@ -88,10 +100,17 @@ class PlannerNode(Node):
         self._odom: tuple[float, float, float, bool] | None = None  # stamp, x, y, moving
         self._asked = 0
 
-        self.create_subscription(String, 'question', self._on_question, qos.reliable(50))
-        self.create_subscription(String, 'memory/answer', self._on_memory_answer,
+        # Every subscription callback runs inside this guard: what a message raises is counted
+        # (malformed.<topic>:<reason>, callback_errors.<topic>:<type>), never raised.
+        self._guard = CallbackGuard(self.get_logger(), self._count_refused)
+        self.create_subscription(String, 'question',
+                                 self._guard.wrap('question', self._on_question),
                                  qos.reliable(50))
-        self.create_subscription(Odometry, 'odom', self._on_odom, qos.reliable())
+        self.create_subscription(String, 'memory/answer',
+                                 self._guard.wrap('memory_answer', self._on_memory_answer),
+                                 qos.reliable(50))
+        self.create_subscription(Odometry, 'odom', self._guard.wrap('odom', self._on_odom),
+                                 qos.reliable())
         self._query_pub = self.create_publisher(String, 'memory/query', qos.reliable(50))
         self._goal_pub = self.create_publisher(PoseStamped, 'goal_pose', qos.reliable())
         self._answer_pub = self.create_publisher(String, 'answer', qos.reliable(50))
@@ -104,12 +123,15 @@ class PlannerNode(Node):
         self.create_timer(1.0, self._publish_diagnostics, clock=steady)
 
     # ------------------------------------------------------------ inputs
+    def _count_refused(self, kind: str, key: str) -> None:
+        self.counts[f'{kind}.{key}'] += 1
+
     def _on_question(self, msg: String) -> None:
         try:
             question_id, question = parse_question(msg.data)
         except InvalidInputError as exc:
             self.counts['malformed_questions'] += 1
-            self.get_logger().warning(f'ignoring question {msg.data!r}: {exc}')
+            self.get_logger().warning(f'ignoring question {msg.data[:200]!r}: {exc}')
             return
         self._asked += 1
         self._questions.append((question_id or f'{self.get_name()}-{self._asked}', question))
@@ -122,8 +144,8 @@ class PlannerNode(Node):
         if session is None or session.pending is None:
             return
         try:
-            reply = json.loads(msg.data)
-        except ValueError:
+            reply = loads(msg.data, 'memory/answer')
+        except InvalidInputError:
             self.counts['malformed_replies'] += 1
             return
         if not isinstance(reply, dict) or not session.accepts(reply):
@@ -131,7 +153,10 @@ class PlannerNode(Node):
         self._memory_deadline = None
         try:
             step = session.on_reply(reply, self._robot_place(session), self._odom_stamp())
-        except RobotMemoryError as exc:
+        except (RobotMemoryError, AttributeError, IndexError, KeyError, OverflowError,
+                TypeError, ValueError) as exc:
+            # A reply with our id but the wrong shape ends the question with an error rather
+            # than leaving it waiting for a reply that already came.
             step = self._failed(session, exc)
         self._do(step)
 

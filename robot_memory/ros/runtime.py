@@ -9,8 +9,13 @@ context is still valid (memory_node commits its file and its last log line still
 from __future__ import annotations
 
 import faulthandler
+import hashlib
+import inspect
 import signal
 import threading
+import time
+import traceback
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -26,9 +31,9 @@ from rclpy.executors import (
 from rclpy.node import Node
 from rclpy.signals import SignalHandlerOptions
 
-from robot_memory.exceptions import RobotMemoryError
+from robot_memory.exceptions import InvalidInputError, RobotMemoryError
 
-__all__ = ['run_node', 'shutdown', 'spin_nodes', 'stop_on_signals']
+__all__ = ['CallbackGuard', 'run_node', 'shutdown', 'spin_nodes', 'stop_on_signals']
 
 # How often the spin loop looks at its stop flag (s): a signal ends it within this.
 STOP_POLL_S = 0.1
@@ -36,6 +41,115 @@ STOP_POLL_S = 0.1
 # hangs (seen once in CI: planner_node, after memory_node had been killed, was still alive
 # 15 s after SIGINT and SIGTERM). Below the 5 s launch waits before it escalates to SIGTERM.
 TEARDOWN_TIMEOUT_S = 4.0
+
+
+# A guard logs an unforeseen callback error at most this often per topic (s); the count moves
+# every time. A stream of bad messages at camera rate would otherwise flood /rosout.
+ERROR_LOG_PERIOD_S = 10.0
+# Refused payloads remembered per guard (digests, ~100 bytes each): a poisoned transient-local
+# message replayed by every new publisher match is logged once, then counted and skipped.
+REMEMBERED_REFUSALS = 4096
+
+
+class CallbackGuard:
+    """The one wrapper around every subscription callback of a node: no message, however
+    crafted, raises into the executor.
+
+    `count(kind, key)` is called once per message the guard stops: kind `'malformed'` for an
+    `InvalidInputError` (key `<topic>:<reason>`, the reason of a `FrameRejected` or
+    `'invalid'`), `'callback_errors'` for any other exception (key `<topic>:<ExcType>`). A
+    malformed payload is logged once per distinct payload; an unforeseen error at most every
+    `ERROR_LOG_PERIOD_S` per topic, with its traceback the first time. Where the wrapped topic
+    carries text (`payload` gives it), the digest of a refused payload is remembered, and the
+    same payload again is counted under its first reason without being parsed.
+    """
+
+    def __init__(self, logger: Any, count: Callable[[str, str], None]) -> None:
+        self._logger = logger
+        self._count = count
+        self._refused: OrderedDict[bytes, str] = OrderedDict()
+        self._last_error_log: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def wrap(self, topic: str, callback: Callable[..., None],
+             payload: Callable[[Any], Any] | None = None) -> Callable[..., None]:
+        """`callback` guarded; rclpy still passes MessageInfo if the callback takes it."""
+        def guarded(msg: Any) -> None:
+            self.call(topic, callback, payload, msg)
+
+        def guarded_with_info(msg: Any, info: Any) -> None:
+            self.call(topic, callback, payload, msg, info)
+
+        return guarded_with_info if _takes_two(callback) else guarded
+
+    def call(self, topic: str, callback: Callable[..., None],
+             payload: Callable[[Any], Any] | None, msg: Any, *rest: Any) -> None:
+        """Run `callback(msg, *rest)`; count and log what it raises instead of raising."""
+        digest = None
+        try:
+            if payload is not None:
+                digest = _digest(topic, payload(msg))
+                with self._lock:
+                    reason = self._refused.get(digest)
+                if reason is not None:
+                    self._count('malformed', f'{topic}:{reason}')
+                    return
+            callback(msg, *rest)
+        except InvalidInputError as exc:
+            reason = str(getattr(exc, 'reason', 'invalid'))
+            self._count('malformed', f'{topic}:{reason}')
+            self._refuse(topic, digest, reason, str(exc))
+        except Exception as exc:  # the executor must outlive any message, even unforeseen
+            self._count('callback_errors', f'{topic}:{type(exc).__name__}')
+            self._log_error(topic, exc)
+
+    def remember(self, topic: str, data: Any, reason: str, detail: str) -> None:
+        """Log a payload a callback refused (and counted) itself, once; skip it next time."""
+        self._refuse(topic, _digest(topic, data), reason, detail)
+
+    def _refuse(self, topic: str, digest: bytes | None, reason: str, detail: str) -> None:
+        with self._lock:
+            if digest is not None:
+                if digest in self._refused:
+                    return
+                self._refused[digest] = reason
+                if len(self._refused) > REMEMBERED_REFUSALS:
+                    self._refused.popitem(last=False)
+            elif not self._due(f'malformed:{topic}'):
+                return
+        self._logger.warning(f'ignoring a malformed {topic} message ({detail[:300]}); the '
+                             'same payload again is counted without a word')
+
+    def _due(self, key: str) -> bool:
+        now = time.monotonic()
+        if now - self._last_error_log.get(key, -ERROR_LOG_PERIOD_S) < ERROR_LOG_PERIOD_S:
+            return False
+        self._last_error_log[key] = now
+        return True
+
+    def _log_error(self, topic: str, exc: Exception) -> None:
+        with self._lock:
+            first = f'error:{topic}' not in self._last_error_log
+            if not self._due(f'error:{topic}'):
+                return
+        detail = ''.join(traceback.format_exception(exc)) if first else repr(exc)[:300]
+        self._logger.error(f'a {topic} message broke its callback (counted under '
+                           f'callback_errors; the node goes on): {detail}')
+
+
+def _takes_two(callback: Callable[..., None]) -> bool:
+    """Whether rclpy would pass MessageInfo to `callback` (its own test)."""
+    try:
+        inspect.signature(callback).bind(object(), object())
+    except TypeError:
+        return False
+    return True
+
+
+def _digest(topic: str, data: Any) -> bytes:
+    """A payload's fingerprint on one topic (text refused as a label map may be a layout)."""
+    raw = data if isinstance(data, bytes | bytearray) else str(data).encode('utf-8', 'replace')
+    return hashlib.blake2b(raw, digest_size=16, person=topic.encode()[:16]).digest()
 
 
 def shutdown(context: Context | None = None) -> None:
@@ -115,12 +229,18 @@ def spin_nodes(nodes: Sequence[Node], multi_threaded: bool = False,
 def run_node(name: str, factory: Callable[[], Node], args: list[str] | None = None) -> int:
     """The body of a node's `main`: init, build, spin until SIGINT, shut down; an exit code.
 
-    A node that cannot start (bad parameters, an unreadable memory file) logs why and
-    returns 2; SIGINT or SIGTERM at any point is a clean stop (exit 0): the handlers are in
-    place before the node is built, so a signal that comes while it loads stops it as soon as
-    it is built, whatever the parent process left SIGINT set to.
+    A node that cannot start (a params file that does not parse, bad parameters, an
+    unreadable memory file) logs why in one line and returns 2; SIGINT or SIGTERM at any point
+    is a clean stop (exit 0): the handlers are in place before the node is built, so a signal
+    that comes while it loads stops it as soon as it is built, whatever the parent process
+    left SIGINT set to.
     """
-    rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO)
+    try:
+        rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO)
+    except RuntimeError as exc:  # rcl's RCLError: e.g. a params file that is no valid YAML
+        reason = ' '.join(str(exc).split(', at ')[0].split())
+        rclpy.logging.get_logger(name).fatal(f'cannot start: {reason}')
+        return 2
     try:
         with stop_on_signals() as stop:
             try:

@@ -17,14 +17,16 @@ that recent (within the pairing tolerance), or until its wait is over.
 
 from __future__ import annotations
 
-import json
 import threading
 from collections import Counter, deque
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
+from robot_memory.bounded import loads
+from robot_memory.core.protocol import REQUEST_MAX_BYTES, REQUEST_MAX_DEPTH
 from robot_memory.core.scene_graph import SceneGraph
 from robot_memory.core.types import Frame
+from robot_memory.exceptions import InvalidInputError
 
 __all__ = ['TASKS', 'DeferredRequests', 'Step', 'WorkScheduler', 'caught_up', 'read_request']
 
@@ -46,17 +48,22 @@ def caught_up(stamp: Any, last_frame_s: float | None, tolerance_s: float) -> boo
     """Whether memory has a frame as recent as `stamp` (a stamp that is no number: yes)."""
     try:
         wanted = float(stamp)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return True
     return last_frame_s is not None and last_frame_s >= wanted - tolerance_s
 
 
 def read_request(data: str) -> Any:
     """A `memory/query` request: its JSON value, or the text itself when it is no JSON (the
-    service answers that with a clear error)."""
+    service answers that with a clear error).
+
+    Parsed with `REQUEST_MAX_BYTES` and `REQUEST_MAX_DEPTH`; the executor refuses longer
+    text before it is queued (`memory_node`), so what is too deep comes back as text here
+    and the service's own bounded parse explains why.
+    """
     try:
-        return json.loads(data)
-    except ValueError:
+        return loads(data, 'request', max_bytes=REQUEST_MAX_BYTES, max_depth=REQUEST_MAX_DEPTH)
+    except InvalidInputError:
         return data
 
 

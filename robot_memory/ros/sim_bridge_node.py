@@ -33,11 +33,13 @@ from rosgraph_msgs.msg import Clock as ClockMsg
 from sensor_msgs.msg import CameraInfo, Image
 from std_msgs.msg import String
 
+from robot_memory.bounded import check_number
 from robot_memory.core.types import Frame, StampedPose
 from robot_memory.exceptions import BlockedPoseError, InvalidInputError, RobotMemoryError
 from robot_memory.perception.class_segments import LabelSpace, class_image, load_label_space
 from robot_memory.ros import qos
 from robot_memory.ros.conversions import (
+    POSITION_LIMIT_M,
     camera_info_msg,
     diagnostic_status,
     image_msg,
@@ -47,12 +49,16 @@ from robot_memory.ros.conversions import (
     stamp_msg,
 )
 from robot_memory.ros.params import SimBridgeParams, declare_params
-from robot_memory.ros.runtime import run_node
+from robot_memory.ros.runtime import CallbackGuard, run_node
 
 if TYPE_CHECKING:
     from robot_memory.sim.base import SimBackend
 
-__all__ = ['SimBridgeNode', 'main', 'make_backend']
+__all__ = ['SPEED_LIMIT', 'SimBridgeNode', 'main', 'make_backend']
+
+SPEED_LIMIT = 100.0
+"""Largest |linear.x| (m/s) and |angular.z| (rad/s) a cmd_vel may ask for: a simulated room is
+metres across, so a faster command is no command (and 1e300 would put the robot at infinity)."""
 
 
 def make_backend(params: SimBridgeParams) -> SimBackend:
@@ -144,10 +150,14 @@ class SimBridgeNode(Node):
         self._clock_pub = (self.create_publisher(ClockMsg, '/clock', qos.reliable(1))
                            if self.use_sim_time else None)
         group = MutuallyExclusiveCallbackGroup()
-        self.create_subscription(PoseStamped, 'goal_pose', self._on_goal, qos.reliable(),
+        # Every subscription callback runs inside this guard: what a message raises is counted
+        # (malformed.<topic>:<reason>, callback_errors.<topic>:<type>), never raised.
+        self._guard = CallbackGuard(self.get_logger(), self._count_refused)
+        self.create_subscription(PoseStamped, 'goal_pose',
+                                 self._guard.wrap('goal_pose', self._on_goal), qos.reliable(),
                                  callback_group=group)
-        self.create_subscription(Twist, 'cmd_vel', self._on_cmd_vel, qos.reliable(),
-                                 callback_group=group)
+        self.create_subscription(Twist, 'cmd_vel', self._guard.wrap('cmd_vel', self._on_cmd_vel),
+                                 qos.reliable(), callback_group=group)
         steady = Clock(clock_type=ClockType.STEADY_TIME)
         self.create_timer(1.0 / p.frame_rate_hz, self._on_frame_tick, group, clock=steady)
         self.create_timer(p.clock_period_s, self._on_idle_tick, group, clock=steady)
@@ -177,13 +187,18 @@ class SimBridgeNode(Node):
         return self.counts['frames_published']
 
     # ------------------------------------------------------------ inputs
+    def _count_refused(self, kind: str, key: str) -> None:
+        self.counts[f'{kind}.{key}'] += 1
+
     def _on_goal(self, msg: PoseStamped) -> None:
         x, y = msg.pose.position.x, msg.pose.position.y
         if msg.header.frame_id not in (self.params.map_frame, '') or \
-                not (math.isfinite(x) and math.isfinite(y)):
+                not (math.isfinite(x) and math.isfinite(y)) or \
+                max(abs(x), abs(y)) > POSITION_LIMIT_M:
             self.counts['goals_rejected'] += 1
-            self.get_logger().warning(f'goal ({x}, {y}) in {msg.header.frame_id!r} rejected: '
-                                      f'needs finite x, y in {self.params.map_frame!r}')
+            self.get_logger().warning(
+                f'goal ({x}, {y}) in {msg.header.frame_id[:80]!r} rejected: needs x, y within '
+                f'{POSITION_LIMIT_M:g} m in {self.params.map_frame!r}')
             return
         place = self.layout.nearest_place(x, y)
         if place is None:
@@ -196,11 +211,13 @@ class SimBridgeNode(Node):
         self.get_logger().info(f'goal ({x:.2f}, {y:.2f}) → {place}')
 
     def _on_cmd_vel(self, msg: Twist) -> None:
-        v, w = msg.linear.x, msg.angular.z
-        if not (math.isfinite(v) and math.isfinite(w)):
+        try:
+            v = check_number(msg.linear.x, 'linear.x', low=-SPEED_LIMIT, high=SPEED_LIMIT)
+            w = check_number(msg.angular.z, 'angular.z', low=-SPEED_LIMIT, high=SPEED_LIMIT)
+        except InvalidInputError:
             self.counts['cmd_vel_rejected'] += 1
             return
-        self._cmd = (float(v), float(w), time.monotonic())
+        self._cmd = (v, w, time.monotonic())
 
     # ------------------------------------------------------------ work
     def _subscribers_ready(self) -> bool:
