@@ -111,7 +111,10 @@ class HostPolicy:
 
     def __init__(self, bound: str, port: int, extra: Iterable[str] = ()) -> None:
         self.port = port
-        self.names = frozenset(_host_name(n) for n in (*LOCAL_NAMES, bound, *extra) if n)
+        # In order (localhost first) and without repeats, as error messages list them.
+        self.shown = tuple(dict.fromkeys(_host_name(n) for n in (*LOCAL_NAMES, bound, *extra)
+                                         if n))
+        self.names = frozenset(self.shown)
         self.any_ip = bound in ('', '0.0.0.0', '::')
 
     def allows(self, name: str) -> bool:
@@ -149,7 +152,7 @@ class HostPolicy:
                                     f'(http://<name>:{self.port}; {self._valid()})')
 
     def _valid(self) -> str:
-        names = ', '.join(sorted(self.names)) + (', any IP address' if self.any_ip else '')
+        names = ', '.join(self.shown) + (', any IP address' if self.any_ip else '')
         return f'valid: {names}; add names with --allow-host'
 
 
@@ -311,6 +314,7 @@ class MemoryServer:
         self._page: tuple[int, str, str] | None = None  # (seq, page, data JSON)
         self.requests = 0
         self.rejected = 0
+        self._serving = False
         if not ipaddress.ip_address(_resolve(host)).is_loopback:
             log.warning('serving %s on %s: anyone who can reach this address can read the '
                         'memory and ask questions', self.db, host)
@@ -418,6 +422,7 @@ class MemoryServer:
     # ------------------------------------------------------------- running
     def serve_forever(self) -> None:
         """Serve until `shutdown` (or Ctrl-C in the caller)."""
+        self._serving = True
         self.httpd.serve_forever(poll_interval=0.2)
 
     def start(self) -> MemoryServer:
@@ -428,7 +433,8 @@ class MemoryServer:
 
     def shutdown(self) -> None:
         """Stop serving and close the store."""
-        self.httpd.shutdown()
+        if self._serving:  # `HTTPServer.shutdown` waits forever for a loop never started
+            self.httpd.shutdown()
         self.httpd.server_close()
         self.store.close()
 
