@@ -29,6 +29,7 @@ from robot_memory.cli_options import (
     SceneOption,
     WorldOption,
     WorldStyleOption,
+    check_at_least_one,
     check_stamp_option,
 )
 from robot_memory.exceptions import InvalidInputError, RobotMemoryError
@@ -67,7 +68,8 @@ def _root(
 def sim_cmd(
     out_dir: Annotated[Path, typer.Option('--out', help='Output folder.')] = Path('sim_out'),
     seed: Annotated[int, typer.Option(help='World and activity seed.')] = 7,
-    days: Annotated[int, typer.Option(help='Simulated days.')] = 3,
+    days: Annotated[int, typer.Option(
+        callback=check_at_least_one, help='Simulated days.')] = 3,
     world: WorldOption = 'apartment',
     as_json: Annotated[bool, typer.Option('--json', help='Print the summary as JSON.')] =
     False,
@@ -134,6 +136,8 @@ def parse_cmd(
 
     if (question is None) == (file is None):
         raise InvalidInputError('give either a question or --file FILE')
+    if question is not None and not question.strip():
+        raise InvalidInputError('the question is empty')
     parser = _parser_for(db, timezone, embeddings)
     when = _time.time() if now is None else now
     if file is not None:
@@ -181,6 +185,8 @@ def ask_cmd(
     """Answer a question from a saved memory file (or a fleet), with evidence."""
     from robot_memory.service import MemoryService, MemoryServiceParams
 
+    if not question.strip():
+        raise InvalidInputError('the question is empty')
     if fleet is not None:
         ask_fleet(question, fleet, db, robot_id, as_json, now, embeddings)
         return
@@ -306,7 +312,8 @@ def serve_cmd(
 @app.command('demo')
 def demo_cmd(
     out_dir: Annotated[Path, typer.Option('--out', help='Output folder.')] = Path('demo_out'),
-    days: Annotated[int, typer.Option(help='Simulated days.')] = 3,
+    days: Annotated[int, typer.Option(
+        callback=check_at_least_one, help='Simulated days.')] = 3,
     seed: Annotated[int, typer.Option(help='Random seed.')] = 0,
     detector: DetectorOption = 'perfect',
 ) -> None:
@@ -349,7 +356,10 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as exc:  # click usage errors carry their own exit code
         import click
 
-        if isinstance(exc, click.ClickException):
+        # Typer ships its own copy of click: a usage error may come from either.
+        from typer import _click as typer_click  # type: ignore[attr-defined]
+
+        if isinstance(exc, click.ClickException | typer_click.ClickException):
             exc.show()
             sys.exit(exc.exit_code)
         raise

@@ -20,6 +20,7 @@ from robot_memory.cli_options import (
     SceneOption,
     WorldOption,
     WorldStyleOption,
+    check_at_least_one,
     check_stamp_option,
 )
 from robot_memory.exceptions import InvalidInputError
@@ -34,7 +35,8 @@ eval_app = typer.Typer(help="Evaluations against the simulator's ground truth.",
 def eval_mapping_cmd(
     as_json: JsonOption = False,
     seed: Annotated[int, typer.Option(help='Simulator seed.')] = 11,
-    days: Annotated[int, typer.Option(help='Days of patrol.')] = 3,
+    days: Annotated[int, typer.Option(
+        callback=check_at_least_one, help='Days of patrol.')] = 3,
     world: WorldOption = 'apartment',
     detector: DetectorOption = 'perfect',
     absent_confirm_views: Annotated[int, typer.Option(
@@ -116,7 +118,8 @@ def _panel_table(result: dict[str, Any], keys: tuple[str, ...]) -> None:
 def eval_laeqa_cmd(
     as_json: JsonOption = False,
     seed: Annotated[int, typer.Option(help='Simulator seed.')] = 0,
-    days: Annotated[int, typer.Option(help='Days of patrol before the questions.')] = 5,
+    days: Annotated[int, typer.Option(
+        callback=check_at_least_one, help='Days of patrol before the questions.')] = 5,
     world: WorldOption = 'apartment',
     planner: Annotated[str, typer.Option(
         help='all, or a comma list of memory_only, frame_retrieval, fixed_budget, '

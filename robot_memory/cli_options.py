@@ -49,3 +49,13 @@ def check_stamp_option(ctx: Any, param: Any, value: float | None) -> float | Non
     from robot_memory.core.clock import check_stamp
 
     return None if value is None else check_stamp(value, f'--{param.name}')
+
+
+def check_at_least_one(ctx: Any, param: Any, value: int | None) -> int | None:
+    """Typer callback of counts that must be positive (days of patrol, seeds)."""
+    from robot_memory.exceptions import InvalidInputError
+
+    if value is not None and value < 1:
+        raise InvalidInputError(f'--{param.name.replace("_", "-")} must be at least 1, '
+                                f'got {value}')
+    return value

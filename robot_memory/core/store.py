@@ -72,6 +72,8 @@ class MemoryStore:
         self.commit_interval_s = commit_interval_s
         self.snapshot_every = snapshot_every
         self.on_commit = on_commit
+        if self.path.is_dir():
+            raise StoreError(f'{self.path}: a folder, not a memory file')
         existed = self.path.exists() and self.path.stat().st_size > 0
         if not existed and (read_only or not create):
             raise StoreError(f'{self.path}: no such memory file')
