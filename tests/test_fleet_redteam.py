@@ -10,6 +10,7 @@ bad input on the command line is one line of error, not a traceback.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -176,7 +177,10 @@ def test_the_server_refuses_a_robots_row_that_is_not_an_event(
 def test_a_row_the_server_would_refuse_is_not_shipped_and_leaves_a_reported_gap(
         fleet_database: Any, tmp_path: Path) -> None:
     """The robot's own log is ours, but not trusted more: a row over the limit (a layout of
-    2 MB) is kept back, counted, and the rows after it still ship."""
+    2 MB) or damaged in the file (a sighting of no object) is kept back, counted, and the
+    rows after it still ship."""
+    import sqlite3
+
     from robot_memory.core.events import LayoutSet
 
     dsn = _robot(fleet_database, 'bigmap')
@@ -184,18 +188,22 @@ def test_a_row_the_server_would_refuse_is_not_shipped_and_leaves_a_reported_gap(
     with MemoryStore(db) as store:
         store.write([ObjectCreated(MONDAY_S, 'object:1', 'mug'),
                      LayoutSet(MONDAY_S + 1, {'nodes': ['x' * 2_000_000]}),
-                     ObjectSeen(MONDAY_S + 2, 'object:1')])
+                     ObjectSeen(MONDAY_S + 2, 'object:1'), ObjectSeen(MONDAY_S + 3, 'object:1'),
+                     ObjectSeen(MONDAY_S + 4, 'object:1')])
+    with contextlib.closing(sqlite3.connect(db)) as conn, conn:
+        conn.execute('UPDATE events SET body = ? WHERE seq = 4',
+                     (json.dumps({'kind': 'seen', 'stamp_s': MONDAY_S + 3}),))
     with Replicator(db, dsn, 'bigmap') as replicator:
-        assert replicator.sync() == 2
-        assert replicator.stats.refused == 1 and replicator.stats.backlog == 0
+        assert replicator.sync() == 3
+        assert replicator.stats.refused == 2 and replicator.stats.backlog == 0
         replicator.stats.acked_seq = 0
         replicator._acked_at = 0.0
-        replicator._conn.close()  # a new connection: the kept-back row is not counted twice
-        assert replicator.sync() == 0 and replicator.stats.refused == 1
-    assert _server_seqs(fleet_database, 'bigmap') == [1, 3]
+        replicator._conn.close()  # a new connection: kept-back rows are not counted twice
+        assert replicator.sync() == 0 and replicator.stats.refused == 2
+    assert _server_seqs(fleet_database, 'bigmap') == [1, 3, 5]
     view = FleetView(dsn, use_embeddings=False)
     view.refresh()
-    assert view.gaps == {'bigmap': [(2, 2)]}
+    assert view.gaps == {'bigmap': [(2, 2), (4, 4)]}
     view.close()
 
 

@@ -202,11 +202,13 @@ class Replicator:
                                                     self.batch_events))
                 if not rows:
                     break
-                good = [row for row in rows if self._shippable(row)]
-                if good:
-                    columns = list(zip(*good, strict=True))
-                    with conn.transaction():
-                        conn.execute(_INSERT, (self.robot_id, *map(list, columns)))
+                good = [row for row in rows if self._shippable(row, parse=False)]
+                try:
+                    self._insert(conn, good)
+                except (psycopg.IntegrityError, psycopg.DataError):
+                    # A row of a damaged file: find it by parsing every body, ship the rest.
+                    good = [row for row in good if self._shippable(row, parse=True)]
+                    self._insert(conn, good)
                 self.stats.acked_seq = rows[-1][0]
                 self.stats.ack_times.append((self.stats.acked_seq, time.time()))
                 shipped += len(good)
@@ -217,7 +219,7 @@ class Replicator:
             raise FleetRefusedError(f'the fleet server refused robot {self.robot_id!r}: '
                                     f'{error_text(exc)}') from None
         except (psycopg.IntegrityError, psycopg.DataError) as exc:
-            # Rows `check_row` passed and the server refused: another schema version's rules.
+            # Rows `check_row` passed, parsed, and the server refused: other rules than ours.
             self._drop(error_text(exc))
             raise FleetRefusedError(f'the fleet server refused events of robot '
                                     f'{self.robot_id!r} after {self.stats.acked_seq}: '
@@ -246,9 +248,15 @@ class Replicator:
         self.stats.last_error = ''
         return shipped
 
-    def _shippable(self, row: tuple[int, float, str, str | None, str]) -> bool:
+    def _insert(self, conn: Any, rows: list[tuple[int, float, str, str | None, str]]) -> None:
+        if rows:
+            columns = list(zip(*rows, strict=True))
+            with conn.transaction():
+                conn.execute(_INSERT, (self.robot_id, *map(list, columns)))
+
+    def _shippable(self, row: tuple[int, float, str, str | None, str], parse: bool) -> bool:
         seq, stamp_s, kind, object_id, body = row
-        why = check_row(stamp_s, kind, object_id, body)
+        why = check_row(stamp_s, kind, object_id, body, parse=parse)
         if not why:
             return True
         if seq not in self._refused_seqs:
