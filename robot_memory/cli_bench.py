@@ -119,6 +119,26 @@ def bench_view_cmd(
     emit(result, as_json, 'bench view')
 
 
+@bench_app.command('serve')
+def bench_serve_cmd(
+    as_json: JsonOption = False,
+    db: Annotated[Path | None, typer.Option(
+        help="A memory file to serve; default: the demo's three days, built here.")] = None,
+    asks: Annotated[int, typer.Option(help='Questions sent at once.')] = 200,
+    slow_clients: Annotated[int, typer.Option(
+        help='Connections that send one byte and stall.')] = 1000,
+) -> None:
+    """`serve` under parallel asks and slow clients: answered/503, latency, threads, memory."""
+    from robot_memory.viewer.bench import bench_serve
+
+    if asks < 1 or slow_clients < 0:
+        raise InvalidInputError(f'asks must be >= 1 and slow_clients >= 0, got {asks}, '
+                                f'{slow_clients}')
+    with console.status('measuring the server…', spinner='dots') as status:
+        result = bench_serve(db, asks, slow_clients, progress=lambda note: status.update(note))
+    emit(result, as_json, 'bench serve')
+
+
 @bench_app.command('fleet')
 def bench_fleet_cmd(
     as_json: JsonOption = False,

@@ -24,7 +24,7 @@ import pytest
 from robot_memory.cli import main
 from robot_memory.core import EpisodicMemory, FactKey, MemoryStore, SceneGraph
 from robot_memory.viewer import render_page, view_data
-from robot_memory.viewer.server import HostPolicy, MemoryServer
+from robot_memory.viewer.server import HostPolicy, MemoryServer, ServerBusyError
 from tests.conftest import MONDAY_S
 from tests.test_viewer import _week
 
@@ -352,3 +352,57 @@ def test_two_hundred_parallel_asks_are_each_answered_or_refused(
     assert answered >= 8  # at least as many as may wait
     assert max(seconds for _, _, seconds in results) < 15.0
     assert _rss_kib() - rss_before < 64 * 1024
+
+
+@pytest.mark.slow
+def test_the_page_asks_again_when_the_server_is_busy(
+        server: MemoryServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    from robot_memory.viewer.browser import BrowserUnavailableError, headless_chromium
+
+    try:
+        from selenium.webdriver.common.by import By
+        from selenium.webdriver.common.keys import Keys
+        from selenium.webdriver.support.ui import WebDriverWait
+    except ImportError as exc:
+        pytest.skip(f'no selenium: {exc}')
+    ask, busy = server.ask, []
+
+    def busy_once(question: str, at_s: float | None) -> Any:
+        if not busy:
+            busy.append(question)
+            raise ServerBusyError('too many questions are waiting; retry later')
+        return ask(question, at_s)
+
+    monkeypatch.setattr(server, 'ask', busy_once)
+    try:
+        browser = headless_chromium()
+        driver = browser.__enter__()
+    except BrowserUnavailableError as exc:
+        pytest.skip(f'no headless browser: {exc}')
+    try:
+        driver.get(server.url)
+        WebDriverWait(driver, 30).until(
+            lambda d: not d.find_element(By.ID, 'ask-panel').get_attribute('hidden'))
+        driver.find_element(By.ID, 'question').send_keys('Where is the mug?' + Keys.ENTER)
+        WebDriverWait(driver, 30).until(lambda d: d.find_elements(By.ID, 'answer-text'))
+        assert driver.find_element(By.ID, 'answer-text').text.startswith('The mug')
+        assert busy == ['Where is the mug?']
+    finally:
+        browser.__exit__(None, None, None)
+
+
+@pytest.mark.slow
+def test_bench_serve_prints_asks_answered_refused_threads_and_memory(
+        week_db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    main(['bench', 'serve', '--json', '--db', str(week_db), '--asks', '40',
+          '--slow-clients', '300'])
+    result = json.loads(capsys.readouterr().out)
+    asked, stalled = result['parallel_asks'], result['slow_clients']
+    assert asked['answered'] + asked['refused_503'] == 40 and asked['answered'] >= 1
+    assert asked['other'] == {}
+    # 16 workers, the accept loop and the main thread: no thread per client.
+    assert asked['server_threads_peak'] <= result['server_idle']['threads'] + 2
+    assert stalled['server_threads_peak'] <= result['server_idle']['threads'] + 2
+    assert stalled['request_behind_them']['status'] == 503  # 16 + 256 wait; the rest: 503
+    assert stalled['request_after_them']['status'] == 200
+    assert 0 < asked['server_rss_mib_peak'] < 1024

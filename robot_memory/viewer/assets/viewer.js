@@ -415,9 +415,18 @@
     if (!q) return;
     $('answer').textContent = 'thinking…';
     const at = D.stops.length && stop < D.stops.length - 1 ? D.stops[stop].t : null;
-    fetch('api/ask', { method: 'POST', headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ question: q, at_s: at }) })
-      .then((r) => r.json())
+    const body = JSON.stringify({ question: q, at_s: at });
+    // A busy server refuses with 503 and Retry-After: ask again a few times before showing it.
+    const send = (tries) => fetch('api/ask', { method: 'POST',
+      headers: { 'Content-Type': 'application/json' }, body })
+      .then((r) => {
+        if (r.status !== 503 || tries <= 0) return r.json();
+        const waitS = Math.min(Number(r.headers.get('Retry-After')) || 1, 10);
+        $('answer').textContent = 'the server is busy; asking again…';
+        return new Promise((done) => setTimeout(done, waitS * 1000))
+          .then(() => send(tries - 1));
+      });
+    send(3)
       .then(showAnswer)
       .catch((e) => { $('answer').textContent = 'the server did not answer: ' + e; });
   }
