@@ -300,6 +300,38 @@ def test_an_idle_replicator_learns_that_the_server_lost_rows_and_ships_them_agai
         assert replicator.stats.shipped == 2 * total - kept
 
 
+@pytest.mark.timeout(120)
+def test_an_idle_replicator_notices_a_server_crash_and_ships_what_it_lost(
+        tmp_path: Path) -> None:
+    """The red team's kill -9 of PostgreSQL under an idle `sync --follow`, on a server of
+    this test's own (the others share one)."""
+    from robot_memory.fleet.local_server import LocalPostgres, PostgresUnavailableError
+    from robot_memory.fleet.schema import init_server
+
+    try:
+        server = LocalPostgres().start()
+    except PostgresUnavailableError as exc:
+        pytest.skip(f'no PostgreSQL server programs: {exc}')
+    try:
+        init_server(server.dsn)
+        dsn = _robot(server, 'crashy')
+        db = _week_db(tmp_path / 'crashy.db', objects=10)
+        with Replicator(db, dsn, 'crashy', retry_s=0.2, max_retry_s=0.5) as replicator:
+            total = replicator.sync()
+            server.stop('immediate')  # no shutdown checkpoint: as a crash
+            assert _until(lambda: replicator.sync() >= 0 and not replicator.stats.connected,
+                          30, 0.1), replicator.stats
+            server.start()
+            with connect(server.dsn) as conn:  # the batches whose WAL the crash lost
+                conn.execute("DELETE FROM events WHERE robot_id = 'crashy' AND seq > %s",
+                             (total // 2,))
+            assert _until(lambda: replicator.sync() >= 0 and replicator.stats.connected and
+                          len(_server_seqs(server, 'crashy')) == total, 30, 0.1)
+            assert replicator.stats.acked_seq == total
+    finally:
+        server.close()
+
+
 # --------------------------------------------- row 15: gaps, NaN stamps, own passwords
 def test_a_deleted_row_is_a_gap_that_fleet_status_reports(
         fleet_database: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
