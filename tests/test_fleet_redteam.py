@@ -280,6 +280,17 @@ def test_a_new_memory_file_for_an_old_robot_id_is_refused_not_mixed(
         assert replicator.sync() == 0 and replicator.stats.backlog == 0
 
 
+def test_a_server_whose_schema_knows_no_log_identities_is_a_clear_refusal(
+        fleet_database: Any, tmp_path: Path) -> None:
+    dsn = _robot(fleet_database, 'ahead')
+    with connect(fleet_database.dsn) as conn:  # as a server still on schema version 1
+        conn.execute('DROP FUNCTION robot_memory_claim_log(text, text)')
+    with Replicator(_week_db(tmp_path / 'ahead.db', objects=2), dsn, 'ahead') as replicator, \
+            pytest.raises(FleetError, match="the fleet server's schema is older than this "
+                                            "robot's robot_memory"):
+        replicator.sync()
+
+
 # ------------------------------------------- row 13: what the server lost, seen while idle
 @pytest.mark.timeout(60)
 def test_an_idle_replicator_learns_that_the_server_lost_rows_and_ships_them_again(

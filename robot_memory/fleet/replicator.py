@@ -128,9 +128,17 @@ class Replicator:
         return self._conn
 
     def _claim_log(self, conn: Any) -> None:
+        import psycopg
+
         file_id = self._local().file_id
-        claimed = conn.execute('SELECT robot_memory_claim_log(%s, %s)',
-                               (self.robot_id, file_id)).fetchone()[0]
+        try:
+            claimed = conn.execute('SELECT robot_memory_claim_log(%s, %s)',
+                                   (self.robot_id, file_id)).fetchone()[0]
+        except psycopg.errors.UndefinedFunction:
+            conn.close()
+            raise FleetRefusedError("the fleet server's schema is older than this robot's "
+                                    'robot_memory: its administrator runs robot-memory fleet '
+                                    'init') from None
         conn.commit()
         if claimed is not None and claimed != file_id:
             conn.close()
@@ -236,6 +244,10 @@ class Replicator:
         except FleetRefusedError as exc:
             self._drop(str(exc))
             raise
+        except psycopg.Error as exc:  # nothing retrying mends: say it in one line
+            self._drop(error_text(exc))
+            raise FleetError(f'fleet replication of robot {self.robot_id!r} failed: '
+                             f'{error_text(exc)}') from None
         except FleetError as exc:
             self._drop(str(exc))
             if 'password authentication failed' in str(exc) or 'not permitted to log in' in \
