@@ -283,6 +283,25 @@ def test_a_trickling_client_is_cut_off_at_the_request_deadline(server: MemorySer
     assert reply != b'still open' and 9.5 < elapsed_s < 14.0, (elapsed_s, reply)
 
 
+def test_a_body_that_does_not_arrive_in_time_is_a_408(week_db: Path) -> None:
+    with MemoryServer(week_db, port=0, embeddings=False, request_deadline_s=1.0).start() as srv, \
+            socket.create_connection(('127.0.0.1', _port(srv)), timeout=10) as sock:
+        sock.sendall(b'POST /api/ask HTTP/1.1\r\nHost: localhost\r\nContent-Type: '
+                     b'application/json\r\nContent-Length: 40\r\n\r\n{"question"')
+        reply = sock.makefile('rb').read()  # until the server closes
+    head, _, body = reply.partition(b'\r\n\r\n')
+    assert head.startswith(b'HTTP/1.0 408 ')
+    assert json.loads(body) == {'ok': False, 'error': 'the request did not arrive whole '
+                                                      'before its deadline'}
+
+
+def test_a_request_without_host_is_refused(server: MemoryServer) -> None:
+    with socket.create_connection(('127.0.0.1', _port(server)), timeout=10) as sock:
+        sock.sendall(b'GET /api/view HTTP/1.0\r\n\r\n')
+        reply = sock.makefile('rb').read()
+    assert reply.startswith(b'HTTP/1.0 403 ') and b'the request has no Host header' in reply
+
+
 def _threads_named(prefix: str) -> int:
     return sum(t.name.startswith(prefix) for t in threading.enumerate())
 

@@ -211,7 +211,7 @@ class _DeadlineReader(io.RawIOBase):
         self.sock.settimeout(max(self.deadline - time.monotonic(), 0.0))
         try:
             return self.sock.recv_into(buffer)
-        except BlockingIOError:
+        except (BlockingIOError, TimeoutError):
             raise TimeoutError('the request did not arrive whole before its deadline') \
                 from None
 
