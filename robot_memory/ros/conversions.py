@@ -37,6 +37,7 @@ __all__ = [
     'CAMERA_FRAME_ID',
     'LABELS_MAX_BYTES',
     'MAP_MAX_CELLS',
+    'MAP_MIN_RESOLUTION_M',
     'POSITION_LIMIT_M',
     'camera_info_msg',
     'color_from_msg',
@@ -70,6 +71,9 @@ depth back-projected there loses every centimetre to float rounding."""
 MAP_MAX_CELLS = 64_000_000
 """An occupancy grid larger than 8000 x 8000 cells (400 m square at 5 cm) is refused: room
 segmentation on it would hold the executor for minutes."""
+MAP_MIN_RESOLUTION_M = 1e-3
+"""Finer cells are no robot map; at 1e-27 m room segmentation's distance levels overflowed
+numpy (found by the fuzz test in tests/test_ros_robustness.py)."""
 
 
 # ------------------------------------------------------------------ stamps
@@ -199,7 +203,7 @@ def occupancy_from_msg(msg: Any) -> tuple[np.ndarray, float, tuple[float, float]
 
     A rotated map origin is refused: room polygons are built axis-aligned with `map`; so is a
     grid of more than `MAP_MAX_CELLS` cells, an origin beyond `POSITION_LIMIT_M` and a
-    resolution outside (0, 100] m.
+    resolution outside [`MAP_MIN_RESOLUTION_M`, 100] m.
     """
     try:
         info = msg.info
@@ -212,9 +216,8 @@ def occupancy_from_msg(msg: Any) -> tuple[np.ndarray, float, tuple[float, float]
         if not all(abs(check_number(v, 'origin orientation')) <= 1e-6
                    for v in (q.x, q.y, q.z)):
             raise FrameRejected('bad_map', 'rotated map origins are not supported')
-        resolution = check_number(info.resolution, 'resolution', low=0.0, high=100.0)
-        if resolution <= 0:
-            raise FrameRejected('bad_map', f'resolution {resolution!r}')
+        resolution = check_number(info.resolution, 'resolution', low=MAP_MIN_RESOLUTION_M,
+                                  high=100.0)
         origin = tuple(check_number(v, 'origin', low=-POSITION_LIMIT_M, high=POSITION_LIMIT_M)
                        for v in (info.origin.position.x, info.origin.position.y))
     except FrameRejected:
