@@ -169,9 +169,8 @@ class _Sampler:
 
     def read(self) -> tuple[int, int]:
         """The process's (threads, resident KiB) now."""
-        status = self.path.read_text()
-        return (int(re.search(r'Threads:\s+(\d+)', status).group(1)),
-                int(re.search(r'VmRSS:\s+(\d+)', status).group(1)))
+        fields = dict(re.findall(r'^(\w+):\s+(\d+)', self.path.read_text(), re.M))
+        return int(fields['Threads']), int(fields['VmRSS'])
 
     def _run(self) -> None:
         while not self._stop.wait(0.01):
