@@ -10,18 +10,19 @@ checks raise comes out as an `InvalidInputError` naming the field.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import re
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
 from robot_memory.exceptions import InvalidInputError, RobotMemoryError
 
-__all__ = ['build', 'parse_yaml', 'read_yaml']
+__all__ = ['build', 'errors_name', 'parse_yaml', 'read_yaml']
 
 T = TypeVar('T')
 
@@ -47,6 +48,21 @@ MAX_YAML_NODES = 1_000_000
 MAX_YAML_BYTES = 16 * 1024 * 1024
 
 
+@contextlib.contextmanager
+def errors_name(path: str | Path) -> Iterator[None]:
+    """Prefix `path` to an `InvalidInputError` raised inside that does not name it yet.
+
+    For the checks that run after a file is read: "miss_rate must be in [0, 1]" says what,
+    and the file it came from says where.
+    """
+    try:
+        yield
+    except InvalidInputError as exc:
+        if str(path) in str(exc):
+            raise
+        raise InvalidInputError(f'{path}: {exc}') from None
+
+
 def parse_yaml(text: str, path: str | Path, what: str) -> Any:
     """YAML text read from `path` (for files read first for another reason).
 
@@ -65,8 +81,9 @@ def parse_yaml(text: str, path: str | Path, what: str) -> Any:
         # Checked before scanning: PyYAML's scanner is quadratic in flow depth (3 000 '['
         # took 0.5 s, 100 000 would take minutes), so the composer's own check comes too late.
         raise fail(f'nested {depth} levels deep (at most {MAX_YAML_DEPTH})')
-    loader = _bounded_loader()(text)
+    loader = None
     try:
+        loader = _bounded_loader()(text)  # its reader refuses control characters at once
         node = loader.get_single_node()
         if node is None:
             return None
@@ -82,7 +99,8 @@ def parse_yaml(text: str, path: str | Path, what: str) -> Any:
     except (RecursionError, MemoryError):
         raise fail('too deeply nested or too large to read') from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
 
 
 _QUOTED_OR_COMMENT = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|\'[^\']*(?:\'\'[^\']*)*\'|#[^\n]*')

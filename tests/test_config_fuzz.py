@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -13,15 +12,16 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from robot_memory.core import SceneGraph
 from robot_memory.core.taxonomy import Taxonomy, load_affordances
 from robot_memory.eval.questions import load_questions
 from robot_memory.exceptions import RobotMemoryError
 from robot_memory.language.phrasings import load_phrasings
-from robot_memory.perception.class_segments import load_label_space
+from robot_memory.perception.class_segments import LabelSpace, load_label_space
 from robot_memory.perception.rooms import load_regions
 from robot_memory.ros.rviz_config import rviz_topics
-from robot_memory.sim.backend import load_scenario
-from robot_memory.sim.detector import load_detector
+from robot_memory.sim.backend import SimConfig, load_scenario
+from robot_memory.sim.detector import DetectorConfig, load_detector
 from robot_memory.sim.habitat_backend import HabitatConfig
 from robot_memory.sim.world import World, load_spec
 
@@ -46,6 +46,12 @@ def _layout(path: Path) -> Any:
     return load_layout(str(path))
 
 
+RESULT_TYPES: dict[str, type | tuple[type, ...]] = {
+    'world spec': World, 'scenario': SimConfig, 'detector': DetectorConfig,
+    'habitat config': HabitatConfig, 'regions': (list, tuple, dict), 'layout': SceneGraph,
+    'label space': LabelSpace, 'taxonomy': Taxonomy, 'affordances': dict, 'phrasings': dict,
+    'rviz config': list, 'question file': list,
+}
 LOADERS: dict[str, Callable[[Path], Any]] = {
     'world spec': lambda p: World.named(str(load_spec(p) and p), 0),
     'scenario': load_scenario,
@@ -69,15 +75,27 @@ def test_random_yaml_gives_a_clear_error_or_a_result(name: str, text: str) -> No
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / 'input.yaml'
         path.write_text(text, encoding='utf-8')
-        with contextlib.suppress(RobotMemoryError):
-            LOADERS[name](path)
+        try:
+            result = LOADERS[name](path)
+        except RobotMemoryError as exc:
+            message = str(exc)
+            assert str(path) in message  # the error says which file
+            assert 'Traceback' not in message and len(message) < 4000
+        else:
+            assert isinstance(result, RESULT_TYPES[name])
 
 
 @settings(max_examples=200, deadline=None)
 @given(data=st.dictionaries(st.sampled_from(KEYS), values, max_size=4))
 def test_random_scenario_mappings_give_a_clear_error_or_a_config(data: dict[str, Any]) -> None:
-    with contextlib.suppress(RobotMemoryError):
-        load_scenario(data)
+    try:
+        config = load_scenario(data)
+    except RobotMemoryError as exc:
+        # The error names a section or key it was given (or the scenario as a whole).
+        assert any(str(key) in str(exc) for key in [*data, 'scenario']), str(exc)
+    else:
+        assert isinstance(config, SimConfig)
+        assert config.camera.width > 0 and config.speed_mps > 0
 
 
 @pytest.mark.parametrize(('data', 'message'), [

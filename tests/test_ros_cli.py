@@ -58,5 +58,6 @@ def test_bench_ros_prints_the_figures_for_both_profiles() -> None:
     figures = json.loads(result.stdout)
     for block in (figures, figures['default_profile']):
         assert {'fps', 'latency_ms_p50', 'latency_ms_p95', 'dropped'} <= block.keys()
-        assert block['fps'] > 10 and block['latency_ms_p50'] > 0
+        # Figures, not thresholds: how fast is for `bench`, not for a test on a busy machine.
+        assert block['fps'] > 0 and block['latency_ms_p95'] >= block['latency_ms_p50'] > 0
     assert figures['profile'] == 'shm'

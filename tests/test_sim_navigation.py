@@ -39,12 +39,14 @@ def test_path_length_is_the_sum_of_its_edges_and_at_least_the_straight_line():
 def test_paths_between_rooms_pass_through_door_places():
     world = World.generate(0, 'apartment')
     nav = Navigator(world)
-    room = next(r.name for r in world.rooms if r.name != 'hallway')
-    path, _ = nav.path(nav.dock, nav.view_place(room))
-    rooms_on_path = [world.place(p).room for p in path]
-    changes = [i for i in range(1, len(path)) if rooms_on_path[i] != rooms_on_path[i - 1]]
-    for i in changes:
-        assert world.place(path[i - 1]).door >= 0 and world.place(path[i]).door >= 0
+    dock_room = world.place(nav.dock).room
+    for room in (r.name for r in world.rooms if r.name != dock_room):
+        path, _ = nav.path(nav.dock, nav.view_place(room))
+        rooms_on_path = [world.place(p).room for p in path]
+        changes = [i for i in range(1, len(path)) if rooms_on_path[i] != rooms_on_path[i - 1]]
+        assert changes, f'the path to the {room} never leaves the {dock_room}'
+        for i in changes:
+            assert world.place(path[i - 1]).door >= 0 and world.place(path[i]).door >= 0
 
 
 @pytest.mark.parametrize('fraction', [0.3, 0.6, 1.0])

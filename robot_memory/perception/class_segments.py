@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 from scipy import ndimage
 
-from robot_memory.config import parse_yaml
+from robot_memory.config import errors_name, parse_yaml
 from robot_memory.core.types import SegmentLabel
 from robot_memory.exceptions import InvalidInputError
 
@@ -100,7 +100,8 @@ def load_label_space(path: str | Path) -> LabelSpace:
                                     'of names')
     if not names:
         raise InvalidInputError(f'{path}: the label space names no class')
-    return LabelSpace(names)
+    with errors_name(path):
+        return LabelSpace(names)
 
 
 @dataclass(frozen=True, slots=True)

@@ -75,11 +75,19 @@ def load_scenario(source: str | Path | Mapping[str, Any], **overrides: Any) -> S
 
     Errors name the file or the field: unknown keys, values of the wrong type, bad settings.
     """
-    from robot_memory.config import build, read_yaml
+    from robot_memory.config import errors_name, read_yaml
 
-    data = dict(source) if isinstance(source, Mapping) else \
-        read_yaml(source, 'scenario') or {}
-    what = 'scenario' if isinstance(source, Mapping) else f'scenario {source}'
+    if isinstance(source, Mapping):
+        return _scenario(dict(source), 'scenario', overrides)
+    data = read_yaml(source, 'scenario') or {}
+    with errors_name(source):
+        return _scenario(data, f'scenario {source}', overrides)
+
+
+def _scenario(data: Any, what: str, overrides: Mapping[str, Any]) -> SimConfig:
+    """A `SimConfig` from a scenario's content; errors say `what`."""
+    from robot_memory.config import build
+
     if not isinstance(data, Mapping):
         raise InvalidInputError(f'{what} must be a mapping of settings, got {data!r}')
     data = dict(data)

@@ -137,10 +137,11 @@ def load_detector(value: str) -> DetectorConfig:
     if not path.is_file():
         raise InvalidInputError(f'detector {value!r} is neither a preset '
                                 f'({", ".join(DETECTOR_PRESETS)}) nor a YAML file')
-    from robot_memory.config import read_yaml
+    from robot_memory.config import errors_name, read_yaml
 
     data = read_yaml(path, 'detector file')
-    return DetectorConfig.from_value(data if data is not None else {})
+    with errors_name(path):
+        return DetectorConfig.from_value(data if data is not None else {})
 
 
 class DetectorNoise:

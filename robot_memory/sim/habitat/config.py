@@ -12,7 +12,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from robot_memory.config import build, read_yaml
+from robot_memory.config import build, errors_name, read_yaml
 from robot_memory.core.types import CameraIntrinsics
 from robot_memory.exceptions import InvalidInputError
 
@@ -133,7 +133,8 @@ class HabitatConfig:
         data = read_yaml(path, 'Habitat config')
         if not isinstance(data, Mapping):
             raise InvalidInputError(f'{path}: the Habitat config is a mapping of settings')
-        return cls.from_dict(data)
+        with errors_name(path):
+            return cls.from_dict(data)
 
 
 def _boolean(value: Any) -> bool:
