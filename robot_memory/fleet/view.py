@@ -167,9 +167,11 @@ class FleetView:
         for robot, seq, body in rows:
             expected = pulled.get(robot, self._last_seq.get(robot, 0)) + 1
             if seq != expected:
-                self.gaps.setdefault(robot, []).append((expected, seq - 1))
-                log.warning('fleet view: robot %r has no events %d..%d on the server',
-                            robot, expected, seq - 1)
+                gaps = self.gaps.setdefault(robot, [])
+                gaps.append((expected, seq - 1))
+                if len(gaps) == 1:  # once a robot, as quarantine: `gaps` has them all
+                    log.warning('fleet view: robot %r has no events %d..%d on the server',
+                                robot, expected, seq - 1)
             pulled[robot] = seq
             try:
                 out.setdefault(robot, []).append((seq, parse_row(robot, seq, body)))
