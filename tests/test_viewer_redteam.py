@@ -1,9 +1,9 @@
 """`serve` and the viewer page against the red team's requests (issue #29, rows 6, 7, 8, 14, 15).
 
 Each test reproduces one finding on the code before the fix (a 200 where a 403 belongs, a page
-whose data does not parse, a dropped connection, a thread per slow client, asks that time
-out) and shows what the server does now. Requests go through `http.client` on raw sockets
-where the finding needs headers or bytes a browser would send differently.
+whose data does not parse, a dropped connection, slow clients that tie the server up, asks
+that time out) and shows what the server does now. Requests go through `http.client`, or raw
+sockets where the finding needs bytes no HTTP client would send.
 """
 
 from __future__ import annotations
@@ -189,34 +189,39 @@ def test_the_served_page_and_view_carry_the_same_data(comment_db: Path) -> None:
     assert COMMENT in [o['label'] for o in view['objects']]
 
 
-@pytest.mark.slow
-def test_the_page_with_such_a_label_renders_in_chromium(comment_db: Path,
-                                                        tmp_path: Path) -> None:
-    from robot_memory.viewer.browser import BrowserUnavailableError, headless_chromium
+@pytest.fixture
+def chromium() -> Any:
+    """Headless Chromium driven by Selenium (skips where either is missing)."""
+    from robot_memory.viewer.browser import (
+        BrowserUnavailableError,
+        find_browser,
+        headless_chromium,
+    )
 
     try:
+        find_browser()
         import selenium  # noqa: F401
-        from selenium.webdriver.common.by import By
-        from selenium.webdriver.support.ui import WebDriverWait
-    except ImportError as exc:
-        pytest.skip(f'no selenium: {exc}')
+    except (BrowserUnavailableError, ImportError) as exc:
+        pytest.skip(f'no headless browser: {exc}')
+    with headless_chromium() as driver:
+        yield driver
+
+
+@pytest.mark.slow
+def test_the_page_with_such_a_label_renders_in_chromium(comment_db: Path, tmp_path: Path,
+                                                        chromium: Any) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
     with MemoryStore(comment_db, read_only=True) as store:
         memory: EpisodicMemory = store.load()
     out = tmp_path / 'memory.html'
     out.write_text(render_page(view_data(memory)), encoding='utf-8')
-    try:
-        browser = headless_chromium()
-        driver = browser.__enter__()
-    except BrowserUnavailableError as exc:
-        pytest.skip(f'no headless browser: {exc}')
-    try:
-        driver.get(out.as_uri())
-        WebDriverWait(driver, 30).until(
-            lambda d: d.find_element(By.TAG_NAME, 'body').get_attribute('data-ready') == '1')
-        assert not [e for e in driver.get_log('browser') if e['level'] == 'SEVERE']
-        assert driver.find_elements(By.CSS_SELECTOR, '#objects .obj[data-id="object:comment"]')
-    finally:
-        browser.__exit__(None, None, None)
+    chromium.get(out.as_uri())
+    WebDriverWait(chromium, 30).until(
+        lambda d: d.find_element(By.TAG_NAME, 'body').get_attribute('data-ready') == '1')
+    assert not [e for e in chromium.get_log('browser') if e['level'] == 'SEVERE']
+    assert chromium.find_elements(By.CSS_SELECTOR, '#objects .obj[data-id="object:comment"]')
 
 
 # ------------------------------------------------------------ row 8: always an answer
@@ -375,15 +380,11 @@ def test_two_hundred_parallel_asks_are_each_answered_or_refused(
 
 @pytest.mark.slow
 def test_the_page_asks_again_when_the_server_is_busy(
-        server: MemoryServer, monkeypatch: pytest.MonkeyPatch) -> None:
-    from robot_memory.viewer.browser import BrowserUnavailableError, headless_chromium
+        server: MemoryServer, chromium: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import WebDriverWait
 
-    try:
-        from selenium.webdriver.common.by import By
-        from selenium.webdriver.common.keys import Keys
-        from selenium.webdriver.support.ui import WebDriverWait
-    except ImportError as exc:
-        pytest.skip(f'no selenium: {exc}')
     ask, busy = server.ask, []
 
     def busy_once(question: str, at_s: float | None) -> Any:
@@ -393,21 +394,13 @@ def test_the_page_asks_again_when_the_server_is_busy(
         return ask(question, at_s)
 
     monkeypatch.setattr(server, 'ask', busy_once)
-    try:
-        browser = headless_chromium()
-        driver = browser.__enter__()
-    except BrowserUnavailableError as exc:
-        pytest.skip(f'no headless browser: {exc}')
-    try:
-        driver.get(server.url)
-        WebDriverWait(driver, 30).until(
-            lambda d: not d.find_element(By.ID, 'ask-panel').get_attribute('hidden'))
-        driver.find_element(By.ID, 'question').send_keys('Where is the mug?' + Keys.ENTER)
-        WebDriverWait(driver, 30).until(lambda d: d.find_elements(By.ID, 'answer-text'))
-        assert driver.find_element(By.ID, 'answer-text').text.startswith('The mug')
-        assert busy == ['Where is the mug?']
-    finally:
-        browser.__exit__(None, None, None)
+    chromium.get(server.url)
+    WebDriverWait(chromium, 30).until(
+        lambda d: not d.find_element(By.ID, 'ask-panel').get_attribute('hidden'))
+    chromium.find_element(By.ID, 'question').send_keys('Where is the mug?' + Keys.ENTER)
+    WebDriverWait(chromium, 30).until(lambda d: d.find_elements(By.ID, 'answer-text'))
+    assert chromium.find_element(By.ID, 'answer-text').text.startswith('The mug')
+    assert busy == ['Where is the mug?']  # refused once (503), then asked again
 
 
 @pytest.mark.slow
