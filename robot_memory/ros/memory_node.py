@@ -142,9 +142,8 @@ class MemoryNode(Node):
             if stream == 'labels' and p.segmentation == 'class':
                 continue
             profile = qos.latched(p.sensor_queue_msgs) if stream == 'labels' else sensor_qos
-            self.create_subscription(
-                msg_type, topic, guard(stream, partial(self._on_sensor, stream),
-                                       text if stream == 'labels' else None), profile)
+            self.create_subscription(msg_type, topic,
+                                     guard(stream, partial(self._on_sensor, stream)), profile)
         if p.segmentation == 'class' and p.label_info_topic:
             self.create_subscription(label_info_type(), p.label_info_topic,
                                      guard('label_info', self._on_label_info), qos.latched())
@@ -218,6 +217,8 @@ class MemoryNode(Node):
         now_ns = time.time_ns()
         with self.scheduler.cond:
             self._track_transport(stream, info, now_ns)
+            if stream == 'labels' and self._guard.skip_known('labels', msg.data):
+                return  # a label map refused before, replayed (transient-local): counted
             frames = []
             if stream == 'depth' and self._tf_buffer is not None:
                 pose = self._pose_from_tf(msg)

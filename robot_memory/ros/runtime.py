@@ -89,10 +89,7 @@ class CallbackGuard:
         try:
             if payload is not None:
                 digest = _digest(topic, payload(msg))
-                with self._lock:
-                    reason = self._refused.get(digest)
-                if reason is not None:
-                    self._count('malformed', f'{topic}:{reason}')
+                if self._skip(topic, digest):
                     return
             callback(msg, *rest)
         except InvalidInputError as exc:
@@ -102,6 +99,19 @@ class CallbackGuard:
         except Exception as exc:  # the executor must outlive any message, even unforeseen
             self._count('callback_errors', f'{topic}:{type(exc).__name__}')
             self._log_error(topic, exc)
+
+    def skip_known(self, topic: str, data: Any) -> bool:
+        """Whether `data` was refused on `topic` before (then counted again under its reason):
+        for a callback that must see every message (sequence numbers) before it skips."""
+        return self._skip(topic, _digest(topic, data))
+
+    def _skip(self, topic: str, digest: bytes) -> bool:
+        with self._lock:
+            reason = self._refused.get(digest)
+        if reason is None:
+            return False
+        self._count('malformed', f'{topic}:{reason}')
+        return True
 
     def remember(self, topic: str, data: Any, reason: str, detail: str) -> None:
         """Log a payload a callback refused (and counted) itself, once; skip it next time."""
