@@ -164,13 +164,13 @@ def intrinsics_from_msg(msg: Any) -> CameraIntrinsics:
 # ------------------------------------------------------------------ poses
 def _stamped_pose(stamp: Any, p: Any, q: Any, frame_id: str) -> StampedPose:
     try:
-        position = tuple(check_number(v, 'position', low=-POSITION_LIMIT_M,
-                                      high=POSITION_LIMIT_M) for v in (p.x, p.y, p.z))
+        x, y, z = (check_number(v, 'position', low=-POSITION_LIMIT_M, high=POSITION_LIMIT_M)
+                   for v in (p.x, p.y, p.z))
         # A quaternion is normalised by StampedPose; one huge enough to overflow the norm is
         # no orientation.
-        orientation = tuple(check_number(v, 'orientation', low=-1e6, high=1e6)
-                            for v in (q.x, q.y, q.z, q.w))
-        return StampedPose(stamp_s(stamp), position, orientation, frame_id)
+        qx, qy, qz, qw = (check_number(v, 'orientation', low=-1e6, high=1e6)
+                          for v in (q.x, q.y, q.z, q.w))
+        return StampedPose(stamp_s(stamp), (x, y, z), (qx, qy, qz, qw), frame_id)
     except FrameRejected:
         raise
     except (AttributeError, TypeError, ValueError, OverflowError) as exc:
