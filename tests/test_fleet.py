@@ -10,9 +10,9 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 
@@ -91,6 +91,22 @@ def test_one_object_seen_by_two_robots_is_one_fleet_object(two_room_graph: Scene
     assert fleet.robot_at('alpha/object:1', MONDAY_S + 9.5 * H) == 'alpha'
     assert fleet.robot_at('alpha/object:1', fleet.now_s) == 'beta'
     assert fleet.stats.associated == 1
+
+
+@pytest.mark.parametrize(('alpha_color', 'beta_color', 'fleet_objects'), [
+    ('red', 'blue', ['alpha/object:1', 'beta/object:1']),
+    ('red', 'red', ['alpha/object:1']),
+    ('red', '', ['alpha/object:1']),  # a colour beta did not see matches any
+])
+def test_two_robots_mugs_at_one_place_are_one_fleet_object_only_if_their_colours_agree(
+        alpha_color: str, beta_color: str, fleet_objects: list[str]) -> None:
+    a, b = EpisodicMemory(), EpisodicMemory()
+    _mug(a, 'object:1', MONDAY_S, (1.0, 1.0), color=alpha_color)
+    _mug(b, 'object:1', MONDAY_S + H, (1.05, 1.0), color=beta_color)  # 5 cm off: in the gate
+    fleet = FleetMemory()
+    fleet.apply_all(_streams(('alpha', a), ('beta', b)))
+    assert sorted(fleet.memory.at(fleet.now_s).objects) == fleet_objects
+    assert fleet.stats.associated == 2 - len(fleet_objects)
 
 
 def test_one_robots_two_look_alikes_stay_two() -> None:
@@ -201,7 +217,45 @@ def test_replication_is_idempotent_and_replays_into_the_same_memory(
         assert _replayed(server) == store.load()
 
 
-def _writer(db: Path, frames: list[Any], pauses: dict[int, threading.Event],
+def test_two_shippers_of_one_memory_file_send_rows_twice_and_the_server_keeps_each_once(
+        postgres: Any, tmp_path: Path) -> None:
+    """A node's link and a `fleet sync --follow` may ship one robot's file side by side: each
+    trusts the acknowledgement it read when it connected, so each sends again rows the other
+    stored, in batches that overlap part of the other's."""
+    dsn = _robot(postgres, 'twice')
+    db = _week_db(tmp_path / 'twice.db', objects=40, days=2)
+    local = _local_rows(db)
+    with Replicator(db, dsn, 'twice', batch_events=60) as node, \
+            Replicator(db, dsn, 'twice', batch_events=50) as follower:
+        node.connect()
+        follower.connect()  # both claim the log for the same file, and both read ack 0
+        assert node.sync(max_batches=2) == 120
+        assert follower.sync() == len(local)  # from seq 1: 120 of them are there
+        assert node.stats.acked_seq == 120
+        assert node.sync() == len(local) - 120  # all there by now, and sent again
+    server = _server_rows(postgres, 'twice')
+    assert [seq for seq, _ in server] == [seq for seq, _ in local]
+    assert [body for _, body in server] == [body for _, body in local]
+
+
+def _wait_for(condition: Callable[[], bool], timeout_s: float) -> bool:
+    """Poll `condition` until it holds (True) or `timeout_s` has passed (False)."""
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+class _Pause(NamedTuple):
+    """A writer's stop before one frame: it says it is there, then waits to be let go on."""
+
+    reached: threading.Event
+    go: threading.Event
+
+
+def _writer(db: Path, frames: list[Any], pauses: dict[int, _Pause],
             done: threading.Event) -> None:
     """Consolidate a week frame by frame into a store, as a robot maps (commits every 0.1 s)."""
     from robot_memory.core import Consolidator
@@ -214,7 +268,8 @@ def _writer(db: Path, frames: list[Any], pauses: dict[int, threading.Event],
                 # A node commits what waits while it idles (MemoryService.flush on its timer);
                 # a store commits only at its next write once commit_interval_s has passed.
                 store.commit()
-                pauses[i].wait(120)
+                pauses[i].reached.set()
+                pauses[i].go.wait(120)
             for object_id, obs, facts in batch:
                 consolidator.observe(object_id, obs, facts)
             store.sync(memory)
@@ -229,15 +284,18 @@ def _committed(db: Path) -> int:
 
 
 @pytest.mark.timeout(240)
-def test_robots_keep_mapping_through_a_60_s_outage_and_the_server_ends_with_every_event(
+def test_robots_keep_mapping_through_an_outage_and_the_server_ends_with_every_event(
         postgres: Any, tmp_path: Path) -> None:
+    """The server is down while each robot maps the middle third of its week, and for as long
+    as it takes each replicator to fail 4 times (its retry backs off to `max_retry_s`)."""
     robots = {}
     for robot, seed in (('north', 1), ('south', 2)):
         week = synthetic_week(40, 2, seed)
         third = len(week.frames) // 3
         robots[robot] = {'db': tmp_path / f'{robot}.db', 'dsn': _robot(postgres, robot),
-                         'frames': week.frames, 'down': threading.Event(),
-                         'up': threading.Event(), 'done': threading.Event(), 'third': third}
+                         'frames': week.frames, 'done': threading.Event(),
+                         'down': _Pause(threading.Event(), threading.Event()),
+                         'up': _Pause(threading.Event(), threading.Event()), 'third': third}
     stop = threading.Event()
     replicators = {r: Replicator(v['db'], v['dsn'], r, batch_events=200, retry_s=0.5,
                                  max_retry_s=2.0) for r, v in robots.items()}
@@ -248,6 +306,10 @@ def test_robots_keep_mapping_through_a_60_s_outage_and_the_server_ends_with_ever
                 replicator.sync()
             time.sleep(0.1)
 
+    def caught_up() -> bool:
+        return all(rep.stats.connected and rep.stats.acked_seq == _committed(rep.db)
+                   for rep in replicators.values())
+
     threads = [threading.Thread(target=_writer, args=(
         v['db'], v['frames'], {v['third']: v['down'], 2 * v['third']: v['up']}, v['done']))
         for v in robots.values()]
@@ -255,30 +317,31 @@ def test_robots_keep_mapping_through_a_60_s_outage_and_the_server_ends_with_ever
     for t in threads:
         t.start()
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and not all(
-                r.stats.acked_seq > 0 and r.stats.backlog == 0 for r in replicators.values()):
-            time.sleep(0.1)
+        assert _wait_for(lambda: all(v['down'].reached.is_set() for v in robots.values())
+                         and caught_up(), 60)
         shipped_before = {r: rep.stats.acked_seq for r, rep in replicators.items()}
+        failed_before = {r: rep.stats.failures for r, rep in replicators.items()}
         postgres.stop('immediate')
         for v in robots.values():
-            v['down'].set()  # the robots go on mapping while the server is down
-        time.sleep(60)
-        during = {r: rep.stats for r, rep in replicators.items()}
-        assert all(not s.connected and s.backlog > 0 and s.failures > 0
-                   for s in during.values()), during
+            v['down'].go.set()  # the robots go on mapping while the server is down
+        assert _wait_for(lambda: all(
+            v['up'].reached.is_set() and replicators[r].stats.failures >= failed_before[r] + 4
+            and replicators[r].stats.local_seq == _committed(v['db'])
+            for r, v in robots.items()), 60)
+        for robot, rep in replicators.items():
+            assert not rep.stats.connected and rep.stats.acked_seq == shipped_before[robot]
+            assert rep.stats.backlog == _committed(rep.db) - shipped_before[robot] > 0
         postgres.start()
         for v in robots.values():
-            v['up'].set()
+            v['up'].go.set()
         for v in robots.values():
             assert v['done'].wait(120)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and not all(
-                rep.stats.connected and rep.stats.acked_seq == _committed(rep.db)
-                for rep in replicators.values()):
-            time.sleep(0.2)
+        assert _wait_for(caught_up, 60)
     finally:
         stop.set()
+        for v in robots.values():  # a failed wait above leaves no writer waiting
+            v['down'].go.set()
+            v['up'].go.set()
         for t in threads:
             t.join(60)
     for robot, v in robots.items():
@@ -291,24 +354,43 @@ def test_robots_keep_mapping_through_a_60_s_outage_and_the_server_ends_with_ever
         replicators[robot].close()
 
 
+_HOLD_KEY = 3300  # the advisory lock that holds a batch on the server
+
+
 @contextlib.contextmanager
-def _slow_batches(postgres: Any, role: str, seconds: float) -> Iterator[None]:
-    """Every insert statement of `role` takes `seconds` longer on the server (a slow link):
-    a process shipping batches can then be killed between two of them, or inside one."""
+def _batches_held_after(postgres: Any, role: str, robot_id: str, events: int
+                        ) -> Iterator[None]:
+    """Once the server holds `events` of `robot_id`'s events, the next insert statement of
+    `role` waits inside its batch's transaction until the block ends: a process shipping
+    batches can then be killed mid-batch, at a known event."""
     with connect(postgres.dsn) as conn:
-        conn.execute(f"""CREATE FUNCTION test_slow_batch() RETURNS trigger LANGUAGE plpgsql AS $$
+        conn.execute(f"""CREATE FUNCTION test_hold_batch() RETURNS trigger LANGUAGE plpgsql AS $$
             BEGIN
-              IF current_user = '{role}' THEN PERFORM pg_sleep({seconds}); END IF;
+              IF current_user = '{role}' AND (SELECT count(*) FROM events
+                                              WHERE robot_id = '{robot_id}') >= {events} THEN
+                PERFORM pg_advisory_xact_lock({_HOLD_KEY});
+              END IF;
               RETURN NULL;
             END $$""")
-        conn.execute('CREATE TRIGGER test_slow_batch BEFORE INSERT ON events '
-                     'FOR EACH STATEMENT EXECUTE FUNCTION test_slow_batch()')
+        conn.execute('CREATE TRIGGER test_hold_batch BEFORE INSERT ON events '
+                     'FOR EACH STATEMENT EXECUTE FUNCTION test_hold_batch()')
+    holder = connect(postgres.dsn, autocommit=True)
     try:
+        holder.execute('SELECT pg_advisory_lock(%s)', (_HOLD_KEY,))
         yield
     finally:
+        holder.close()  # lets a held batch go: its killed client ends it (rolled back)
         with connect(postgres.dsn) as conn:
-            conn.execute('DROP TRIGGER test_slow_batch ON events')
-            conn.execute('DROP FUNCTION test_slow_batch()')
+            conn.execute('DROP TRIGGER test_hold_batch ON events')
+            conn.execute('DROP FUNCTION test_hold_batch()')
+
+
+def _held_batches(postgres: Any, role: str) -> int:
+    """How many of `role`'s sessions wait in a held batch."""
+    with connect(postgres.dsn) as conn:
+        return conn.execute("SELECT count(*) FROM pg_stat_activity WHERE usename = %s AND "
+                            "wait_event_type = 'Lock' AND wait_event = 'advisory'",
+                            (role,)).fetchone()[0]
 
 
 @pytest.mark.timeout(180)
@@ -320,19 +402,18 @@ def test_a_sync_killed_mid_batch_resumes_without_loss_or_duplicates(
     command = [sys.executable, '-m', 'robot_memory.cli', 'fleet', 'sync', '--db', str(db),
                '--robot-id', 'killed', '--batch-events', '200', '--json']
     env = {**os.environ, 'ROBOT_MEMORY_FLEET_DSN': dsn}
-    # 0.5 s a batch: after the second (400 events) the kill has 2 s before the sixth would end
-    with _slow_batches(postgres, 'robot_killed', 0.5):
+    with _batches_held_after(postgres, 'robot_killed', 'killed', 400):
         process = subprocess.Popen([*command, '--follow', '--period-s', '0.05'], env=env,
                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         try:
-            deadline = time.monotonic() + 60
-            while time.monotonic() < deadline and len(_server_rows(postgres, 'killed')) < 400:
-                time.sleep(0.01)
+            # Two batches are in, the third is sent and held on the server: kill it there.
+            held = _wait_for(lambda: _held_batches(postgres, 'robot_killed') == 1, 60)
             process.send_signal(signal.SIGKILL)
         finally:
             process.wait(30)
-    shipped = len(_server_rows(postgres, 'killed'))
-    assert 400 <= shipped < total, (shipped, total, process.stderr.read())
+        assert held, process.stderr.read()
+        assert [s for s, _ in _server_rows(postgres, 'killed')] == list(range(1, 401))
+    assert total > 600
     result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120,
                             check=False)
     assert result.returncode == 0, result.stderr
