@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: demo test setup lint bench clean
+.PHONY: demo test setup lint bench mutate clean
 
 demo: setup
 	$(VENV)/bin/robot-memory demo
@@ -21,5 +21,9 @@ lint: setup
 bench: setup
 	$(VENV)/bin/robot-memory bench store --json
 
+# Mutation testing (not in `make test`: tens of minutes); MUTATE_ARGS='core/staleness' for one.
+mutate: setup
+	nice -n 10 $(PY) scripts/mutate.py $(MUTATE_ARGS)
+
 clean:
-	rm -rf build install log demo_out .pytest_cache
+	rm -rf build install log demo_out .pytest_cache mutation_out mutants
