@@ -11,7 +11,6 @@ import itertools
 import json
 import math
 import os
-import time
 from pathlib import Path
 from typing import Any
 
@@ -446,10 +445,15 @@ def test_burst_of_malformed_messages_is_counted_and_survived(lone_memory_node: G
     assert graph.processes['memory_node'].alive()
     garbage = graph.request({'id': 'after-burst', 'mode': 'teleport'})
     assert garbage['ok'] is False and 'unknown mode' in garbage['error']
+    errors = graph.value('memory_node', 'request_errors')
     graph.query_pub.publish(String(data='definitely not json'))
-    graph.probe.spin_for(0.5)
+    # Requests are served in order: the one after the bad text is answered only once the
+    # bad text has been, and counted.
+    after = graph.request({'id': 'after-text', 'mode': 'layout'})
+    assert after['ok'] is True
+    graph.wait(lambda: graph.value('memory_node', 'request_errors') >= errors + 1, 30.0,
+               'the bad text counted as a request error')
     assert graph.processes['memory_node'].alive()
-    time.sleep(0.1)
 
 
 # ------------------------------------------------------------ the bridge alone
