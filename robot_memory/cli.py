@@ -26,6 +26,7 @@ from robot_memory.cli_options import (
     BackendOption,
     DetectorOption,
     HabitatConfigOption,
+    JsonOption,
     SceneOption,
     WorldOption,
     WorldStyleOption,
@@ -272,6 +273,27 @@ def view_cmd(
         raise InvalidInputError(f'cannot write {out_file}: {exc.strerror or exc}') from None
     out.print(f'{path} ({path.stat().st_size / 1e3:.0f} kB): {memory.num_objects()} objects, '
               f'{len(memory.instances())} episodes')
+
+
+@app.command('export')
+def export_cmd(
+    db: Annotated[Path, typer.Option(help='A robot_memory SQLite file (opened read-only).')],
+    out_file: Annotated[Path, typer.Option('--out', help='The file to write.')],
+    fmt: Annotated[str, typer.Option(
+        '--format', help="json (the scene graph and every present object's facts) or "
+                         'spark-dsg (a graph Spark-DSG / Hydra tools load).')] = 'json',
+    at: Annotated[float | None, typer.Option(
+        callback=check_stamp_option,
+        help="The world at this stamp (s); default: the memory's latest time.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Write the scene graph at a time (building, rooms, places, objects) for other tools."""
+    from robot_memory.export import export_memory
+
+    summary = export_memory(_load_memory(db), out_file, fmt, at, source=str(db))
+    emit(summary, as_json, f'{summary["out"]}: {summary["rooms"]} rooms, '
+                           f'{summary["places"]} places, {summary["objects"]} objects '
+                           f'at t={summary["at_s"]:.0f} ({fmt})')
 
 
 @app.command('serve')

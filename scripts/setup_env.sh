@@ -46,7 +46,8 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 
 stamp="$VENV/.robot_memory-requirements"
-want=$( { cat requirements.txt setup.py; "$VENV/bin/python" --version; } | sha256sum | cut -d' ' -f1)
+want=$( { cat requirements.txt requirements-nodeps.txt setup.py; "$VENV/bin/python" --version; } |
+        sha256sum | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null || true)" != "$want" ]; then
   echo "Installing Python requirements into $VENV (first time: a few minutes)..."
   log="$VENV/pip-install.log"
@@ -54,6 +55,12 @@ if [ "$(cat "$stamp" 2>/dev/null || true)" != "$want" ]; then
       >"$log" 2>&1; then
     grep -v '^WARNING: Location' "$log" | tail -n 30 >&2
     echo "pip install failed; full log: $log" >&2
+    exit 1
+  fi
+  if ! "$VENV/bin/python" -m pip install --disable-pip-version-check --no-deps \
+      -r requirements-nodeps.txt >>"$log" 2>&1; then
+    grep -v '^WARNING: Location' "$log" | tail -n 30 >&2
+    echo "pip install of requirements-nodeps.txt failed; full log: $log" >&2
     exit 1
   fi
   if ! "$VENV/bin/python" -m pip install --disable-pip-version-check --no-deps -e . \
