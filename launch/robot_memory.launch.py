@@ -15,7 +15,7 @@ from launch_ros.actions import Node
 from launch_ros.parameter_descriptions import ParameterValue
 from launch_ros.substitutions import FindPackageShare
 
-from robot_memory.ros.launch_support import RESPAWN_DELAY_S, preflight
+from robot_memory.ros.launch_support import MEMORY_CLOSE_S, RESPAWN_DELAY_S, preflight
 
 # (launch argument, topic inside the nodes, default, description)
 TOPIC_ARGUMENTS = (
@@ -54,6 +54,7 @@ def memory_and_planner(context: LaunchContext) -> list[Node]:
     return [
         Node(package='robot_memory', executable='memory_node', name='memory_node',
              respawn=LaunchConfiguration('respawn'), respawn_delay=RESPAWN_DELAY_S,
+             sigterm_timeout=str(MEMORY_CLOSE_S), sigkill_timeout=str(MEMORY_CLOSE_S),
              namespace=namespace, parameters=[*files, memory_overrides],
              remappings=remappings, output='screen', emulate_tty=True),
         Node(package='robot_memory', executable='planner_node', name='planner_node',

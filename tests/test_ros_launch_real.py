@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 pytestmark = [pytest.mark.ros, pytest.mark.slow]
 
-STOP_TIMEOUT_S = 10.0  # SIGINT → every process gone
+STOP_TIMEOUT_S = 75.0  # SIGINT → every process gone (memory_node may take MEMORY_CLOSE_S twice)
 
 
 def _tool(name: str) -> str | None:

@@ -10,10 +10,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-__all__ = ['RESPAWN_DELAY_S', 'RVIZ_CHOICES', 'preflight']
+__all__ = ['MEMORY_CLOSE_S', 'RESPAWN_DELAY_S', 'RVIZ_CHOICES', 'preflight']
 
 RVIZ_CHOICES = ('true', 'false', 'auto')
 RESPAWN_DELAY_S = 2.0  # before a dead memory_node is started again (respawn:=true)
+# How long launch lets memory_node close after SIGINT before SIGTERM, and again before SIGKILL
+# (launch's default is 5 s each). It ingests the frames still queued and closes its file;
+# on a loaded machine that took longer than 5 s. A node whose teardown stops moving ends
+# itself sooner (`runtime.TEARDOWN_TIMEOUT_S` without progress).
+MEMORY_CLOSE_S = 30.0
 EXECUTABLES = ('memory_node', 'planner_node', 'sim_bridge_node')
 
 

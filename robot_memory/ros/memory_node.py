@@ -61,7 +61,7 @@ from robot_memory.ros.layouts import parse_layout_msg as parse_layout_msg  # re-
 from robot_memory.ros.markers import memory_markers
 from robot_memory.ros.params import MemoryNodeParams, declare_params
 from robot_memory.ros.paths import memory_file, package_file
-from robot_memory.ros.runtime import CallbackGuard, run_node
+from robot_memory.ros.runtime import CallbackGuard, run_node, teardown_progress
 from robot_memory.ros.scheduler import Step, WorkScheduler, read_request
 from robot_memory.service import MemoryService, MemoryServiceParams
 
@@ -317,6 +317,7 @@ class MemoryNode(Node):
         self._ingested += 1
         self._dirty = True
         self._last_frame_s = max(frame.stamp_s, self._last_frame_s or -math.inf)
+        teardown_progress()  # while stopping, the worker drains its queue: that is progress
 
     def _add_path_point(self, frame: Frame) -> None:
         x, y = float(frame.map_T_camera[0, 3]), float(frame.map_T_camera[1, 3])
@@ -484,7 +485,8 @@ class MemoryNode(Node):
     def destroy_node(self) -> None:
         """Stop the worker (it ingests what is queued), commit, close the file, destroy."""
         self.scheduler.stop()
-        self._worker.join(timeout=30.0)
+        self._worker.join(timeout=30.0)  # each frame it still ingests is teardown progress
+        teardown_progress()
         try:
             self._service_stats = self.service.diagnostics()
             stats = self.stats()
@@ -493,8 +495,10 @@ class MemoryNode(Node):
                 f'{stats["dropped"]}, malformed {stats["malformed"]}, rejected '
                 f'{stats["rejected"]}, skipped {stats["skipped"]}')
             self.service.close()
+            teardown_progress()
             if self._fleet is not None:
                 self._fleet.close()
+                teardown_progress()
         finally:
             super().destroy_node()
 

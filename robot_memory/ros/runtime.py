@@ -33,14 +33,28 @@ from rclpy.signals import SignalHandlerOptions
 
 from robot_memory.exceptions import InvalidInputError, RobotMemoryError
 
-__all__ = ['CallbackGuard', 'run_node', 'shutdown', 'spin_nodes', 'stop_on_signals']
+__all__ = ['CallbackGuard', 'run_node', 'shutdown', 'spin_nodes', 'stop_on_signals',
+           'teardown_progress']
 
 # How often the spin loop looks at its stop flag (s): a signal ends it within this.
 STOP_POLL_S = 0.1
-# A node process asked to stop is gone within this (s), even if tearing down its DDS entities
-# hangs (seen once in CI: planner_node, after memory_node had been killed, was still alive
-# 15 s after SIGINT and SIGTERM). Below the 5 s launch waits before it escalates to SIGTERM.
+# A node process asked to stop is gone once its teardown has made no progress for this long
+# (s), even if tearing down its DDS entities hangs (seen once in CI: planner_node, after
+# memory_node had been killed, was still alive 15 s after SIGINT and SIGTERM). Progress
+# (`teardown_progress`: a queued frame ingested, the memory file closed, a node destroyed)
+# re-arms it: a fixed 4 s from the signal killed a memory_node that was still ingesting its
+# queue and closing its file on a loaded 2-core machine ("process has died [exit code 1]").
 TEARDOWN_TIMEOUT_S = 4.0
+_teardown_armed = threading.Event()
+
+
+def teardown_progress() -> None:
+    """Say the teardown is still moving: the watchdog waits `TEARDOWN_TIMEOUT_S` again.
+
+    Costs nothing before a stop was asked for; callable from any thread.
+    """
+    if _teardown_armed.is_set():
+        faulthandler.dump_traceback_later(TEARDOWN_TIMEOUT_S, exit=True)
 
 
 # A guard logs an unforeseen callback error at most this often per topic (s); the count moves
@@ -228,8 +242,10 @@ def spin_nodes(nodes: Sequence[Node], multi_threaded: bool = False,
         pool = getattr(executor, '_executor', None)
         if pool is not None:
             pool.shutdown(wait=True)
+        teardown_progress()
         executor.shutdown(timeout_sec=10.0)
         for node in reversed(nodes):
+            teardown_progress()
             try:
                 node.destroy_node()
             except Exception as exc:  # keep destroying the others
@@ -270,7 +286,9 @@ def run_node(name: str, factory: Callable[[], Node], args: list[str] | None = No
 
 def _exit_if_teardown_hangs(stop: threading.Event) -> None:
     """Once `stop` is set, arm `faulthandler`'s watchdog, a C thread that needs no Python
-    lock: if the process still runs `TEARDOWN_TIMEOUT_S` later, it writes every thread's
-    stack to stderr (where the teardown hung) and exits with status 1."""
+    lock: if the teardown then makes no progress (`teardown_progress`) for
+    `TEARDOWN_TIMEOUT_S`, it writes every thread's stack to stderr (where the teardown hung)
+    and exits with status 1."""
     stop.wait()
-    faulthandler.dump_traceback_later(TEARDOWN_TIMEOUT_S, exit=True)
+    _teardown_armed.set()
+    teardown_progress()
