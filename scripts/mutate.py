@@ -46,8 +46,8 @@ MODULES: dict[str, tuple[str, ...]] = {
     'core/answers_retrieve': ('test_queries.py', 'test_queries_people.py'),
     'perception/association': ('test_perception.py', 'test_rules_pinned.py'),
     'perception/identity': ('test_perception_identity.py',),
-    'perception/negative': ('test_perception.py', 'test_perception_identity.py',
-                            'test_rules_pinned.py'),
+    # test_perception_identity.py kills one more of 175 mutants here at 2.7 times the time.
+    'perception/negative': ('test_perception.py', 'test_rules_pinned.py'),
     'perception/pipeline': ('test_perception.py', 'test_perception_identity.py',
                             'test_perception_pixels.py'),
     'language/timeexpr': ('test_language_time.py',),
