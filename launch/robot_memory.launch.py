@@ -37,7 +37,7 @@ TOPIC_ARGUMENTS = (
 
 
 # memory_node parameters a caller may set over the parameter files ('' leaves the files' value)
-MEMORY_OVERRIDES = ('segmentation', 'label_space_file')
+MEMORY_OVERRIDES = ('segmentation', 'label_space_file', 'world_id', 'other_world')
 
 
 def memory_and_planner(context: LaunchContext) -> list[Node]:
@@ -84,6 +84,15 @@ def generate_launch_description() -> LaunchDescription:
             'label_space_file', default_value='',
             description="memory_node's label space over the parameter files (segmentation "
                         "'class'); '' keeps the files' value."),
+        DeclareLaunchArgument(
+            'world_id', default_value='',
+            description="The world memory_node's file is of (sim.launch.py: builtin:<world>:"
+                        "<seed>); a file of another world is refused. '' keeps the files' "
+                        'value.'),
+        DeclareLaunchArgument(
+            'other_world', default_value='',
+            description="memory_node with a file of another world: refuse, new (move it "
+                        "aside) or continue; '' keeps the files' value (refuse)."),
         DeclareLaunchArgument(
             'namespace', default_value='',
             description='Namespace of the nodes and their topics (e.g. robot1).'),

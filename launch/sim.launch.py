@@ -78,6 +78,9 @@ def generate_launch_description() -> LaunchDescription:
             # memory_node reads what the simulated segmentation publishes (its classes)
             'segmentation': LaunchConfiguration('segmentation'),
             'label_space_file': PathJoinSubstitution([share, 'config', 'label_space_sim.yaml']),
+            # One memory per simulated world: a file another world filled is not reused.
+            'world_id': ['builtin:', LaunchConfiguration('world'), ':',
+                         LaunchConfiguration('seed')],
         }.items())
     return LaunchDescription([
         *arguments,

@@ -10,6 +10,7 @@ __all__ = [
     'RobotMemoryError',
     'StoreError',
     'UnknownNodeError',
+    'WorldMismatchError',
 ]
 
 
@@ -43,3 +44,7 @@ class StoreError(RobotMemoryError):
 
 class CorruptStoreError(StoreError):
     """A memory file is damaged or is not a robot_memory file."""
+
+
+class WorldMismatchError(StoreError):
+    """A memory file was built in another world than the one it is opened for."""

@@ -36,7 +36,12 @@ from robot_memory.core.query_engine import QueryEngine
 from robot_memory.core.scene_graph import SceneGraph
 from robot_memory.core.store import MemoryStore
 from robot_memory.core.types import Frame
-from robot_memory.exceptions import RobotMemoryError, StoreError
+from robot_memory.exceptions import (
+    InvalidInputError,
+    RobotMemoryError,
+    StoreError,
+    WorldMismatchError,
+)
 from robot_memory.perception.pipeline import FrameResult, MappingPipeline, PipelineParams
 
 if TYPE_CHECKING:
@@ -45,6 +50,20 @@ if TYPE_CHECKING:
 __all__ = ['MemoryService', 'MemoryServiceParams', 'ObjectMarker']
 
 log = logging.getLogger(__name__)
+
+OTHER_WORLD_CHOICES = ('refuse', 'continue', 'new')
+
+
+def _move_aside(path: Path, world_id: str) -> Path:
+    """Rename a closed memory file (and any WAL left) to one that says its world and when."""
+    slug = ''.join(c if c.isalnum() or c in '-_' else '_' for c in world_id)[:40] or 'world'
+    stamp = time.strftime('%Y%m%dT%H%M%S')
+    target = path.with_name(f'{path.stem}.{slug}.{stamp}{path.suffix}')
+    for suffix in ('-wal', '-shm', ''):
+        source = Path(f'{path}{suffix}')
+        if source.exists():
+            source.rename(Path(f'{target}{suffix}'))
+    return target
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +75,16 @@ class MemoryServiceParams:
     commit_interval_s: float = 1.0
     use_embeddings: bool = True
     pipeline: PipelineParams = field(default_factory=PipelineParams)
+    # The world this memory is of ('' checks nothing): a memory file built in another world is
+    # refused (`other_world` 'refuse'), used anyway ('continue'), or moved aside for a new
+    # memory ('new').
+    world_id: str = ''
+    other_world: str = 'refuse'
+
+    def __post_init__(self) -> None:
+        if self.other_world not in OTHER_WORLD_CHOICES:
+            raise InvalidInputError(f'other_world must be one of '
+                                    f'{", ".join(OTHER_WORLD_CHOICES)}, got {self.other_world!r}')
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,9 +108,7 @@ class MemoryService:
         self.params = params or MemoryServiceParams()
         self.store: MemoryStore | None = None
         if memory is None:
-            self.store = MemoryStore(self.params.db_path,
-                                     clock=MemoryClock(self.params.timezone),
-                                     commit_interval_s=self.params.commit_interval_s)
+            self.store = self._open_store()
             memory = self.store.load()
         self.memory = memory
         if layout is not None and layout.rooms != self.memory.layout_at(math.inf).rooms:
@@ -95,6 +122,35 @@ class MemoryService:
         #: Why the store cannot write right now (disk full, read-only media); None when it can.
         self.store_error: str | None = None
         self.store_failures = 0
+
+    def _open_store(self) -> MemoryStore:
+        """The memory file, claimed for `world_id` as `other_world` says."""
+        p = self.params
+
+        def open_file() -> MemoryStore:
+            return MemoryStore(p.db_path, clock=MemoryClock(p.timezone),
+                               commit_interval_s=p.commit_interval_s)
+
+        store = open_file()
+        try:
+            store.claim_world(p.world_id)
+            return store
+        except WorldMismatchError as exc:
+            if p.other_world == 'continue':
+                log.warning('%s; continuing in it as asked (other_world: continue)', exc)
+                return store
+            recorded = store.world_id
+            store.close()
+            if p.other_world == 'refuse':
+                raise WorldMismatchError(
+                    f'{exc}: give another memory file, or start a new memory '
+                    '(other_world: new moves this one aside) or use it anyway '
+                    '(other_world: continue)') from None
+            aside = _move_aside(Path(p.db_path), recorded)
+            log.warning('%s; moved it aside to %s and started a new memory', exc, aside)
+        store = open_file()
+        store.claim_world(p.world_id)
+        return store
 
     # ------------------------------------------------------------- building
     def set_layout(self, layout: SceneGraph, stamp_s: float) -> None:

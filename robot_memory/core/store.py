@@ -30,6 +30,7 @@ from robot_memory.exceptions import (
     InvalidInputError,
     RobotMemoryError,
     StoreError,
+    WorldMismatchError,
 )
 
 __all__ = ['APPLICATION_ID', 'SCHEMA_VERSION', 'MemoryStore']
@@ -275,6 +276,38 @@ class MemoryStore:
         except (sqlite3.DatabaseError, ValueError) as exc:
             raise self._fail(f'cannot read the file id ({exc})', exc) from None
         return 'created-' + (created[0] if created else 'unknown')
+
+    @property
+    def world_id(self) -> str:
+        """The world this memory was built in ('' when none was named)."""
+        try:
+            row = self._conn.execute("SELECT value FROM meta WHERE key = 'world_id'").fetchone()
+        except sqlite3.DatabaseError as exc:
+            raise self._fail(f'cannot read the world id ({exc})', exc) from None
+        return str(json.loads(row[0])) if row is not None else ''
+
+    def claim_world(self, world_id: str) -> None:
+        """Record `world_id` as this memory's world, or refuse a file built in another one.
+
+        A file that names no world yet (new, or made before worlds were recorded) takes it;
+        '' checks nothing. Raises `WorldMismatchError` naming both worlds.
+        """
+        if not world_id:
+            return
+        current = self.world_id
+        if current == world_id:
+            return
+        if current:
+            raise WorldMismatchError(f'{self.path} holds the memory of world {current!r}, '
+                                     f'not of {world_id!r}')
+        if self.read_only:
+            return
+        try:
+            with self._transaction():
+                self._conn.execute("INSERT OR REPLACE INTO meta VALUES ('world_id', ?)",
+                                   (json.dumps(world_id),))
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f'{self.path}: cannot record the world ({exc})') from exc
 
     def new_memory(self) -> EpisodicMemory:
         """An empty memory with this file's settings."""

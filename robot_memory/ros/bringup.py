@@ -62,7 +62,10 @@ class Bringup:
         try:
             self.bridge = (SimBridgeNode(parameter_overrides=_overrides(
                 overrides.get('sim_bridge_node'))) if sim == 'builtin' else None)
-            self.memory = MemoryNode(parameter_overrides=_overrides(overrides.get('memory_node')))
+            memory = dict(overrides.get('memory_node') or {})
+            if self.bridge is not None:  # one memory per simulated world
+                memory.setdefault('world_id', self.bridge.world_id)
+            self.memory = MemoryNode(parameter_overrides=_overrides(memory))
             self.planner = PlannerNode(parameter_overrides=_overrides(
                 overrides.get('planner_node')))
         except Exception:

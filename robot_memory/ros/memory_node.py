@@ -92,7 +92,7 @@ class MemoryNode(Node):
         self.db_path = memory_file(p.db_path)
         self.service = MemoryService(MemoryServiceParams(
             db_path=str(self.db_path), timezone=p.timezone, commit_interval_s=p.commit_interval_s,
-            use_embeddings=p.use_embeddings,
+            use_embeddings=p.use_embeddings, world_id=p.world_id, other_world=p.other_world,
             pipeline=PipelineParams(
                 association=AssociationParams(color_gate=p.color_gate),
                 extraction=ExtractionParams(min_confidence=p.min_confidence),

@@ -70,6 +70,12 @@ class MemoryNodeParams:
     db_path: str = _p('robot_memory.db', 'SQLite memory file (created if missing); a relative '
                                          'path lies under $ROS_HOME/robot_memory/ (~/.ros).')
     timezone: str = _p('UTC', 'IANA timezone for episode labels ("Monday morning").')
+    world_id: str = _p('', "The world this memory is of (e.g. 'builtin:apartment:0', a site "
+                           "name); a memory file built in another world is refused. '' checks "
+                           'nothing.')
+    other_world: str = _p('refuse', "A memory file of another world: 'refuse' (exit naming "
+                                    "both), 'new' (move it aside, start a new memory) or "
+                                    "'continue' (use it anyway).")
     commit_interval_s: float = _p(1.0, 'Longest time between store commits (s).')
     use_embeddings: bool = _p(True, 'Match object names with the text embedding model.')
     layout_file: str = _p('', 'Rooms and places: a regions YAML or SceneGraph JSON; empty: '

@@ -167,6 +167,11 @@ class SimBridgeNode(Node):
         k = self.sim.intrinsics
         scene = (f'{p.world}, seed {p.seed}' if p.backend == 'builtin' else
                  f'{self.sim.config.scene_path}, seed {self.sim.config.seed}')
+        # The world memory_node's file belongs to (`MemoryNodeParams.world_id`), as bringup
+        # and sim.launch.py name it.
+        self.world_id = (f'builtin:{self.sim.config.world}:{self.sim.config.seed}'
+                         if p.backend == 'builtin' else
+                         f'habitat:{self.sim.config.scene_path}:{self.sim.config.seed}')
         self.get_logger().info(
             f'{p.backend} simulator ({scene}), {k.width}x{k.height} at {p.frame_rate_hz:g} Hz, '
             f'mode {p.mode}; {len(self.layout.rooms)} rooms, {len(self.layout.places)} places')
