@@ -32,8 +32,8 @@ PACKAGE = 'robot_memory'
 MUTMUT = 'mutmut==3.8.1'
 
 # Module (under robot_memory/, no .py) → the test files that cover it. Slow suites (real DDS,
-# Chromium, the store soak) are left out: each mutant of a function reruns every one of these
-# tests that calls that function.
+# Chromium, the store soak) are left out, and tests marked slow are deselected: each mutant of a
+# function reruns every one of these tests that calls that function.
 MODULES: dict[str, tuple[str, ...]] = {
     'core/episodic': ('test_episodic.py', 'test_episodic_properties.py',
                       'test_consolidation.py'),
@@ -106,6 +106,8 @@ def stage(module: str, work: Path) -> Path:
               'pytest_add_cli_args_test_selection =',
               *(f'    tests/{name}' for name in MODULES[module]),
               'also_copy =', *(f'    {name}' for name in ALSO_COPY if name != 'pyproject.toml'),
+              # Each surviving mutant reruns its tests; one store soak alone takes 35 s.
+              'pytest_add_cli_args =', '    -m', '    not slow',
               # The staged copy is no git checkout.
               'use_git_change_detection = false']
     (stage_dir / 'setup.cfg').write_text('\n'.join(config) + '\n')
