@@ -36,7 +36,7 @@ MUTMUT = 'mutmut==3.8.1'
 # function reruns every one of these tests that calls that function.
 MODULES: dict[str, tuple[str, ...]] = {
     'core/episodic': ('test_episodic.py', 'test_episodic_properties.py',
-                      'test_consolidation.py'),
+                      'test_consolidation.py', 'test_queries.py', 'test_perception.py'),
     'core/buffer': ('test_buffer.py', 'test_consolidation.py', 'test_rules_pinned.py'),
     'core/staleness': ('test_staleness.py', 'test_episodic.py', 'test_rules_pinned.py'),
     'core/store': ('test_store.py', 'test_store_crash.py'),
@@ -55,6 +55,16 @@ MODULES: dict[str, tuple[str, ...]] = {
     'fleet/merge': ('test_fleet.py',),
     'fleet/replicator': ('test_fleet.py', 'test_fleet_redteam.py'),
 }
+
+# Appended to the staged conftest: a property test that a mutant fails stops at the first
+# failing example instead of shrinking it (shrinking made one episodic mutant take over a minute).
+HYPOTHESIS_PROFILE = """
+
+from hypothesis import Phase, settings  # noqa: E402
+
+settings.register_profile('mutate', phases=[Phase.explicit, Phase.reuse, Phase.generate],
+                          database=None)
+"""
 
 # Files the staged tests read besides tests/ (which mutmut copies itself).
 ALSO_COPY = ('pyproject.toml', 'config', 'sim')
@@ -102,12 +112,14 @@ def stage(module: str, work: Path) -> Path:
             shutil.copy2(entry, tests / entry.name)
     for name in MODULES[module]:
         shutil.copy2(ROOT / 'tests' / name, tests / name)
+    with (tests / 'conftest.py').open('a') as conftest:
+        conftest.write(HYPOTHESIS_PROFILE)
     config = ['[mutmut]', f'source_paths = {PACKAGE}', f'only_mutate = {PACKAGE}/{module}.py',
               'pytest_add_cli_args_test_selection =',
               *(f'    tests/{name}' for name in MODULES[module]),
               'also_copy =', *(f'    {name}' for name in ALSO_COPY if name != 'pyproject.toml'),
               # Each surviving mutant reruns its tests; one store soak alone takes 35 s.
-              'pytest_add_cli_args =', '    -m', '    not slow',
+              'pytest_add_cli_args =', '    -m', '    not slow', '    --hypothesis-profile=mutate',
               # The staged copy is no git checkout.
               'use_git_change_detection = false']
     (stage_dir / 'setup.cfg').write_text('\n'.join(config) + '\n')
@@ -135,9 +147,14 @@ def run_module(module: str, work: Path, jobs: int, log_dir: Path) -> dict[str, o
     log = log_dir / f'{module.replace("/", ".")}.log'
     start = time.monotonic()
     with log.open('w') as out:
-        proc = subprocess.run([str(Path(sys.executable).with_name('mutmut')), 'run',
-                               '--max-children', str(jobs)], cwd=stage_dir, stdout=out,
-                              stderr=subprocess.STDOUT, check=False)
+        proc = subprocess.Popen([str(Path(sys.executable).with_name('mutmut')), 'run',
+                                 '--max-children', str(jobs)], cwd=stage_dir, stdout=out,
+                                stderr=subprocess.STDOUT)
+        try:
+            exit_code = proc.wait()
+        except KeyboardInterrupt:
+            # Ctrl-C reached mutmut too: it stops its workers and keeps what it has tried.
+            exit_code = proc.wait()
     seconds = round(time.monotonic() - start, 1)
     path = f'{PACKAGE}/{module}.py'
     meta = stage_dir / 'mutants' / f'{path}.meta'
@@ -153,7 +170,7 @@ def run_module(module: str, work: Path, jobs: int, log_dir: Path) -> dict[str, o
                  for (name, status), diff in zip(missed.items(), diffs(stage_dir, path, [*missed]),
                                                  strict=True)]
     return {'module': module, 'tests': list(MODULES[module]), 'seconds': seconds,
-            'jobs': jobs, 'mutmut_exit': proc.returncode, 'counts': counts,
+            'jobs': jobs, 'mutmut_exit': exit_code, 'counts': counts,
             'score': score(counts), 'survivors': survivors, 'log': str(log)}
 
 
@@ -182,11 +199,12 @@ def report(out: Path) -> dict[str, object]:
     (out / 'report.json').write_text(json.dumps(summary, indent=2) + '\n')
     lines = ['mutation score = killed (timeouts included) / (killed + survived + no tests)', '',
              f'{"module":<28} {"score":>6} {"killed":>6} {"surv":>5} {"notest":>6} '
-             f'{"tmout":>5} {"time_s":>7}']
+             f'{"tmout":>5} {"untried":>7} {"time_s":>7}']
     for r in results:
         c = r['counts']
         lines.append(f'{r["module"]:<28} {r["score"]!s:>6} {c["killed"]:>6} {c["survived"]:>5} '
-                     f'{c["no_tests"]:>6} {c["timeout"]:>5} {r["seconds"]:>7}')
+                     f'{c["no_tests"]:>6} {c["timeout"]:>5} {c["not_checked"]:>7} '
+                     f'{r["seconds"]:>7}')
     lines.append('')
     for name, p in summary['packages'].items():
         lines.append(f'package {name:<20} score {p["score"]}  ({p["counts"]["killed"]} killed, '
@@ -229,6 +247,9 @@ def main() -> int:
                 json.dumps(result, indent=2) + '\n')
             print(f'{module}: score {result["score"]} {result["counts"]} in '
                   f'{result["seconds"]} s', flush=True)
+            if result['counts']['not_checked']:
+                print('stopped before every mutant was tried; the report has what was')
+                break
     report(out)
     print(f'report: {out / "report.txt"}')
     return 0
