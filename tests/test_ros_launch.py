@@ -248,8 +248,10 @@ def test_sim_launch_gives_the_included_nodes_its_namespace_files_and_segmentatio
     nodes = {a._Node__node_name: a for a in actions if isinstance(a, Node)}
     assert {_text(n._Node__node_namespace, context) for n in nodes.values()} == {'robot1'}
     assert _parameter_sources(nodes['memory_node'], context) == [
-        'robot.yaml', 'sim.yaml', {'use_sim_time', 'segmentation', 'label_space_file'}]
+        'robot.yaml', 'sim.yaml',
+        {'use_sim_time', 'segmentation', 'label_space_file', 'world_id'}]
     assert context.launch_configurations['segmentation'] == 'class'
+    assert context.launch_configurations['world_id'] == 'builtin:apartment:0'
     assert _parameter_sources(nodes['planner_node'], context) == [
         'robot.yaml', 'sim.yaml', {'use_sim_time'}]
     # on a robot, nothing over the parameter file but the clock

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from robot_memory.bounded import check_number, loads
-from robot_memory.config import read_yaml
+from robot_memory.config import errors_name, read_yaml
 from robot_memory.core.scene_graph import SceneGraph
 from robot_memory.exceptions import InvalidInputError
 
@@ -36,7 +36,8 @@ def load_layout(path: str) -> SceneGraph:
     if isinstance(data, dict) and 'regions' in data:
         from robot_memory.perception.rooms import load_regions
 
-        return load_regions(data)
+        with errors_name(path):
+            return load_regions(data)
     if not isinstance(data, dict):
         raise InvalidInputError(f'{path}: a layout is a mapping (regions, or a scene graph)')
     try:
