@@ -93,3 +93,92 @@ def test_a_spot_behind_something_nearer_is_not_evidence_the_object_left(
                              margin_px=4, min_size_px=1.0, occlusion_margin_m=0.1,
                              occlusion_tolerance_m=0.3))
     assert [v.track.object_id for v in views] == (['object:1'] if clear else [])
+
+
+# ------------------------------------------------------------------ first mutation run's survivors
+def test_an_objects_own_moves_shrink_its_time_constant_towards_its_class_by_the_formula() -> None:
+    """Mutants: `w * cls` → `w / cls`, `w + moves` → `w - moves`, a move's exposure subtracted."""
+    from robot_memory.core.staleness import DAY_S, StalenessModel
+
+    model = StalenessModel()  # prior 2 days for movable things, class weight 1, instance 2
+    model.record_stay('mug', 'object:1', 1.0 * DAY_S)
+    model.record_move('mug', 'object:1', 0.5 * DAY_S)
+    mug_class = model.tau('mug')
+    assert (mug_class.tau_s / DAY_S, mug_class.exposure_s / DAY_S, mug_class.moves) == \
+        pytest.approx((1.75, 1.5, 1))  # (2 + 1.5) / (1 + 1)
+    # (2 · 1.75 + 1.5) / (2 + 1)
+    assert model.tau('mug', 'object:1').tau_s / DAY_S == pytest.approx(5.0 / 3.0)
+    assert model.tau('mug', 'object:2').tau_s == mug_class.tau_s  # no evidence of its own
+    assert model.p_still_there('mug', DAY_S, 'object:1') == pytest.approx(np.exp(-0.6))
+
+
+def test_the_planner_looks_where_value_less_cost_is_highest_not_where_it_is_cheapest() -> None:
+    """Mutant: candidates ranked by cost alone (the nearest informative place wins)."""
+    from robot_memory.core import PlaceAttributes
+
+    layout = _far_apart(10.0)
+    layout.add_place('place:mid', PlaceAttributes('room:hall', (2.5, 0.0, 0.0)))
+    layout.connect_places('place:near', 'place:mid')
+    layout.connect_places('place:mid', 'place:far')
+    belief = [Hypothesis('mid', 0.1, frozenset({'place:mid'})),
+              Hypothesis('far', 0.5, frozenset({'place:far'})),
+              Hypothesis('near', 0.4, frozenset({'place:near'}))]
+    planner = VoIPlanner(PlannerParams(cost_per_m=0.004))
+    # The robot stands at the near place and has looked from it.
+    decision = planner.decide(belief, 'place:near', layout, exclude=frozenset({'place:near'}))
+    by_place = {place: (value, cost) for place, value, cost in decision.candidates}
+    assert by_place['place:mid'][1] < by_place['place:far'][1]  # the far one is dearer …
+    assert by_place['place:far'][0] - by_place['place:far'][1] > \
+        by_place['place:mid'][0] - by_place['place:mid'][1]  # … and worth more net
+    assert decision.place == 'place:far'
+
+
+@pytest.mark.parametrize('first', ['unconfirmed', 'absent', 'furniture'])
+def test_only_confirmed_present_movable_objects_are_looked_for_and_each_is_checked(
+        first: str) -> None:
+    """Mutants: `confirmed and present` → `or`; a skipped object ending the loop (`break`)."""
+    skipped = Track('object:0', 'mug', 'red', (0.1, 0.0, 3.0), (0.1, 0.1, 0.1),
+                    'furniture' if first == 'furniture' else 'movable', MONDAY_S - 60,
+                    session=0, present=first != 'absent', confirmed=first != 'unconfirmed')
+    checked = Track('object:1', 'cup', 'blue', (-0.1, 0.0, 3.0), (0.1, 0.1, 0.1), 'movable',
+                    MONDAY_S - 60, session=0, present=True, confirmed=True)
+    views = list(clear_views(_frame(6.0), {'object:0': skipped, 'object:1': checked},
+                             max_range_m=8.0, margin_px=4, min_size_px=1.0,
+                             occlusion_margin_m=0.1, occlusion_tolerance_m=0.3))
+    assert [v.track.object_id for v in views] == ['object:1']
+
+
+@pytest.mark.parametrize(('words', 'seconds'), [('20 minutes ago', 1200.0),
+                                                ('5 minutes ago', 300.0),
+                                                ('2 hours ago', 7200.0)])
+def test_minutes_ago_are_minutes_and_hours_ago_are_hours(words: str, seconds: float) -> None:
+    """Mutant: "N minutes ago" read as N hours."""
+    from robot_memory.core.clock import MemoryClock
+    from robot_memory.language.timeexpr import find_times
+
+    now = MONDAY_S + 10 * 3600.0
+    (found,) = find_times(f'where was my mug {words}?', MemoryClock(), now)
+    assert found.range.start_s == pytest.approx(now - seconds)
+
+
+def test_a_memory_saved_and_loaded_keeps_its_discoveries_and_its_views() -> None:
+    """Mutants: `discovered` or `place_views` left out of `to_dict` / `load_dict`; `__eq__`
+    with `or` (any two memories equal)."""
+    from robot_memory.core import EpisodicMemory, FactKey
+
+    memory = EpisodicMemory()
+    memory.create_object('object:1', MONDAY_S, 'mug', {FactKey.POSITION: (1.0, 0.0, 0.8)},
+                         discovered=True)
+    memory.create_object('object:2', MONDAY_S + 5, 'cup', {FactKey.POSITION: (2.0, 0.0, 0.8)})
+    memory.observe_place('place:kitchen/0', MONDAY_S + 10)
+    memory.observe_place('place:kitchen/0', MONDAY_S + 3600)
+    loaded = EpisodicMemory()
+    loaded.load_dict(memory.to_dict())
+    assert loaded.is_discovery('object:1') and not loaded.is_discovery('object:2')
+    assert loaded.place_observed_s('place:kitchen/0') == MONDAY_S + 3600
+    assert loaded.place_views(MONDAY_S, MONDAY_S + 7200) == memory.place_views(
+        MONDAY_S, MONDAY_S + 7200)
+    assert loaded == memory
+    other = EpisodicMemory()
+    other.create_object('object:1', MONDAY_S, 'mug', {FactKey.POSITION: (1.0, 0.0, 0.8)})
+    assert other != memory  # the same mug, not a discovery: another memory
