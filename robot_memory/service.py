@@ -152,6 +152,11 @@ class MemoryService:
         store.claim_world(p.world_id)
         return store
 
+    def claim_world(self, world_id: str) -> None:
+        """Record the world this memory is of, or raise `WorldMismatchError` (see the store)."""
+        if self.store is not None:
+            self.store.claim_world(world_id)
+
     # ------------------------------------------------------------- building
     def set_layout(self, layout: SceneGraph, stamp_s: float) -> None:
         """Replace the rooms and places (e.g. a new map)."""

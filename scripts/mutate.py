@@ -36,7 +36,8 @@ MUTMUT = 'mutmut==3.8.1'
 # function reruns every one of these tests that calls that function.
 MODULES: dict[str, tuple[str, ...]] = {
     'core/episodic': ('test_episodic.py', 'test_episodic_properties.py',
-                      'test_consolidation.py', 'test_queries.py', 'test_perception.py'),
+                      'test_consolidation.py', 'test_queries.py', 'test_perception.py',
+                      'test_rules_pinned.py'),
     'core/buffer': ('test_buffer.py', 'test_consolidation.py', 'test_rules_pinned.py'),
     'core/staleness': ('test_staleness.py', 'test_episodic.py', 'test_rules_pinned.py'),
     'core/store': ('test_store.py', 'test_store_crash.py'),
@@ -50,7 +51,7 @@ MODULES: dict[str, tuple[str, ...]] = {
     'perception/negative': ('test_perception.py', 'test_rules_pinned.py'),
     'perception/pipeline': ('test_perception.py', 'test_perception_identity.py',
                             'test_perception_pixels.py'),
-    'language/timeexpr': ('test_language_time.py',),
+    'language/timeexpr': ('test_language_time.py', 'test_rules_pinned.py'),
     'language/slots': ('test_language_parser.py', 'test_language_people.py'),
     'fleet/merge': ('test_fleet.py',),
     'fleet/replicator': ('test_fleet.py', 'test_fleet_redteam.py'),

@@ -48,9 +48,10 @@ def test_a_round_takes_layouts_then_requests_then_one_frame_then_timer_tasks() -
     scheduler.request_task('markers')
     scheduler.add_layout(5.0, first)
     scheduler.add_request('{"id": 2}')
-    scheduler.add_layout(None, second)
+    scheduler.add_layout(None, second, 'builtin:house:3')
     steps = scheduler.next_steps(_yes)
-    assert steps == [Step('apply_layout', (first, 5.0)), Step('apply_layout', (second, None)),
+    assert steps == [Step('apply_layout', (first, 5.0, '')),
+                     Step('apply_layout', (second, None, 'builtin:house:3')),
                      Step('take_request', ('{"id": 1}',)), Step('take_request', ('{"id": 2}',)),
                      Step('ingest', ('f1',)), Step('serve_deferred'), Step('publish_markers'),
                      Step('publish_diagnostics')]

@@ -6,6 +6,7 @@ answered with a sofa outside the house (issue #28, item 7).
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from robot_memory.core import EpisodicMemory, FactKey, MemoryStore
+from robot_memory.core import EpisodicMemory, FactKey, MemoryStore, SceneGraph
 from robot_memory.exceptions import InvalidInputError, WorldMismatchError
 from robot_memory.service import MemoryService, MemoryServiceParams
 from tests.conftest import MONDAY_S
@@ -109,3 +110,42 @@ def test_memory_node_given_another_worlds_file_exits_2_with_one_line(tmp_path: P
     assert result.returncode == 2, output
     assert "holds the memory of world 'builtin:apartment:0', not of 'builtin:house:3'" in output
     assert 'Traceback' not in output
+
+
+@pytest.mark.ros
+@pytest.mark.timeout(150)
+def test_memory_node_refuses_a_layout_of_another_world_until_its_own_comes(
+        tmp_path: Path, two_room_graph: SceneGraph) -> None:
+    """The simulator bridge sends its world with the layout: a memory_node started without
+    `world_id` (beside a bridge started by hand) still keeps another world out of its file."""
+    pytest.importorskip('rclpy', reason='rclpy is not installed')
+    from std_msgs.msg import String
+
+    from robot_memory.ros import qos
+    from tests.test_ros_robustness import Graph
+
+    db = tmp_path / 'memory.db'
+    _filled(db, 'builtin:apartment:0')
+    graph = Graph(tmp_path)
+    layout_pub = graph.probe.publisher(String, 'map/layout', qos.latched(1))
+
+    def send(world_id: str) -> None:
+        layout_pub.publish(String(data=json.dumps({'world_id': world_id,
+                                                   'layout': two_room_graph.to_dict()})))
+
+    send('habitat:house.glb:0')
+    try:
+        node = graph.start('memory', db_path=str(db), use_embeddings=False,
+                           diagnostics_period_s=0.3)
+        graph.wait(lambda: graph.value('errors.world_mismatch') >= 1, 60.0,
+                   'the layout of another world refused')
+        assert graph.value('layout.rooms') == 0
+        assert ("holds the memory of world 'builtin:apartment:0', not of "
+                "'habitat:house.glb:0'") in node.log()
+        send('builtin:apartment:0')
+        graph.wait(lambda: graph.value('layout.rooms') == 2, 60.0, "its own world's layout")
+        assert node.alive()
+    finally:
+        graph.close()
+    with MemoryStore(db, read_only=True) as store:
+        assert store.world_id == 'builtin:apartment:0'

@@ -13,12 +13,14 @@ from robot_memory.config import errors_name, read_yaml
 from robot_memory.core.scene_graph import SceneGraph
 from robot_memory.exceptions import InvalidInputError
 
-__all__ = ['LAYOUT_MAX_BYTES', 'LAYOUT_MAX_DEPTH', 'load_layout', 'parse_layout_msg']
+__all__ = ['LAYOUT_MAX_BYTES', 'LAYOUT_MAX_DEPTH', 'load_layout', 'parse_layout_message',
+           'parse_layout_msg']
 
 LAYOUT_MAX_BYTES = 8 * 1024 * 1024
 """A house of 40 rooms is ~200 kB of layout JSON; forty times that is refused."""
 LAYOUT_MAX_DEPTH = 16
 """A layout message nests 6 levels (payload, layout, nodes, node, polygon, point)."""
+WORLD_ID_MAX_CHARS = 400
 
 
 def load_layout(path: str) -> SceneGraph:
@@ -47,7 +49,16 @@ def load_layout(path: str) -> SceneGraph:
 
 
 def parse_layout_msg(data: str) -> tuple[float | None, SceneGraph]:
-    """`map/layout` JSON → (stamp or None, layout); raises only `InvalidInputError`.
+    """`map/layout` JSON → (stamp or None, layout); raises only `InvalidInputError`."""
+    stamp_s, layout, _ = parse_layout_message(data)
+    return stamp_s, layout
+
+
+def parse_layout_message(data: str) -> tuple[float | None, SceneGraph, str]:
+    """`map/layout` JSON → (stamp or None, layout, world id or ''); only `InvalidInputError`.
+
+    `world_id` names the world the layout is of (a simulator bridge sends it; memory_node
+    refuses to map one world into another world's memory file).
 
     The text is parsed with size and depth limits (`LAYOUT_MAX_BYTES`, `LAYOUT_MAX_DEPTH`);
     the stamp must be numbers in `check_number`'s range. The message is transient-local, so
@@ -64,8 +75,12 @@ def parse_layout_msg(data: str) -> tuple[float | None, SceneGraph]:
         stamp_s = (check_number(stamp.get('sec', 0), 'map/layout stamp sec')
                    + check_number(stamp.get('nanosec', 0), 'map/layout stamp nanosec',
                                   low=0.0, high=999_999_999.0) * 1e-9)
+    world_id = payload.get('world_id', '')
+    if not isinstance(world_id, str) or len(world_id) > WORLD_ID_MAX_CHARS:
+        raise InvalidInputError(f'map/layout world_id must be text of at most '
+                                f'{WORLD_ID_MAX_CHARS} characters')
     try:
-        return stamp_s, SceneGraph.from_dict(payload.get('layout', payload))
+        return stamp_s, SceneGraph.from_dict(payload.get('layout', payload)), world_id
     except InvalidInputError:
         raise
     except (AttributeError, IndexError, KeyError, TypeError, ValueError,

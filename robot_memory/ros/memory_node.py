@@ -41,7 +41,7 @@ from robot_memory.core.buffer import BufferParams
 from robot_memory.core.protocol import REQUEST_MAX_BYTES
 from robot_memory.core.scene_graph import OBJECT_RELATIONS, SceneGraph
 from robot_memory.core.types import Frame
-from robot_memory.exceptions import InvalidInputError, RobotMemoryError
+from robot_memory.exceptions import InvalidInputError, RobotMemoryError, WorldMismatchError
 from robot_memory.fleet.link import FleetLink, fleet_dsn
 from robot_memory.perception.association import AssociationParams
 from robot_memory.perception.class_segments import ClassSplitParams, load_label_space
@@ -57,6 +57,7 @@ from robot_memory.ros.conversions import (
     pose_from_transform,
 )
 from robot_memory.ros.layouts import load_layout as load_layout  # re-exported
+from robot_memory.ros.layouts import parse_layout_message
 from robot_memory.ros.layouts import parse_layout_msg as parse_layout_msg  # re-exported
 from robot_memory.ros.markers import memory_markers
 from robot_memory.ros.params import MemoryNodeParams, declare_params
@@ -90,6 +91,7 @@ class MemoryNode(Node):
         super().__init__('memory_node', **kwargs)
         self.params = p = declare_params(self, MemoryNodeParams, self._on_params_changed)
         self.db_path = memory_file(p.db_path)
+        self._wrong_world: str | None = None  # why layouts and frames are refused, if they are
         self.service = MemoryService(MemoryServiceParams(
             db_path=str(self.db_path), timezone=p.timezone, commit_interval_s=p.commit_interval_s,
             use_embeddings=p.use_embeddings, world_id=p.world_id, other_world=p.other_world,
@@ -261,7 +263,7 @@ class MemoryNode(Node):
         self.assembler.label_space = space
 
     def _on_layout(self, msg: String) -> None:
-        self.scheduler.add_layout(*parse_layout_msg(msg.data))
+        self.scheduler.add_layout(*parse_layout_message(msg.data))
 
     def _on_map(self, msg: OccupancyGrid) -> None:
         """Segment rooms from the robot's map when no layout was given."""
@@ -291,16 +293,42 @@ class MemoryNode(Node):
         return True
 
     def _may_ingest(self) -> bool:
+        if self._wrong_world is not None:
+            return False  # frames of another world never go into this world's memory
         return not self.params.require_layout or bool(self._layout().rooms)
 
     def _layout(self) -> SceneGraph:
         return self.service.memory.layout_at(math.inf)
 
-    def _apply_layout(self, layout: SceneGraph, stamp_s: float | None) -> None:
+    def _apply_layout(self, layout: SceneGraph, stamp_s: float | None,
+                      world_id: str = '') -> None:
+        if world_id and not self._same_world(world_id):
+            return
         if layout != self._layout():
             self.service.set_layout(layout, stamp_s if stamp_s else self.service.memory.now_s)
             self.get_logger().info(f'layout: {len(layout.rooms)} rooms, '
                                    f'{len(layout.places)} places')
+
+    def _same_world(self, world_id: str) -> bool:
+        """Whether a layout of `world_id` may go into this memory (claimed if it names none).
+
+        A layout of another world is refused, and so is every frame until a layout of this
+        memory's world comes (diagnostics ERROR), unless `other_world` is 'continue'.
+        """
+        try:
+            self.service.claim_world(world_id)
+        except WorldMismatchError as exc:
+            if self.params.other_world == 'continue':
+                return True
+            self.scheduler.count('world_mismatch')
+            if self._wrong_world != str(exc):
+                self.get_logger().error(
+                    f'{exc}: its layout and frames are refused; restart with another db_path '
+                    'or with world_id and other_world:=new (moves the file aside)')
+            self._wrong_world = str(exc)
+            return False
+        self._wrong_world = None
+        return True
 
     def _ingest(self, frame: Frame) -> None:
         t0 = time.perf_counter()
@@ -427,7 +455,8 @@ class MemoryNode(Node):
             'request_errors': service['request_errors'] + counts.get('request_failures', 0),
             'requests_waiting': len(self.scheduler.deferred),
             'errors': {k: v for k, v in counts.items() if k in (
-                'worker_errors', 'ingest_error', 'requests_answered_before_frames')},
+                'worker_errors', 'ingest_error', 'requests_answered_before_frames',
+                'world_mismatch')},
             'layout': {'rooms': len(self._layout().rooms), 'places': len(self._layout().places)},
             'last_frame_stamp_s': self._last_frame_s if self._last_frame_s is not None else 0.0,
             'store': {'bytes': service['store_bytes'],
@@ -449,7 +478,9 @@ class MemoryNode(Node):
                                                          'callback_errors'))
         level, message = DiagnosticStatus.OK, 'ingesting'
         store, p = stats['store'], self.params
-        if self.service.store_error:
+        if self._wrong_world is not None:
+            level, message = DiagnosticStatus.ERROR, f'{self._wrong_world}: frames refused'
+        elif self.service.store_error:
             level = DiagnosticStatus.ERROR
             message = (f'the memory file cannot be written ({self.service.store_error}): '
                        f'mapping goes on, {store["pending_events"]} events wait and are retried')

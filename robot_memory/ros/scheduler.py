@@ -120,7 +120,7 @@ class WorkScheduler:
         self._max_frames = max_frames
         self._frames: deque[Frame] = deque()
         self._requests: deque[str] = deque()
-        self._layouts: deque[tuple[float | None, SceneGraph]] = deque()
+        self._layouts: deque[tuple[float | None, SceneGraph, str]] = deque()
         self._due: set[str] = set()
         self._stopping = False
 
@@ -152,10 +152,10 @@ class WorkScheduler:
             self._requests.append(data)
             self.cond.notify()
 
-    def add_layout(self, stamp_s: float | None, layout: SceneGraph) -> None:
-        """Queue a layout (rooms and places) and its stamp, if it has one."""
+    def add_layout(self, stamp_s: float | None, layout: SceneGraph, world_id: str = '') -> None:
+        """Queue a layout (rooms and places), its stamp and its world, where they are known."""
         with self.cond:
-            self._layouts.append((stamp_s, layout))
+            self._layouts.append((stamp_s, layout, world_id))
             self.cond.notify()
 
     def request_task(self, task: str) -> None:
@@ -192,7 +192,8 @@ class WorkScheduler:
             self._requests.clear()
             due, self._due = self._due, set()
             frame = self._frames.popleft() if self._frames and may_ingest() else None
-        steps = [*(Step('apply_layout', (layout, stamp_s)) for stamp_s, layout in layouts),
+        steps = [*(Step('apply_layout', (layout, stamp_s, world_id))
+                   for stamp_s, layout, world_id in layouts),
                  *(Step('take_request', (request,)) for request in requests)]
         if frame is not None:
             steps.append(Step('ingest', (frame,)))

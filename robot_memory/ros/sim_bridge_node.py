@@ -162,16 +162,17 @@ class SimBridgeNode(Node):
         self.create_timer(1.0 / p.frame_rate_hz, self._on_frame_tick, group, clock=steady)
         self.create_timer(p.clock_period_s, self._on_idle_tick, group, clock=steady)
         self.create_timer(1.0, self._publish_diagnostics, group, clock=steady)
+        # The world memory_node's file belongs to (`MemoryNodeParams.world_id`), as bringup
+        # and sim.launch.py name it; sent with the layout so memory_node can check it.
+        self.world_id = (f'builtin:{self.sim.config.world}:{self.sim.config.seed}'
+                         if p.backend == 'builtin' else
+                         f'habitat:{self.sim.config.scene_path}:{self.sim.config.seed}')
         self._publish_layout()
         self._publish_stopped()
         k = self.sim.intrinsics
         scene = (f'{p.world}, seed {p.seed}' if p.backend == 'builtin' else
                  f'{self.sim.config.scene_path}, seed {self.sim.config.seed}')
-        # The world memory_node's file belongs to (`MemoryNodeParams.world_id`), as bringup
-        # and sim.launch.py name it.
-        self.world_id = (f'builtin:{self.sim.config.world}:{self.sim.config.seed}'
-                         if p.backend == 'builtin' else
-                         f'habitat:{self.sim.config.scene_path}:{self.sim.config.seed}')
+
         self.get_logger().info(
             f'{p.backend} simulator ({scene}), {k.width}x{k.height} at {p.frame_rate_hz:g} Hz, '
             f'mode {p.mode}; {len(self.layout.rooms)} rooms, {len(self.layout.places)} places')
@@ -378,7 +379,8 @@ class SimBridgeNode(Node):
     def _publish_layout(self) -> None:
         payload = {'stamp': {'sec': (t := stamp_msg(self.sim.now_s)).sec,
                              'nanosec': t.nanosec},
-                   'frame_id': self.params.map_frame, 'layout': self.layout.to_dict(),
+                   'frame_id': self.params.map_frame, 'world_id': self.world_id,
+                   'layout': self.layout.to_dict(),
                    'diagnostics': self.scene_diagnostics}
         self._layout_pub.publish(String(data=json.dumps(payload)))
 
