@@ -474,7 +474,7 @@ def test_an_unforeseen_exception_is_counted_and_logged_not_raised(
     def broken(data: str) -> Any:
         raise ZeroDivisionError('a bug nobody foresaw')
 
-    monkeypatch.setattr('robot_memory.ros.memory_node.parse_layout_msg', broken)
+    monkeypatch.setattr('robot_memory.ros.memory_node.parse_layout_message', broken)
     for k in range(3):
         _deliver(node, 'map/layout', String(data=f'{{"k": {k}}}'))
     assert node.stats()['callback_errors']['layout:ZeroDivisionError'] == before + 3
@@ -488,7 +488,7 @@ def test_a_refused_payload_replayed_is_counted_again_without_being_parsed(
     before = node.stats()['malformed'].get('layout:invalid', 0)
     _deliver(node, 'map/layout', String(data=poison))
     parsed = []
-    monkeypatch.setattr('robot_memory.ros.memory_node.parse_layout_msg',
+    monkeypatch.setattr('robot_memory.ros.memory_node.parse_layout_message',
                         lambda data: parsed.append(data))
     for _ in range(5):  # what every new transient-local match replays
         _deliver(node, 'map/layout', String(data=poison))
