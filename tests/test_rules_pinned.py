@@ -182,3 +182,36 @@ def test_a_memory_saved_and_loaded_keeps_its_discoveries_and_its_views() -> None
     other = EpisodicMemory()
     other.create_object('object:1', MONDAY_S, 'mug', {FactKey.POSITION: (1.0, 0.0, 0.8)})
     assert other != memory  # the same mug, not a discovery: another memory
+
+
+@pytest.mark.parametrize(('belief', 'reason'), [
+    ([], 'looking cannot change this answer'),
+    ([Hypothesis('kitchen', 0.98, frozenset({'place:far'})),
+      Hypothesis('hall', 0.02, frozenset({'place:near'}))], 'confident enough'),
+    ([Hypothesis('kitchen', 0.6, frozenset()), Hypothesis('hall', 0.4, frozenset())],
+     'no observation is informative'),
+])
+def test_the_planner_answers_at_once_when_looking_cannot_help(
+        belief: list[Hypothesis], reason: str) -> None:
+    """Mutants in `decide`'s three stopping branches (no belief, confident, nothing to see)."""
+    decision = VoIPlanner().decide(belief, 'place:near', _far_apart(10.0))
+    assert decision.place is None and decision.reason == reason
+    assert decision.value == 0.0 and decision.cost == 0.0
+    if belief:
+        assert decision.p_error == pytest.approx(1 - max(h.prob for h in belief))
+
+
+def test_a_refined_position_moves_a_present_object_without_a_move_and_never_an_absent_one(
+        ) -> None:
+    """Mutants in `refine_position` (the presence check, the value written)."""
+    from robot_memory.core import EpisodicMemory, FactKey
+
+    memory = EpisodicMemory()
+    memory.create_object('object:1', MONDAY_S, 'mug', {FactKey.POSITION: (1.0, 0.0, 0.8)})
+    assert memory.refine_position('object:1', MONDAY_S + 60, (1.05, 0.02, 0.8))
+    now = memory.at(MONDAY_S + 120)
+    assert now.objects['object:1'].position_m == pytest.approx((1.05, 0.02, 0.8))
+    assert not memory.diff(MONDAY_S + 1, MONDAY_S + 120).moved  # a refinement, not a move
+    memory.lose('object:1', MONDAY_S + 200)
+    assert not memory.refine_position('object:1', MONDAY_S + 300, (3.0, 0.0, 0.8))
+    assert [h.object_id for h in memory.iter_objects()] == ['object:1']
