@@ -26,17 +26,13 @@ from robot_memory.core.clock import check_stamp
 from robot_memory.core.episodic import EpisodicMemory
 from robot_memory.core.scene_graph import EdgeKind, ObjectAttributes, SceneGraph
 from robot_memory.exceptions import InvalidInputError
+from robot_memory.perception.attributes import COLOUR_NAMES
 
 __all__ = ['EXPORT_FORMATS', 'export_memory', 'graph_json', 'to_spark_dsg']
 
 EXPORT_FORMATS = ('json', 'spark-dsg')
 JSON_FORMAT = 'robot_memory.scene_graph'
 JSON_VERSION = 1
-# Named colours of the memory as RGB for Spark-DSG's per-node colour.
-_RGB = {'red': (200, 40, 40), 'orange': (230, 130, 30), 'yellow': (230, 210, 40),
-        'green': (50, 160, 60), 'blue': (40, 80, 200), 'purple': (130, 60, 170),
-        'pink': (230, 130, 170), 'brown': (120, 80, 40), 'black': (25, 25, 25),
-        'white': (240, 240, 240), 'grey': (128, 128, 128), 'gray': (128, 128, 128)}
 
 
 def graph_json(memory: EpisodicMemory, at_s: float) -> dict[str, Any]:
@@ -113,7 +109,8 @@ def to_spark_dsg(graph: SceneGraph, at_s: float, source: str = '') -> Any:
         attrs.semantic_label = label_ids[obj.label]
         attrs.bounding_box = dsg.BoundingBox(np.zeros(3, np.float32),
                                              np.array(obj.position_m, np.float32))
-        attrs.color = np.array(_RGB.get(obj.color, (128, 128, 128)), np.uint8)
+        # The colour names perception reads (its reference shades); grey where none is known.
+        attrs.color = np.array(COLOUR_NAMES.get(obj.color, COLOUR_NAMES['grey']), np.uint8)
         add(dsg.DsgLayers.OBJECTS, 'O', object_id, attrs, k)
         parent = _place_of(graph, object_id, obj) or graph.room_of(object_id)
         if parent is not None:

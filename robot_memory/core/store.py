@@ -57,6 +57,10 @@ CREATE TABLE IF NOT EXISTS snapshots (
 """
 
 
+class _HalfCreatedError(StoreError):
+    """A file cut off while being created (`MemoryStore._empty_sqlite_file`)."""
+
+
 class MemoryStore:
     """Persists an `EpisodicMemory` to one SQLite file."""
 
@@ -111,12 +115,13 @@ class MemoryStore:
             if existed:
                 # Read-only until the file is known to be ours: a refused file stays as it was.
                 probe = sqlite3.connect(f'file:{self.path}?mode=ro', uri=True)
+                half_created = False
                 try:
                     probe.execute('PRAGMA schema_version').fetchone()
                     self._conn = probe
-                    half_created = self._half_created()
-                    if not half_created:
-                        self._check_file()
+                    self._check_file()
+                except _HalfCreatedError:
+                    half_created = True
                 finally:
                     probe.close()
                 if half_created:
@@ -153,14 +158,16 @@ class MemoryStore:
             self._conn.execute('PRAGMA schema_version').fetchone()
         except sqlite3.DatabaseError as exc:
             raise self._fail(f'not a readable SQLite database ({exc})', exc) from None
-        if self._half_created():
+        try:
+            self._check_file()
+        except _HalfCreatedError:
             raise StoreError(f'{self.path}: a memory file whose creation was cut off (no '
-                             'schema yet); opening it for writing finishes creating it')
-        self._check_file()
+                             'schema yet); opening it for writing finishes creating it') from None
         return self._conn
 
-    def _half_created(self) -> bool:
-        """True for a file killed while being created: SQLite's, empty, nothing of ours.
+    def _empty_sqlite_file(self) -> bool:
+        """True for a file killed while being created: SQLite's, with no tables (the caller has
+        seen application id and user version 0).
 
         Creation writes the journal mode first and everything else in one transaction
         (`_init_file`), so a file cut off in between has no tables and no application id; one
@@ -173,9 +180,7 @@ class MemoryStore:
         except OSError:
             return False
         try:
-            return bool(self._query_one('PRAGMA application_id') == 0
-                        and self._query_one('PRAGMA user_version') == 0
-                        and self._query_one('SELECT COUNT(*) FROM sqlite_master') == 0)
+            return bool(self._query_one('SELECT COUNT(*) FROM sqlite_master') == 0)
         except StoreError:
             return False
 
@@ -187,6 +192,8 @@ class MemoryStore:
         except sqlite3.DatabaseError as exc:
             raise self._fail(f'damaged database ({exc})', exc) from None
         if app_id != APPLICATION_ID:
+            if app_id == 0 and version == 0 and self._empty_sqlite_file():
+                raise _HalfCreatedError(str(self.path))
             raise self._fail(f'not a robot_memory file (application_id {app_id:#x}, '
                              f'expected {APPLICATION_ID:#x})')
         if version != SCHEMA_VERSION:
@@ -254,6 +261,22 @@ class MemoryStore:
         """Memory settings stored in the file (timezone, resolutions)."""
         return dict(self._settings)
 
+    def _meta(self, key: str) -> Any:
+        """A value of the meta table (None when absent)."""
+        try:
+            row = self._conn.execute('SELECT value FROM meta WHERE key = ?', (key,)).fetchone()
+            return None if row is None else json.loads(row[0])
+        except (sqlite3.DatabaseError, ValueError) as exc:
+            raise self._fail(f'cannot read {key} ({exc})', exc) from None
+
+    def _set_meta(self, key: str, value: Any) -> None:
+        try:
+            with self._transaction():
+                self._conn.execute('INSERT OR REPLACE INTO meta VALUES (?, ?)',
+                                   (key, json.dumps(value)))
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f'{self.path}: cannot record {key} ({exc})') from exc
+
     @property
     def file_id(self) -> str:
         """This file's identity, drawn at creation: a new file for the same robot differs.
@@ -261,30 +284,16 @@ class MemoryStore:
         Files made before identities existed get one the first time a writer opens them; a
         reader of such a file sees one derived from its creation time (stable across opens).
         """
-        try:
-            row = self._conn.execute("SELECT value FROM meta WHERE key = 'file_id'").fetchone()
-            if row is not None:
-                return str(json.loads(row[0]))
-            if not self.read_only:
-                new = uuid.uuid4().hex
-                with self._transaction():
-                    self._conn.execute("INSERT OR IGNORE INTO meta VALUES ('file_id', ?)",
-                                       (json.dumps(new),))
-                return self.file_id
-            created = self._conn.execute(
-                "SELECT value FROM meta WHERE key = 'created_unix_s'").fetchone()
-        except (sqlite3.DatabaseError, ValueError) as exc:
-            raise self._fail(f'cannot read the file id ({exc})', exc) from None
-        return 'created-' + (created[0] if created else 'unknown')
+        value = self._meta('file_id')
+        if value is None and not self.read_only:
+            value = uuid.uuid4().hex
+            self._set_meta('file_id', value)
+        return str(value) if value is not None else f'created-{self._meta("created_unix_s")}'
 
     @property
     def world_id(self) -> str:
         """The world this memory was built in ('' when none was named)."""
-        try:
-            row = self._conn.execute("SELECT value FROM meta WHERE key = 'world_id'").fetchone()
-        except sqlite3.DatabaseError as exc:
-            raise self._fail(f'cannot read the world id ({exc})', exc) from None
-        return str(json.loads(row[0])) if row is not None else ''
+        return str(self._meta('world_id') or '')
 
     def claim_world(self, world_id: str) -> None:
         """Record `world_id` as this memory's world, or refuse a file built in another one.
@@ -300,14 +309,8 @@ class MemoryStore:
         if current:
             raise WorldMismatchError(f'{self.path} holds the memory of world {current!r}, '
                                      f'not of {world_id!r}')
-        if self.read_only:
-            return
-        try:
-            with self._transaction():
-                self._conn.execute("INSERT OR REPLACE INTO meta VALUES ('world_id', ?)",
-                                   (json.dumps(world_id),))
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(f'{self.path}: cannot record the world ({exc})') from exc
+        if not self.read_only:
+            self._set_meta('world_id', world_id)
 
     def new_memory(self) -> EpisodicMemory:
         """An empty memory with this file's settings."""
