@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -32,8 +34,8 @@ def two_room_graph() -> SceneGraph:
     return graph
 
 
-@pytest.fixture(scope='session')
-def postgres() -> Any:
+@contextmanager
+def fresh_postgres() -> Iterator[Any]:
     """A throw-away PostgreSQL cluster with the fleet schema (skips without PostgreSQL)."""
     from robot_memory.fleet.local_server import LocalPostgres, PostgresUnavailableError
     from robot_memory.fleet.schema import init_server
@@ -47,6 +49,13 @@ def postgres() -> Any:
         yield server
     finally:
         server.close()
+
+
+@pytest.fixture(scope='session')
+def postgres() -> Iterator[Any]:
+    """The cluster the fleet tests share."""
+    with fresh_postgres() as server:
+        yield server
 
 
 class FleetDatabase:

@@ -29,7 +29,7 @@ from robot_memory.eval.bench_store import replay_week, synthetic_week
 from robot_memory.fleet.replicator import Replicator
 from robot_memory.fleet.schema import FleetError, add_robot, connect, revoke_robot
 from robot_memory.fleet.view import FleetView
-from tests.conftest import MONDAY_S
+from tests.conftest import MONDAY_S, fresh_postgres
 
 pytest.importorskip('psycopg', reason='psycopg is not installed')
 H = 3600.0
@@ -316,15 +316,7 @@ def test_an_idle_replicator_notices_a_server_crash_and_ships_what_it_lost(
         tmp_path: Path) -> None:
     """The red team's kill -9 of PostgreSQL under an idle `sync --follow`, on a server of
     this test's own (the others share one)."""
-    from robot_memory.fleet.local_server import LocalPostgres, PostgresUnavailableError
-    from robot_memory.fleet.schema import init_server
-
-    try:
-        server = LocalPostgres().start()
-    except PostgresUnavailableError as exc:
-        pytest.skip(f'no PostgreSQL server programs: {exc}')
-    try:
-        init_server(server.dsn)
+    with fresh_postgres() as server:
         dsn = _robot(server, 'crashy')
         db = _week_db(tmp_path / 'crashy.db', objects=10)
         with Replicator(db, dsn, 'crashy', retry_s=0.2, max_retry_s=0.5) as replicator:
@@ -339,8 +331,6 @@ def test_an_idle_replicator_notices_a_server_crash_and_ships_what_it_lost(
             assert _until(lambda: replicator.sync() >= 0 and replicator.stats.connected and
                           len(_server_seqs(server, 'crashy')) == total, 30, 0.1)
             assert replicator.stats.acked_seq == total
-    finally:
-        server.close()
 
 
 # --------------------------------------------- row 15: gaps, NaN stamps, own passwords
