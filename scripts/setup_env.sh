@@ -72,21 +72,25 @@ if [ "$(cat "$stamp" 2>/dev/null || true)" != "$want" ]; then
   echo "$want" >"$stamp"
 fi
 
+# The folder shared/wheels/<name> beside this checkout or beside the repository it was cloned
+# from, if it holds a file matching <glob>; empty otherwise.
+shared_wheels() {
+  local origin cand
+  origin=$(git config --get remote.origin.url 2>/dev/null || true)
+  for cand in "../shared/wheels/$1" "${origin%/}/../shared/wheels/$1"; do
+    if [ -n "$cand" ] && [ -d "$cand" ] && compgen -G "$cand/$2" >/dev/null; then
+      echo "$cand"
+      return
+    fi
+  done
+}
+
 # The real ROS 2 launch system for the launch tests. A ROS install brings it; elsewhere, where
 # the folder of its wheels exists (ROS2_LAUNCH_WHEELS, or shared/wheels/ros2-launch beside
 # this checkout or beside the repository it was cloned from), install them with colcon.
 if ! "$VENV/bin/python" -c 'import launch_ros' >/dev/null 2>&1 ||
    [ -f "$VENV/.robot_memory-ros2-launch" ]; then
-  wheels=${ROS2_LAUNCH_WHEELS:-}
-  if [ -z "$wheels" ]; then
-    origin=$(git config --get remote.origin.url 2>/dev/null || true)
-    for cand in ../shared/wheels/ros2-launch "${origin%/}/../shared/wheels/ros2-launch"; do
-      if [ -n "$cand" ] && [ -d "$cand" ] && ls "$cand"/launch_ros-*.whl >/dev/null 2>&1; then
-        wheels=$cand
-        break
-      fi
-    done
-  fi
+  wheels=${ROS2_LAUNCH_WHEELS:-$(shared_wheels ros2-launch 'launch_ros-*.whl')}
   if [ -n "$wheels" ]; then
     stamp="$VENV/.robot_memory-ros2-launch"
     want=$( { ls "$wheels"; "$VENV/bin/python" --version; } | sha256sum | cut -d' ' -f1)
@@ -102,6 +106,27 @@ if ! "$VENV/bin/python" -c 'import launch_ros' >/dev/null 2>&1 ||
         tail -n 5 "$log" >&2
         echo "could not install the launch wheels (log: $log): the launch tests will skip" >&2
       fi
+    fi
+  fi
+fi
+
+# vision_msgs and nav2_msgs (Jazzy; not on PyPI), built unchanged from their sources, where the
+# folder of their wheels exists (ROS2_INTERFACE_WHEELS, or shared/wheels/ros2-interfaces):
+# memory_node's LabelInfo input needs vision_msgs. Python 3.11 wheels only.
+wheels=${ROS2_INTERFACE_WHEELS:-$(shared_wheels ros2-interfaces 'ros_vision_msgs-*.whl')}
+if [ -n "$wheels" ] && "$VENV/bin/python" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'
+then
+  stamp="$VENV/.robot_memory-ros2-interfaces"
+  want=$( { ls "$wheels"; "$VENV/bin/python" --version; } | sha256sum | cut -d' ' -f1)
+  if [ "$(cat "$stamp" 2>/dev/null || true)" != "$want" ]; then
+    echo "Installing vision_msgs and nav2_msgs from $wheels..."
+    log="$VENV/pip-install-interfaces.log"
+    if "$VENV/bin/python" -m pip install --disable-pip-version-check --no-index \
+         --find-links "$wheels" ros-jazzy-vision-msgs ros-jazzy-nav2-msgs >"$log" 2>&1; then
+      echo "$want" >"$stamp"
+    else
+      tail -n 5 "$log" >&2
+      echo "could not install the interface wheels (log: $log): their tests will skip" >&2
     fi
   fi
 fi

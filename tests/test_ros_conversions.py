@@ -271,3 +271,17 @@ def test_an_occupancy_grid_becomes_rooms() -> None:
     msg.info.origin.orientation.z = 0.7
     with pytest.raises(FrameRejected, match='rotated map origins are not supported'):
         occupancy_from_msg(msg)
+
+
+def test_a_real_label_info_message_gives_the_label_space_it_lists() -> None:
+    """vision_msgs/LabelInfo (installed from shared/wheels/ros2-interfaces by the setup)."""
+    vision = pytest.importorskip('vision_msgs.msg', reason='vision_msgs is not installed')
+    from robot_memory.exceptions import InvalidInputError
+    from robot_memory.ros.conversions import label_info_type, label_space_from_label_info
+
+    assert label_info_type() is vision.LabelInfo
+    msg = vision.LabelInfo(class_map=[vision.VisionClass(class_id=0, class_name='floor'),
+                                      vision.VisionClass(class_id=7, class_name='mug')])
+    assert label_space_from_label_info(msg).names == {0: 'floor', 7: 'mug'}
+    with pytest.raises(InvalidInputError, match='LabelInfo has an empty class_map'):
+        label_space_from_label_info(vision.LabelInfo())
