@@ -4,6 +4,7 @@
 # As root it installs the Debian libraries it needs; otherwise it says which to install.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/apt_quiet.sh
 VENV=${VENV:-.venv}
 
 PY=''
@@ -30,9 +31,8 @@ if [ ! -x "$VENV/bin/python" ] && ! "$PY" -c 'import ensurepip, venv' >/dev/null
 fi
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "Installing Debian packages: ${missing[*]}"
-    apt-get update -qq >/dev/null
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+    echo "Installing Debian packages: ${missing[*]} (log: $APT_LOG)"
+    apt_install "${missing[@]}"
   else
     echo "robot_memory needs these Debian packages: ${missing[*]}" >&2
     echo "Install them with: sudo apt-get install -y ${missing[*]}" >&2

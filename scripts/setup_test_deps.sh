@@ -5,6 +5,8 @@
 # cluster of their own). As root it installs what is missing; otherwise it says how, and
 # those tests skip with that reason.
 set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/apt_quiet.sh
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
@@ -13,10 +15,8 @@ if [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-  echo "Installing Debian packages for the tests: ${missing[*]}"
-  apt-get update -qq >/dev/null
-  if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-       "${missing[@]}" >/dev/null; then
+  echo "Installing Debian packages for the tests: ${missing[*]} (log: $APT_LOG)"
+  if ! apt_install --no-install-recommends "${missing[@]}"; then
     echo "could not install ${missing[*]}: the tests that need them will skip" >&2
   fi
 else
