@@ -242,13 +242,13 @@ def inspect_cmd(
               f'known, {result["objects_present"]} present at t={t:.0f}')
     episodes = Table(title='episodes')
     for col in ('#', 'label', 'start_s', 'end_s'):
-        episodes.add_column(col)
+        episodes.add_column(col, overflow='fold')
     for e in memory.instances():
         episodes.add_row(str(e.index), e.label, f'{e.start_s:.0f}', f'{e.end_s:.0f}')
     out.print(episodes)
     objects = Table(title=f'objects at t={t:.0f}')
     for col in ('id', 'class', 'room', 'state', 'P(still there)'):
-        objects.add_column(col)
+        objects.add_column(col, overflow='fold')
     for object_id, s in sorted(view.objects.items()):
         objects.add_row(object_id, s.label, s.room_id, s.state,
                         f'{memory.p_still_there(object_id, t):.2f}')
@@ -258,8 +258,9 @@ def inspect_cmd(
 @app.command('view')
 def view_cmd(
     db: Annotated[Path, typer.Option(help='A robot_memory SQLite file.')],
-    out_file: Annotated[Path, typer.Option('--out', help='The HTML page to write.')] =
-    Path('memory.html'),
+    out_file: Annotated[Path | None, typer.Option(
+        '--out', help='The HTML page to write; default: beside the memory file, named after it '
+                      '(demo_out/memory.db → demo_out/memory.html).')] = None,
     step_s: Annotated[float, typer.Option(
         help='Seconds between slider stops inside an episode.')] = 900.0,
 ) -> None:
@@ -267,12 +268,20 @@ def view_cmd(
     from robot_memory.viewer import write_view
 
     memory = _load_memory(db)
+    if out_file is None:
+        out_file = _default_view_path(db)
     try:
         path = write_view(memory, out_file, title=f'robot memory: {db.name}', step_s=step_s)
     except OSError as exc:
         raise InvalidInputError(f'cannot write {out_file}: {exc.strerror or exc}') from None
     out.print(f'{path} ({path.stat().st_size / 1e3:.0f} kB): {memory.num_objects()} objects, '
               f'{len(memory.instances())} episodes')
+
+
+def _default_view_path(db: Path) -> Path:
+    """Where `view` writes without --out: beside the memory file, with its name."""
+    page = db.with_suffix('.html')
+    return page if page != db else db.with_name(f'{db.name}.view.html')
 
 
 @app.command('export')

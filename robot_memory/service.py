@@ -47,11 +47,25 @@ from robot_memory.perception.pipeline import FrameResult, MappingPipeline, Pipel
 if TYPE_CHECKING:
     from robot_memory.language.parser import ParseResult, QuestionParser
 
-__all__ = ['MemoryService', 'MemoryServiceParams', 'ObjectMarker']
+__all__ = ['MemoryService', 'MemoryServiceParams', 'ObjectMarker', 'split_skips']
 
 log = logging.getLogger(__name__)
 
 OTHER_WORLD_CHOICES = ('refuse', 'continue', 'new')
+SEGMENT_SKIP_PREFIX = 'segment_'  # how MappingPipeline names a skipped segment's reason
+
+
+def split_skips(skips: Mapping[str, int]) -> tuple[dict[str, int], dict[str, int]]:
+    """The pipeline's skip counts as (whole frames by reason, segments by reason).
+
+    `MappingPipeline.skips` counts both under one Counter, segments as `segment_<reason>`;
+    reported under one key they read as skipped frames (`frames_skipped` once held thousands
+    of `segment_few_points` for a run that skipped no frame).
+    """
+    frames = {k: n for k, n in skips.items() if not k.startswith(SEGMENT_SKIP_PREFIX)}
+    segments = {k.removeprefix(SEGMENT_SKIP_PREFIX): n for k, n in skips.items()
+                if k.startswith(SEGMENT_SKIP_PREFIX)}
+    return frames, segments
 
 
 def _move_aside(path: Path, world_id: str) -> Path:
@@ -327,6 +341,7 @@ class MemoryService:
     def diagnostics(self) -> dict[str, Any]:
         """Counters for the `diagnostics` topic."""
         stats = dict(self.pipeline.stats())
+        stats['frames_skipped'], stats['segments_skipped'] = split_skips(self.pipeline.skips)
         stats.update({'requests': self.requests, 'request_errors': self.request_errors,
                       'events': self.memory.num_events,
                       'store_bytes': self.store.file_bytes() if self.store else 0,

@@ -54,3 +54,53 @@ def test_a_corrupt_file_is_one_clear_error_line(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert f'{bad}: not a readable SQLite database' in ' '.join(result.stderr.split())
     assert 'Traceback' not in result.stderr
+
+
+def test_eval_mapping_help_says_what_absent_confirm_views_0_does() -> None:
+    result = _run('eval', 'mapping', '--help')
+    assert result.returncode == 0
+    text = ' '.join(result.stdout.replace('│', ' ').split())
+    assert '(0: as many as the miss rate learned per class calls for: 1 for a detector that ' \
+           'never misses, 2 at 10 % misses, 3 at 25 %)' in text
+    assert '(0: 2)' not in text
+
+
+def test_a_result_table_shows_whole_names_and_no_raw_json(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    from rich.console import Console
+
+    from robot_memory import _console
+
+    buffer = io.StringIO()
+    monkeypatch.setattr(_console, 'out', Console(file=buffer, width=80))
+    _console.emit({'identity_switches_far_same_class_after_repair': 0,
+                   'frames_skipped': {}, 'position_error_m': 0.0412345,
+                   'changes_by_kind': {'moved': {'true': 3, 'reported': 4}},
+                   'worlds': ['apartment', 'house'], 'series': [{'day': 1}, {'day': 2}]},
+                  False, 'eval mapping')
+    text = buffer.getvalue()
+    assert max(len(line) for line in text.splitlines()) <= 80
+    assert '…' not in text and '{' not in text and '[' not in text.replace('series[', '')
+    rows = {cells[0]: cells[1] for line in text.splitlines()
+            if len(cells := [c.strip() for c in line.strip('│').split('│')]) == 2}
+    assert rows == {'identity_switches_far_same_class_after_repair': '0',
+                    'frames_skipped': 'none', 'position_error_m': '0.04123',
+                    'changes_by_kind.moved.true': '3', 'changes_by_kind.moved.reported': '4',
+                    'worlds': 'apartment, house', 'series[0].day': '1', 'series[1].day': '2'}
+
+
+def test_view_without_out_writes_beside_the_memory_file(tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    memory = EpisodicMemory()
+    memory.create_object('object:mug', MONDAY_S + 9 * 3600, 'mug', {
+        FactKey.POSITION: (1.0, 1.0, 0.8), FactKey.ROOM: 'room:kitchen'})
+    (tmp_path / 'robot').mkdir()
+    with MemoryStore(tmp_path / 'robot' / 'memory.db') as store:
+        store.sync(memory)
+    (tmp_path / 'elsewhere').mkdir()
+    monkeypatch.chdir(tmp_path / 'elsewhere')
+    main(['view', '--db', str(tmp_path / 'robot' / 'memory.db')])
+    assert (tmp_path / 'robot' / 'memory.html').stat().st_size > 1000
+    assert list((tmp_path / 'elsewhere').iterdir()) == []

@@ -22,6 +22,9 @@ def test_one_day_of_patrols_maps_the_objects_it_saw() -> None:
     assert result['object_recall'] >= 0.9
     assert result['identity_switches_far_same_class'] == 0
     assert result['position_error_m'] < 0.15
+    # Frames and segments are counted apart: a perfect detector's run skips no frame.
+    assert result['frames_skipped'] == {}
+    assert all(not k.startswith('segment_') for k in result['segments_skipped'])
 
 
 @pytest.mark.slow

@@ -158,3 +158,12 @@ def test_malformed_requests_come_back_as_errors_and_are_counted(
     assert reply['ok'] is False and error in reply['error']
     assert service.request_errors == before + 1
     assert reply['id'] == (request_.get('id') if isinstance(request_, dict) else None)
+
+
+def test_skipped_segments_are_counted_apart_from_skipped_frames() -> None:
+    from robot_memory.service import split_skips
+
+    frames, segments = split_skips({'bad_pose': 2, 'segment_few_points': 310,
+                                    'segment_unknown_label': 4, 'out_of_order': 1})
+    assert frames == {'bad_pose': 2, 'out_of_order': 1}
+    assert segments == {'few_points': 310, 'unknown_label': 4}

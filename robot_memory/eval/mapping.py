@@ -48,6 +48,7 @@ from robot_memory.perception.class_segments import (
 from robot_memory.perception.observations import ExtractionParams
 from robot_memory.perception.pipeline import MappingPipeline, PipelineParams
 from robot_memory.progress import StageBar
+from robot_memory.service import split_skips
 from robot_memory.sim.detector import DetectorConfig, load_detector
 from robot_memory.sim.habitat_days import household_sim
 from robot_memory.sim.world import label_space
@@ -249,6 +250,7 @@ def score_mapping(run: MappingRun, match_m: float = 0.3) -> dict[str, Any]:
     changes = score_changes(run, match_m)
     seconds = max(run.wall_s, 1e-9)
     precision = matched / mem_total if mem_total else 0.0
+    frames_skipped, segments_skipped = split_skips(run.pipeline.skips)
     recall = matched / gt_total if gt_total else 0.0
     return {
         'seed': None,
@@ -272,7 +274,8 @@ def score_mapping(run: MappingRun, match_m: float = 0.3) -> dict[str, Any]:
         **changes,
         'objects_in_memory': memory.num_objects(),
         'merged_duplicates': run.pipeline.merges,
-        'frames_skipped': dict(run.pipeline.skips),
+        'frames_skipped': frames_skipped,
+        'segments_skipped': segments_skipped,
         'db_mb': run.db_bytes / 1e6,
         'fps_with_render': run.frames / seconds,
     }
@@ -343,10 +346,11 @@ def eval_mapping(seed: int = 11, days: int = 3, world: str = 'apartment',
     """Build memory from the simulator's patrols and score it; JSON-ready figures.
 
     `detector`: a preset (perfect, realistic, poor) or a YAML file of detector error rates;
-    `absent_confirm_views`: views of an empty spot that confirm a loss (0: the buffer's
-    default); `color_gate`: whether a different known colour rules a match out;
-    `world_style`: home or flat (`sim/appearance.py`); `attributes`: pixels (colour and state
-    read by memory) or labels (handed over by the simulated detector).
+    `absent_confirm_views`: views of an empty spot that confirm a loss (0: as many as the
+    detector's learned per-class miss rate calls for); `color_gate`: whether a different
+    known colour rules a match out; `world_style`: home or flat (`sim/appearance.py`);
+    `attributes`: pixels (colour and state read by memory) or labels (handed over by the
+    simulated detector).
     """
     params = PipelineParams(buffer=BufferParams(confirm_k_removed=absent_confirm_views),
                             association=AssociationParams(color_gate=color_gate),

@@ -149,6 +149,7 @@ def ingest_bag(bag: str | Path, db: str | Path,
         'frames': assembler.frames_built, 'frames_accepted': accepted,
         'objects_in_memory': diagnostics['objects_in_memory'], 'events': diagnostics['events'],
         'sync': assembler.stats(), 'skipped': diagnostics['frames_skipped'],
+        'segments_skipped': diagnostics['segments_skipped'],
         'truncated': reading.truncated, 'malformed_layouts': malformed,
         'wall_s': round(time.perf_counter() - wall_start, 3),
     }

@@ -448,6 +448,7 @@ class MemoryNode(Node):
             'callback_errors': callback_errors,
             'rejected': sync['rejected'],
             'skipped': service['frames_skipped'],
+            'segments_skipped': service['segments_skipped'],
             'memory': {k: service[k] for k in ('objects_in_memory', 'tracks', 'events',
                                                'created', 'moved', 'lost', 'state_changed',
                                                'store_bytes')},
