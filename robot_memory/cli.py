@@ -22,6 +22,8 @@ from robot_memory.cli_bench import bench_app
 from robot_memory.cli_eval import eval_app
 from robot_memory.cli_fleet import ask_fleet, fleet_app
 from robot_memory.cli_options import (
+    EXIT_ERROR,
+    EXIT_NOT_UNDERSTOOD,
     AttributesOption,
     BackendOption,
     DetectorOption,
@@ -32,6 +34,7 @@ from robot_memory.cli_options import (
     WorldStyleOption,
     check_at_least_one,
     check_stamp_option,
+    exit_code_of_answer,
 )
 from robot_memory.exceptions import InvalidInputError, RobotMemoryError
 
@@ -60,9 +63,30 @@ def _root(
 ) -> None:
     logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING,
                         format='%(levelname)s %(name)s: %(message)s')
+    _say_when_models_load()
     if version:
         out.print(f'robot_memory {__version__}')
         raise typer.Exit()
+
+
+class _ModelNotice(logging.Handler):
+    """The language modules' log on stderr: their INFO lines (a model loading) as plain text."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        text = record.getMessage()
+        if record.levelno != logging.INFO:
+            text = f'{record.levelname} {record.name}: {text}'
+        sys.stderr.write(text + '\n')  # sys.stderr now, not when the handler was made
+
+
+def _say_when_models_load() -> None:
+    """Show on stderr when a language model loads: the first question waits seconds for it."""
+    for name in ('robot_memory.language.embeddings', 'robot_memory.language.llm'):
+        logger = logging.getLogger(name)
+        if not any(isinstance(h, _ModelNotice) for h in logger.handlers):
+            logger.addHandler(_ModelNotice())
+            logger.setLevel(min(logger.getEffectiveLevel(), logging.INFO))
+            logger.propagate = False
 
 
 @app.command('sim')
@@ -85,7 +109,7 @@ def sim_cmd(
     from robot_memory.sim.commands import run_sim
     from robot_memory.sim.habitat_days import household_sim
 
-    summary = run_sim(seed, days, out_dir, world=world, progress=not as_json,
+    summary = run_sim(seed, days, out_dir, world=world, progress=True,
                       detector=detector, world_style=world_style, attributes=attributes,
                       sim=household_sim(backend, scene, seed, habitat_config, detector))
     emit(summary, as_json, f'simulation written to {out_dir}')
@@ -165,7 +189,7 @@ def parse_cmd(
     else:
         out.print_json(json.dumps(data))
     if not result.ok:
-        raise typer.Exit(1)
+        raise typer.Exit(EXIT_NOT_UNDERSTOOD)
 
 
 @app.command('ask')
@@ -183,7 +207,11 @@ def ask_cmd(
              'own file, shipped or not, with --robot-id.')] = None,
     robot_id: Annotated[str, typer.Option(help="This robot's fleet id (with --fleet).")] = '',
 ) -> None:
-    """Answer a question from a saved memory file (or a fleet), with evidence."""
+    """Answer a question from a saved memory file (or a fleet), with evidence.
+
+    Exit codes: 0 answered; 1 understood but not answerable from memory; 2 a bad command line
+    or file; 3 the question was not understood (rephrase it).
+    """
     from robot_memory.service import MemoryService, MemoryServiceParams
 
     if not question.strip():
@@ -205,8 +233,9 @@ def ask_cmd(
         for e in answer.evidence:
             out.print(f'  evidence: {e.object_id} seen {memory.clock.label(e.stamp_s)} '
                       f'in {e.room_id or "?"} (observations {list(e.obs_ids)})')
-    if not answer.ok:
-        raise typer.Exit(1)
+    code = exit_code_of_answer(answer.query is not None, answer.ok)
+    if code:
+        raise typer.Exit(code)
 
 
 @app.command('inspect')
@@ -371,16 +400,18 @@ _register_ros_commands()
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the console script; errors of ours are one clear line, exit 2."""
     try:
-        app(args=argv, standalone_mode=False)
+        # Outside standalone mode click returns a command's `typer.Exit(code)` instead of
+        # exiting with it: passed on, or `ask` and `demo` would exit 0 whatever they said.
+        code = app(args=argv, standalone_mode=False)
     except RobotMemoryError as exc:
         console.print(f'[red]error:[/] {exc}', soft_wrap=True)  # one line, whatever the width
-        sys.exit(2)
+        sys.exit(EXIT_ERROR)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except OSError as exc:  # the machine's answer (disk full, no permission): one line too
         where = f' ({exc.filename})' if exc.filename else ''
         console.print(f'[red]error:[/] {exc.strerror or exc}{where}', soft_wrap=True)
-        sys.exit(2)
+        sys.exit(EXIT_ERROR)
     except typer.Abort:
         console.print('aborted')
         sys.exit(130)
@@ -394,6 +425,8 @@ def main(argv: list[str] | None = None) -> None:
             exc.show()
             sys.exit(exc.exit_code)
         raise
+    if isinstance(code, int) and code:
+        sys.exit(code)
 
 
 if __name__ == '__main__':

@@ -10,9 +10,10 @@ from typing import Annotated
 
 import typer
 
-from robot_memory._console import console, emit
+from robot_memory._console import emit
 from robot_memory.cli_options import JsonOption, WorldOption, WorldStyleOption
 from robot_memory.exceptions import InvalidInputError, RobotMemoryError
+from robot_memory.progress import Working
 
 __all__ = ['bench_app']
 
@@ -29,7 +30,7 @@ def bench_store_cmd(
     """Event-log throughput, reopen time and bytes per event for a synthetic week."""
     from robot_memory.eval.bench_store import bench_store
 
-    with console.status('running the store benchmark…', spinner='dots'):
+    with Working('running the store benchmark…'):
         result = bench_store(objects, days, seed)
     emit(result, as_json, 'bench store')
 
@@ -49,7 +50,7 @@ def bench_queries_cmd(
     except ValueError:
         raise InvalidInputError(
             f'--days must be a comma list of whole days, got {days!r}') from None
-    with console.status('building memories and timing queries…', spinner='dots'):
+    with Working('building memories and timing queries…'):
         result = bench_queries(ages, objects, seed)
     emit(result, as_json, 'bench queries')
 
@@ -68,7 +69,7 @@ def bench_ingest_cmd(
     """Frame → perception → memory → store throughput at 640×480, per stage."""
     from robot_memory.eval.bench_ingest import bench_ingest
 
-    with console.status('rendering a patrol, then ingesting it…', spinner='dots'):
+    with Working('rendering a patrol, then ingesting it…'):
         result = bench_ingest(seed, days, world, attribute_model=attribute_model,
                               world_style=world_style)
     emit(result, as_json, 'bench ingest')
@@ -83,7 +84,7 @@ def bench_sim_cmd(
     """Rendering speed of the built-in simulator at 640×480 on one core."""
     from robot_memory.sim.commands import bench_sim
 
-    with console.status('rendering…', spinner='dots'):
+    with Working('rendering…'):
         result = bench_sim(frames=frames, seed=seed)
     emit(result, as_json, 'bench sim')
 
@@ -99,7 +100,7 @@ def bench_soak_cmd(
     """A month of patrols through memory and its store: RSS, store, latency per day."""
     from robot_memory.eval.bench_soak import bench_soak
 
-    result = bench_soak(days, seed, world, png, progress=not as_json)
+    result = bench_soak(days, seed, world, png, progress=True)
     emit(result, as_json, 'bench soak')
 
 
@@ -114,7 +115,7 @@ def bench_view_cmd(
     """Viewer page size, load time and slider step in headless Chromium."""
     from robot_memory.viewer.bench import bench_view
 
-    with console.status('measuring the viewer…', spinner='dots') as status:
+    with Working('measuring the viewer…') as status:
         result = bench_view(db, objects, days, progress=lambda note: status.update(note))
     emit(result, as_json, 'bench view')
 
@@ -134,7 +135,7 @@ def bench_serve_cmd(
     if asks < 1 or slow_clients < 0:
         raise InvalidInputError(f'asks must be >= 1 and slow_clients >= 0, got {asks}, '
                                 f'{slow_clients}')
-    with console.status('measuring the server…', spinner='dots') as status:
+    with Working('measuring the server…') as status:
         result = bench_serve(db, asks, slow_clients, progress=lambda note: status.update(note))
     emit(result, as_json, 'bench serve')
 
@@ -158,7 +159,7 @@ def bench_fleet_cmd(
         raise InvalidInputError(f'--robots takes counts like 10,50; got {robots!r}') from None
     if not counts or min(counts) < 1 or days < 1:
         raise InvalidInputError('--robots needs positive counts and --days at least 1')
-    with console.status('benchmarking the fleet…', spinner='dots') as status:
+    with Working('benchmarking the fleet…') as status:
         result = bench_fleet(counts, days, objects, dsn,
                              progress=lambda note: status.update(note))
     emit(result, as_json, 'bench fleet')
@@ -178,7 +179,7 @@ def bench_habitat_cmd(
     from robot_memory.sim.commands import bench_habitat
 
     try:
-        with console.status('rendering with habitat-sim…', spinner='dots'):
+        with Working('rendering with habitat-sim…'):
             result = bench_habitat(scene, config, frames)
     except ImportError as exc:
         raise RobotMemoryError(str(exc)) from None

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from robot_memory._console import console, emit, out
+from robot_memory._console import emit, out
 from robot_memory.cli_options import (
     AttributesOption,
     BackendOption,
@@ -24,6 +24,7 @@ from robot_memory.cli_options import (
     check_stamp_option,
 )
 from robot_memory.exceptions import InvalidInputError
+from robot_memory.progress import Working
 
 __all__ = ['eval_app']
 
@@ -75,7 +76,7 @@ def eval_mapping_cmd(
     from robot_memory.eval.panel import parse_seeds, parse_worlds
 
     if seeds is None:
-        result = eval_mapping(seed, days, world, progress=not as_json, detector=detector,
+        result = eval_mapping(seed, days, world, progress=True, detector=detector,
                               absent_confirm_views=absent_confirm_views,
                               color_gate=color_gate, infer_moves=infer_moves,
                               segmentation=segmentation, backend=backend, scene=scene,
@@ -84,7 +85,7 @@ def eval_mapping_cmd(
         emit(result, as_json, 'eval mapping')
         return
     result = eval_mapping_panel(parse_seeds(seeds), parse_worlds(world), days,
-                                progress=not as_json, detector=detector,
+                                progress=True, detector=detector,
                                 absent_confirm_views=absent_confirm_views,
                                 color_gate=color_gate, infer_moves=infer_moves,
                                 workers=workers, png=png, segmentation=segmentation,
@@ -162,7 +163,7 @@ def eval_laeqa_cmd(
                                 f'{", ".join(PLANNERS)}')
     if seeds is not None:
         panel = eval_laeqa_panel(parse_seeds(seeds), parse_worlds(world), days, names,
-                                 phrasings, out_dir, per_type, progress=not as_json,
+                                 phrasings, out_dir, per_type, progress=True,
                                  detector=detector, workers=workers,
                                  world_style=world_style, attributes=attributes)
         if as_json:
@@ -172,7 +173,7 @@ def eval_laeqa_cmd(
                              'voi_path_share'))
         return
     result = eval_laeqa(seed, days, world, names, phrasings, out_dir, per_type,
-                        use_embeddings=embeddings, progress=not as_json, detector=detector,
+                        use_embeddings=embeddings, progress=True, detector=detector,
                         backend=backend, scene=scene, habitat_config=habitat_config,
                         world_style=world_style, attributes=attributes)
     if as_json:
@@ -208,7 +209,7 @@ def eval_questions_cmd(
     """Score the parser on a labelled question file: type and category accuracy, misses."""
     from robot_memory.eval.questions import evaluate_questions
 
-    with console.status('parsing the questions…', spinner='dots'):
+    with Working('parsing the questions…'):
         result = evaluate_questions(file, now_s=now, timezone=timezone, embeddings=embeddings)
     if as_json:
         sys.stdout.write(json.dumps(result) + '\n')

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from robot_memory._console import console, emit, out
-from robot_memory.cli_options import JsonOption
+from robot_memory.cli_options import JsonOption, exit_code_of_answer
 from robot_memory.exceptions import RobotMemoryError
 
 __all__ = ['ask_fleet', 'fleet_app']
@@ -25,7 +25,8 @@ DsnOption = Annotated[str, typer.Option(
 
 def ask_fleet(question: str, dsn: str, db: Path | None, robot_id: str, as_json: bool,
               now: float | None, embeddings: bool) -> None:
-    """Answer `question` from every robot on a fleet server (`ask --fleet`); exit 1 if none can."""
+    """Answer `question` from every robot on a fleet server (`ask --fleet`); exit codes as
+    `ask`'s (`exit_code_of_answer`)."""
     from robot_memory.fleet.view import FleetView
 
     view = FleetView(dsn, robot_id if db is not None else '', db, use_embeddings=embeddings)
@@ -48,8 +49,9 @@ def ask_fleet(question: str, dsn: str, db: Path | None, robot_id: str, as_json: 
         for e in reply['evidence']:
             out.print(f'  evidence: {e["object_id"]} seen by {e["robot"]} at '
                       f'{view.memory.clock.label(e["stamp_s"])} in {e["room_id"] or "?"}')
-    if not reply['ok']:
-        raise typer.Exit(1)
+    code = exit_code_of_answer(reply.get('query') is not None, bool(reply['ok']))
+    if code:
+        raise typer.Exit(code)
 
 
 

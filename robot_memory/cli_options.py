@@ -8,6 +8,9 @@ import typer
 
 __all__ = [
     'DETECTOR_HELP',
+    'EXIT_ERROR',
+    'EXIT_NOT_ANSWERED',
+    'EXIT_NOT_UNDERSTOOD',
     'AttributesOption',
     'BackendOption',
     'DetectorOption',
@@ -17,7 +20,20 @@ __all__ = [
     'WorldOption',
     'WorldStyleOption',
     'check_stamp_option',
+    'exit_code_of_answer',
 ]
+
+# Exit codes of `ask` and `parse` (README "Asking questions"); 0: answered.
+EXIT_NOT_ANSWERED = 1  # understood, but memory holds no answer (e.g. an object it never saw)
+EXIT_ERROR = 2  # a bad command line, file or value: one error line on stderr
+EXIT_NOT_UNDERSTOOD = 3  # no question form fits the words, or two fit equally: rephrase it
+
+
+def exit_code_of_answer(understood: bool, answered: bool) -> int:
+    """The exit code of `ask` for an answer: 0, EXIT_NOT_ANSWERED or EXIT_NOT_UNDERSTOOD."""
+    if not understood:
+        return EXIT_NOT_UNDERSTOOD
+    return 0 if answered else EXIT_NOT_ANSWERED
 
 JsonOption = Annotated[bool, typer.Option('--json', help='Print one JSON object.')]
 WorldOption = Annotated[str, typer.Option(help='apartment, house, office or a YAML spec.')]

@@ -104,3 +104,51 @@ def test_view_without_out_writes_beside_the_memory_file(tmp_path: Path,
     main(['view', '--db', str(tmp_path / 'robot' / 'memory.db')])
     assert (tmp_path / 'robot' / 'memory.html').stat().st_size > 1000
     assert list((tmp_path / 'elsewhere').iterdir()) == []
+
+
+@pytest.fixture
+def mug_db(tmp_path: Path) -> Path:
+    memory = EpisodicMemory()
+    memory.create_object('object:mug', MONDAY_S + 9 * 3600, 'mug', {
+        FactKey.POSITION: (1.0, 1.0, 0.8), FactKey.ROOM: 'room:kitchen'})
+    with MemoryStore(tmp_path / 'robot.db') as store:
+        store.sync(memory)
+    return tmp_path / 'robot.db'
+
+
+@pytest.mark.parametrize(('question', 'code'), [
+    ('where is the mug?', 0),
+    ('colourless green ideas sleep furiously', 3),  # EXIT_NOT_UNDERSTOOD
+    ('how many mugs are in the garage?', 3),  # no such room: not understood either
+])
+def test_ask_exits_with_the_documented_code(mug_db: Path, question: str, code: int,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    try:
+        main(['ask', question, '--db', str(mug_db), '--no-embeddings', '--json'])
+        got = 0
+    except SystemExit as exc:
+        got = int(exc.code or 0)
+    assert got == code
+    answer = json.loads(capsys.readouterr().out)
+    assert (answer['query'] is None) == (code == 3)
+
+
+def test_ask_exit_codes_are_those_the_readme_lists() -> None:
+    from robot_memory.cli_options import EXIT_ERROR, EXIT_NOT_ANSWERED, EXIT_NOT_UNDERSTOOD
+
+    readme = (Path(__file__).resolve().parents[1] / 'README.md').read_text()
+    assert (f'`ask` exits 0 with an answer, {EXIT_NOT_ANSWERED} when it understood the question '
+            f'but memory cannot answer it, {EXIT_ERROR} on a bad command line or file, and '
+            f'{EXIT_NOT_UNDERSTOOD} when it could not understand the question') \
+        in ' '.join(readme.split())
+
+
+@pytest.mark.slow
+def test_the_first_question_says_the_language_model_is_loading(mug_db: Path) -> None:
+    result = _run('ask', 'colourless green ideas sleep furiously', '--db', str(mug_db),
+                  '--json')
+    assert result.returncode == 3, result.stderr
+    assert result.stderr.splitlines()[0] == ('loading the language model (all-MiniLM-L6-v2) '
+                                             'for the first question…')
+    assert result.stderr.splitlines()[1].startswith('language model loaded in ')
+    assert json.loads(result.stdout)['query'] is None

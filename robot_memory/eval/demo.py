@@ -23,11 +23,11 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
-from rich.progress import Progress
 from rich.table import Table
 
 from robot_memory.eval.laeqa import ASKED_HOUR, EvalQuestion, generate_questions, is_correct
 from robot_memory.eval.report import QARow, write_report
+from robot_memory.progress import StageBar, Working
 from robot_memory.sim.clock import DAY_S, SIM_EPOCH_S
 
 __all__ = ['run_demo']
@@ -130,12 +130,8 @@ def run_demo(out_dir: Path, days: int = 3, seed: int = 0, questions: int = 20,
     rows: list[QARow] = []
     graph.start()
     try:
-        with Progress(console=console, transient=True) as progress:
-            task = progress.add_task(f'patrolling {days} simulated days through ROS 2',
-                                     total=None)
-            ok = graph.wait_for_patrol(
-                timeout_s=240.0 * days,
-                progress=lambda note: progress.update(task, description=f'patrol: {note}'))
+        with Working(f'patrolling {days} simulated days through ROS 2') as status:
+            ok = graph.wait_for_patrol(timeout_s=240.0 * days, progress=status.update)
         if not ok:
             failures.append('the patrol did not finish in time')
         assert graph.bridge is not None  # the 'builtin' bringup has a bridge
@@ -150,11 +146,11 @@ def run_demo(out_dir: Path, days: int = 3, seed: int = 0, questions: int = 20,
             time.sleep(1.0)  # the bridge publishes the new /clock on its idle tick
         pool = generate_questions(state, asked_s, BUILTIN_PHRASINGS, per_type=6, seed=seed)
         chosen = _pick(pool, questions)
-        with Progress(console=console, transient=True) as progress:
-            task = progress.add_task('asking the planner node', total=len(chosen))
+        with StageBar(True) as bar:
+            bar.stage('asking the planner node', len(chosen))
             for q in chosen:
                 reply = graph.ask(q.text, timeout_s=120.0)
-                progress.advance(task)
+                bar.advance()
                 if reply is None:
                     failures.append(f'no answer to {q.text!r}')
                     rows.append(QARow(q.text, str(q.category), '(no answer)', _truth_text(q),

@@ -70,7 +70,7 @@ def run_panel(fn: Callable[..., dict[str, Any]], jobs: Sequence[dict[str, Any]],
     """Call `fn(**job)` for every job, in worker processes; results in the jobs' order."""
     n = _workers(len(jobs), workers)
     results: list[dict[str, Any] | None] = [None] * len(jobs)
-    with StageBar(progress, counted=True) as bar:
+    with StageBar(progress) as bar:
         bar.stage(label, len(jobs))
         if n == 1:
             for i, job in enumerate(jobs):

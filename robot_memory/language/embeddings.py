@@ -75,7 +75,8 @@ class Embedder(Protocol):
 class TextEmbedder:
     """Embed short texts into unit vectors; cosine similarity is then a dot product.
 
-    The model loads on the first call that needs it (about 1–3 s). Embeddings are kept in an
+    The model loads on the first call that needs it (torch's import and the load: 5–10 s on a
+    busy 2-core machine, `load_time_s`). Embeddings are kept in an
     LRU cache keyed by text, so a vocabulary is embedded once per process. `num_threads` is the
     torch thread count used while embedding (restored afterwards): one thread is as fast as two
     for the single phrases a parser sends and does not slow down when other cores are busy;
@@ -129,6 +130,11 @@ class TextEmbedder:
             # A local directory never needs the hub; the flag makes a missing file fail
             # instead of triggering a download.
             os.environ.setdefault('HF_HUB_OFFLINE', '1')
+            # Said before torch is imported: import and load take 5-10 s on a busy 2-core
+            # machine, and the first question waits for them (the CLI shows this on stderr).
+            _LOG.info('loading the language model (%s) for the first question…',
+                      'all-MiniLM-L6-v2' if self._model_path is None else path)
+            start = time.perf_counter()
             try:
                 import torch  # noqa: F401
                 import transformers
@@ -136,7 +142,6 @@ class TextEmbedder:
                 raise InvalidInputError(
                     'text embeddings need torch and transformers: '
                     'pip install torch transformers') from exc
-            start = time.perf_counter()
             hub_logging = transformers.utils.logging
             bars = hub_logging.is_progress_bar_enabled()
             # The weight-loading progress bar is noise on a robot's console. (transformers
@@ -152,7 +157,7 @@ class TextEmbedder:
             model.eval()
             self._tokenizer, self._model = tokenizer, model
             self.load_time_s = time.perf_counter() - start
-            _LOG.info('loaded text embedding model from %s in %.2f s', path, self.load_time_s)
+            _LOG.info('language model loaded in %.1f s', self.load_time_s)
 
     def embed(self, texts: str | Sequence[str]) -> np.ndarray:
         """Unit-length float32 embeddings, one row per text (a single text gives one row)."""

@@ -150,6 +150,7 @@ class TransformersBackend:
             if self._model is not None:
                 return
             os.environ.setdefault('HF_HUB_OFFLINE', '1')
+            _LOG.info('loading the language model from %s…', self.model_path)
             try:
                 import transformers
             except ImportError as exc:

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 import typer
 
 from robot_memory._console import console, emit, out
+from robot_memory.progress import Working
 
 __all__ = ['register']
 
@@ -61,7 +62,7 @@ def bringup_cmd(
         console.print('bringup running; Ctrl-C stops it')
         graph.spin_forever()
         return
-    with console.status('patrolling…', spinner='dots') as status:
+    with Working('patrolling…') as status:
         answers = graph.run(question, progress=lambda note: status.update(note))
     for asked, answer in zip(question, answers, strict=True):
         if as_json:
@@ -104,7 +105,7 @@ def ingest_cmd(
         from robot_memory.sim.world import World
 
         given = (SIM_EPOCH_S, World.named(world, seed).scene_graph())
-    with console.status(f'ingesting {bag}…', spinner='dots'):
+    with Working(f'ingesting {bag}…'):
         result = ingest_bag(bag, db, given, tolerance_s, color)
     emit(result, as_json, 'ingest')
 
@@ -122,7 +123,7 @@ def bench_ros_cmd(
     """Bridge → memory node transport at 640×480 across processes: shared memory vs default."""
     from robot_memory.ros.bench import PROFILES, bench_ros
 
-    with console.status('benchmarking ROS transport…', spinner='dots'):
+    with Working('benchmarking ROS transport…'):
         result = bench_ros(width, height, rate_hz, duration_s, warmup_s,
                            profiles=tuple(profile) if profile else PROFILES)
     emit(result, as_json, 'bench ros')
