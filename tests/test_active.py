@@ -238,3 +238,21 @@ def test_the_sensor_model_is_the_detection_rate_memory_measured(
                              detection_prob=0.75))
     assert question.planner.params.detection_prob == 0.75
     assert question.planner.params.cost_per_m == 0.01  # the rest of the planner is kept
+
+
+def test_a_canceled_question_answers_at_once_with_what_it_looked_at(
+        question: ActiveQuestion) -> None:
+    request = question.start()
+    question.on_reply(_reply(request, [('room:kitchen', 0.6), ('room:study', 0.4)]),
+                      robot_place='place:kitchen/0', stamp_s=MONDAY_S + 100)
+    question.on_arrived(MONDAY_S + 110)
+    question.on_reply(_reply(question.pending, [('room:kitchen', 0.6), ('room:study', 0.4)]),
+                      robot_place='place:kitchen/0', stamp_s=MONDAY_S + 110)
+    assert question.goal is not None  # driving to the study when the asker gives up
+    final = question.cancel()
+    assert final.result['ok'] is False and final.result['stop_reason'] == 'canceled'
+    assert final.result['error'] == 'the question was canceled'
+    assert final.result['path'] == ['place:kitchen/0']
+    assert question.done and question.goal is None and question.pending is None
+    with pytest.raises(InvalidInputError, match='already answered'):
+        question.cancel()

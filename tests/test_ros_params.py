@@ -64,6 +64,10 @@ def test_override_files_name_only_real_parameters(path: str) -> None:
                                                    'got -1.0'),
     (PlannerNodeParams, {'detection_prob': 1.5}, 'detection_prob and confidence_stop must '
                                                  'be in (0, 1], got 1.5, 0.97'),
+    (PlannerNodeParams, {'navigation': 'nav1'}, "navigation 'nav1'; valid: nav2, goal_pose"),
+    (SimBridgeParams, {'navigation': ''}, "navigation ''; valid: nav2, goal_pose"),
+    (SimBridgeParams, {'goal_tolerance_m': 0.0}, 'goal_tolerance_m must be a positive number, '
+                                                 'got 0.0'),
 ])
 def test_bad_values_raise_with_the_name_and_the_valid_ones(cls: type, kwargs: dict,
                                                            message: str) -> None:

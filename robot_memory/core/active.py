@@ -10,6 +10,7 @@ whole loop is tested without ROS:
     on_arrived(stamp_s)           → MemoryRequest (the belief again, after what was seen)
     on_goal_failed(reason)        → MemoryRequest
     on_memory_timeout()           → MemoryRequest (a retry) | FinalAnswer (gave up)
+    cancel()                      → FinalAnswer (stop reason 'canceled', whatever the phase)
 
 The value-of-information decision is `VoIPlanner.decide` on the belief the memory node sends
 back, discounted for places already looked at that did not confirm a hypothesis.
@@ -312,6 +313,15 @@ class ActiveQuestion:
         request = self._send(body)
         self._retries_left = retries
         return request
+
+    def cancel(self) -> FinalAnswer:
+        """Give the question up at once (the asker canceled it): an error answer that keeps
+        the places looked at so far; a reply or arrival that comes later is not awaited."""
+        if self.phase is Phase.DONE:
+            raise InvalidInputError(f'question {self.session_id} is already answered')
+        self._pending = None
+        return self._finish(ErrorReply(id=None, ok=False, error='the question was canceled'),
+                            'canceled')
 
     # ------------------------------------------------------------- answer
     def _finish(self, reply: MemoryReply, reason: str,

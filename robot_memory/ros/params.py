@@ -29,6 +29,7 @@ from robot_memory.perception.class_segments import SEGMENTATIONS
 __all__ = [
     'BACKENDS',
     'BRIDGE_MODES',
+    'NAVIGATIONS',
     'MemoryNodeParams',
     'PlannerNodeParams',
     'SimBridgeParams',
@@ -40,6 +41,7 @@ __all__ = [
 T = TypeVar('T')
 BACKENDS = ('builtin', 'habitat')
 BRIDGE_MODES = ('idle', 'patrol', 'stream')
+NAVIGATIONS = ('nav2', 'goal_pose')
 
 
 def _p(default: Any, description: str, *, live: bool = False,
@@ -61,6 +63,11 @@ def _non_negative(obj: object, *names: str) -> None:
         value = getattr(obj, name)
         if not (isinstance(value, int | float) and math.isfinite(value) and value >= 0):
             raise InvalidInputError(f'{name} must be a number ≥ 0, got {value!r}')
+
+
+def _navigation(value: str) -> None:
+    if value not in NAVIGATIONS:
+        raise InvalidInputError(f'navigation {value!r}; valid: {", ".join(NAVIGATIONS)}')
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,6 +192,10 @@ class PlannerNodeParams:
     memory_retries: int = _p(2, 'Resends of a memory request before answering with an error.',
                              limits=(0, 100), live=True)
     map_frame: str = _p('map', 'Frame of goals and markers (REP-105).')
+    navigation: str = _p('nav2', "How looks are driven: 'nav2' (a nav2_msgs NavigateToPose "
+                                 'client of navigate_to_pose: arrival is its result; goal_pose '
+                                 "where nav2_msgs is not installed) or 'goal_pose' (publish a "
+                                 'PoseStamped, arrival seen on odom).')
     fleet_dsn: str = _p('', 'Answer from the whole fleet when this (or the '
                             'ROBOT_MEMORY_FLEET_DSN environment variable) is set; memory_node '
                             'holds the connection, the planner sends no DSN anywhere.')
@@ -195,6 +206,7 @@ class PlannerNodeParams:
                                     f'got {self.detection_prob}, {self.confidence_stop}')
         _positive(self, 'arrival_tolerance_m', 'goal_timeout_s', 'memory_timeout_s')
         _non_negative(self, 'cost_per_m', 'max_steps', 'stopped_speed_mps', 'memory_retries')
+        _navigation(self.navigation)
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,6 +245,12 @@ class SimBridgeParams:
     clock_period_s: float = _p(0.1, 'Period of /clock and odom while idle (wall clock, s).')
     cmd_vel_timeout_s: float = _p(0.5, 'Stop when cmd_vel is older than this (s).',
                                   limits=(0.0, 60.0), live=True)
+    navigation: str = _p('nav2', "Goals taken: 'nav2' (serve nav2_msgs NavigateToPose on "
+                                 'navigate_to_pose, as Nav2 does, and goal_pose) or '
+                                 "'goal_pose' (the topic only).")
+    goal_tolerance_m: float = _p(3.0, 'A NavigateToPose goal farther than this from every place '
+                                      'is off the map and aborted (m).',
+                                 limits=(0.0, 1000.0), live=True)
     sensor_qos_reliable: bool = _p(True, 'Reliable camera topics (no loss; best-effort '
                                          'subscribers still match).')
     sensor_queue_msgs: int = _p(10, 'History depth of the camera publishers (messages).')
@@ -254,9 +272,10 @@ class SimBridgeParams:
                                     f'{", ".join(SEGMENTATIONS)}')
         if self.mode not in BRIDGE_MODES:
             raise InvalidInputError(f'mode {self.mode!r}; valid: {", ".join(BRIDGE_MODES)}')
+        _navigation(self.navigation)
         _positive(self, 'width_px', 'height_px', 'hfov_deg', 'frame_rate_hz',
                   'look_around_views', 'clock_period_s', 'cmd_vel_timeout_s',
-                  'sensor_queue_msgs')
+                  'sensor_queue_msgs', 'goal_tolerance_m')
         _non_negative(self, 'patrol_days', 'patrol_start_day', 'start_after_subscribers',
                       'start_delay_s', 'idle_time_scale')
 

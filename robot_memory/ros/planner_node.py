@@ -1,15 +1,22 @@
 """planner_node: questions in → memory consulted, goals sent, arrivals awaited → answers out.
 
 Subscribes `question` (String: English text, or JSON `{"question": …}` / `{"query": {typed}}`
-with an optional `id`), `memory/answer` and `odom`. Publishes `memory/query`, `goal_pose`
-(PoseStamped in `map`), `answer` (String JSON: answer, confidence, evidence, path, rooms
+with an optional `id`; `{"cancel": id}` gives a question up), `memory/answer` and `odom`.
+Publishes `memory/query`, `answer` (String JSON: answer, confidence, evidence, path, rooms
 visited, decisions), `planner/markers` (its candidate goals) and `diagnostics`. QoS: `qos.py`.
 
-The question logic is `robot_memory.core.active.ActiveQuestion`; this node sends what it
-returns and feeds back replies, arrivals and timeouts. Arrival = an `odom` within
+Looks are driven through Nav2's `navigate_to_pose` action (`navigation: nav2`, `ros/nav2.py`):
+its result is the arrival, its feedback the progress (diagnostics `drive.*`); an aborted drive
+is counted (`nav.aborted`) and the question replans without that place; a canceled question
+cancels its drive. Where nav2_msgs is not installed, or with `navigation: goal_pose`, goals go
+out on `goal_pose` (PoseStamped in `map`) and arrival = an `odom` within
 `arrival_tolerance_m` of the goal with the robot stopped, after it was seen moving (a
 simulated or Nav2 robot stops only when it is done, look-around included). Odometry must be
 in the map frame for that test: on a real robot remap `odom` to a localised odometry.
+
+The question logic is `robot_memory.core.active.ActiveQuestion` (what a drive's end means:
+`robot_memory.core.drive`); this node sends what it returns and feeds back replies, arrivals
+and timeouts.
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ import math
 import sys
 import time
 from collections import Counter, deque
+from dataclasses import dataclass
 from typing import Any
 
 from diagnostic_msgs.msg import DiagnosticArray
@@ -37,16 +45,18 @@ from robot_memory.core.active import (
     MemoryRequest,
     Step,
 )
+from robot_memory.core.drive import DriveEnd
 from robot_memory.core.planner import PlannerParams, VoIPlanner
 from robot_memory.exceptions import InvalidInputError, RobotMemoryError
 from robot_memory.fleet.link import fleet_dsn
 from robot_memory.ros import qos
 from robot_memory.ros.conversions import diagnostic_status, stamp_s
 from robot_memory.ros.markers import planner_markers
+from robot_memory.ros.nav2 import NavClient, navigate_to_pose_type
 from robot_memory.ros.params import PlannerNodeParams, declare_params
 from robot_memory.ros.runtime import CallbackGuard, run_node
 
-__all__ = ['QUESTION_MAX_BYTES', 'PlannerNode', 'main', 'parse_question']
+__all__ = ['QUESTION_MAX_BYTES', 'CancelQuestion', 'PlannerNode', 'main', 'parse_question']
 
 QUESTION_MAX_BYTES = 64 * 1024
 """A question in words is < 1 kB, a typed one < 2 kB; longer text is refused unread."""
@@ -54,8 +64,15 @@ QUESTION_MAX_DEPTH = 16
 """A JSON question nests 4 levels (payload, query, target, attributes)."""
 
 
-def parse_question(data: str) -> tuple[str | None, str | dict[str, Any]]:
-    """`question` message text → (id or None, text or {"question"|"query": …}).
+@dataclass(frozen=True, slots=True)
+class CancelQuestion:
+    """`{"cancel": id}` on `question`: give that question up (asked or still waiting)."""
+
+    question_id: str
+
+
+def parse_question(data: str) -> tuple[str | None, str | dict[str, Any] | CancelQuestion]:
+    """`question` message text → (id or None, text or {"question"|"query": …} or a cancel).
 
     Raises `InvalidInputError` for an empty question, one longer than `QUESTION_MAX_BYTES`,
     and text starting with `{` that is no JSON object within the limits.
@@ -69,6 +86,12 @@ def parse_question(data: str) -> tuple[str | None, str | dict[str, Any]]:
                         max_depth=QUESTION_MAX_DEPTH)
         if not isinstance(payload, dict):
             raise InvalidInputError('a JSON question must be an object')
+        if 'cancel' in payload:
+            cancel = payload['cancel']
+            if not isinstance(cancel, str | int) or isinstance(cancel, bool) or \
+                    not str(cancel).strip():
+                raise InvalidInputError(f'"cancel" must name a question id, got {cancel!r}')
+            return str(cancel)[:200], CancelQuestion(str(cancel)[:200])
         if 'question' not in payload and 'query' not in payload:
             raise InvalidInputError('a JSON question needs "question" or "query"')
         request_id = payload.get('id')
@@ -99,6 +122,7 @@ class PlannerNode(Node):
         self._unsent_goal: PoseStamped | None = None  # held until a goal_pose reader matches
         self._odom: tuple[float, float, float, bool] | None = None  # stamp, x, y, moving
         self._asked = 0
+        self._arrival_stamp_s: float | None = None  # the latest frame a drive reported
 
         # Every subscription callback runs inside this guard: what a message raises is counted
         # (malformed.<topic>:<reason>, callback_errors.<topic>:<type>), never raised.
@@ -117,6 +141,14 @@ class PlannerNode(Node):
         self._markers_pub = self.create_publisher(MarkerArray, 'planner/markers',
                                                   qos.latched())
         self._diag_pub = self.create_publisher(DiagnosticArray, 'diagnostics', qos.reliable())
+        self._nav: NavClient | None = None
+        if p.navigation == 'nav2':
+            action = navigate_to_pose_type()
+            if action is None:
+                self.get_logger().warning("navigation 'nav2' needs nav2_msgs, which is not "
+                                          'installed: looks go out on goal_pose')
+            else:
+                self._nav = NavClient(self, action, self._guard, self.counts)
         # Timeouts are wall-clock: simulated time stands still while nothing happens.
         steady = Clock(clock_type=ClockType.STEADY_TIME)
         self.create_timer(0.1, self._on_tick, clock=steady)
@@ -132,6 +164,9 @@ class PlannerNode(Node):
         except InvalidInputError as exc:
             self.counts['malformed_questions'] += 1
             self.get_logger().warning(f'ignoring question {msg.data[:200]!r}: {exc}')
+            return
+        if isinstance(question, CancelQuestion):
+            self.cancel_question(question.question_id)
             return
         self._asked += 1
         self._questions.append((question_id or f'{self.get_name()}-{self._asked}', question))
@@ -171,7 +206,7 @@ class PlannerNode(Node):
         self._odom = (stamp_s(msg.header.stamp), x, y, moving)
         session = self._session
         goal = session.goal if session is not None else None
-        if goal is None:
+        if goal is None or self._nav is not None:  # the action's result is the arrival
             return
         if moving:
             self._moved_since_goal = True
@@ -190,8 +225,15 @@ class PlannerNode(Node):
         now = time.monotonic()
         if self._unsent_goal is not None:
             self._publish_goal()
+        if self._nav is not None:
+            # Guarded: an answer of the action server that breaks the poll is counted.
+            self._guard.call('navigate_to_pose', self._poll_drive, None, session)
+            if self._session is not session:
+                return
         if self._goal_deadline is not None and now > self._goal_deadline:
             self._goal_deadline = self._unsent_goal = None
+            if self._nav is not None:
+                self._nav.cancel()
             self.counts['goals_timed_out'] += 1
             self.get_logger().warning(f'goal {session.goal.place_id if session.goal else ""} '
                                       'not reached in time')
@@ -202,14 +244,66 @@ class PlannerNode(Node):
             self.get_logger().warning('memory node did not answer; asking again')
             self._do(session.on_memory_timeout())
 
+    def _poll_drive(self, session: ActiveQuestion) -> None:
+        assert self._nav is not None
+        if self._nav.progress_stamp_s is not None:  # read before poll() ends the drive
+            self._arrival_stamp_s = self._nav.progress_stamp_s
+        end = self._nav.poll()
+        if end is not None:
+            self._on_drive_end(session, end)
+
+    def _on_drive_end(self, session: ActiveQuestion, end: DriveEnd) -> None:
+        self.counts[end.count_key] += 1
+        goal = session.goal
+        if goal is None:
+            return  # the question moved on (timed out, canceled) before the drive ended
+        self._goal_deadline = None
+        if end.arrived:
+            self.counts['goals_reached'] += 1
+            stamps = [s for s in (self._odom_stamp(), self._arrival_stamp_s) if s is not None]
+            self._do(session.on_arrived(max(stamps) if stamps else None))
+        else:
+            self.get_logger().warning(f'goal {goal.place_id} not reached: {end.reason}; '
+                                      'planning again without it')
+            self._do(session.on_goal_failed(end.reason))
+
+    def cancel_question(self, question_id: str) -> bool:
+        """Give a question up (its drive canceled): answered 'canceled'; whether it was known."""
+        session = self._session
+        if session is not None and session.session_id == question_id:
+            if self._nav is not None:
+                self._nav.cancel()
+            self._unsent_goal = None
+            self.counts['questions_canceled'] += 1
+            self.get_logger().info(f'question {question_id} canceled')
+            self._do(session.cancel())
+            return True
+        for queued in list(self._questions):
+            if queued[0] == question_id:
+                self._questions.remove(queued)
+                self.counts['questions_canceled'] += 1
+                try:
+                    answer = ActiveQuestion(queued[1], question_id).cancel()
+                except InvalidInputError:
+                    return True
+                self._answer_pub.publish(String(data=json.dumps(answer.result, default=str)))
+                return True
+        self.counts['cancel_unknown'] += 1
+        return False
+
     def _publish_diagnostics(self) -> None:
         session = self._session
         goal = session.goal if session is not None else None
+        progress = self._nav.progress if self._nav is not None else None
         values = {
             'phase': session.phase if session is not None else 'idle',
             'question': session.session_id if session is not None else '',
             'goal': goal.place_id if goal is not None else '',
             'questions_waiting': len(self._questions),
+            'navigation': 'nav2' if self._nav is not None else 'goal_pose',
+            **({'drive.distance_remaining_m': round(progress.distance_remaining_m, 3),
+                'drive.navigation_time_s': round(progress.navigation_time_s, 3),
+                'drive.recoveries': progress.recoveries} if progress is not None else {}),
             **dict(sorted(self.counts.items())),
         }
         array = DiagnosticArray()
@@ -268,6 +362,8 @@ class PlannerNode(Node):
             self._session = None
             self._memory_deadline = self._goal_deadline = None
             self._unsent_goal = None
+            if self._nav is not None and self._nav.busy:
+                self._nav.cancel()
             self._start_next()
 
     def _send_goal(self, step: GoToPlace, session: ActiveQuestion | None) -> None:
@@ -278,13 +374,18 @@ class PlannerNode(Node):
         goal.pose.position.x, goal.pose.position.y = float(x), float(y)
         goal.pose.orientation.w = 1.0
         self._moved_since_goal = False
+        self._arrival_stamp_s = None
         self._goal_deadline = time.monotonic() + self.params.goal_timeout_s
         self.get_logger().info(f'going to {step.place_id} ({step.decision.reason}, value '
                                f'{step.decision.value:.3f}, cost {step.decision.cost:.3f})')
-        self._unsent_goal = goal
-        if not self._publish_goal():
-            self.counts['goals_held_for_a_reader'] += 1
-            self.get_logger().info('no goal_pose reader matched yet: holding the goal')
+        if self._nav is not None:
+            if not self._nav.go(goal):
+                self.get_logger().info('no navigate_to_pose server yet: holding the goal')
+        else:
+            self._unsent_goal = goal
+            if not self._publish_goal():
+                self.counts['goals_held_for_a_reader'] += 1
+                self.get_logger().info('no goal_pose reader matched yet: holding the goal')
         if session is not None and session.layout is not None:
             self._markers_pub.publish(planner_markers(step.decision, session.layout,
                                                       step.place_id, self.params.map_frame))

@@ -6,7 +6,12 @@ the frame's stamp inside, transient-local), `camera/color/camera_info`, `camera/
 (PoseStamped in `map`), `odom`, `map/layout` (rooms and places, String JSON, transient-local),
 `diagnostics`, and `/clock` when `use_sim_time` is true. Takes `goal_pose` (PoseStamped in
 `map`: drive to the nearest place, streaming frames, look around, then stop — arrival shows as
-an `odom` at the goal with zero twist) and `cmd_vel`.
+an `odom` at the goal with zero twist) and `cmd_vel`, and serves Nav2's `navigate_to_pose`
+action (`navigation: nav2`, where nav2_msgs is installed) with the same drive: feedback at
+every frame (current pose, distance left along the path, navigation time), succeeded after the
+look-around, aborted when the goal is off the map (error 204, farther than `goal_tolerance_m`
+from every place) or has no path (208), canceled at the client's request (the robot stops
+where its last frame showed it); a newer goal pre-empts the one under way (aborted).
 
 The simulator computes a whole trip at once; its frames are then published one per tick at
 `frame_rate_hz`, so subscribers see a camera stream at a steady rate. QoS: `qos.py`.
@@ -14,6 +19,7 @@ The simulator computes a whole trip at once; its frames are then published one p
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import sys
@@ -34,6 +40,7 @@ from sensor_msgs.msg import CameraInfo, Image
 from std_msgs.msg import String
 
 from robot_memory.bounded import check_number
+from robot_memory.core.drive import GOAL_OUTSIDE_MAP, NO_VALID_PATH, goal_place, remaining_path_m
 from robot_memory.core.types import Frame, StampedPose
 from robot_memory.exceptions import BlockedPoseError, InvalidInputError, RobotMemoryError
 from robot_memory.perception.class_segments import LabelSpace, class_image, load_label_space
@@ -48,6 +55,7 @@ from robot_memory.ros.conversions import (
     pose_msg,
     stamp_msg,
 )
+from robot_memory.ros.nav2 import NavGoal, NavServer, navigate_to_pose_type
 from robot_memory.ros.params import SimBridgeParams, declare_params
 from robot_memory.ros.runtime import CallbackGuard, run_node
 
@@ -128,7 +136,8 @@ class SimBridgeNode(Node):
         self._streaming = False  # a stream (endless) is running or paused for a goal
         self._start_pending = p.mode in ('patrol', 'stream')
         self._goal_place: str | None = None
-        self._goal_pending: str | None = None
+        self._goal_pending: tuple[str, NavGoal | None] | None = None  # place, its action goal
+        self._nav: NavGoal | None = None  # the action goal of the trip under way
         self._previous: tuple[float, float, float, float] | None = None
         self._cmd: tuple[float, float, float] | None = None  # v, w, monotonic time
         self._last_cmd_frame = 0.0
@@ -158,6 +167,14 @@ class SimBridgeNode(Node):
                                  callback_group=group)
         self.create_subscription(Twist, 'cmd_vel', self._guard.wrap('cmd_vel', self._on_cmd_vel),
                                  qos.reliable(), callback_group=group)
+        self._nav_server: NavServer | None = None
+        if p.navigation == 'nav2':
+            action = navigate_to_pose_type()
+            if action is None:
+                self.get_logger().warning("navigation 'nav2' needs nav2_msgs, which is not "
+                                          'installed: goals on goal_pose only')
+            else:
+                self._nav_server = NavServer(self, action, self._guard, self._check_nav_goal)
         steady = Clock(clock_type=ClockType.STEADY_TIME)
         self.create_timer(1.0 / p.frame_rate_hz, self._on_frame_tick, group, clock=steady)
         self.create_timer(p.clock_period_s, self._on_idle_tick, group, clock=steady)
@@ -196,25 +213,102 @@ class SimBridgeNode(Node):
     def _count_refused(self, kind: str, key: str) -> None:
         self.counts[f'{kind}.{key}'] += 1
 
-    def _on_goal(self, msg: PoseStamped) -> None:
+    def _check_goal(self, msg: PoseStamped) -> tuple[float, float]:
+        """x, y of a goal; raises `InvalidInputError` unless finite, sane and in `map`."""
         x, y = msg.pose.position.x, msg.pose.position.y
         if msg.header.frame_id not in (self.params.map_frame, '') or \
                 not (math.isfinite(x) and math.isfinite(y)) or \
                 max(abs(x), abs(y)) > POSITION_LIMIT_M:
+            raise InvalidInputError(f'goal ({x}, {y}) in {msg.header.frame_id[:80]!r} '
+                                    f'rejected: needs x, y within {POSITION_LIMIT_M:g} m in '
+                                    f'{self.params.map_frame!r}')
+        return x, y
+
+    def _on_goal(self, msg: PoseStamped) -> None:
+        try:
+            x, y = self._check_goal(msg)
+        except InvalidInputError as exc:
             self.counts['goals_rejected'] += 1
-            self.get_logger().warning(
-                f'goal ({x}, {y}) in {msg.header.frame_id[:80]!r} rejected: needs x, y within '
-                f'{POSITION_LIMIT_M:g} m in {self.params.map_frame!r}')
+            self.get_logger().warning(str(exc))
             return
         place = self.layout.nearest_place(x, y)
         if place is None:
             self.counts['goals_rejected'] += 1
             return
         self.counts['goals_received'] += 1
+        self._set_pending(place, None)
+        self.get_logger().info(f'goal ({x:.2f}, {y:.2f}) → {place}')
+
+    def _check_nav_goal(self, msg: PoseStamped) -> None:
+        """Refuse a NavigateToPose goal that is no pose in `map` (run outside the node's
+        callback group, so it only reads parameters)."""
+        try:
+            self._check_goal(msg)
+        except InvalidInputError:
+            self.counts['nav_goals_rejected'] += 1
+            raise
+
+    def _set_pending(self, place: str, nav: NavGoal | None) -> None:
+        """Drive to `place` next (for the action goal `nav`), replacing a goal not started."""
         if self._goal_pending is not None:
             self.counts['goals_replaced'] += 1
-        self._goal_pending = place
-        self.get_logger().info(f'goal ({x:.2f}, {y:.2f}) → {place}')
+            replaced = self._goal_pending[1]
+            if replaced is not None:
+                self.counts['nav_goals_preempted'] += 1
+                replaced.abort(0, 'preempted by a newer goal')
+        self._goal_pending = (place, nav)
+
+    def _take_nav_goals(self) -> None:
+        """Start on the goals the action server accepted; a newer one pre-empts the trip."""
+        server = self._nav_server
+        while server is not None and (goal := server.take()) is not None:
+            self.counts['nav_goals_accepted'] += 1
+            if goal.cancel_requested:
+                self.counts['nav_goals_canceled'] += 1
+                goal.canceled()
+                continue
+            position = goal.pose.pose.position
+            try:
+                goal.place = goal_place(self.layout, position.x, position.y,
+                                        self.params.goal_tolerance_m)
+            except InvalidInputError as exc:
+                self.counts['nav_goals_aborted'] += 1
+                self.get_logger().warning(f'NavigateToPose goal aborted: {exc}')
+                goal.abort(GOAL_OUTSIDE_MAP, str(exc))
+                continue
+            self.get_logger().info(f'NavigateToPose ({position.x:.2f}, {position.y:.2f}) → '
+                                   f'{goal.place}')
+            if self._nav is not None:  # Nav2 drops the goal under way for the new one
+                self.counts['nav_goals_preempted'] += 1
+                self._stop_trip().abort(0, 'preempted by a newer goal')
+            self._set_pending(goal.place, goal)
+
+    def _check_nav_cancel(self) -> None:
+        pending = self._goal_pending
+        if pending is not None and pending[1] is not None and pending[1].cancel_requested:
+            self._goal_pending = None
+            self.counts['nav_goals_canceled'] += 1
+            pending[1].canceled()
+        if self._nav is not None and self._nav.cancel_requested:
+            self.counts['nav_goals_canceled'] += 1
+            self._stop_trip().canceled()
+
+    def _stop_trip(self) -> NavGoal:
+        """Stop the action goal's trip where its last frame showed the robot; that goal."""
+        nav, self._nav = self._nav, None
+        assert nav is not None
+        # The simulator computed the whole trip at once: put the robot back where it was seen.
+        if self._previous is not None:
+            _, x, y, yaw = self._previous
+            with contextlib.suppress(BlockedPoseError):
+                self.sim.teleport(x, y, yaw)
+        self._finish_work()
+        return nav
+
+    def _nav_feedback(self, nav: NavGoal, frame: Frame) -> None:
+        base = _base_pose(frame, self.params.map_frame)
+        nav.feedback(pose_msg(base), remaining_path_m(nav.waypoints, base.position_m[:2]),
+                     frame.stamp_s - nav.start_s, nav.trip_end_s - frame.stamp_s)
 
     def _on_cmd_vel(self, msg: Twist) -> None:
         try:
@@ -247,9 +341,9 @@ class SimBridgeNode(Node):
             self._streaming = self.params.mode == 'stream'
             return self._stream() if self._streaming else self._patrol()
         if self._goal_pending is not None:
-            place, self._goal_pending = self._goal_pending, None
+            (place, self._nav), self._goal_pending = self._goal_pending, None
             self._goal_place = place
-            return self._goal(place)
+            return self._goal(place, self._nav)
         if self._streaming:  # after a goal, the stream goes on from where the robot is
             return self._stream()
         return None
@@ -260,8 +354,14 @@ class SimBridgeNode(Node):
             self.get_logger().info(f'patrol of day {day}')
             yield from self.sim.patrol_day(day)
 
-    def _goal(self, place: str) -> Iterator[Frame]:
-        yield from self.sim.go_to(place).frames
+    def _goal(self, place: str, nav: NavGoal | None) -> Iterator[Frame]:
+        start_s = self.sim.now_s
+        trip = self.sim.go_to(place)
+        if nav is not None:
+            nav.start_s, nav.trip_end_s = start_s, start_s + trip.duration_s
+            nav.waypoints = [self.layout.get_place(p).position_m[:2] for p in trip.path
+                             if self.layout.has_node(p)]
+        yield from trip.frames
         yield from self.sim.look_around(self.params.look_around_views)
         self.counts['goals_reached'] += 1
 
@@ -276,6 +376,8 @@ class SimBridgeNode(Node):
             k += 1
 
     def _on_frame_tick(self) -> None:
+        self._take_nav_goals()
+        self._check_nav_cancel()
         if self._streaming and self._goal_pending is not None and self._goal_place is None:
             self._work = None  # a goal pre-empts the endless stream
         if self._work is None:
@@ -290,14 +392,24 @@ class SimBridgeNode(Node):
         except RobotMemoryError as exc:
             self.counts['goals_failed'] += 1
             self.get_logger().error(f'simulator refused: {exc}')
-            self._finish_work()
+            if self._nav is not None:
+                self.counts['nav_goals_aborted'] += 1
+                self._stop_trip().abort(NO_VALID_PATH, str(exc))
+            else:
+                self._finish_work()
             return
         self.publish_frame(frame)
+        if self._nav is not None:
+            self._nav_feedback(self._nav, frame)
 
     def _finish_work(self) -> None:
         self._work = None
         self._goal_place = None
         self._publish_stopped()
+        if self._nav is not None:  # its trip and look-around are done
+            self.counts['nav_goals_succeeded'] += 1
+            self._nav, nav = None, self._nav
+            nav.succeed()
 
     def _on_idle_tick(self) -> None:
         if self.busy:
@@ -399,6 +511,9 @@ class SimBridgeNode(Node):
 
     def destroy_node(self) -> None:
         """Release the simulator, then destroy the node."""
+        for goal in (self._nav, self._goal_pending[1] if self._goal_pending else None):
+            if goal is not None:
+                goal.abort(0, 'the simulator is shutting down')
         try:
             self.sim.close()
         finally:
