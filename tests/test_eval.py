@@ -141,3 +141,31 @@ def test_bench_soak_samples_every_day_and_reports_growth(tmp_path: Path) -> None
     assert result['store_mb_per_day'] > 0 and (tmp_path / 'soak.png').stat().st_size > 1000
     with pytest.raises(InvalidInputError, match='days must be > 3'):
         bench_soak(days=3)
+
+
+def test_the_report_names_objects_says_moves_within_a_room_and_lists_merges_apart(
+        tmp_path: Path, two_room_graph: object) -> None:
+    from robot_memory.core import EpisodicMemory, FactKey
+    from tests.conftest import MONDAY_S
+
+    memory = EpisodicMemory()
+    memory.set_layout(two_room_graph, MONDAY_S)
+    memory.create_object('object:counter', MONDAY_S + 60, 'counter', {
+        FactKey.POSITION: (1.0, 1.0, 0.45), FactKey.ROOM: 'room:kitchen'}, mobility='furniture')
+    memory.create_object('object:mug', MONDAY_S + 100, 'mug', {
+        FactKey.POSITION: (1.0, 1.0, 0.9), FactKey.ROOM: 'room:kitchen',
+        FactKey.SUPPORT: ('on', 'object:counter')}, color='red')
+    memory.create_object('object:sofa', MONDAY_S + 100, 'sofa', {
+        FactKey.POSITION: (6.0, 1.0, 0.4), FactKey.ROOM: 'room:study'})
+    memory.create_object('object:sofa2', MONDAY_S + 120, 'sofa', {
+        FactKey.POSITION: (6.1, 1.0, 0.4), FactKey.ROOM: 'room:study'})
+    memory.set_fact('object:mug', MONDAY_S + 5000, FactKey.POSITION, (2.5, 1.0, 0.9))
+    memory.merge('object:sofa', 'object:sofa2', MONDAY_S + 5000)
+    path = write_report(tmp_path, memory, MONDAY_S + 200, MONDAY_S + 6000, [])
+    html = path.read_text()
+    assert 'the red mug' in html and 'within the kitchen' in html
+    assert 'room:kitchen → room:kitchen' not in html and 'object:' not in html
+    corrections = html.split('Corrections to memory')[1]
+    assert 'duplicate merged' in corrections and 'the same as the sofa' in corrections
+    assert 'Monday 01:23' in corrections  # weekday and clock, not a stamp
+    assert '>gone<' not in html  # the merged duplicate is no household change

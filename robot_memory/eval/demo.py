@@ -25,8 +25,9 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from robot_memory.core.clock import MemoryClock
 from robot_memory.eval.laeqa import ASKED_HOUR, EvalQuestion, generate_questions, is_correct
-from robot_memory.eval.report import QARow, write_report
+from robot_memory.eval.report import QARow, when_text, write_report
 from robot_memory.progress import StageBar, Working
 from robot_memory.sim.clock import DAY_S, SIM_EPOCH_S
 
@@ -56,7 +57,7 @@ def _pick(questions: list[EvalQuestion], n: int) -> list[EvalQuestion]:
     return out
 
 
-def _truth_text(q: EvalQuestion) -> str:
+def _truth_text(q: EvalQuestion, clock: MemoryClock) -> str:
     e = q.expected
     if 'room' in e:
         room: str = e['room']
@@ -70,7 +71,8 @@ def _truth_text(q: EvalQuestion) -> str:
     if 'color' in e or 'state' in e:
         return str(e.get('color') or e.get('state'))
     if 'since_s' in e:
-        return f'since stamp {e["since_s"]:.0f} (known by {e["known_by_s"]:.0f})'
+        return (f'since {when_text(clock, e["since_s"])} (the robot could know it by '
+                f'{when_text(clock, e["known_by_s"])})')
     return str(e.get('day', e))
 
 
@@ -153,13 +155,13 @@ def run_demo(out_dir: Path, days: int = 3, seed: int = 0, questions: int = 20,
                 bar.advance()
                 if reply is None:
                     failures.append(f'no answer to {q.text!r}')
-                    rows.append(QARow(q.text, str(q.category), '(no answer)', _truth_text(q),
-                                      False, 0, 0.0))
+                    rows.append(QARow(q.text, str(q.category), '(no answer)',
+                                      _truth_text(q, memory.clock), False, 0, 0.0))
                     continue
                 value = reply.get('value')
                 rows.append(QARow(
                     q.text, str(q.category), str(reply.get('answer') or reply.get('error')),
-                    _truth_text(q), is_correct(q, value),
+                    _truth_text(q, memory.clock), is_correct(q, value),
                     int(reply.get('num_rooms_visited') or 0),
                     float(reply.get('confidence') or 0.0), tuple(reply.get('path') or ())))
         table = Table(title=f'{len(rows)} questions through the planner node')

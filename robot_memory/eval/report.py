@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import base64
 import html
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from robot_memory.core.clock import MemoryClock
 from robot_memory.core.episodic import EpisodicMemory, WorldDiff
+from robot_memory.core.object_history import ObjectFacts
 from robot_memory.core.scene_graph import EdgeKind, SceneGraph
 
-__all__ = ['QARow', 'draw_scene_graph', 'write_report']
+__all__ = ['QARow', 'change_rows', 'draw_scene_graph', 'object_name', 'when_text', 'write_report']
 
 _ROOM_COLORS = ('#f4e7d3', '#dfeedd', '#dde7f4', '#f3dde9', '#eeeed8', '#e4ddf2', '#d8efee')
 
@@ -102,21 +105,119 @@ def draw_scene_graph(graph: SceneGraph, path: Path, title: str,
     return path
 
 
-def _diff_rows(memory: EpisodicMemory, diff: WorldDiff) -> list[tuple[str, str, str, str]]:
-    rows = []
-    for kind, changes in (('added', diff.added), ('removed', diff.removed),
-                          ('moved', diff.moved), ('state_changed', diff.state_changed)):
-        for object_id in sorted(changes):
-            label = memory.history(object_id).label
-            facts = changes[object_id]
-            if kind in ('moved', 'state_changed'):
-                before, after = facts
-                detail = (f'{before[1] or "?"} → {after[1] or "?"}' if kind == 'moved'
-                          else f'{before[3] or "?"} → {after[3] or "?"}')
-            else:
-                detail = str(facts[1] or '?')
-            rows.append((kind, object_id, label, detail))
-    return rows
+def when_text(clock: MemoryClock, stamp_s: float) -> str:
+    """A time as people say it: weekday and clock ('Monday 08:00')."""
+    return f'{clock.weekday(stamp_s)} {clock.local(stamp_s):%H:%M}'
+
+
+def _room_name(room_id: Any) -> str:
+    return str(room_id or '').split(':', 1)[-1].replace('_', ' ')
+
+
+def _support_label(memory: EpisodicMemory, facts: ObjectFacts) -> str:
+    """'the counter', or '' where memory knows no support (facts: position, room, support,
+    state)."""
+    support = facts[2]
+    if not support or not memory.has_object(support[1]):
+        return ''
+    return f'the {memory.history(support[1]).label.replace("_", " ")}'
+
+
+def _support_phrase(memory: EpisodicMemory, facts: ObjectFacts) -> str:
+    """'on the counter', 'inside the fridge', or ''."""
+    label = _support_label(memory, facts)
+    return f'{facts[2][0]} {label}' if label else ''
+
+
+def _where(memory: EpisodicMemory, facts: ObjectFacts) -> str:
+    """'on the counter in the kitchen', 'in the kitchen', or '' where nothing is known."""
+    room = _room_name(facts[1])
+    return ' '.join(p for p in (_support_phrase(memory, facts),
+                                f'in the {room}' if room else '') if p)
+
+
+def object_name(memory: EpisodicMemory, object_id: str, facts: ObjectFacts | None = None
+                ) -> str:
+    """An object as a person names it: 'the red mug on the counter in the kitchen'."""
+    history = memory.history(object_id)
+    name = ' '.join(w for w in (history.color, history.label.replace('_', ' ')) if w)
+    where = _where(memory, facts) if facts is not None else ''
+    return f'the {name} {where}' if where else f'the {name}'
+
+
+def _move_text(memory: EpisodicMemory, before: ObjectFacts, after: ObjectFacts) -> str:
+    """A move in words; one within a room is said as such."""
+    if before[1] and before[1] == after[1]:
+        room = _room_name(after[1])
+        old, new = _support_label(memory, before), _support_label(memory, after)
+        gap = ''
+        if before[0] is not None and after[0] is not None:
+            gap = f' ({math.dist(before[0][:2], after[0][:2]):.1f} m)'
+        if old != new:
+            return (f'within the {room}, from {old or "somewhere else"} to '
+                    f'{new or "somewhere else"}{gap}')
+        still = f', still {_support_phrase(memory, after)}' if new else ''
+        return f'within the {room}{still}{gap}'
+    return f'from {_place(memory, before)} to {_place(memory, after)}'
+
+
+def _place(memory: EpisodicMemory, facts: ObjectFacts) -> str:
+    """'the shoe rack in the hallway', 'the hallway' or 'an unknown place'."""
+    room = _room_name(facts[1])
+    support = _support_label(memory, facts)
+    if support and room:
+        return f'{support} in the {room}'
+    return support or (f'the {room}' if room else 'an unknown place')
+
+
+def change_rows(memory: EpisodicMemory, diff: WorldDiff
+                ) -> tuple[list[tuple[str, str, str]], list[tuple[str, str, str]]]:
+    """(changes in the home, corrections of memory): (kind, object, detail) each, in words.
+
+    A duplicate merged into the object it was (`EpisodicMemory.merge`) leaves the world view
+    like a removal; it is memory correcting itself, not something people did, and is listed
+    apart.
+    """
+    home: list[tuple[str, str, str]] = []
+    corrections: list[tuple[str, str, str]] = []
+    for object_id in sorted(diff.added):
+        facts = diff.added[object_id]
+        home.append(('new to memory', object_name(memory, object_id, facts),
+                     f'first seen {_since(memory, object_id)}'))
+    for object_id in sorted(diff.removed):
+        facts = diff.removed[object_id]
+        history = memory.history(object_id)
+        if history.merged_into is not None and history.merged_s is not None \
+                and diff.t1 < history.merged_s <= diff.t2:
+            kept = memory.resolve(object_id)
+            corrections.append((
+                'duplicate merged', object_name(memory, object_id, facts),
+                f'the same as {object_name(memory, kept)}, counted twice; merged '
+                f'{when_text(memory.clock, history.merged_s)}'))
+            continue
+        home.append(('gone', object_name(memory, object_id, facts),
+                     'no longer where memory had it'))
+    for object_id in sorted(diff.moved):
+        before, after = diff.moved[object_id]
+        home.append(('moved', object_name(memory, object_id), _move_text(memory, before, after)))
+    for object_id in sorted(diff.state_changed):
+        before, after = diff.state_changed[object_id]
+        home.append(('state changed', object_name(memory, object_id, after),
+                     f'from {before[3] or "unknown"} to {after[3] or "unknown"}'))
+    return home, corrections
+
+
+def _since(memory: EpisodicMemory, object_id: str) -> str:
+    return when_text(memory.clock, memory.history(object_id).created_s)
+
+
+def _change_table(rows: Sequence[tuple[str, str, str]], empty: str) -> str:
+    esc = html.escape
+    if not rows:
+        return f'<p>{esc(empty)}</p>'
+    return ('<table><tr><th>change</th><th>object</th><th>detail</th></tr>'
+            + ''.join(f'<tr><td>{esc(k)}</td><td>{esc(o)}</td><td>{esc(d)}</td></tr>'
+                      for k, o, d in rows) + '</table>')
 
 
 def _img(path: Path) -> str:
@@ -167,12 +268,15 @@ def write_report(out_dir: Path, memory: EpisodicMemory, t1: float, t2: float,
             + '</table>')
     if map_png is not None and map_png.exists():
         parts += ["<h2>Top-down map and the robot's path</h2>", _img(map_png)]
-    parts += [f'<h2>Scene graph: {esc(clock.label(t1))} and {esc(clock.label(t2))}</h2>',
-              _img(g1), _img(g2), '<h3>What changed between them</h3><table>',
-              '<tr><th>change</th><th>object</th><th>class</th><th>detail</th></tr>']
-    parts += [f'<tr><td>{esc(k)}</td><td>{esc(o)}</td><td>{esc(lab)}</td><td>{esc(d)}</td></tr>'
-              for k, o, lab, d in _diff_rows(memory, diff)]
-    parts.append('</table>')
+    home, corrections = change_rows(memory, diff)
+    parts += [f'<h2>Scene graph: {esc(clock.label(t1))} ({esc(when_text(clock, t1))}) and '
+              f'{esc(clock.label(t2))} ({esc(when_text(clock, t2))})</h2>',
+              _img(g1), _img(g2), '<h3>What changed in the home between them</h3>',
+              _change_table(home, 'Nothing changed that memory saw.')]
+    if corrections:
+        parts += ['<h3>Corrections to memory (not changes in the home)</h3>',
+                  '<p>Objects memory had counted twice and merged once it saw they were one.</p>',
+                  _change_table(corrections, '')]
     if route_png is not None:
         parts += ['<h2>Going to look: a present-tense question</h2>',
                   f'<p>{esc(route_question.question)} → {esc(route_question.answer)}</p>',
