@@ -144,6 +144,33 @@ def test_view_command_writes_the_page(week_db: Path, tmp_path: Path) -> None:
     assert 'id="memory-data"' in (tmp_path / 'm.html').read_text()
 
 
+def test_the_legend_draws_every_kind_of_mark_the_map_draws(week: EpisodicMemory) -> None:
+    page = render_page(view_data(week))
+    legend = re.search(r'<ul id="legend".*?</ul>', page, re.S).group(0)
+    assets = Path(__file__).resolve().parents[1] / 'robot_memory' / 'viewer' / 'assets'
+    script = (assets / 'viewer.js').read_text()
+    # Every class the script gives a map element, and the object states it toggles.
+    drawn = set(re.findall(r"el\('\w+', \{ class: '([\w-]+)'", script))
+    drawn |= {f'change-{kind}' for kind in ('moved', 'removed', 'added', 'state_changed')}
+    drawn |= {'missing', 'furniture', 'evidence'}
+    drawn -= {'room', 'room-name', 'obj', 'mark'}  # the rooms and their names explain themselves
+    assert drawn >= {'path', 'place', 'edge', 'seen-at', 'plan', 'plan-stop'}
+    shown = set(re.findall(r'class="([\w\s-]+)"', legend))
+    assert drawn <= {c for classes in shown for c in classes.split()}, drawn
+    for words in ('missing', 'furniture', 'green ring: appeared', 'purple ring: state changed',
+                  'orange arrow: moved', 'red cross: gone', "red line: the robot's path",
+                  'pink'):
+        assert words in ' '.join(legend.split()), words
+
+
+def test_room_names_are_drawn_above_the_objects() -> None:
+    assets = Path(__file__).resolve().parents[1] / 'robot_memory' / 'viewer' / 'assets'
+    page = (assets / 'page.html').read_text()
+    top = re.search(r'<svg id="map" .*?</svg>', page, re.S).group(0)
+    assert top.index('id="objects"') < top.index('id="labels"')
+    assert "class: 'room-name', x: cx, y: -cy }, $('labels')" in (assets / 'viewer.js').read_text()
+
+
 def test_the_report_links_the_viewer(week: EpisodicMemory, tmp_path: Path) -> None:
     viewer = write_view(week, tmp_path / 'memory.html')
     report = write_report(tmp_path, week, week.instances()[0].end_s, week.now_s, [],

@@ -72,14 +72,15 @@
     const box = bounds().join(' ');
     $('map').setAttribute('viewBox', box);
     $('map-bg').setAttribute('viewBox', box);
-    for (const g of ['rooms', 'edges', 'places', 'objects']) clear($(g));
+    for (const g of ['rooms', 'edges', 'places', 'objects', 'labels']) clear($(g));
     D.rooms.forEach((r, i) => {
       if (r.polygon.length < 3) return;
       el('polygon', { class: 'room', fill: ROOM_FILLS[i % ROOM_FILLS.length],
         points: r.polygon.map(([x, y]) => x + ',' + (-y)).join(' ') }, $('rooms'));
       const cx = r.polygon.reduce((a, p) => a + p[0], 0) / r.polygon.length;
       const cy = r.polygon.reduce((a, p) => a + p[1], 0) / r.polygon.length;
-      el('text', { class: 'room-name', x: cx, y: -cy }, $('rooms')).textContent = r.name;
+      // On the top layer, after the objects: a room's name is never hidden under its marks.
+      el('text', { class: 'room-name', x: cx, y: -cy }, $('labels')).textContent = r.name;
     });
     for (const [a, b] of D.edges) {
       const p = D.places[a].xy, q = D.places[b].xy;
@@ -182,7 +183,8 @@
       li.dataset.kind = kind;
       li.dataset.id = o.id;
       let detail = '';
-      if (kind === 'moved') detail = roomName(a[ROOM]) + ' → ' + roomName(b[ROOM]);
+      if (kind === 'moved' && a[ROOM] === b[ROOM]) detail = 'within the ' + roomName(b[ROOM]);
+      else if (kind === 'moved') detail = roomName(a[ROOM]) + ' → ' + roomName(b[ROOM]);
       else if (kind === 'state_changed') detail = (a[STATE] || '?') + ' → ' + (b[STATE] || '?');
       else detail = roomName((a || b)[ROOM]);
       li.textContent = KIND_NAMES[kind] + ': ' + o.label + ' (' + o.id + ') ' + detail;
