@@ -241,6 +241,36 @@ def test_hostile_feedback_is_counted_and_the_drive_still_ends(
     server.destroy()
 
 
+@pytest.mark.parametrize(('module', 'navigation'), [
+    ('planner_node', 'nav2'), ('sim_bridge_node', 'nav2'),
+    ('planner_node', 'goal_pose'), ('sim_bridge_node', 'goal_pose')])
+def test_without_nav2_msgs_both_nodes_keep_to_goal_pose_and_say_so_once(
+        module: str, navigation: str, monkeypatch: pytest.MonkeyPatch,
+        capfd: pytest.CaptureFixture[str]) -> None:
+    from rclpy.parameter import Parameter
+
+    from robot_memory.ros.planner_node import PlannerNode
+    from robot_memory.ros.sim_bridge_node import SimBridgeNode
+
+    monkeypatch.setattr(f'robot_memory.ros.{module}.navigate_to_pose_type', lambda: None)
+    context = Context()
+    rclpy.init(context=context, domain_id=_domain_id())
+    kwargs: dict[str, Any] = {
+        'context': context, 'start_parameter_services': False,
+        'parameter_overrides': [Parameter('navigation', value=navigation)]}
+    try:
+        node = (PlannerNode(**kwargs) if module == 'planner_node' else SimBridgeNode(
+            backend=BuiltinSim(SimConfig(camera=CameraConfig(width=32, height=24))), **kwargs))
+        try:
+            assert node.navigation == 'goal_pose'
+        finally:
+            node.destroy_node()
+    finally:
+        rclpy.try_shutdown(context=context)
+    said = capfd.readouterr().err.count("navigation 'nav2' needs nav2_msgs")
+    assert said == (1 if navigation == 'nav2' else 0)
+
+
 def test_durations_are_clamped_to_what_the_message_holds() -> None:
     assert (duration_msg(1.25).sec, duration_msg(1.25).nanosec) == (1, 250_000_000)
     assert (duration_msg(-3.0).sec, duration_msg(math.nan).sec) == (0, 0)

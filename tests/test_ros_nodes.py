@@ -486,7 +486,8 @@ def test_bridge_on_sim_time_publishes_clock_layout_and_odometry(tmp_path: Path) 
 @pytest.mark.timeout(150)
 def test_a_goal_waits_for_a_base_that_has_not_started_yet(tmp_path: Path) -> None:
     """A goal published before any goal_pose reader matched would be lost on a volatile
-    topic: the planner holds it until the bridge (the base) is there, then it goes out."""
+    topic: the planner holds it until the bridge (the base) is there, then it goes out. (The
+    goal_pose fallback of a planner without nav2_msgs; test_ros_nav2 drives by the action.)"""
     graph = Graph(tmp_path)
     sim = BuiltinSim(SimConfig(camera=CameraConfig(width=WIDTH, height=HEIGHT)))
     layout_pub = graph.probe.publisher(String, 'map/layout', qos.latched())
@@ -496,7 +497,8 @@ def test_a_goal_waits_for_a_base_that_has_not_started_yet(tmp_path: Path) -> Non
     try:
         graph.start('memory_node', db_path=str(tmp_path / 'held.db'), use_embeddings=False,
                     sensor_qos_reliable=True, diagnostics_period_s=0.3)
-        graph.start('planner_node', max_steps=1, memory_timeout_s=20.0, goal_timeout_s=100.0)
+        graph.start('planner_node', max_steps=1, memory_timeout_s=20.0, goal_timeout_s=100.0,
+                    navigation='goal_pose')
         graph.wait(lambda: 'layout: 6 rooms' in graph.processes['memory_node'].log(), 40.0,
                    'memory to take the layout')
         graph.wait(lambda: graph.question_pub.get_subscription_count() > 0, 20.0,

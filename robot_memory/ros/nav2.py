@@ -85,7 +85,7 @@ class NavClient:
     `nav.feedback`, `nav.cancel_sent`; the end of a drive is counted by the caller.
     """
 
-    def __init__(self, node: Node, action_type: type, guard: CallbackGuard,
+    def __init__(self, node: Node, action_type: Any, guard: CallbackGuard,
                  counts: Counter[str]) -> None:
         self._type = action_type
         self._client = ActionClient(node, action_type, NAV_ACTION)
@@ -183,7 +183,7 @@ class NavClient:
 class NavGoal:
     """One accepted NavigateToPose goal as the bridge drives it; ends exactly once."""
 
-    def __init__(self, handle: Any, action_type: type) -> None:
+    def __init__(self, handle: Any, action_type: Any) -> None:
         self.handle = handle
         self.done = Future()
         self._type = action_type
@@ -241,7 +241,7 @@ class NavServer:
     `malformed.navigate_to_pose:<reason>`; every cancel request is accepted.
     """
 
-    def __init__(self, node: Node, action_type: type, guard: CallbackGuard,
+    def __init__(self, node: Node, action_type: Any, guard: CallbackGuard,
                  check: Any) -> None:
         self._type = action_type
         self._guard = guard

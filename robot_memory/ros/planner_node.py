@@ -154,6 +154,11 @@ class PlannerNode(Node):
         self.create_timer(0.1, self._on_tick, clock=steady)
         self.create_timer(1.0, self._publish_diagnostics, clock=steady)
 
+    @property
+    def navigation(self) -> str:
+        """How looks are driven: 'nav2' (the action) or 'goal_pose' (asked, or no nav2_msgs)."""
+        return 'nav2' if self._nav is not None else 'goal_pose'
+
     # ------------------------------------------------------------ inputs
     def _count_refused(self, kind: str, key: str) -> None:
         self.counts[f'{kind}.{key}'] += 1
@@ -300,7 +305,7 @@ class PlannerNode(Node):
             'question': session.session_id if session is not None else '',
             'goal': goal.place_id if goal is not None else '',
             'questions_waiting': len(self._questions),
-            'navigation': 'nav2' if self._nav is not None else 'goal_pose',
+            'navigation': self.navigation,
             **({'drive.distance_remaining_m': round(progress.distance_remaining_m, 3),
                 'drive.navigation_time_s': round(progress.navigation_time_s, 3),
                 'drive.recoveries': progress.recoveries} if progress is not None else {}),

@@ -205,6 +205,11 @@ class SimBridgeNode(Node):
         return self._work is not None or self._start_pending or self._goal_pending is not None
 
     @property
+    def navigation(self) -> str:
+        """Goals taken: 'nav2' (the action and goal_pose) or 'goal_pose' (the topic only)."""
+        return 'nav2' if self._nav_server is not None else 'goal_pose'
+
+    @property
     def frames_published(self) -> int:
         """Frames published so far."""
         return self.counts['frames_published']
@@ -498,7 +503,8 @@ class SimBridgeNode(Node):
 
     def _publish_diagnostics(self) -> None:
         values = {
-            'mode': self.params.mode, 'busy': self.busy, 'sim_time_s': self.sim.now_s,
+            'mode': self.params.mode, 'navigation': self.navigation, 'busy': self.busy,
+            'sim_time_s': self.sim.now_s,
             'place': getattr(self.sim, 'place_id', ''), 'goal': self._goal_place or '',
             'subscribers': self._camera_subscribers(),
             **{k: v for k, v in sorted(self.counts.items())},
