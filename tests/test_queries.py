@@ -86,7 +86,7 @@ def test_where_was_answers_about_a_past_evening(memory: EpisodicMemory) -> None:
 def test_an_unknown_target_is_said_not_guessed(memory: EpisodicMemory) -> None:
     answer = QueryEngine(memory).answer(WhereIs(Target('umbrella')))
     assert answer.value is None and answer.confidence == 0.0
-    assert answer.text == 'I have no memory of a umbrella.'
+    assert answer.text == 'I have no memory of an umbrella.'
 
 
 def test_a_label_matcher_gives_open_vocabulary_targets(memory: EpisodicMemory) -> None:

@@ -24,6 +24,7 @@ from robot_memory.core.queries import (
     Exists,
     Target,
 )
+from robot_memory.core.wording import be, sentence_start, time_words
 
 __all__ = ['SAME_SPOT_M', 'ContentsAnswers']
 
@@ -83,7 +84,7 @@ class ContentsAnswers(EngineCore):
             names = ', '.join(f'the {p.label.replace("_", " ")}' for p in hidden)
             phrases.append(f'I cannot see inside {names} while closed, so there may be '
                            'things I have not seen')
-        prefix = '' if q.at.is_now else f'{(q.at.text or "then").capitalize()}, '
+        prefix = '' if q.at.is_now else f'{sentence_start(time_words(q.at.text or "then"))}, '
         text = prefix + '; '.join(phrases) + '.'
         text = text[0].upper() + text[1:]
         evidence = tuple(self._evidence(s) for s in items[:20]) + tuple(
@@ -103,7 +104,7 @@ class ContentsAnswers(EngineCore):
         if not cands:
             return self._unknown(q, q.target)
         present = [s for s in cands if s.present] or cands
-        verb = 'is' if q.at.is_now else 'was'
+        verb = be(q.target.label, past=not q.at.is_now)
         values = []
         for s in present[:5]:
             if q.attribute == 'color':
@@ -191,7 +192,7 @@ class ContentsAnswers(EngineCore):
                 text = f'Yes, I have seen {len(cands)}: {listing}{more}.'
             else:
                 conf = max(self._confidence_at(s, probe, now) for s in cands)
-                text = f'Yes, {q.at.text or "then"}: {listing}{more}.'
+                text = f'Yes, {time_words(q.at.text or "then")}: {listing}{more}.'
             value = {'yes': True, 'count': len(cands),
                      'objects': [self._location(s) for s in cands[:20]], 'looked_in': looked}
             return Answer(q, value, text, conf, tuple(self._evidence(s) for s in cands[:10]),
@@ -200,7 +201,7 @@ class ContentsAnswers(EngineCore):
         rooms = ', '.join(r['room_name'] for r in looked) or 'nowhere yet'
         text = f'No, I have not seen a{"n" if thing[:1] in "aeiou" else ""} {thing}{where}'
         if not q.at.is_now:
-            text += f' {q.at.text}' if q.at.text else ' then'
+            text += f' {time_words(q.at.text)}' if q.at.text else ' then'
         text += f' (I looked in: {rooms}).'
         if gone:
             text = (f'No: I saw {self._describe_state(gone[0])} {self._place_phrase(gone[0])} '

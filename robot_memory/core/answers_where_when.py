@@ -33,6 +33,7 @@ from robot_memory.core.queries import (
     WhereIs,
     WhereWas,
 )
+from robot_memory.core.wording import sentence_start, time_words
 
 __all__ = ['NEAR_M', 'WhereWhenAnswers']
 
@@ -167,13 +168,14 @@ class WhereWhenAnswers(EngineCore):
         probe = q.at.probe_s(now)
         cands = self.candidates(q.target, probe)
         if not cands:
-            when = re.sub(r'^(?:on|at|in)\s+', '', q.at.text or self.memory.clock.label(probe))
+            when = re.sub(r'^(?:on|at|in)\s+', '',
+                          time_words(q.at.text) or self.memory.clock.label(probe))
             return Answer(q, None, f'I had not seen a {self._describe(q.target)} by {when}.',
                           0.0)
         best = cands[0]
         conf = self._confidence_at(best, probe, now)
-        when = q.at.text or self.memory.clock.label(probe)
-        text = (f'{when.capitalize()}, the {self._describe(q.target)} was '
+        when = time_words(q.at.text) or self.memory.clock.label(probe)
+        text = (f'{sentence_start(when)}, the {self._describe(q.target)} was '
                 f'{self._place_phrase(best)}.')
         return Answer(q, self._location(best), text, conf, (self._evidence(best),))
 
@@ -219,7 +221,7 @@ class WhereWhenAnswers(EngineCore):
         noun = label.replace('_', ' ') + ('' if n == 1 else 's')
         text = f'{"There is" if n == 1 else "There are"} {n} {noun}{where}.'
         if not q.at.is_now:
-            text = f'{(q.at.text or "Then").capitalize()}: {n} {noun}{where}.'
+            text = f'{sentence_start(time_words(q.at.text or "then"))}: {n} {noun}{where}.'
         return Answer(q, {'count': n, 'room': q.room, 'label': label}, text, conf,
                       tuple(self._evidence(s) for s in objs[:10]),
                       self._verify(conf) and q.at.is_now)
@@ -295,12 +297,13 @@ class WhereWhenAnswers(EngineCore):
         changed = info['moved'] if info is not None else n > 0
         if target is not None and info is not None:
             since = re.sub(r'^(?:since|after|compared (?:to|with)|on)\s+', '',
-                           q.since.text or self.memory.clock.label(t1))
+                           time_words(q.since.text) or self.memory.clock.label(t1))
             thing = self._describe(target)
             if info.get('object_id') is None:
                 text = f'I have no memory of a {thing}.'
             elif not q.until.is_now:
-                window = q.since.text or f'{since} and {self.memory.clock.label(t2)}'
+                window = time_words(q.since.text) or \
+                    f'{since} and {self.memory.clock.label(t2)}'
                 text = (f'Yes, the {thing} moved {window}.' if changed else
                         f'No, the {thing} did not move {window}.')
             elif changed:

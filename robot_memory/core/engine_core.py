@@ -23,6 +23,7 @@ from robot_memory.core.queries import Answer, Evidence, Query, Target
 from robot_memory.core.retrieval import GraphIndex
 from robot_memory.core.scene_graph import RoomAttributes
 from robot_memory.core.taxonomy import Taxonomy, default_affordances, default_taxonomy
+from robot_memory.core.wording import article
 
 __all__ = ['EngineCore', 'EngineParams', 'Hypothesis', 'LabelMatcher', 'TextScorer']
 
@@ -167,7 +168,7 @@ class EngineCore:
         return f'a {words}' + (f' ({s.state})' if s.state else '')
 
     def _unknown(self, query: Query, target: Target) -> Answer:
-        return Answer(query, None, f'I have no memory of a {self._describe(target)}.', 0.0,
+        return Answer(query, None, f'I have no memory of {article(self._describe(target))}.', 0.0,
                       (), needs_verification=True)
 
     def _verify(self, confidence: float) -> bool:
