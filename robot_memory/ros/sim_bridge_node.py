@@ -11,7 +11,8 @@ action (`navigation: nav2`, where nav2_msgs is installed) with the same drive: f
 every frame (current pose, distance left along the path, navigation time), succeeded after the
 look-around, aborted when the goal is off the map (error 204, farther than `goal_tolerance_m`
 from every place) or has no path (208), canceled at the client's request (the robot stops
-where its last frame showed it); a newer goal pre-empts the one under way (aborted).
+where its last frame showed it); a newer NavigateToPose goal pre-empts the one under way
+(aborted), a `goal_pose` waits for it.
 
 The simulator computes a whole trip at once; its frames are then published one per tick at
 `frame_rate_hz`, so subscribers see a camera stream at a steady rate. QoS: `qos.py`.
