@@ -34,6 +34,7 @@ from robot_memory.core.protocol import (
 from robot_memory.core.queries import Answer, query_to_dict
 from robot_memory.core.query_engine import QueryEngine
 from robot_memory.core.scene_graph import SceneGraph
+from robot_memory.core.snapshots import ChangeRecord, ObjectRecord, changes_between, objects_at
 from robot_memory.core.store import MemoryStore
 from robot_memory.core.types import Frame
 from robot_memory.exceptions import (
@@ -321,6 +322,22 @@ class MemoryService:
             self.request_errors += 1
             log.warning('bad memory request: %s', exc)
             return ErrorReply(id=request_id, ok=False, error=str(exc))
+
+    # ------------------------------------------------------------ snapshots
+    def objects_at(self, at_s: float, room: str = '',
+                   class_name: str = '') -> tuple[float, list[ObjectRecord]]:
+        """The objects present at `at_s` (0 = now) and the time used (the GetObjects service).
+
+        Raises `InvalidInputError` for a time or filter that is none.
+        """
+        self.pipeline.flush()  # what was just seen counts, as for a question
+        return objects_at(self.memory, at_s, room, class_name)
+
+    def changes_between(self, since_s: float, until_s: float,
+                        room: str = '') -> list[ChangeRecord]:
+        """What changed between two times (0 = now) (the GetChanges service)."""
+        self.pipeline.flush()
+        return changes_between(self.memory, since_s, until_s, room)
 
     # ------------------------------------------------------------ map data
     def object_markers(self, now_s: float | None = None) -> list[ObjectMarker]:

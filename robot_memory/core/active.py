@@ -12,6 +12,10 @@ whole loop is tested without ROS:
     on_memory_timeout()           → MemoryRequest (a retry) | FinalAnswer (gave up)
     cancel()                      → FinalAnswer (stop reason 'canceled', whatever the phase)
 
+An asker may bound a question (`AskLimits`, from the `Ask` action): the time it is about (the
+memory's clock for every request), a room to look in, a number of looks and a travel distance;
+`belief` and `latest_answer` say where it stands (the action's feedback).
+
 The value-of-information decision is `VoIPlanner.decide` on the belief the memory node sends
 back, discounted for places already looked at that did not confirm a hypothesis.
 """
@@ -26,6 +30,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from robot_memory._compat import StrEnum
+from robot_memory.core.ask import AskLimits
 from robot_memory.core.planner import Decision, PlannerParams, VoIPlanner, discount_visited
 from robot_memory.core.protocol import (
     ActiveAnswer,
@@ -131,7 +136,8 @@ class ActiveQuestion:
 
     def __init__(self, question: str | Mapping[str, Any], session_id: str,
                  planner: VoIPlanner | None = None, layout: SceneGraph | None = None,
-                 memory_retries: int = 2) -> None:
+                 memory_retries: int = 2, limits: AskLimits | None = None) -> None:
+        self.limits = limits or AskLimits()
         self._ask: AskBody = {}
         if isinstance(question, str):
             if not question.strip():
@@ -147,6 +153,8 @@ class ActiveQuestion:
                                     f'"query", got {question!r}')
         self._text = str(self._ask['question']) if 'question' in self._ask else \
             json.dumps(self._ask['query'], sort_keys=True, default=str)
+        if self.limits.at_s is not None:
+            self._ask['now_s'] = self.limits.at_s
         self.session_id = session_id
         self.planner = planner or VoIPlanner(PlannerParams())
         self.layout = layout
@@ -158,6 +166,8 @@ class ActiveQuestion:
         self._retries_left = self.memory_retries
         self._goal: GoToPlace | None = None
         self._robot_place: str | None = None
+        self.belief: list[Hypothesis] = []  # memory's latest, after discounting the looks
+        self.latest_answer: object = None  # memory's latest answer text
 
     # ----------------------------------------------------------- requests
     @property
@@ -202,7 +212,10 @@ class ActiveQuestion:
             raise InvalidInputError(f'question {self.session_id} already started')
         if self.layout is None:
             self.phase = Phase.LAYOUT
-            return self._send(LayoutRequest(id=self._next_id(), mode='layout'))
+            request = LayoutRequest(id=self._next_id(), mode='layout')
+            if self.limits.at_s is not None:
+                request['now_s'] = self.limits.at_s
+            return self._send(request)
         return self._belief_request()
 
     def accepts(self, reply: Mapping[str, Any]) -> bool:
@@ -230,6 +243,9 @@ class ActiveQuestion:
         if isinstance(query, Mapping):
             # Ask the same typed query from now on: the text is parsed once.
             self._ask = {'query': dict(query)}
+            if self.limits.at_s is not None:
+                self._ask['now_s'] = self.limits.at_s
+        self.latest_answer = reply.get('answer')
         try:
             belief = _belief_from_reply(reply.get('belief', []))
         except (InvalidInputError, KeyError, TypeError, ValueError) as exc:
@@ -241,7 +257,9 @@ class ActiveQuestion:
                                               detection_prob=float(detection)))
         belief = discount_visited(belief, self.trace.path, self._confirmed(reply),
                                   self.planner.params.detection_prob)
-        if len(self.trace.path) + len(self.trace.failed) >= self.planner.params.max_steps:
+        self.belief = list(belief)
+        looks = len(self.trace.path) + len(self.trace.failed)
+        if looks >= self.planner.params.max_steps:
             return self._finish(reply, 'step budget spent', belief)
         layout = self.layout if self.layout is not None else SceneGraph()
         if not layout.places:
@@ -249,16 +267,30 @@ class ActiveQuestion:
         start = robot_place if robot_place is not None and layout.has_node(robot_place) \
             else None
         excluded = frozenset(self.trace.path) | frozenset(self.trace.failed)
+        scope = self.limits.scope_room
+        if scope is not None:
+            outside = frozenset(p for p in layout.places if room_of_place(p, layout) != scope)
+            if len(outside) == len(layout.places):
+                return self._finish(reply, f'no places in {scope}', belief)
+            excluded |= outside
         decision = self.planner.decide(belief, start, layout, excluded)
+        if decision.place is not None and self.limits.max_looks is not None and \
+                looks >= self.limits.max_looks:
+            return self._finish(reply, 'look budget spent', belief)  # it would look again
         self.trace.decisions.append(decision)
         if decision.place is None:
             return self._finish(reply, decision.reason, belief)
-        if self.trace.first_goal_stamp_s is None:
-            self.trace.first_goal_stamp_s = stamp_s
+        trip_m = 0.0
         if start is not None and start != decision.place:
             # Unreachable on the map: the trip fails and the place is excluded afterwards.
             with contextlib.suppress(UnknownNodeError):
-                self.trace.distance_m += layout.place_path(start, decision.place)[1]
+                trip_m = layout.place_path(start, decision.place)[1]
+        if self.limits.max_distance_m is not None and \
+                self.trace.distance_m + trip_m > self.limits.max_distance_m:
+            return self._finish(reply, 'travel budget spent', belief)
+        if self.trace.first_goal_stamp_s is None:
+            self.trace.first_goal_stamp_s = stamp_s
+        self.trace.distance_m += trip_m
         self.phase = Phase.MOVING
         self._goal = GoToPlace(decision.place, layout.get_place(decision.place).position_m,
                                decision)

@@ -3,15 +3,17 @@
 Subscribes (relative names, remappable): `camera/depth/image_rect`, `camera/color/image_raw`,
 `camera/semantic/image_raw`, `camera/semantic/labels`, `camera/color/camera_info`,
 `camera/pose`, `map/layout`, `memory/query`. Publishes `memory/answer`, `memory/markers`,
-`diagnostics`. QoS per topic: `robot_memory/ros/qos.py`.
+`diagnostics`. QoS per topic: `robot_memory/ros/qos.py`. Serves `memory/get_objects` and
+`memory/get_changes` (robot_memory_interfaces/srv/GetObjects, GetChanges: the world at a time,
+what changed between two) where that package is built (`ros/interfaces.py`).
 
 Threads: the executor only receives — decodes, pairs by stamp, queues — because rclpy's
 callbacks are slow enough that a busy executor loses sensor messages from its queues. One
-worker thread owns the `MemoryService` (`robot_memory/service.py`, where all the work is):
-it answers requests first, then ingests queued frames one at a time, and draws markers and
-diagnostics when their timers ask. Frames beyond `ingest_queue_frames` drop the oldest. The
-order, the queues and requests waiting for frames are `robot_memory/ros/scheduler.py`'s; this
-node executes its steps.
+worker thread owns the `MemoryService` (`robot_memory/service.py`, where all the work is): it
+answers requests and service calls first, then ingests queued frames one at a time, and draws
+markers and diagnostics when their timers ask. Frames beyond `ingest_queue_frames` drop the
+oldest. The order, the queues and requests waiting for frames are
+`robot_memory/ros/scheduler.py`'s; this node executes its steps.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from geometry_msgs.msg import PoseStamped
 from nav_msgs.msg import OccupancyGrid
 from rclpy.clock import Clock, ClockType
 from rclpy.node import Node
+from rclpy.task import Future
 from sensor_msgs.msg import CameraInfo, Image
 from std_msgs.msg import String
 from visualization_msgs.msg import MarkerArray
@@ -55,6 +58,15 @@ from robot_memory.ros.conversions import (
     label_space_from_label_info,
     occupancy_from_msg,
     pose_from_transform,
+)
+from robot_memory.ros.interfaces import (
+    GET_CHANGES_SERVICE,
+    GET_OBJECTS_SERVICE,
+    MISSING,
+    changes_response,
+    memory_service_types,
+    objects_response,
+    time_s,
 )
 from robot_memory.ros.layouts import load_layout as load_layout  # re-exported
 from robot_memory.ros.layouts import parse_layout_message
@@ -157,6 +169,18 @@ class MemoryNode(Node):
         self.create_subscription(String, 'memory/query', guard('query', self._on_query, text),
                                  qos.reliable(50))
         self._answer_pub = self.create_publisher(String, 'memory/answer', qos.reliable(50))
+        # A service call is answered by the worker (it owns the memory); this wakes the
+        # executor to send the response the moment the worker has it.
+        self._wake = self.create_guard_condition(lambda: None)
+        self._srv_types = memory_service_types()
+        if self._srv_types is None:
+            self.get_logger().info(f'no snapshot services: {MISSING}; memory/query serves '
+                                   'the same as JSON')
+        else:
+            self.create_service(self._srv_types.get_objects, GET_OBJECTS_SERVICE,
+                                self._on_get_objects)
+            self.create_service(self._srv_types.get_changes, GET_CHANGES_SERVICE,
+                                self._on_get_changes)
         self._markers_pub = self.create_publisher(MarkerArray, 'memory/markers', qos.latched())
         self._diag_pub = self.create_publisher(DiagnosticArray, 'diagnostics', qos.reliable())
         # Timers run on the steady clock: simulated time may stand still while the robot idles.
@@ -176,6 +200,7 @@ class MemoryNode(Node):
                                     timezone=p.timezone).start()
         self._tasks: dict[str, Callable[..., None]] = {
             'apply_layout': self._apply_layout, 'take_request': self._take_request,
+            'serve_call': self._serve_call,
             'ingest': self._ingest, 'serve_deferred': self._serve_deferred,
             'publish_markers': self._publish_markers,
             'publish_diagnostics': self._publish_diagnostics}
@@ -282,6 +307,48 @@ class MemoryNode(Node):
                                     f'{REQUEST_MAX_BYTES})')
         self.scheduler.add_request(data)
 
+    async def _on_get_objects(self, request: Any, response: Any) -> Any:
+        def fill() -> None:
+            at_s, records = self.service.objects_at(time_s(request.at), request.room,
+                                                    request.class_name)
+            assert self._srv_types is not None
+            objects_response(response, self._srv_types.object_state, at_s, records)
+
+        return await self._on_worker('get_objects', fill, response)
+
+    async def _on_get_changes(self, request: Any, response: Any) -> Any:
+        def fill() -> None:
+            records = self.service.changes_between(time_s(request.since), time_s(request.until),
+                                                   request.room)
+            assert self._srv_types is not None
+            changes_response(response, self._srv_types.object_change, records)
+
+        return await self._on_worker('get_changes', fill, response)
+
+    async def _on_worker(self, name: str, fill: Callable[[], None], response: Any) -> Any:
+        """Have the worker `fill` the response; a refused request (`InvalidInputError`) is
+        answered with success false and its reason, and counted by the guard."""
+        done = Future()
+
+        def call() -> None:
+            def run(_: Any) -> None:
+                try:
+                    fill()
+                except Exception as exc:
+                    response.success = False
+                    response.message = f'{exc}'[:500] if isinstance(exc, InvalidInputError) \
+                        else f'{type(exc).__name__}: {exc}'[:500]
+                    raise
+
+            try:
+                self._guard.call(name, run, None, None)
+            finally:
+                done.set_result(response)
+                self._wake.trigger()
+
+        self.scheduler.add_call(call)
+        return await done
+
     # --------------------------------------------------------------- worker
     def _execute(self, step: Step) -> None:
         self._tasks[step.task](*step.args)
@@ -355,6 +422,9 @@ class MemoryNode(Node):
         self._path.append((x, y, 0.05))
 
     # ------------------------------------------------------------- requests
+    def _serve_call(self, call: Callable[[], None]) -> None:
+        call()
+
     def _take_request(self, data: str) -> None:
         request = read_request(data)
         if not self.scheduler.deferred.hold(request, self._last_frame_s,

@@ -14,6 +14,13 @@ out on `goal_pose` (PoseStamped in `map`) and arrival = an `odom` within
 simulated or Nav2 robot stops only when it is done, look-around included). Odometry must be
 in the map frame for that test: on a real robot remap `odom` to a localised odometry.
 
+The same questions come as goals of the `ask` action (robot_memory_interfaces/action/Ask,
+`ros/interfaces.py`), where that package is built: a goal is checked (`core/ask.py`; a bad one
+is rejected and counted as `malformed.ask:<reason>`), queued with the topic's questions, given
+feedback at every step (phase, places looked, belief) and ended with the answer (succeeded),
+no answer (aborted) or canceled when its client cancels it. Its answer also goes out on
+`answer`.
+
 The question logic is `robot_memory.core.active.ActiveQuestion` (what a drive's end means:
 `robot_memory.core.drive`); this node sends what it returns and feeds back replies, arrivals
 and timeouts.
@@ -45,12 +52,14 @@ from robot_memory.core.active import (
     MemoryRequest,
     Step,
 )
+from robot_memory.core.ask import AskLimits, ask_feedback, ask_result
 from robot_memory.core.drive import DriveEnd
 from robot_memory.core.planner import PlannerParams, VoIPlanner
 from robot_memory.exceptions import InvalidInputError, RobotMemoryError
 from robot_memory.fleet.link import fleet_dsn
 from robot_memory.ros import qos
 from robot_memory.ros.conversions import diagnostic_status, stamp_s
+from robot_memory.ros.interfaces import MISSING, AskJob, AskServer, ask_action_type
 from robot_memory.ros.markers import planner_markers
 from robot_memory.ros.nav2 import NavClient, navigate_to_pose_type
 from robot_memory.ros.params import PlannerNodeParams, declare_params
@@ -114,7 +123,8 @@ class PlannerNode(Node):
         self.params = p = declare_params(self, PlannerNodeParams, self._on_params_changed)
         self.planner = VoIPlanner(_planner_params(p))
         self.counts: Counter[str] = Counter()
-        self._questions: deque[tuple[str, str | dict[str, Any]]] = deque()
+        self._questions: deque[tuple[str, str | dict[str, Any], AskLimits | None]] = deque()
+        self._ask_jobs: dict[str, AskJob] = {}  # Ask goals taken, by question id
         self._session: ActiveQuestion | None = None
         self._memory_deadline: float | None = None
         self._goal_deadline: float | None = None
@@ -149,6 +159,13 @@ class PlannerNode(Node):
                                           'installed: looks go out on goal_pose')
             else:
                 self._nav = NavClient(self, action, self._guard, self.counts)
+        self._ask: AskServer | None = None
+        ask = ask_action_type()
+        if ask is None:
+            self.get_logger().info(f'no ask action: {MISSING}; questions come on the '
+                                   'question topic only')
+        else:
+            self._ask = AskServer(self, ask, self._guard)
         # Timeouts are wall-clock: simulated time stands still while nothing happens.
         steady = Clock(clock_type=ClockType.STEADY_TIME)
         self.create_timer(0.1, self._on_tick, clock=steady)
@@ -174,7 +191,8 @@ class PlannerNode(Node):
             self.cancel_question(question.question_id)
             return
         self._asked += 1
-        self._questions.append((question_id or f'{self.get_name()}-{self._asked}', question))
+        self._questions.append((question_id or f'{self.get_name()}-{self._asked}', question,
+                                None))
         self.get_logger().info(f'question {self._questions[-1][0]}: {question}')
         if self._session is None:
             self._start_next()
@@ -224,6 +242,8 @@ class PlannerNode(Node):
             self._do(session.on_arrived(self._odom[0]))
 
     def _on_tick(self) -> None:
+        if self._ask is not None:
+            self._guard.call('ask', self._poll_asks, None, self._ask)
         session = self._session
         if session is None:
             return
@@ -248,6 +268,41 @@ class PlannerNode(Node):
             self.counts['memory_timeouts'] += 1
             self.get_logger().warning('memory node did not answer; asking again')
             self._do(session.on_memory_timeout())
+
+    def _poll_asks(self, server: AskServer) -> None:
+        """Queue the Ask goals accepted since the last tick; cancel those asked to."""
+        while (job := server.take()) is not None:
+            self._asked += 1
+            job.question_id = f'{self.get_name()}-ask-{self._asked}'
+            self._ask_jobs[job.question_id] = job
+            goal = job.goal
+            self.counts['ask.goals'] += 1
+            self._questions.append((job.question_id, goal.question, goal.limits))
+            self.get_logger().info(f'question {job.question_id} (ask action): {goal.question}')
+            job.feedback(ask_feedback('queued', (), None, (), None))
+        for question_id, job in list(self._ask_jobs.items()):
+            if job.cancel_requested:
+                self.counts['ask.cancel_requested'] += 1
+                self.cancel_question(question_id)
+        if self._session is None:
+            self._start_next()
+
+    def _ask_feedback(self, session: ActiveQuestion) -> None:
+        job = self._ask_jobs.get(session.session_id)
+        if job is None:
+            return
+        goal = session.goal
+        job.feedback(ask_feedback(session.phase, session.trace.path, session.latest_answer,
+                                  [(h.value, h.prob) for h in session.belief],
+                                  goal.place_id if goal is not None else None))
+
+    def _end_ask(self, answer: dict[str, Any]) -> None:
+        job = self._ask_jobs.pop(str(answer.get('id')), None)
+        if job is not None:
+            result = ask_result(answer)
+            self.counts['ask.' + ('canceled' if result.canceled else
+                                  'succeeded' if result.ok else 'aborted')] += 1
+            job.end(result)
 
     def _poll_drive(self, session: ActiveQuestion) -> None:
         assert self._nav is not None
@@ -292,6 +347,7 @@ class PlannerNode(Node):
                 except InvalidInputError:
                     return True
                 self._answer_pub.publish(String(data=json.dumps(answer.result, default=str)))
+                self._end_ask(dict(answer.result))
                 return True
         self.counts['cancel_unknown'] += 1
         return False
@@ -336,13 +392,16 @@ class PlannerNode(Node):
 
     def _start_next(self) -> None:
         while self._session is None and self._questions:
-            question_id, question = self._questions.popleft()
+            question_id, question, limits = self._questions.popleft()
             try:
                 self._session = ActiveQuestion(question, question_id, self.planner,
-                                               memory_retries=self.params.memory_retries)
+                                               memory_retries=self.params.memory_retries,
+                                               limits=limits)
             except InvalidInputError as exc:
                 self.counts['malformed_questions'] += 1
                 self.get_logger().warning(f'question {question_id}: {exc}')
+                self._end_ask({'id': question_id, 'ok': False, 'answer': None,
+                               'error': str(exc)})
                 continue
             self._do(self._session.start())
 
@@ -356,8 +415,11 @@ class PlannerNode(Node):
             self._query_pub.publish(String(data=json.dumps(request)))
         elif isinstance(step, GoToPlace):
             self._send_goal(step, session)
+        if session is not None and not isinstance(step, FinalAnswer):
+            self._ask_feedback(session)
         elif isinstance(step, FinalAnswer):
             self._answer_pub.publish(String(data=json.dumps(step.result, default=str)))
+            self._end_ask(dict(step.result))
             self.counts['answered'] += 1
             self.get_logger().info(f'answer {step.result["id"]}: {step.result.get("answer")} '
                                    f'(path {step.result["path"]})')

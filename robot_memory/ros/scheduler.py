@@ -4,12 +4,12 @@ order the one worker thread takes it, and requests that wait for frames.
 The executor threads only receive (see `memory_node`): they put paired frames, requests,
 layouts and timer tasks into a `WorkScheduler`. The worker thread owns the memory and runs
 `WorkScheduler.run`, which takes everything that arrived in one go and turns it into `Step`s,
-in this order: every layout, every request, one frame, the requests waiting for frames, then
-markers and diagnostics if their timers asked. Frames beyond `max_frames` drop the oldest
-(counted as `ingest_queue_full`); frames wait while `may_ingest` says no (no rooms yet). A
-step that raises is counted as `worker_errors` and the worker goes on with the next one. On
-`stop()` the worker ends after the step in hand, then ingests the frames still queued, so
-nothing already received is lost.
+in this order: every layout, every request, every service call (a snapshot), one frame, the
+requests waiting for frames, then markers and diagnostics if their timers asked. Frames beyond
+`max_frames` drop the oldest (counted as `ingest_queue_full`); frames wait while `may_ingest`
+says no (no rooms yet). A step that raises is counted as `worker_errors` and the worker goes on
+with the next one. On `stop()` the worker ends after the step in hand, then ingests the frames
+still queued, so nothing already received is lost.
 
 `DeferredRequests` holds a request with `wait_for_stamp_s` until memory has ingested a frame
 that recent (within the pairing tolerance), or until its wait is over.
@@ -31,8 +31,8 @@ from robot_memory.exceptions import InvalidInputError
 __all__ = ['TASKS', 'DeferredRequests', 'Step', 'WorkScheduler', 'caught_up', 'read_request']
 
 # What a step can ask the worker to do, in the order a round does it.
-TASKS = ('apply_layout', 'take_request', 'ingest', 'serve_deferred', 'publish_markers',
-         'publish_diagnostics')
+TASKS = ('apply_layout', 'take_request', 'serve_call', 'ingest', 'serve_deferred',
+         'publish_markers', 'publish_diagnostics')
 TIMER_TASKS = ('markers', 'diagnostics')
 DEFERRED_POLL_S = 0.05  # how often waiting requests are looked at while nothing arrives
 
@@ -120,6 +120,7 @@ class WorkScheduler:
         self._max_frames = max_frames
         self._frames: deque[Frame] = deque()
         self._requests: deque[str] = deque()
+        self._calls: deque[Callable[[], None]] = deque()
         self._layouts: deque[tuple[float | None, SceneGraph, str]] = deque()
         self._due: set[str] = set()
         self._stopping = False
@@ -152,6 +153,12 @@ class WorkScheduler:
             self._requests.append(data)
             self.cond.notify()
 
+    def add_call(self, call: Callable[[], None]) -> None:
+        """Queue a service call to run on the worker (it owns the memory)."""
+        with self.cond:
+            self._calls.append(call)
+            self.cond.notify()
+
     def add_layout(self, stamp_s: float | None, layout: SceneGraph, world_id: str = '') -> None:
         """Queue a layout (rooms and places), its stamp and its world, where they are known."""
         with self.cond:
@@ -179,8 +186,8 @@ class WorkScheduler:
         """
         poll_s = DEFERRED_POLL_S if self.deferred else None
         with self.cond:
-            while not (self._stopping or self._layouts or self._requests or self._due
-                       or (self._frames and may_ingest())):
+            while not (self._stopping or self._layouts or self._requests or self._calls
+                       or self._due or (self._frames and may_ingest())):
                 self.cond.wait(timeout=poll_s)
                 if poll_s is not None:
                     break
@@ -190,11 +197,14 @@ class WorkScheduler:
             self._layouts.clear()
             requests = list(self._requests)
             self._requests.clear()
+            calls = list(self._calls)
+            self._calls.clear()
             due, self._due = self._due, set()
             frame = self._frames.popleft() if self._frames and may_ingest() else None
         steps = [*(Step('apply_layout', (layout, stamp_s, world_id))
                    for stamp_s, layout, world_id in layouts),
-                 *(Step('take_request', (request,)) for request in requests)]
+                 *(Step('take_request', (request,)) for request in requests),
+                 *(Step('serve_call', (call,)) for call in calls)]
         if frame is not None:
             steps.append(Step('ingest', (frame,)))
         steps.append(Step('serve_deferred'))
