@@ -94,7 +94,7 @@ def test_a_lamp_that_is_on_shows_it_and_the_pixel_model_reads_on_and_off() -> No
 
 def test_an_open_laptop_and_an_open_box_stand_taller_for_their_footprint() -> None:
     model = PixelStateModel()
-    pixels = np.full((30, 3), 90, np.uint8)
+    pixels = np.full((200, 3), 90, np.uint8)  # a view large enough to read
     for cls, size in (('laptop', (0.33, 0.23, 0.03)), ('box', (0.3, 0.25, 0.2))):
         obj = dress(ObjectInstance(f'obj:{cls}_0', cls, 'grey', size, 'movable',
                                    ('closed', 'open')), 'home', 2)

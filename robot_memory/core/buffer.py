@@ -121,6 +121,7 @@ class _Candidate:
     count: int = 1
     obs_ids: list[int] = field(default_factory=list)
     positions: list[tuple[float, float, float]] = field(default_factory=list)
+    needed: int | None = None  # views asked for when it began (their prior was then)
 
 
 @dataclass(slots=True)
@@ -213,8 +214,10 @@ class ShortTermBuffer:
 
         `agrees(old_value, new_value)` decides whether the evidence supports the pending
         candidate (default: equality); if not, the candidate restarts from this evidence.
-        `views_needed` (absences only) replaces the configured count when
-        `confirm_k_removed` is 0: how many empty views the detector's reliability calls for.
+        `views_needed` replaces the configured count for an absence (when `confirm_k_removed`
+        is 0: how many empty views the detector's reliability calls for) and for a state
+        change (how many agreeing reads the state reader's reliability calls for, fixed when
+        the candidate begins).
         """
         entry = self._entries.get(object_id)
         if entry is None:
@@ -226,7 +229,7 @@ class ShortTermBuffer:
         if cand is None or not same(cand.value, value):
             if cand is not None:
                 self._dropped += 1
-            cand = _Candidate(kind, value, stamp_s, stamp_s)
+            cand = _Candidate(kind, value, stamp_s, stamp_s, needed=views_needed)
             entry.candidates[kind] = cand
         else:
             cand.count += 1
@@ -241,6 +244,9 @@ class ShortTermBuffer:
             confirmed = cand.count >= p.confirm_k_removed
         elif kind is ChangeKind.REMOVED and views_needed is not None:
             confirmed = cand.count >= max(int(views_needed), 1)
+        elif kind is ChangeKind.STATE_CHANGED and cand.needed is not None:
+            # The reads asked for when the first of them came: those after it only add up.
+            confirmed = cand.count >= max(int(cand.needed), 1)
         else:
             confirmed = cand.count >= p.confirm_k or (
                 cand.count >= 2 and cand.last_s - cand.first_s >= p.confirm_tau_s)

@@ -19,7 +19,8 @@ from robot_memory.core.events import FactKey
 from robot_memory.core.types import ObjectObservation
 from robot_memory.exceptions import InvalidInputError, RobotMemoryError
 
-__all__ = ['ConsolidationParams', 'ConsolidationStats', 'Consolidator', 'ObservedFacts']
+__all__ = ['ConsolidationParams', 'ConsolidationStats', 'Consolidator', 'ObservedFacts',
+           'state_reads_needed']
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +47,10 @@ class ObservedFacts:
     support: tuple[str, str] | None = None
     mobility: str = 'movable'
     discovered: bool = False  # first seen where the robot had never looked
+    # Agreeing reads that confirm a state other than memory's (0: the buffer's own rule), from
+    # how often the state reader errs and how likely a change was since the last read
+    # (`state_reads_needed`).
+    state_reads: int = 0
 
 
 @dataclass(slots=True)
@@ -59,6 +64,25 @@ class ConsolidationStats:
     lost: int = 0
     state_changed: int = 0
     rejected: int = 0
+
+
+def state_reads_needed(read_error: float, p_change: float, max_error: float,
+                       most: int = 4) -> int:
+    """Agreeing reads of a state other than the one memory holds after which the object
+    changed state with P ≥ 1 − `max_error`.
+
+    Each read is wrong with P `read_error`, independently; before the reads, a change was
+    `p_change` likely (a state seen a second ago has almost surely not changed, one seen
+    yesterday may well have). Posterior odds = prior odds × ((1 − e) / e)^k: the smallest
+    such k, between 1 and `most`.
+    """
+    e = min(max(read_error, 1e-6), 0.5)
+    p = min(max(p_change, 1e-9), 1.0 - 1e-9)
+    if e >= 0.5:
+        return most
+    need = math.log((1.0 - max_error) / max_error) - math.log(p / (1.0 - p))
+    k = math.ceil(need / math.log((1.0 - e) / e) - 1e-9)
+    return max(1, min(int(k), most))
 
 
 class Consolidator:
@@ -96,6 +120,11 @@ class Consolidator:
             return confirmed
         try:
             if current is None:
+                # Its state as last read, if this sighting showed none (a state reader says
+                # nothing of a view that cannot show it).
+                state = state or next((o.attributes['state'] for o in reversed(
+                    self.buffer.recent(object_id)) if isinstance(o, ObjectObservation)
+                    and o.attributes.get('state')), '')
                 cand = self.buffer.propose(
                     object_id, ChangeKind.APPEARED, (obs.label, state), stamp, obs.obs_id,
                     position=pos, agrees=lambda a, b: a[0] == b[0])
@@ -122,8 +151,11 @@ class Consolidator:
             else:
                 self.buffer.contradict(object_id, ChangeKind.MOVED, ChangeKind.REMOVED)
             if state and state != current.state:
+                # A state memory never knew is filled in by one read the reader vouches for.
+                reads = (1 if not current.state else facts.state_reads) \
+                    if facts.state_reads else None
                 cand = self.buffer.propose(object_id, ChangeKind.STATE_CHANGED, state, stamp,
-                                           obs.obs_id)
+                                           obs.obs_id, views_needed=reads)
                 if cand is not None:
                     self.memory.set_fact(object_id, self._not_before(object_id, cand.first_s),
                                          FactKey.STATE, cand.value, cand.obs_ids)

@@ -96,6 +96,7 @@ class Track:
     # Colour names read from its sightings' pixels: the one most often read is its colour
     # (one sighting in a dim corner or at a grazing angle reads another now and then).
     colour_votes: Counter[str] = field(default_factory=Counter)
+    state_read_s: float = -math.inf  # when a state was last read from its pixels
     # A newcomer that may be one of several known look-alikes: its observations wait here
     # (not in memory) until one of them is found gone or all are accounted for.
     held: list[tuple[ObjectObservation, ObservedFacts]] | None = None

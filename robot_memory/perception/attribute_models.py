@@ -38,8 +38,10 @@ class ZeroShotStateModel:
 
     def __init__(self, path: str | Path, cues: Mapping[str, StateCue] | None = None,
                  prompt: str = 'a photo of a {label} that is {state}',
-                 max_batch: int = 16) -> None:
+                 max_batch: int = 16, read_error: float = 0.1) -> None:
         path = Path(path)
+        # Unmeasured for whatever model is given: one read in ten taken as wrong.
+        self.read_error = read_error
         if not path.is_dir():
             raise InvalidInputError(f'attribute model {path}: not a directory (a CLIP-family '
                                     'model saved with save_pretrained)')

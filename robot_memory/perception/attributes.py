@@ -273,10 +273,21 @@ class SegmentPixels:
     extent_m: tuple[float, float, float]
     light: Illuminant = NEUTRAL
     crop: np.ndarray | None = None  # (h, w, 3) uint8 box around the segment, for image models
+    # How much of it may be out of view: cut by the image border; the share of its outline
+    # that runs along something nearer (hidden in part behind it).
+    truncated: bool = False
+    occluded: float = 0.0
 
 
 class AttributeModel(Protocol):
-    """Reads the state of segments from their pixels; '' where it cannot say."""
+    """Reads the state of segments from their pixels; '' where it cannot say.
+
+    `read_error`: how often a state it does read is wrong (memory asks for more agreeing reads
+    of a change the less it trusts one).
+    """
+
+    @property
+    def read_error(self) -> float: ...
 
     def states(self, segments: Sequence[SegmentPixels]) -> list[str]: ...
 
@@ -316,6 +327,18 @@ class PixelStateModel:
     """The built-in state reader: pixels and points only, nothing to download."""
 
     cues: Mapping[str, StateCue] = field(default_factory=lambda: dict(STATE_CUES))
+    margin: float = 1.1  # shape proportions within this factor of the threshold: no reading
+    # A whole view: not cut by the image border, at most this share of its outline along
+    # something nearer. Shapes are read from whole views of at least `min_pixels` only;
+    # no light seen says "off" of a whole view or of one this large (a sliver may show no
+    # part of what lights up).
+    max_occluded: float = 0.3
+    min_pixels: int = 100
+    # Measured on patrols of seeds 1-3 x apartment/house/office (home world, perfect masks,
+    # 1 163 sightings): shapes 0 wrong of 340 read (46 % of sightings give no reading), light
+    # 3 wrong of 770 (9 % none); with every view read, shapes were 7 % wrong. 1 %: about the
+    # upper 95 % bound of 3 in 1 110.
+    read_error: float = 0.01
 
     def knows(self, label: str) -> bool:
         """Whether the model has a state for this class."""
@@ -325,13 +348,26 @@ class PixelStateModel:
         """One state per segment ('' for classes without states)."""
         return [self._state(s) for s in segments]
 
+    def _whole(self, seg: SegmentPixels) -> bool:
+        return not seg.truncated and seg.occluded <= self.max_occluded
+
     def _state(self, seg: SegmentPixels) -> str:
         cue = self.cues.get(seg.label)
         if cue is None or not len(seg.rgb):
             return ''
         if cue.cue == 'light':
+            # Light seen is on from any view; no light seen says off only of the whole object
+            # (the lit part may be out of view or behind something).
             value = float(np.mean(np.asarray(seg.rgb).max(axis=1) >= _SATURATED))
-        else:
-            ex, ey, ez = seg.extent_m
-            value = ez / max(ex, ey, 1e-3)
+            if value >= cue.threshold:
+                return cue.states[1]
+            return cue.states[0] if value < cue.threshold / 2 and (
+                self._whole(seg) or len(seg.rgb) >= self.min_pixels) else ''
+        if not self._whole(seg) or len(seg.rgb) < self.min_pixels:
+            return ''  # a part of the object, or a sliver: its proportions say nothing
+        ex, ey, ez = seg.extent_m
+        value = ez / max(ex, ey, 1e-3)
+        # Too close to the line to tell (a face seen edge-on, depth noise): no reading.
+        if cue.threshold / self.margin < value < cue.threshold * self.margin:
+            return ''
         return cue.states[1] if value >= cue.threshold else cue.states[0]

@@ -72,6 +72,9 @@ class SegmentObservation:
     bottom_z_m: float
     range_m: float
     look: np.ndarray | None = None  # appearance descriptor (`attributes.describe`)
+    # The state was read from the pixels by a model that errs this often a read (None: the
+    # detector's label gave it, or none was read).
+    state_error: float | None = None
 
 
 def extract_observations(frame: Frame, params: ExtractionParams | None = None,
@@ -174,9 +177,12 @@ def extract_observations(frame: Frame, params: ExtractionParams | None = None,
                 if reader.knows(label.label):  # image models read the box round the segment
                     crop = frame.rgb[int(v[a:b].min()):int(v[a:b].max()) + 1,
                                      int(u[a:b].min()):int(u[a:b].max()) + 1]
+                occluded = _occluded_share(seg, depth, seg_id, u[a:b] // s, v[a:b] // s) \
+                    if reader.knows(label.label) else 0.0
                 pixels.append(SegmentPixels(label.label, seg_rgb,
                                             (float(extent[0]), float(extent[1]),
-                                             float(extent[2])), light, crop))
+                                             float(extent[2])), light, crop, truncated,
+                                            occluded))
         total = int(counts_all[seg_id]) if seg_id < counts_all.size else n
         obs = ObjectObservation(
             obs_id=next(ids_source), stamp_s=frame.stamp_s, label=label.label,
@@ -199,7 +205,8 @@ def _with_states(out: list[SegmentObservation], pixels: list[SegmentPixels],
         if state and not seen.observation.attributes.get('state'):
             obs = seen.observation
             attrs = {**obs.attributes, 'state': state}
-            seen = replace(seen, observation=replace(obs, attributes=attrs))
+            seen = replace(seen, observation=replace(obs, attributes=attrs),
+                           state_error=float(model.read_error))
         result.append(seen)
     return result
 
@@ -214,6 +221,27 @@ def _edges(seg: np.ndarray) -> np.ndarray:
     edge[1:, :] |= diff_v
     edge[:-1, :] |= diff_v
     return edge
+
+
+def _occluded_share(seg: np.ndarray, depth: np.ndarray, seg_id: int, cols: np.ndarray,
+                    rows: np.ndarray, margin_m: float = 0.05) -> float:
+    """Share of a segment's outline (in the strided image) whose neighbour outside it is
+    nearer to the camera by over `margin_m` (+3 % of the range): something in front of it."""
+    h, w = seg.shape
+    r0, r1 = max(int(rows.min()) - 1, 0), min(int(rows.max()) + 2, h)
+    c0, c1 = max(int(cols.min()) - 1, 0), min(int(cols.max()) + 2, w)
+    inside = seg[r0:r1, c0:c1] == seg_id
+    d = depth[r0:r1, c0:c1].astype(np.float64)
+    valid = np.isfinite(d) & (d > 0)
+    outline = occluded = 0
+    for a, b in ((np.s_[:-1, :], np.s_[1:, :]), (np.s_[1:, :], np.s_[:-1, :]),
+                 (np.s_[:, :-1], np.s_[:, 1:]), (np.s_[:, 1:], np.s_[:, :-1])):
+        edge = inside[a] & ~inside[b] & valid[a]  # no depth on its side: nothing to compare
+        outline += int(np.count_nonzero(edge))
+        with np.errstate(invalid='ignore'):
+            nearer = valid[b] & (d[b] < d[a] - (margin_m + 0.03 * d[a]))
+        occluded += int(np.count_nonzero(edge & nearer))
+    return occluded / outline if outline else 0.0
 
 
 def _inliers(z: np.ndarray, edge: np.ndarray, min_points: int) -> np.ndarray:

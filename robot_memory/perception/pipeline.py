@@ -17,7 +17,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from robot_memory.core.buffer import BufferParams, Candidate, ChangeKind, ShortTermBuffer
-from robot_memory.core.consolidation import ConsolidationParams, Consolidator, ObservedFacts
+from robot_memory.core.consolidation import (
+    ConsolidationParams,
+    Consolidator,
+    ObservedFacts,
+    state_reads_needed,
+)
 from robot_memory.core.detection import DetectionStats
 from robot_memory.core.episodic import EpisodicMemory
 from robot_memory.core.scene_graph import SceneGraph
@@ -86,6 +91,9 @@ class PipelineParams:
     # time" less likely than this, with the miss rate learned per class (`DetectionStats`);
     # `BufferParams.confirm_k_removed` > 0 fixes the count instead.
     absence_error: float = 0.05
+    # A state change is confirmed by as many agreeing reads as make "the reader erred every
+    # time" less likely than this (the reader's error per read, the state's learned τ).
+    state_error: float = 0.1
     # A spot is empty only if the depth there reaches this far behind where the object's
     # visible face was: otherwise the object may stand there, unnamed by the detector.
     empty_margin_m: float = 0.03
@@ -255,7 +263,7 @@ class MappingPipeline(LookAlikes):
             support = support_of(segment, self.tracks.values(), self.params.support_reach_m,
                                  self.params.support_gap_m)
             facts = ObservedFacts(self._room_of(obs.centroid_m), support, track.mobility,
-                                  discovered)
+                                  discovered, self._state_reads(track, segment))
             if track.held is not None:
                 track.held.append((obs, facts))
                 continue
@@ -285,6 +293,22 @@ class MappingPipeline(LookAlikes):
                            timings)
 
     # ------------------------------------------------------------- helpers
+    def _state_reads(self, track: Track, segment: SegmentObservation) -> int:
+        """How many agreeing reads a state other than memory's needs (0: the buffer's rule,
+        for states a label gave): few when the reader is reliable and the last read is long
+        past (the state's learned τ), more a moment after the last read."""
+        obs = segment.observation
+        if segment.state_error is None or not obs.attributes.get('state'):
+            return 0
+        since = obs.stamp_s - track.state_read_s
+        track.state_read_s = max(track.state_read_s, obs.stamp_s)
+        if not math.isfinite(since):
+            return 0
+        tau = self.memory.staleness.tau(f'{obs.label}#state', f'{track.object_id}#state',
+                                        'state').tau_s
+        p_change = -math.expm1(-max(since, 0.0) / tau)
+        return state_reads_needed(segment.state_error, p_change, self.params.state_error)
+
     def _new_track(self, segment: SegmentObservation, arrived: bool) -> Track:
         obs = segment.observation
         object_id = f'object:{next(self._track_ids):06d}'
