@@ -17,6 +17,7 @@ from robot_memory.core.engine_core import EngineCore, _Timeline
 from robot_memory.core.episodic import ObjectFacts, ObjectState
 from robot_memory.core.events import FactKey
 from robot_memory.core.queries import (
+    OBSERVED_STATES,
     Answer,
     Category,
     Changes,
@@ -32,8 +33,9 @@ from robot_memory.core.queries import (
     WhenAppeared,
     WhereIs,
     WhereWas,
+    state_family,
 )
-from robot_memory.core.wording import sentence_start, time_words
+from robot_memory.core.wording import be, sentence_start, time_words
 
 __all__ = ['NEAR_M', 'WhereWhenAnswers']
 
@@ -238,6 +240,16 @@ class WhereWhenAnswers(EngineCore):
         else:
             conf = self._confidence_at(best, probe, now)
         value: dict[str, Any] = {'object_id': best.object_id, 'state': state}
+        if q.state and best.state not in state_family(q.state) and \
+                q.state not in OBSERVED_STATES:
+            # "Is the bed made?": a state memory has never observed of it is not a "no".
+            asked = q.state.replace('_', ' ')
+            seen = f' (I last saw it as {best.state})' if best.state else ''
+            value.update(state=None, asked=q.state, observed=False, yes=None)
+            return Answer(q, value, f'I have no observation of whether the '
+                                    f'{self._describe(q.target)} {be(q.target.label)} '
+                                    f'{asked}{seen}.', 0.0,
+                          (self._evidence(best),))
         if q.state:
             value['yes'] = state == q.state
             text = (f'{"Yes" if value["yes"] else "No"}, the {self._describe(q.target)} '

@@ -15,6 +15,9 @@ from robot_memory._compat import StrEnum
 
 __all__ = [
     'ATTRIBUTES',
+    'OBSERVED_STATES',
+    'STATE_PAIRS',
+    'UNANSWERABLE_REASONS',
     'Answer',
     'AnswerDict',
     'AttributeOf',
@@ -36,6 +39,7 @@ __all__ = [
     'StateOf',
     'Target',
     'TimeRange',
+    'Unanswerable',
     'Usual',
     'WhatIn',
     'WhenAppeared',
@@ -43,6 +47,7 @@ __all__ = [
     'WhereWas',
     'query_from_dict',
     'query_to_dict',
+    'state_family',
 ]
 
 
@@ -141,9 +146,26 @@ class Count:
     support: str = ''
 
 
+#: The states a `StateOf` question may ask, each with its opposite. Perception observes the
+#: first three pairs (`OBSERVED_STATES`); the rest are asked ("is the bed made?") and
+#: answered honestly as never observed until an attribute model reports them.
+STATE_PAIRS: tuple[tuple[str, str], ...] = (
+    ('open', 'closed'), ('on', 'off'), ('locked', 'unlocked'), ('made', 'unmade'),
+    ('clean', 'dirty'), ('empty', 'full'), ('plugged_in', 'unplugged'))
+OBSERVED_STATES = frozenset(s for pair in STATE_PAIRS[:3] for s in pair)
+
+
+def state_family(state: str) -> frozenset[str]:
+    """A state and its opposite ('made' → {'made', 'unmade'}); an unknown state alone."""
+    for pair in STATE_PAIRS:
+        if state in pair:
+            return frozenset(pair)
+    return frozenset({state})
+
+
 @dataclass(frozen=True, slots=True)
 class StateOf:
-    """Is X open / on (now, or at a time)?"""
+    """Is X open / on / made / empty … (now, or at a time)?"""
 
     target: Target
     at: TimeRange = field(default_factory=TimeRange)
@@ -268,11 +290,37 @@ class Retrieve:
     category: Category = Category.PRESENT
 
 
+#: Why memory cannot answer a question (`Unanswerable.reason`).
+UNANSWERABLE_REASONS: dict[str, str] = {
+    'not_a_remembered_thing': 'it is not about a thing I can see and remember',
+    'needs_knowledge': 'it needs knowledge or advice from outside what I have seen',
+    'opinion': 'it asks for an opinion, and I only remember what I saw',
+    'about_people': 'it is about people, and I remember things and places, not people',
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Unanswerable:
+    """A question memory cannot answer, and why (a key of `UNANSWERABLE_REASONS`).
+
+    Not the same as a question the parser could not read: this one was understood, and the
+    honest answer is that no observation can settle it ("who lives here?", "what's the
+    weather been like?", "if the power goes out, what do I do?"). `subject` is what it is
+    about, when a phrase names it ("power").
+    """
+
+    text: str
+    reason: str
+    subject: str = ''
+    category: Category = Category.PRESENT
+
+
 Query = (WhereIs | LastSeen | IsAt | WhereWas | Count | StateOf | WhatIn | Changes | History
-         | Usual | WhenAppeared | Contents | AttributeOf | Exists | Duration | Retrieve)
+         | Usual | WhenAppeared | Contents | AttributeOf | Exists | Duration | Retrieve
+         | Unanswerable)
 QUERY_TYPES: dict[str, type[Query]] = {cls.__name__: cls for cls in (
     WhereIs, LastSeen, IsAt, WhereWas, Count, StateOf, WhatIn, Changes, History, Usual,
-    WhenAppeared, Contents, AttributeOf, Exists, Duration, Retrieve)}
+    WhenAppeared, Contents, AttributeOf, Exists, Duration, Retrieve, Unanswerable)}
 ATTRIBUTES = ('color', 'state', 'room', 'support')
 
 #: A value as JSON carries it.

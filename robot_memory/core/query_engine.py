@@ -21,6 +21,7 @@ from robot_memory.core.answers_where_when import NEAR_M, WhereWhenAnswers
 from robot_memory.core.engine_core import EngineParams, Hypothesis, LabelMatcher, TextScorer
 from robot_memory.core.events import FactKey
 from robot_memory.core.queries import (
+    UNANSWERABLE_REASONS,
     Answer,
     AttributeOf,
     Category,
@@ -35,6 +36,7 @@ from robot_memory.core.queries import (
     Query,
     Retrieve,
     StateOf,
+    Unanswerable,
     Usual,
     WhatIn,
     WhenAppeared,
@@ -85,6 +87,8 @@ class QueryEngine(WhereWhenAnswers, ContentsAnswers, RetrievalAnswers):
                 return self._duration(query, now)
             case Retrieve():
                 return self._retrieve(query, now)
+            case Unanswerable():
+                return _unanswerable(query)
         raise InvalidInputError(f'not a query: {query!r}')
 
     def belief(self, query: Query, now_s: float | None = None) -> list[Hypothesis]:
@@ -170,6 +174,14 @@ class QueryEngine(WhereWhenAnswers, ContentsAnswers, RetrievalAnswers):
             size = len(answer.value.get('objects', [])) if isinstance(query, WhatIn) else 1
             return _as_remembered(answer.confidence, places_of(room), size + 1)
         return []
+
+
+def _unanswerable(query: Unanswerable) -> Answer:
+    """Say plainly that memory cannot answer, and why; looking around would not help."""
+    why = UNANSWERABLE_REASONS.get(query.reason, query.reason)
+    return Answer(query, {'kind': 'unanswerable', 'reason': query.reason,
+                          'subject': query.subject},
+                  f'My memory cannot answer that: {why}.', 0.0)
 
 
 def _is_now(query: Count | WhatIn | Changes | Contents | Exists) -> bool:

@@ -30,6 +30,7 @@ from robot_memory.core.queries import (
     StateOf,
     Target,
     TimeRange,
+    Unanswerable,
     Usual,
     WhatIn,
     WhenAppeared,
@@ -66,6 +67,7 @@ def _queries(memory: EpisodicMemory) -> dict[str, Query]:
         'Contents': Contents(_furniture(memory)), 'AttributeOf': AttributeOf(mug, 'color'),
         'Exists': Exists(mug, room), 'Duration': Duration(mug, room),
         'Retrieve': Retrieve('where can I make a cup of tea?'),
+        'Unanswerable': Unanswerable('who lives here?', 'about_people'),
     }
 
 

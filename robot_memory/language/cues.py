@@ -122,3 +122,28 @@ SAME_AS = re.compile(r'\b(?:same|usual|original|old) (?:spot|place|position|loca
                      r' as\b|\bwhere (?:it|they|he|she) (?:was|were) (?:on|yesterday|last)\b'
                      r'|\bsame as (?:on|yesterday|last)\b')
 PERFECT = re.compile(r'\b(?:has|have) (?:it |they |he |she )?(?:been|visited|gone|travel)')
+# Questions memory cannot answer whatever it has seen (`Unanswerable`), by their reason.
+_LEAD = r'^(?:(?:hey|hi|ok|okay|so|and|robot|please|but|well)\W+)*'
+ABOUT_PEOPLE = re.compile(
+    r'\b(?:who|whom|whose)\b'
+    rf'|{_LEAD}(?:is|are|was|were) (?:anyone|anybody|someone|somebody|everyone|everybody)\b'
+    r'|\b(?:how many|number of) (?:people|persons|guests|visitors|kids|children)\b')
+OPINION = re.compile(
+    r'\b(?:do|would|did) (?:you|u) (?:like|love|hate|prefer|enjoy|reckon|find)\b'
+    r'|\bwhat (?:do|would) you think (?:of|about)\b'
+    r'|\byour (?:opinion|view|favou?rite|thoughts|taste)\b'
+    r'|\b(?:pretty|ugly|beautiful|stylish|tacky|cozy|cosy|fashionable|trendy)\b'
+    r'(?! (?:sure|much|well|often|good|bad|quick|fast)\b)'
+    r'|\b(?:look|looks|looked) (?:good|nice|better|bad|okay|ok|fine|great)\b'
+    r'|\bwhich (?:is|looks|one is) (?:better|nicer|prettier|best)\b'
+    rf'|{_LEAD}should (?:i|we) (?:buy|sell|paint|repaint|replace|redecorate|throw)\b')
+NEEDS_KNOWLEDGE = re.compile(
+    rf'{_LEAD}(?:why|how come|how (?:do|does|did|can|could|should|would) (?:i|we|you|one|it'
+    r'|they)(?! (?:last|first|find|locate|see|spot|get to)\b)|how to)\b'
+    r'|\bwhy (?:is|are|was|were|did|do|does|has|have)\b'
+    r'|\bwhat (?:do|should|can|must|shall|would|could) (?:i|we|one|you) do\b'
+    r'|\bwhat (?:happens|would happen|will happen|to do)\b|\bwhat if\b'
+    r'|\b(?:weather|forecast|news|headlines|recipe|horoscope|lottery)\b'
+    r'|\bwhat time is it\b|\bwhat (?:is|day is) (?:the date|today)\b'
+    r'|\b(?:capital|president|population|meaning|definition) of\b'
+    rf'|{_LEAD}(?:should|shall|must) (?:i|we)\b')

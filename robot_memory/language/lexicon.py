@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from robot_memory.core.queries import STATE_PAIRS
 from robot_memory.perception.classes import FURNITURE_CLASSES
 
 # Household objects: the simulator's classes, common extras, and the furniture perception knows.
@@ -26,14 +27,22 @@ DEFAULT_COLORS: tuple[str, ...] = (
     'red', 'green', 'blue', 'yellow', 'orange', 'purple', 'pink', 'brown', 'black', 'white',
     'grey', 'beige', 'teal', 'navy', 'silver', 'gold',
 )
-DEFAULT_STATES: tuple[str, ...] = ('open', 'closed', 'on', 'off', 'locked', 'unlocked')
+# `robot_memory.core.queries.STATE_PAIRS`: what perception observes, and states people ask
+# about that it does not (yet) observe ("is the bed made?"), answered as never observed.
+DEFAULT_STATES: tuple[str, ...] = tuple(s for pair in STATE_PAIRS for s in pair)
 DEFAULT_ROOMS: tuple[str, ...] = (
     'kitchen', 'living_room', 'bedroom', 'bathroom', 'study', 'hallway', 'dining_room',
 )
 
 COLOR_SYNONYMS = {'gray': 'grey', 'golden': 'gold', 'violet': 'purple'}
 # Words a person uses for a state, mapped to the vocabulary's state names.
-STATE_SYNONYMS = {'opened': 'open', 'shut': 'closed', 'running': 'on', 'ajar': 'open'}
+STATE_SYNONYMS = {'opened': 'open', 'shut': 'closed', 'running': 'on', 'ajar': 'open',
+                  'lit': 'on', 'unlit': 'off', 'tidy': 'clean', 'messy': 'dirty',
+                  'unclean': 'dirty', 'clear': 'empty', 'filled': 'full',
+                  'plugged': 'plugged_in'}
+# Position words that name a state only at the end of a yes/no question ("are the blinds
+# down?"), never after a verb ("where did it end up?").
+POSITION_STATES = {'down': 'closed', 'up': 'open', 'lowered': 'closed', 'raised': 'open'}
 # Common names of the same room; the vocabulary's own names always win over these.
 ROOM_SYNONYMS: dict[str, tuple[str, ...]] = {
     'living room': ('lounge', 'sitting room', 'family room', 'den', 'tv room', 'front room',
@@ -122,6 +131,24 @@ STOP_WORDS = frozenset({
     'house', 'home', 'apartment', 'flat', 'building', 'thing', 'things', 'stuff', 'object',
     'objects', 'item', 'items', 'kind', 'sort', 'type', 'lot', 'bit', 'whole', 'entire',
     'anyway', 'someplace', 'remind', 'wondering',
+})
+# Heads of noun phrases that name people, and things that are not objects a camera sees: a
+# question about them is one memory cannot answer (`Unanswerable`), whatever its shape.
+PEOPLE_NOUNS = frozenset({
+    'mum', 'mom', 'mother', 'dad', 'father', 'parent', 'parents', 'wife', 'husband', 'partner',
+    'kid', 'kids', 'child', 'children', 'son', 'daughter', 'baby', 'grandma', 'grandpa',
+    'granny', 'grandmother', 'grandfather', 'sister', 'brother', 'guest', 'guests', 'visitor',
+    'visitors', 'neighbour', 'neighbor', 'neighbours', 'neighbors', 'boss', 'colleague',
+    'colleagues', 'person', 'people', 'family', 'roommate', 'flatmate', 'friend', 'friends',
+    'boyfriend', 'girlfriend', 'nanny', 'plumber', 'postman', 'courier', 'staff',
+    'nurse', 'doctor', 'patient', 'resident', 'residents', 'tenant', 'owner', 'landlord',
+})
+NOT_THINGS = frozenset({
+    'power', 'electricity', 'wifi', 'internet', 'password', 'weather', 'forecast', 'news',
+    'meeting', 'appointment', 'birthday', 'anniversary', 'deadline', 'bill', 'bills', 'rent',
+    'budget', 'schedule', 'plan', 'plans', 'music', 'noise', 'smell', 'mood', 'problem',
+    'reason', 'email', 'emails', 'traffic', 'score', 'price', 'temperature', 'recipe',
+    'signal', 'reception', 'weekend', 'holiday', 'holidays', 'life', 'point', 'answer',
 })
 GENERIC_NOUNS = frozenset({'thing', 'things', 'stuff', 'object', 'objects', 'item', 'items',
                            'everything', 'anything'})

@@ -22,6 +22,7 @@ from robot_memory.language.lexicon import (
     HOME_WORDS,
     LABEL_TEMPLATE,
     PLACE_WORDS,
+    POSITION_STATES,
     ROOM_NOUNS,
     ROOM_PREPOSITIONS,
     ROOM_SYNONYMS,
@@ -198,8 +199,16 @@ class NameMatcher:
                 return Span(i, j + len(words), '', 'unknown_room', 0.0, phrase)
             matched.setdefault('ignored', []).append(phrase)
             return Span(i, j + len(words), '', 'unknown', 0.0, phrase)
-        # A room named as a subject ("does the kitchen have …") needs no preposition.
         covered = {i for s in labels for i in range(s.start, s.end)}
+        for i in range(len(tokens)):
+            # "the bedroom lamp", "diningroom chairs": a room named before a thing picks the
+            # thing in that room (a name the vocabulary has whole, "kitchen counter", wins).
+            for k in range(min(self._max_room_words, len(tokens) - i - 1), 0, -1):
+                room_id = self._rooms.get(tuple(tokens[i:i + k]))
+                if room_id is not None and i + k in starts and \
+                        not covered & set(range(i, i + k)):
+                    return Span(i, i + k, room_id, 'modifier', 1.0, ' '.join(tokens[i:i + k]))
+        # A room named as a subject ("does the kitchen have …") needs no preposition.
         for i, token in enumerate(tokens):
             if token not in ('the', 'my', 'our'):
                 continue
@@ -224,6 +233,9 @@ class NameMatcher:
             elif token == 'off' and nxt in DETERMINERS:
                 continue
             state = self._states.get(token)
+            if state is None and token in POSITION_STATES and nxt == SEP and i > 0 and (
+                    tokens[i - 1] not in STOP_WORDS or tokens[i - 1] in ('still', 'all')):
+                state = self._states.get(POSITION_STATES[token])
             if state is not None and state not in found:
                 found.append(state)
         return found[0] if len(found) == 1 else ''

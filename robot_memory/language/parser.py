@@ -34,27 +34,33 @@ import numpy as np
 
 from robot_memory.core.clock import MemoryClock
 from robot_memory.core.queries import (
+    Category,
     Changes,
     History,
     Query,
     Retrieve,
+    Unanswerable,
     Usual,
     WhereWas,
     query_to_dict,
 )
 from robot_memory.core.taxonomy import Taxonomy, default_taxonomy
 from robot_memory.exceptions import RobotMemoryError
+from robot_memory.language.cues import ABOUT_PEOPLE, NEEDS_KNOWLEDGE, OPINION
 from robot_memory.language.intents import IntentClassifier
 from robot_memory.language.lexicon import (
     DEFAULT_COLORS,
     DEFAULT_LABELS,
     DEFAULT_ROOMS,
     DEFAULT_STATES,
+    LOCATION_PREPOSITIONS,
+    NOT_THINGS,
+    PEOPLE_NOUNS,
     SEP,
     SHAPE_WORDS,
     TOKEN,
 )
-from robot_memory.language.names import normalise, only_generic
+from robot_memory.language.names import Phrase, normalise, only_generic
 from robot_memory.language.shapes import ShapeRules
 from robot_memory.language.slots import ParseFailure
 from robot_memory.language.timeexpr import (
@@ -317,8 +323,18 @@ class QuestionParser(ShapeRules):
                 matched.update(room=room.text, room_id=room.value, room_match=room.how)
             if room.how == 'embedding':
                 matched['room_score'] = round(room.score, 3)
-            tokens = [(SEP if room.start <= i < room.end else t) for i, t in enumerate(tokens)]
             label_spans = [s for s in label_spans if s.end <= room.start or s.start >= room.end]
+            if room.how == 'modifier':
+                # "what is on the study desk": the room's words go, so that "the desk" keeps
+                # its preposition and determiner.
+                cut = room.end - room.start
+                tokens = tokens[:room.start] + tokens[room.end:]
+                label_spans = [s if s.start < room.start else
+                               s._replace(start=s.start - cut, end=s.end - cut)
+                               for s in label_spans]
+            else:
+                tokens = [(SEP if room.start <= i < room.end else t)
+                          for i, t in enumerate(tokens)]
         room_id = room.value if room is not None and room.value else ''
         if room is not None and room.how == 'unknown_room':
             # Not a room memory knows; the error is raised once the shape is known.
@@ -328,6 +344,14 @@ class QuestionParser(ShapeRules):
         state = self._find_state(tokens) or self._state_in_time(text, times)
         if state:
             matched['state'] = state
+        reason, subject = _unanswerable_reason(cue_text), ''
+        if not reason:
+            reason, subject = _not_about_things(phrases)
+        if reason:
+            # Read, but about something no observation settles: say so, and why.
+            matched.update(shape='Unanswerable', rule=f'unanswerable:{reason}',
+                           category=str(Category.PRESENT), reason=reason)
+            return Unanswerable(question.strip(), reason, subject)
         try:
             query = self._decide(question, cue_text, phrases, state, room_id, when, now_s,
                                  matched)
@@ -403,6 +427,35 @@ class QuestionParser(ShapeRules):
                 f'its words, and it reads about as much like {SHAPE_WORDS[intent.best]} as '
                 f'like {SHAPE_WORDS[intent.second]}; please rephrase it')
         return intent.best
+
+
+def _unanswerable_reason(cue: str) -> str:
+    """Why a question's words put it beyond memory ('' when they do not): it is about
+    people, asks an opinion, or needs knowledge or advice from outside the home."""
+    for reason, pattern in (('about_people', ABOUT_PEOPLE), ('opinion', OPINION),
+                            ('needs_knowledge', NEEDS_KNOWLEDGE)):
+        if pattern.search(cue):
+            return reason
+    return ''
+
+
+def _not_about_things(phrases: list[Phrase]) -> tuple[str, str]:
+    """'about_people' / 'not_a_remembered_thing' when every phrase a question is about names
+    a person or something no camera sees ("is the internet working?", "where are the kids?");
+    a place ("in the garage") or a modifier ("the password *for the router*") does not count.
+    ('', '') when any names a thing of the vocabulary or one outside both lists; else the
+    reason and the first such phrase."""
+    about = [p for p in phrases if p.words and not only_generic(p)
+             and p.preceded_by not in LOCATION_PREPOSITIONS | {'for', 'of'}]
+    if not about or any(p.label is not None for p in about):
+        return '', ''
+    heads = {p.words[-1] for p in about}
+    subject = ' '.join(about[0].words)
+    if heads <= PEOPLE_NOUNS:
+        return 'about_people', subject
+    if heads <= PEOPLE_NOUNS | NOT_THINGS:
+        return 'not_a_remembered_thing', subject
+    return '', ''
 
 
 def _last_question(question: str, clauses: bool = True) -> str:
