@@ -54,6 +54,105 @@ def ask_fleet(question: str, dsn: str, db: Path | None, robot_id: str, as_json: 
         raise typer.Exit(code)
 
 
+@fleet_app.command('ask')
+def fleet_ask_cmd(
+    question: Annotated[str, typer.Argument(help='An English question.')],
+    dsn: DsnOption,
+    as_json: JsonOption = False,
+    now: Annotated[float | None, typer.Option(
+        help="Ask as of this stamp (s); default: the fleet's latest sighting.")] = None,
+) -> None:
+    """Answer from the server's fleet objects table (schema 3): nothing is rebuilt here.
+
+    Exit codes as `ask`'s."""
+    from robot_memory.exceptions import InvalidInputError
+    from robot_memory.fleet.questions import FleetQuestions
+
+    if not question.strip():
+        raise InvalidInputError('the question is empty')
+    questions = FleetQuestions(dsn)
+    try:
+        reply = questions.ask(question, now)
+    finally:
+        questions.close()
+    if as_json:
+        sys.stdout.write(json.dumps(reply) + '\n')
+    else:
+        out.print(reply['answer'])
+        for e in reply['evidence']:
+            out.print(f'  evidence: {e["object_id"]} seen by {e["robot"]} at '
+                      f'{e["stamp_s"]:.0f} in {e["room_id"] or "?"}')
+    code = exit_code_of_answer(reply.get('query') is not None, bool(reply['ok']))
+    if code:
+        raise typer.Exit(code)
+
+
+@fleet_app.command('history')
+def fleet_history_cmd(
+    fleet_id: Annotated[str, typer.Argument(help="A fleet object id ('<robot>/<object id>').")],
+    dsn: DsnOption,
+    limit: Annotated[int, typer.Option(help='At most this many events.', min=1)] = 1000,
+) -> None:
+    """One fleet object's history, as JSON: per robot its sightings, and the events held."""
+    from robot_memory.fleet.questions import FleetQuestions
+
+    questions = FleetQuestions(dsn, catch_up=False)
+    try:
+        report = questions.history(fleet_id, limit)
+    finally:
+        questions.close()
+    if not report['robots'] and not report['events']:
+        raise RobotMemoryError(f'no fleet object {fleet_id!r} on the server')
+    sys.stdout.write(json.dumps(report, default=str) + '\n')
+
+
+@fleet_app.command('index')
+def fleet_index_cmd(
+    dsn: DsnOption,
+    follow: Annotated[bool, typer.Option(
+        help='Keep applying new events until Ctrl-C (robots also do it as they ship).')] =
+    False,
+    period_s: Annotated[float, typer.Option(help='Seconds between looks with --follow.',
+                                            min=0.01)] = 1.0,
+    as_json: JsonOption = False,
+) -> None:
+    """Bring the server's fleet objects table up to date with the events (resumable)."""
+    import time
+
+    import psycopg
+
+    from robot_memory.fleet.questions import fleet_index
+    from robot_memory.fleet.schema import FleetError, connect, error_text
+
+    applied = 0
+    with connect(dsn, autocommit=True) as conn:
+        try:
+            while True:
+                applied += fleet_index(conn)
+                if not follow:
+                    break
+                time.sleep(period_s)
+        except KeyboardInterrupt:
+            pass
+        except psycopg.Error as exc:
+            raise FleetError(f'fleet index: {error_text(exc)}') from None
+    emit({'applied': applied}, as_json, 'fleet index')
+
+
+@fleet_app.command('maintain')
+def fleet_maintain_cmd(
+    dsn: DsnOption,
+    retain_days: Annotated[float | None, typer.Option(
+        help='Drop the months of events wholly older than this many days (their sightings '
+             'stay summarised per object); default: keep everything.')] = None,
+    months_ahead: Annotated[int, typer.Option(help='Partitions made ahead.', min=0)] = 3,
+    as_json: JsonOption = False,
+) -> None:
+    """The periodic job (cron): monthly partitions ahead; retention with --retain-days."""
+    from robot_memory.fleet.retention import maintain
+
+    emit(maintain(dsn, retain_days, months_ahead), as_json, 'fleet maintain')
+
 
 @fleet_app.command('init')
 def fleet_init_cmd(dsn: DsnOption) -> None:

@@ -173,9 +173,9 @@ def test_a_robots_history_repair_folds_the_fleet_objects_and_a_split_is_counted(
 
 # ------------------------------------------------------------------ schema and roles
 def test_the_schema_is_versioned_and_init_is_idempotent(postgres: Any) -> None:
-    assert init_server(postgres.dsn) == {'before': 2, 'after': 2}
+    assert init_server(postgres.dsn) == {'before': 3, 'after': 3}
     with connect(postgres.dsn) as conn:
-        assert conn.execute('SELECT max(version) FROM robot_memory_schema').fetchone()[0] == 2
+        assert conn.execute('SELECT max(version) FROM robot_memory_schema').fetchone()[0] == 3
 
 
 def test_a_robot_cannot_write_another_robots_events(postgres: Any, tmp_path: Path) -> None:

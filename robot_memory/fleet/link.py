@@ -1,11 +1,14 @@
 """A robot's link to the fleet (no rclpy): replication and the fleet view, off its own thread.
 
 `memory_node` holds one when `fleet_dsn` is set. Every `period_s` the link ships the memory
-file's new events (`Replicator`) and pulls the other robots' (`FleetView.refresh`); nothing
-the node does waits for it. A server that is down is retried; a refused role is logged once
+file's new events (`Replicator`); nothing the node does waits for it. A server with the fleet
+objects table (schema 3) answers fleet questions itself (`FleetQuestions`): the robot holds
+only its own memory, and its own newest events count once shipped (within `period_s`). An
+older server is read as before: the link pulls the other robots' events into a `FleetView`.
+A server that is down is retried; a refused role is logged once
 and counted, and retried only every `refused_retry_s` (a revoked robot goes on locally).
-Questions with `"scope": "fleet"` are answered from the fleet view, with this robot's
-newest committed events read from its own file first.
+Questions with `"scope": "fleet"` are answered by the server, or from the fleet view with
+this robot's newest committed events read from its own file first.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from robot_memory.exceptions import RobotMemoryError
+from robot_memory.fleet.questions import FleetQuestions
 from robot_memory.fleet.replicator import Replicator
 from robot_memory.fleet.schema import FleetError
 from robot_memory.fleet.view import FleetView
@@ -42,6 +46,7 @@ class FleetLink:
         self.replicator = Replicator(db, dsn, robot_id)
         self.view = FleetView(dsn, robot_id, db, use_embeddings=use_embeddings,
                               timezone=timezone)
+        self.questions = FleetQuestions(dsn, timezone, use_embeddings)
         self.period_s = period_s
         self.refused_retry_s = refused_retry_s
         self.refused = ''
@@ -73,6 +78,8 @@ class FleetLink:
         except RobotMemoryError as exc:
             self.errors += 1
             log.warning('fleet replication: %s', exc)
+        if self.replicator.fleet_objects:
+            return  # the server answers: nothing to pull
         try:
             self.view.refresh()
         except RobotMemoryError as exc:
@@ -80,7 +87,15 @@ class FleetLink:
             log.debug('fleet view: %s', exc)
 
     def handle(self, request: dict[str, Any]) -> dict[str, Any]:
-        """Answer a request from the fleet view (this robot's own events first brought in)."""
+        """Answer a request on the server, or from the fleet view (this robot's own events
+        first brought in); a server that cannot answer is an error reply, never a raise."""
+        if self.replicator.fleet_objects:
+            try:
+                return self.questions.handle(request)
+            except RobotMemoryError as exc:
+                self.errors += 1
+                return {'id': request.get('id'), 'ok': False, 'scope': 'fleet',
+                        'error': f'the fleet server could not answer: {exc}'}
         self.view.refresh_local()
         return self.view.handle(request)
 
@@ -93,7 +108,9 @@ class FleetLink:
                 'error': self.refused or r.last_error, 'robots': view['robots'],
                 'objects': view['objects'], 'refused_rows': r.refused,
                 'quarantined': view['quarantined'], 'gaps': view['gaps'],
-                'associated': view['associated'], 'view_rebuilds': view['rebuilds']}
+                'associated': view['associated'], 'view_rebuilds': view['rebuilds'],
+                'server_questions': self.replicator.fleet_objects,
+                'server_asked': self.questions.asked}
 
     def close(self) -> None:
         """Stop the thread; one last round ships what is left if the server is there."""
@@ -106,3 +123,4 @@ class FleetLink:
             log.debug('last fleet sync: %s', exc)
         self.replicator.close()
         self.view.close()
+        self.questions.close()

@@ -19,6 +19,12 @@ they were silently not shipped at all, red-team row 4). A row the server would r
 an event, too large: `schema.check_row`) is not shipped: it is counted in `refused`, named in
 the log, and leaves a gap in the robot's sequence that the fleet view reports.
 
+After each shipment the replicator asks the server to bring its fleet objects table up to
+date (`robot_memory_index`, schema 3; at most `index_budget` events, and nothing when another
+robot's call is at work): the fleet's objects follow the events as they arrive, with no
+daemon beside the server. What a partition dropped by retention held counts as acknowledged
+(`robots.pruned_seq`).
+
 A server that is down is retried after `retry_s` (doubling to `max_retry_s`); a refused role
 (wrong password, revoked — `revoke_robot` also ends the session open —, writing another
 robot's id, another file's log) is a `FleetError` that the caller logs, counting it, while
@@ -53,7 +59,7 @@ _INSERT = """
 INSERT INTO events (robot_id, seq, stamp_s, kind, object_id, body)
 SELECT %s, s, t, k, o, b::jsonb
 FROM unnest(%s::bigint[], %s::float8[], %s::text[], %s::text[], %s::text[]) AS x(s, t, k, o, b)
-ON CONFLICT (robot_id, seq) DO NOTHING
+ON CONFLICT DO NOTHING
 """
 
 
@@ -82,7 +88,8 @@ class Replicator:
 
     def __init__(self, db: str | Path, dsn: str, robot_id: str, batch_events: int = 5000,
                  retry_s: float = 1.0, max_retry_s: float = 30.0,
-                 ack_check_s: float = 5.0) -> None:
+                 ack_check_s: float = 5.0, index_events: bool = True,
+                 index_budget: int = 5000) -> None:
         role_of(robot_id)  # validates the id
         if batch_events < 1 or retry_s <= 0 or ack_check_s <= 0:
             raise InvalidInputError(f'batch_events must be >= 1, retry_s and ack_check_s > 0 '
@@ -93,6 +100,9 @@ class Replicator:
         self.batch_events = batch_events
         self.retry_s, self.max_retry_s = retry_s, max_retry_s
         self.ack_check_s = ack_check_s
+        self.index_events, self.index_budget = index_events, index_budget
+        #: Whether the server keeps the fleet objects table (schema 3), known once connected.
+        self.fleet_objects = False
         self._acked_at = 0.0  # when the server last said what it holds (monotonic)
         self._refused_seqs: set[int] = set()
         self.stats = ReplicatorStats()
@@ -122,6 +132,9 @@ class Replicator:
             # the server holds from the server at every connection, so batches a server
             # crash lost are shipped again.
             self._conn.execute('SET synchronous_commit = off')
+            # Schema 3 and later: the fleet objects table, and rows retention dropped.
+            self.fleet_objects = self._conn.execute(
+                "SELECT to_regproc('robot_memory_index') IS NOT NULL").fetchone()[0]
             self._claim_log(self._conn)
             self._read_ack(self._conn)
             self.stats.connected = True
@@ -149,8 +162,10 @@ class Replicator:
                 "add-robot), or have the administrator delete the robot's rows first")
 
     def _read_ack(self, conn: Any) -> None:
-        row = conn.execute('SELECT COALESCE(max(seq), 0) FROM events WHERE robot_id = %s',
-                           (self.robot_id,)).fetchone()
+        pruned = '(SELECT pruned_seq FROM robots WHERE robot_id = %(r)s)' \
+            if self.fleet_objects else '0'
+        row = conn.execute(f'SELECT greatest(COALESCE(max(seq), 0), {pruned}) FROM events '
+                           'WHERE robot_id = %(r)s', {'r': self.robot_id}).fetchone()
         conn.commit()
         acked = int(row[0])
         while acked + 1 in self._refused_seqs:  # rows not shipped on purpose count as done
@@ -222,6 +237,11 @@ class Replicator:
                 shipped += len(good)
                 batches += 1
             conn.commit()
+            if shipped and self.index_events and self.fleet_objects:
+                # The server's fleet objects follow as events arrive; one indexer at a time,
+                # the others return at once (-1).
+                conn.execute('SELECT robot_memory_index(%s)', (self.index_budget,))
+                conn.commit()
         except psycopg.errors.InsufficientPrivilege as exc:
             self._drop(error_text(exc))
             raise FleetRefusedError(f'the fleet server refused robot {self.robot_id!r}: '

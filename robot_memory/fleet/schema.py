@@ -30,6 +30,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from robot_memory.exceptions import InvalidInputError, RobotMemoryError
+from robot_memory.fleet.migration_v3 import MIGRATION_V3
 
 __all__ = ['EVENT_KINDS', 'MAX_ROW_BYTES', 'MIGRATIONS', 'ROBOT_GROUP', 'FleetError',
            'FleetRefusedError', 'add_robot', 'check_row', 'connect', 'error_text',
@@ -150,6 +151,8 @@ MIGRATIONS: tuple[str, ...] = (
     );
     REVOKE ALL ON robot_passwords FROM PUBLIC;
     """,
+    # 3: events partitioned by time, the fleet objects table and its indexer (issue #31).
+    MIGRATION_V3,
 )
 
 
@@ -269,6 +272,11 @@ def init_server(dsn: str) -> dict[str, int]:
             conn.execute(MIGRATIONS[version])
             conn.execute('INSERT INTO robot_memory_schema (version) VALUES (%s)',
                          (version + 1,))
+        # This month's partition and the next three; later ones come with `fleet maintain`
+        # (until then their rows wait in the default partition, never refused).
+        if conn.execute("SELECT to_regproc('robot_memory_add_partitions')").fetchone()[0]:
+            conn.execute("SELECT robot_memory_add_partitions(extract(epoch FROM now()), "
+                         "extract(epoch FROM now() + interval '3 months'))")
     return {'before': before, 'after': len(MIGRATIONS)}
 
 

@@ -153,8 +153,15 @@ class FleetView:
         if self._conn is None or self._conn.closed:
             self._conn = connect(self.dsn, autocommit=True)
         try:
-            robots = sorted(r for (r,) in self._conn.execute('SELECT robot_id FROM robots')
-                            if r != self.robot_id)
+            # Schema 3: rows retention dropped are neither to pull nor gaps.
+            pruned = 'pruned_seq' if self._conn.execute(
+                "SELECT to_regproc('robot_memory_index') IS NOT NULL").fetchone()[0] else '0'
+            robots = []
+            for r, first in self._conn.execute(f'SELECT robot_id, {pruned} FROM robots'):
+                if r != self.robot_id:
+                    robots.append(r)
+                    self._last_seq[r] = max(self._last_seq.get(r, 0), int(first))
+            robots.sort()
             # Per robot an index range scan on the primary key: (robot_id, seq > last).
             rows = self._conn.execute(_PULL, (robots, [self._last_seq.get(r, 0)
                                                        for r in robots])).fetchall()
@@ -166,6 +173,10 @@ class FleetView:
         pulled: dict[str, int] = {}
         for robot, seq, body in rows:
             expected = pulled.get(robot, self._last_seq.get(robot, 0)) + 1
+            if seq < expected:  # schema 3 keys rows by (robot, seq, stamp): a second row
+                self._quarantine(robot, seq, f'robot {robot!r} event {seq}: a second row '
+                                 'with this seq (another stamp)')
+                continue
             if seq != expected:
                 gaps = self.gaps.setdefault(robot, [])
                 gaps.append((expected, seq - 1))
@@ -307,6 +318,7 @@ def fleet_status(dsn: str) -> dict[str, Any]:
                     'FROM robots r LEFT JOIN pg_roles p ON p.rolname = r.role '
                     'ORDER BY r.robot_id').fetchall()
                 changed = set(password_changed(conn))
+                server = _server_report(conn)
             except psycopg.Error as exc:
                 raise FleetError(f'fleet status: {error_text(exc)}') from None
     finally:
@@ -322,4 +334,21 @@ def fleet_status(dsn: str) -> dict[str, Any]:
     return {'robots': rows, 'quarantined': sum(view.quarantined.values()),
             'gaps': sum(len(g) for g in view.gaps.values()),
             'quarantine': [q._asdict() for q in view.quarantine],
-            'password_changed': sorted(changed)}
+            'password_changed': sorted(changed), 'server': server}
+
+
+def _server_report(conn: Any) -> dict[str, Any]:
+    """Schema 3's fleet objects table: how many objects, rows not applied yet, rows the
+    server set aside (the last two as the administrator only)."""
+    if not conn.execute("SELECT to_regclass('fleet_objects') IS NOT NULL").fetchone()[0]:
+        return {'fleet_objects': None}
+    report: dict[str, Any] = {'fleet_objects': conn.execute(
+        'SELECT count(*) FROM fleet_objects WHERE merged_into IS NULL').fetchone()[0]}
+    if conn.execute("SELECT has_table_privilege('events_quarantined', 'SELECT')").fetchone()[0]:
+        report['quarantined'] = conn.execute('SELECT count(*) FROM events_quarantined'
+                                             ).fetchone()[0]
+        report['unindexed'] = conn.execute(
+            'SELECT count(*) FROM events e JOIN robots r USING (robot_id) '
+            'LEFT JOIN fleet_cursor c USING (robot_id) '
+            'WHERE e.seq > greatest(COALESCE(c.seq, 0), r.pruned_seq)').fetchone()[0]
+    return report
