@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from robot_memory.core import EpisodicMemory, SceneGraph
+from robot_memory.core import EpisodicMemory
 from robot_memory.core.clock import MemoryClock
 from robot_memory.core.queries import (
     UNANSWERABLE_REASONS,
@@ -25,7 +25,7 @@ from robot_memory.core.query_engine import QueryEngine
 from robot_memory.eval.questions import evaluate_questions
 from robot_memory.language.parser import QuestionParser, Vocabulary
 from tests.test_queries_people import NOW
-from tests.test_queries_people import memory as memory  # noqa: F401  (the fixture)
+from tests.test_queries_people import memory as memory  # the fixture, shared
 
 NOW_S = 1794405600.0  # Wednesday 2026-11-11 14:00 UTC
 DATA = Path(__file__).parent / 'data'
@@ -49,6 +49,7 @@ def parser() -> QuestionParser:
     ('Should I buy a new kettle?', 'opinion'),
     ('Is there any power in the garage?', 'not_a_remembered_thing'),
     ("What's the wifi password?", 'not_a_remembered_thing'),
+    ("I'm bored. What should I do?", 'needs_knowledge'),
 ])
 def test_a_question_memory_cannot_answer_is_unanswerable_with_its_reason(
         parser: QuestionParser, question: str, reason: str) -> None:
@@ -141,6 +142,10 @@ def test_a_name_the_vocabulary_has_whole_keeps_its_room_word(parser: QuestionPar
     ('Hi there! Sorry to bother you. Where are my reading glasses?', 'WhereIs', 'glasses'),
     ('Where is my umbrella? Thank you so much.', 'WhereIs', 'umbrella'),
     ('We are about to leave. Is the front door locked?', 'StateOf', 'door'),
+    ('Where are my keys? Why do I keep losing them?', 'WhereIs', 'keys'),
+    ('Where is my phone? I had it this morning.', 'WhereIs', 'phone'),
+    ('Is the bed made? Who made it?', 'StateOf', 'bed'),
+    ('I need the scissors.', 'WhereIs', 'scissors'),
 ])
 def test_the_sentence_that_asks_is_found_among_greetings_and_context(
         parser: QuestionParser, question: str, shape: str, label: str) -> None:

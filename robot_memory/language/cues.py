@@ -42,7 +42,11 @@ WHERE = re.compile(r'\bwhere\b|\bwhereabouts\b|\b(?:which|what) (?:rooms?|places
                    r'|locations?|aisles?)\b|\beverywhere\b|\bmovements?\b|\btrace\b'
                    r'|\bpassed through\b|\ball the (?:places|rooms|locations|spots)\b'
                    r'|\blocation of\b|\bfind\b|\blocate\b|\blooking for\b|\bend(?:ed)? up\b'
-                   r'|\b(?:get|got) to\b')
+                   r'|\b(?:get|got) to\b'
+                   # "I need my glasses.", "I'm missing the remote": a request to find it.
+                   r'|\b(?:i|we) (?:really |urgently )?need (?:my|the|our|his|her|their)\b'
+                   r'|\b(?:i|we) (?:am|are) missing (?:my|the|our|his|her|their)\b'
+                   r'|\b(?:i|we) (?:have |just )?lost (?:my|the|our|his|her|their)\b')
 WHAT = re.compile(r'^(?:(?:hey|ok|okay|so|and|robot|please)\W+)*(?:what|which|list|name'
                   r'|describe|tell me about'
                   r'|show me|tell me what|tell me everything|enumerate)\b')

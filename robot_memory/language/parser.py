@@ -257,18 +257,37 @@ class QuestionParser(ShapeRules):
                                  f'{rephrased!r}, which I could not read either', second.matched)
 
     def _parse_once(self, question: str, now_s: float) -> ParseResult:
-        last = _last_question(question, clauses=False)
-        if last and last.rstrip().endswith('?'):
+        sentences = _sentences(question)
+        unanswerable = None
+        if len(sentences) > 1 and sentences[-1].endswith('?'):
             # "My mum always forgets things. Where was her handbag?": the question is the last
             # sentence; the words before it are context (they name no shape of their own).
-            alone = self._parse_once(last, now_s)
+            alone = self._parse_once(sentences[-1], now_s)
+            asked_before = any(s.endswith('?') for s in sentences[:-1])
+            if alone.ok and (not isinstance(alone.query, Unanswerable) or not asked_before):
+                return _with_context(alone, sentences[:-1])
             if alone.ok:
-                alone.matched['context'] = question[:len(question) - len(last)].strip()
-                return alone
+                # "Where are my keys? Why do I keep losing them?": answer the question memory
+                # can answer, if the sentences before hold one.
+                unanswerable = alone
+                before = self._parse_once(' '.join(sentences[:-1]), now_s)
+                if before.ok and not isinstance(before.query, Unanswerable):
+                    return _with_context(before, sentences[-1:])
+        elif len(sentences) > 1 and any(s.endswith('?') for s in sentences):
+            # "Where is my phone? I had it this morning.", "… ? Thanks!": what follows the
+            # last question is context too.
+            ask = max(i for i, s in enumerate(sentences) if s.endswith('?'))
+            head = self._parse_once(' '.join(sentences[:ask + 1]), now_s)
+            if head.ok:
+                head.matched['context'] = ' '.join(
+                    [head.matched.get('context', ''), *sentences[ask + 1:]]).strip()
+                return head
         matched: dict[str, Any] = {}
         try:
             query = self._read(question, now_s, matched)
         except ParseFailure as exc:
+            if unanswerable is not None:
+                return unanswerable
             first = ParseResult(None, str(exc), matched)
             # "We had guests at the weekend. What changed since Friday?": the context before
             # the question may hold words that confuse it; read the question alone.
@@ -290,6 +309,8 @@ class QuestionParser(ShapeRules):
                 return second
             return first
         matched['type'] = type(query).__name__
+        if unanswerable is not None and isinstance(query, Unanswerable):
+            return unanswerable
         return ParseResult(query, '', matched)
 
     def _read(self, question: str, now_s: float, matched: dict[str, Any]) -> Query:
@@ -456,6 +477,16 @@ def _not_about_things(phrases: list[Phrase]) -> tuple[str, str]:
     if heads <= PEOPLE_NOUNS | NOT_THINGS:
         return 'not_a_remembered_thing', subject
     return '', ''
+
+
+def _sentences(question: str) -> list[str]:
+    """The sentences of a question, each with its end mark."""
+    return [p.strip() for p in re.split(r'(?<=[.!?;:])\s+', question.strip()) if p.strip()]
+
+
+def _with_context(result: ParseResult, context: list[str]) -> ParseResult:
+    result.matched['context'] = ' '.join(context).strip()
+    return result
 
 
 def _last_question(question: str, clauses: bool = True) -> str:
