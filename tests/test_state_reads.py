@@ -144,3 +144,45 @@ def test_light_is_on_from_any_view_and_off_only_from_one_that_shows_enough() -> 
     assert model.states([SegmentPixels('lamp', dark_sliver, (0.2, 0.2, 0.4))]) == ['off']
     assert model.states([SegmentPixels('lamp', GREY, (0.2, 0.2, 0.4), truncated=True)]) == [
         'off']  # cut by the border, but large: the lit part would show
+
+
+def test_a_part_of_an_object_suggests_a_state_the_model_does_not_vouch_for() -> None:
+    """A box cut by the image border: no reading, but a guess (it fills in a state memory
+    does not know; `MappingPipeline._with_guess`)."""
+    model = PixelStateModel()
+    cut = SegmentPixels('box', GREY[:40], (0.3, 0.25, 0.33), truncated=True)
+    on_the_line = SegmentPixels('box', GREY, (0.3, 0.25, 0.3 * model.cues['box'].threshold))
+    assert model.states([cut, on_the_line]) == ['', '']
+    assert model.guesses([cut, on_the_line]) == ['open', '']
+
+
+def test_a_guess_fills_in_an_unknown_state_and_never_changes_a_known_one() -> None:
+    from robot_memory.core import CameraIntrinsics, Frame, SegmentLabel
+    from robot_memory.perception.pipeline import MappingPipeline
+
+    memory = EpisodicMemory()
+    pipeline = MappingPipeline(memory)
+    cam = CameraIntrinsics(80, 60, 80.0, 80.0, 40.0, 30.0)
+    pose = np.eye(4)  # looking along map +x from 1 m up (optical z forward, y down)
+    pose[:3, :3] = [[0.0, 0.0, 1.0], [-1.0, 0.0, 0.0], [0.0, -1.0, 0.0]]
+    pose[2, 3] = 1.0
+
+    def frame(k: int, t: float, flaps_up: bool) -> Frame:
+        """A box seen cut by the left border of the image (its state a guess only)."""
+        depth = np.full((60, 80), np.nan, np.float32)
+        seg = np.zeros((60, 80), np.int32)
+        rgb = np.full((60, 80, 3), 200, np.uint8)
+        top = 10 if flaps_up else 26  # 0.75 m or 0.35 m tall for 0.6 m wide at 2 m
+        seg[top:40, 0:24] = 1
+        depth[top:40, 0:24] = 2.0
+        rgb[top:40, 0:24] = (120, 80, 40)
+        return Frame(t, rgb, depth, seg, {1: SegmentLabel('box')}, pose, cam, k)
+
+    for k, t in enumerate((0.0, 1.0, 2.0)):
+        pipeline.process(frame(k, t, flaps_up=False))
+    box = next(iter(memory.object_ids))
+    before = memory.current(box).state
+    assert before == 'closed'  # guessed: nothing better was seen
+    for k, t in enumerate((DAY_S, DAY_S + 1, DAY_S + 2), start=3):
+        pipeline.process(frame(k, t, flaps_up=True))
+    assert memory.current(box).state == 'closed'  # a guess never changes what memory knows

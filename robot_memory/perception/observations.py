@@ -75,6 +75,9 @@ class SegmentObservation:
     # The state was read from the pixels by a model that errs this often a read (None: the
     # detector's label gave it, or none was read).
     state_error: float | None = None
+    # What the pixels suggest where the model would not vouch for a state (`guesses`): fills
+    # in a state memory does not know, never changes one.
+    state_guess: str = ''
 
 
 def extract_observations(frame: Frame, params: ExtractionParams | None = None,
@@ -200,13 +203,19 @@ def _with_states(out: list[SegmentObservation], pixels: list[SegmentPixels],
                  model: AttributeModel) -> list[SegmentObservation]:
     """The observations with the state the model reads from each one's pixels."""
     states = model.states(pixels)
+    guess = getattr(model, 'guesses', None)
+    guesses = guess(pixels) if callable(guess) and not all(states) else [''] * len(states)
     result = []
-    for seen, state in zip(out, states, strict=True):
-        if state and not seen.observation.attributes.get('state'):
+    for seen, state, guessed in zip(out, states, guesses, strict=True):
+        if seen.observation.attributes.get('state'):
+            pass  # the detector's label said it
+        elif state:
             obs = seen.observation
             attrs = {**obs.attributes, 'state': state}
             seen = replace(seen, observation=replace(obs, attributes=attrs),
                            state_error=float(model.read_error))
+        elif guessed:
+            seen = replace(seen, state_guess=str(guessed))
         result.append(seen)
     return result
 

@@ -262,8 +262,9 @@ class MappingPipeline(LookAlikes):
                 track.mobility != 'movable' or not track.arrived or track.glimpsed)
             support = support_of(segment, self.tracks.values(), self.params.support_reach_m,
                                  self.params.support_gap_m)
+            obs = self._with_guess(track, segment, obs)
             facts = ObservedFacts(self._room_of(obs.centroid_m), support, track.mobility,
-                                  discovered, self._state_reads(track, segment))
+                                  discovered, self._state_reads(track, segment, obs))
             if track.held is not None:
                 track.held.append((obs, facts))
                 continue
@@ -293,11 +294,26 @@ class MappingPipeline(LookAlikes):
                            timings)
 
     # ------------------------------------------------------------- helpers
-    def _state_reads(self, track: Track, segment: SegmentObservation) -> int:
+    def _with_guess(self, track: Track, segment: SegmentObservation,
+                    obs: ObjectObservation) -> ObjectObservation:
+        """The observation with the state its pixels suggest, where the reader would not vouch
+        for it and memory knows none (a new object, or one never read): filled in, never
+        changed."""
+        if not segment.state_guess or obs.attributes.get('state'):
+            return obs
+        current = self.memory.current(track.object_id) if track.confirmed else None
+        if current is not None and current.state:
+            return obs
+        return replace(obs, attributes={**obs.attributes, 'state': segment.state_guess})
+
+    def _state_reads(self, track: Track, segment: SegmentObservation,
+                     obs: ObjectObservation) -> int:
         """How many agreeing reads a state other than memory's needs (0: the buffer's rule,
         for states a label gave): few when the reader is reliable and the last read is long
-        past (the state's learned τ), more a moment after the last read."""
-        obs = segment.observation
+        past (the state's learned τ), more a moment after the last read; a guess only fills
+        in a state memory does not know (one read)."""
+        if segment.state_guess and obs.attributes.get('state') == segment.state_guess:
+            return 1
         if segment.state_error is None or not obs.attributes.get('state'):
             return 0
         since = obs.stamp_s - track.state_read_s
