@@ -30,8 +30,16 @@ class _TimedModel:
         self.seconds = 0.0
         self.asked = 0
 
+    @property
+    def read_error(self) -> float:
+        return self.model.read_error
+
     def knows(self, label: str) -> bool:
         return self.model.knows(label)
+
+    def guesses(self, segments: Sequence[SegmentPixels]) -> list[str]:
+        guess = getattr(self.model, 'guesses', None)
+        return list(guess(segments)) if callable(guess) else [''] * len(segments)
 
     def states(self, segments: Sequence[SegmentPixels]) -> list[str]:
         t0 = time.perf_counter()
