@@ -14,30 +14,58 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=${VENV:-.venv}
-BUILD_DIR=${INTERFACES_BUILD_DIR:-build/robot_memory_interfaces}
+BUILD_DIR=${INTERFACES_BUILD_DIR:-build/interfaces_wheel}  # colcon's is build/<package>
 SRC=interfaces/robot_memory_interfaces
 BVENV=$BUILD_DIR/bvenv
 JOBS=${JOBS:-2}
 
-cannot() { echo "robot_memory_interfaces not built: $*; the nodes keep to the JSON topics and the Ask/GetObjects tests skip" >&2; exit 2; }
-
-"$VENV/bin/python" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' ||
-  cannot "measured only with Python 3.11 (the venv has $("$VENV/bin/python" --version 2>&1))"
-missing=()
-for tool in cmake g++; do command -v "$tool" >/dev/null 2>&1 || missing+=("$tool"); done
-command -v ninja >/dev/null 2>&1 || command -v make >/dev/null 2>&1 || missing+=(ninja)
-[ ${#missing[@]} -eq 0 ] ||
-  cannot "needs ${missing[*]} (sudo apt-get install -y cmake g++ ninja-build)"
-"$VENV/bin/python" -c 'import os, sysconfig; assert os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h"))' 2>/dev/null ||
-  cannot "needs the C headers of $("$VENV/bin/python" --version 2>&1) (sudo apt-get install -y python3-dev)"
+cannot() {
+  echo "robot_memory_interfaces not built: $*; the nodes keep to the JSON topics and the" \
+       "Ask/GetObjects tests skip" >&2
+  exit 2
+}
 
 stamp="$VENV/.robot_memory-interfaces"
 want=$( { cat "$SRC"/package.xml "$SRC"/CMakeLists.txt "$SRC"/*/* scripts/pack_wheel.py "$0"
           "$VENV/bin/python" --version; } | sha256sum | cut -d' ' -f1)
-if [ "$(cat "$stamp" 2>/dev/null || true)" = "$want" ] &&
-   "$VENV/bin/python" -c 'import robot_memory_interfaces.action' >/dev/null 2>&1; then
-  exit 0
+up_to_date() {
+  [ "$(cat "$stamp" 2>/dev/null || true)" = "$want" ] &&
+    "$VENV/bin/python" -c 'import robot_memory_interfaces.action' >/dev/null 2>&1
+}
+up_to_date && exit 0
+# Two setups at once (two `make test` in one checkout) would configure one CMake tree together
+# and corrupt its generator files (seen here): the second waits, then finds it built.
+if command -v flock >/dev/null 2>&1; then
+  exec 9>"$VENV/.robot_memory-interfaces.lock"
+  flock 9
+  up_to_date && exit 0
 fi
+
+# The PyPI generator wheels were measured here with CPython 3.11 only.
+"$VENV/bin/python" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' ||
+  cannot "measured only with Python 3.11 (the venv has $("$VENV/bin/python" --version 2>&1))"
+missing=()
+for tool in cmake g++ ninja; do command -v "$tool" >/dev/null 2>&1 || missing+=("$tool"); done
+missing=("${missing[@]/ninja/ninja-build}")
+if ! "$VENV/bin/python" -c 'import os, sysconfig
+assert os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h"))' 2>/dev/null
+then
+  base=$("$VENV/bin/python" -c 'import sys; print(sys._base_executable)')
+  case $base in  # Debian's own interpreter: its headers are a package; pyenv's have them
+    /usr/bin/python3*) missing+=("lib$(basename "$base")-dev") ;;
+    *) cannot "needs the C headers (Python.h) of $base" ;;
+  esac
+fi
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    . scripts/apt_quiet.sh
+    echo "Installing Debian packages for robot_memory_interfaces: ${missing[*]} (log: $APT_LOG)"
+    apt_install "${missing[@]}" || cannot "installing ${missing[*]} from Debian failed"
+  else
+    cannot "needs the Debian packages ${missing[*]} (run the setup as root to install them)"
+  fi
+fi
+
 echo "Building robot_memory_interfaces with the PyPI rosidl generators (first time: a few minutes; log: $BUILD_DIR/log.txt)..."
 mkdir -p "$BUILD_DIR"
 BUILD_DIR=$(cd "$BUILD_DIR" && pwd); BVENV=$BUILD_DIR/bvenv
@@ -67,13 +95,12 @@ LIBS=$BVENV/lib
 PYSITE=$("$BVENV/bin/python" -c 'import sysconfig; print(sysconfig.get_path("platlib", vars={"platbase": ""}).lstrip("/"))')
 for d in "$BVENV/$PYSITE"/ros_*.libs; do [ -d "$d" ] && LIBS=$LIBS:$d; done
 PYTAG=$("$BVENV/bin/python" -c 'import sys, sysconfig; t = "cp%d%d" % sys.version_info[:2]; print(f"{t}-{t}-" + sysconfig.get_platform().replace("-", "_").replace(".", "_"))')
-GEN=Unix\ Makefiles; command -v ninja >/dev/null 2>&1 && GEN=Ninja
 stage=$BUILD_DIR/stage
 rm -rf "$BUILD_DIR/cmake" "$stage"
 (
   export AMENT_PREFIX_PATH=$BVENV CMAKE_PREFIX_PATH=$BVENV PATH=$BVENV/bin:$PATH PYTHONHASHSEED=0
   export LD_LIBRARY_PATH=$LIBS${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
-  nice -n 5 cmake -S "$SRC" -B "$BUILD_DIR/cmake" -G "$GEN" -Wno-dev -DCMAKE_BUILD_TYPE=Release \
+  nice -n 5 cmake -S "$SRC" -B "$BUILD_DIR/cmake" -G Ninja -Wno-dev -DCMAKE_BUILD_TYPE=Release \
     -DBUILD_TESTING=OFF -DCMAKE_INSTALL_PREFIX="$stage" \
     -DPython3_EXECUTABLE="$BVENV/bin/python" -DPYTHON_EXECUTABLE="$BVENV/bin/python" &&
   nice -n 5 cmake --build "$BUILD_DIR/cmake" -j "$JOBS" &&

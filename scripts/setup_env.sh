@@ -130,3 +130,13 @@ then
     fi
   fi
 fi
+
+# robot_memory_interfaces (the Ask action, the GetObjects/GetChanges services): the project's
+# own interface package in interfaces/, built with the rosidl generators from PyPI and
+# installed as a wheel (cached: a second run returns at once). Where it cannot be built, the
+# script says why, the nodes keep to the JSON topics and the tests that need it skip.
+rc=0
+VENV=$VENV bash scripts/build_interfaces.sh || rc=$?
+if [ "$rc" = 1 ]; then
+  echo "robot_memory_interfaces did not build: the Ask/GetObjects tests will skip" >&2
+fi
