@@ -149,6 +149,8 @@ def bench_fleet_cmd(
     dsn: Annotated[str | None, typer.Option(
         envvar='ROBOT_MEMORY_FLEET_ADMIN_DSN', show_envvar=True,
         help="An administrator's DSN; default: a throw-away local server.")] = None,
+    index_as_shipped: Annotated[bool, typer.Option(
+        help="Robots run the server's fleet objects indexer after each shipment.")] = True,
 ) -> None:
     """Robot processes replicating into one PostgreSQL server, then fleet questions."""
     from robot_memory.fleet.bench import bench_fleet
@@ -160,7 +162,7 @@ def bench_fleet_cmd(
     if not counts or min(counts) < 1 or days < 1:
         raise InvalidInputError('--robots needs positive counts and --days at least 1')
     with Working('benchmarking the fleet…') as status:
-        result = bench_fleet(counts, days, objects, dsn,
+        result = bench_fleet(counts, days, objects, dsn, index_as_shipped,
                              progress=lambda note: status.update(note))
     emit(result, as_json, 'bench fleet')
 

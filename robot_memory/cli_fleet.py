@@ -114,6 +114,9 @@ def fleet_index_cmd(
     False,
     period_s: Annotated[float, typer.Option(help='Seconds between looks with --follow.',
                                             min=0.01)] = 1.0,
+    rebuild: Annotated[bool, typer.Option(
+        help='First rebuild the fleet objects from every event in stamp order (after robots '
+             'shipped long backlogs at once).')] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Bring the server's fleet objects table up to date with the events (resumable)."""
@@ -121,12 +124,14 @@ def fleet_index_cmd(
 
     import psycopg
 
-    from robot_memory.fleet.questions import fleet_index
+    from robot_memory.fleet.questions import fleet_index, fleet_reindex
     from robot_memory.fleet.schema import FleetError, connect, error_text
 
     applied = 0
     with connect(dsn, autocommit=True) as conn:
         try:
+            if rebuild:
+                applied += fleet_reindex(conn)
             while True:
                 applied += fleet_index(conn)
                 if not follow:

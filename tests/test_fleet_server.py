@@ -10,7 +10,7 @@ import pytest
 
 from robot_memory.cli import main
 from robot_memory.fleet import schema
-from robot_memory.fleet.questions import FleetQuestions, fleet_index
+from robot_memory.fleet.questions import FleetQuestions, fleet_index, fleet_reindex
 from robot_memory.fleet.replicator import Replicator
 from robot_memory.fleet.retention import add_partitions, drop_before, partitions
 from robot_memory.fleet.schema import FleetError, add_robot, connect, init_server
@@ -125,8 +125,10 @@ def test_the_indexer_is_idempotent_resumable_and_one_at_a_time(postgres: Any,
         fleet = FleetDatabase(postgres, name)
         _ship(fleet, tmp_path / name, {'alpha': 0, 'beta': 1}, objects=20, days=1)
         with connect(fleet.dsn, autocommit=True) as conn:
-            assert fleet_index(conn, budget) > 0
-            assert fleet_index(conn) == 0  # caught up: nothing is applied twice
+            applied = fleet_index(conn, budget)
+            assert applied > 0 and fleet_index(conn) == 0  # nothing is applied twice
+            before = _table(fleet.dsn)
+            assert fleet_reindex(conn) == applied and _table(fleet.dsn) == before
             with connect(fleet.dsn) as holder:  # another indexer at work
                 holder.execute('SELECT pg_advisory_xact_lock(3100031)')
                 assert conn.execute('SELECT robot_memory_index(10)').fetchone()[0] == -1
@@ -175,6 +177,8 @@ def test_events_land_in_monthly_partitions_and_retention_drops_old_months(
     report = drop_before(dsn, 1796083200.0)  # the 1st of December: November goes
     assert report['dropped'] == ['events_2026_11'] and report['rows_dropped'] == before
     assert report['kept'] == [] and report['indexed'] == before
+    with connect(dsn, autocommit=True) as conn, pytest.raises(FleetError, match='retention'):
+        fleet_reindex(conn)
     with connect(dsn) as conn:
         assert conn.execute('SELECT count(*) FROM events').fetchone()[0] == 0
         pruned = dict(conn.execute('SELECT robot_id, pruned_seq FROM robots').fetchall())

@@ -308,22 +308,33 @@ DECLARE
     r events%ROWTYPE;
     verdict text;
     done integer := 0;
+    per_robot integer;
 BEGIN
     IF NOT pg_try_advisory_xact_lock({INDEX_LOCK}) THEN
         RETURN -1;  -- another indexer is at work; it or the next call takes these rows
     END IF;
-    -- Per robot its next events in seq order; robots interleaved by stamp (the running
-    -- maximum keeps each robot's own order when its stamps are not monotone).
+    -- Per robot its next events in seq order (a share of p_max each: reading p_max rows of
+    -- every robot made a call cost robots x p_max); robots interleaved by stamp — the
+    -- running maximum keeps each robot's own order when its stamps are not monotone — up to
+    -- the earliest stamp where a robot's share was cut, so no robot's later events pass
+    -- another's earlier ones that were left for the next call.
+    per_robot := greatest(50, p_max / greatest(1, (SELECT count(*) FROM robots)));
     FOR r IN
-        SELECT (e).* FROM (
-            SELECT e, max((e).stamp_s) OVER (PARTITION BY (e).robot_id ORDER BY (e).seq) AS t
+        WITH w AS (
+            SELECT e, max((e).stamp_s) OVER (PARTITION BY (e).robot_id ORDER BY (e).seq) AS t,
+                   count(*) OVER (PARTITION BY (e).robot_id) AS n
             FROM robots rb
             LEFT JOIN fleet_cursor c ON c.robot_id = rb.robot_id
             CROSS JOIN LATERAL (
                 SELECT ev FROM events ev
                 WHERE ev.robot_id = rb.robot_id AND ev.seq > greatest(c.seq, rb.pruned_seq, 0)
-                ORDER BY ev.seq LIMIT p_max) x(e)
-        ) s ORDER BY t, (e).robot_id, (e).seq LIMIT p_max
+                ORDER BY ev.seq LIMIT per_robot) x(e)
+        ), cut AS (
+            SELECT min(t) AS t FROM (SELECT max(t) AS t FROM w WHERE n = per_robot
+                                     GROUP BY (e).robot_id) m
+        )
+        SELECT (e).* FROM w WHERE t <= COALESCE((SELECT t FROM cut), 'infinity')
+        ORDER BY t, (e).robot_id, (e).seq LIMIT p_max
     LOOP
         BEGIN
             verdict := robot_memory_apply(r);

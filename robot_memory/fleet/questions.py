@@ -39,12 +39,18 @@ from robot_memory.core.events import (
 from robot_memory.core.protocol import decode_request, parse_request
 from robot_memory.core.queries import Answer, Query, Target, query_to_dict
 from robot_memory.exceptions import RobotMemoryError
+from robot_memory.fleet.migration_v3 import INDEX_LOCK
 from robot_memory.fleet.schema import FleetError, connect, error_text
 
-__all__ = ['FleetQuestions', 'FleetRow', 'fleet_index']
+__all__ = ['FleetQuestions', 'FleetRow', 'fleet_index', 'fleet_reindex']
 
 _COLUMNS = ('fleet_id, label, color, present, x, y, z, room_id, facts, first_seen_s, '
             'last_seen_s, changed_s, last_robot')
+# One round trip for what every question needs: the fleet's "now", its robots, the layout's
+# stamp (the vocabulary is rebuilt when it changes).
+_STATE = ('SELECT (SELECT COALESCE(max(last_seen_s), 0) FROM fleet_objects), '
+          '(SELECT array_agg(robot_id ORDER BY robot_id) FROM fleet_cursor WHERE indexed > 0), '
+          '(SELECT stamp_s FROM fleet_layout)')
 _MAX_OBJECTS = 20000  # a question about no class and no room: the newest this many
 _VOCABULARY_S = 10.0  # how long the fleet's class and colour names are kept before asked again
 
@@ -114,15 +120,35 @@ def fleet_index(conn: Any, budget: int = 5000, rounds: int | None = None) -> int
     return done
 
 
+def fleet_reindex(conn: Any, budget: int = 5000) -> int:
+    """Rebuild the fleet objects from every event, in stamp order (the administrator).
+
+    The indexer associates in the order events arrive: a robot's week shipped at once is
+    matched against the fleet as it stands at the end of the others' weeks (what moved is
+    then not matched). This is the server's counterpart of `FleetView`'s rebuild. Refused
+    once retention dropped events (they could not be replayed)."""
+    if conn.execute('SELECT count(*) FROM robots WHERE pruned_seq > 0').fetchone()[0]:
+        raise FleetError('the fleet objects cannot be rebuilt: retention dropped events '
+                         '(robots.pruned_seq)')
+    with conn.transaction():
+        conn.execute(f'SELECT pg_advisory_xact_lock({INDEX_LOCK})')
+        conn.execute('TRUNCATE fleet_objects, fleet_members, fleet_evidence, fleet_cursor, '
+                     'fleet_layout')
+    return fleet_index(conn, budget)
+
+
 class FleetQuestions:
     """Answers fleet questions from the server's fleet objects table."""
 
     def __init__(self, dsn: str, timezone: str = 'UTC', use_embeddings: bool = False,
-                 catch_up: bool = True) -> None:
+                 catch_up: bool = True, catch_up_s: float = 1.0) -> None:
         self.dsn = dsn
         self.timezone = timezone
         self.use_embeddings = use_embeddings
         self.catch_up = catch_up
+        self.catch_up_s = catch_up_s
+        self._caught_up_at = -float('inf')
+        self._robots: list[str] = []
         self._conn: Any = None
         self._vocabulary: tuple[float, float, Any, Any] | None = None
         self.asked = 0
@@ -210,12 +236,14 @@ class FleetQuestions:
         from robot_memory.language.parser import QuestionParser
         from robot_memory.language.vocabulary import Vocabulary
 
-        layout = self._execute('SELECT stamp_s, body FROM fleet_layout')
-        stamp = float(layout[0][0]) if layout else -1.0
+        now, robots, stamp = self._execute(_STATE)[0]
+        self._now_s, self._robots = float(now), list(robots or [])
+        stamp = -1.0 if stamp is None else float(stamp)
         cached = self._vocabulary
         if cached is not None and cached[0] == stamp and \
                 time.monotonic() - cached[1] < _VOCABULARY_S:
             return cached[2], cached[3]
+        layout = self._execute('SELECT stamp_s, body FROM fleet_layout')
         memory = EpisodicMemory(MemoryClock(self.timezone))
         layout_set = LayoutSet(stamp, layout[0][1]) if layout else None
         if layout_set is not None:
@@ -260,18 +288,24 @@ class FleetQuestions:
         return memory
 
     def _prepare(self, question: str | None, query: Query | None,
-                 now_s: float | None) -> tuple[Query | None, str, EpisodicMemory, float]:
-        """The query, why it could not be parsed, the memory that answers it, now."""
-        if self.catch_up:
+                 now_s: float | None
+                 ) -> tuple[Query | None, str, EpisodicMemory, float, list[FleetRow]]:
+        """The query, why it could not be parsed, the memory that answers it, now, and the
+        fleet objects in that memory."""
+        # Robots run the indexer as they ship; a question gives it one call at most every
+        # `catch_up_s` for rows shipped by a robot whose call found it busy.
+        if self.catch_up and time.monotonic() - self._caught_up_at >= self.catch_up_s:
             self.index()
+            self._caught_up_at = time.monotonic()
         parser, layout = self._base()
-        now = self.now_s() if now_s is None else now_s
+        now = self._now_s if now_s is None else now_s
         if query is None:
             parsed = parser.parse(question or '', now)
             if parsed.query is None:
-                return None, parsed.error, self._memory_for([], layout), now
+                return None, parsed.error, self._memory_for([], layout), now, []
             query = parsed.query
-        return query, '', self._memory_for(self._rows_for(query), layout), now
+        rows = self._rows_for(query)
+        return query, '', self._memory_for(rows, layout), now, rows
 
     def _service(self, memory: EpisodicMemory) -> Any:
         from robot_memory.service import MemoryService, MemoryServiceParams
@@ -282,7 +316,7 @@ class FleetQuestions:
     def ask(self, question: str, now_s: float | None = None) -> dict[str, Any]:
         """Answer an English question; an answer dict as `FleetView.ask`'s."""
         self.asked += 1
-        query, error, memory, now = self._prepare(question, None, now_s)
+        query, error, memory, now, _ = self._prepare(question, None, now_s)
         if query is None:
             answer = Answer(None, None, f'I could not understand the question: {error}', 0.0,
                             error=error)
@@ -298,7 +332,8 @@ class FleetQuestions:
             parsed = parse_request(data)
         except RobotMemoryError as exc:
             return {'id': None, 'ok': False, 'error': str(exc), 'scope': 'fleet'}
-        query, error, memory, _ = self._prepare(parsed.question, parsed.query, parsed.now_s)
+        query, error, memory, _, _ = self._prepare(parsed.question, parsed.query,
+                                                   parsed.now_s)
         if query is None and parsed.mode != 'layout':
             return {'id': parsed.request_id, 'ok': False, 'query': None, 'scope': 'fleet',
                     'answer': f'I could not understand the question: {error}',
@@ -311,23 +346,25 @@ class FleetQuestions:
         return self.annotate(reply)
 
     def annotate(self, reply: dict[str, Any]) -> dict[str, Any]:
-        """Name the robots behind each piece of evidence (`robot`, `robots`)."""
+        """Name the robots behind each piece of evidence (`robot`, `robots`): one look-up
+        for the few objects an answer shows (not for every object it weighed: with 50
+        robots, their summaries were most of a question's time)."""
         evidence = reply.get('evidence') or []
+        seen: dict[str, list[tuple[str, float, float]]] = {}
         ids = sorted({e.get('object_id', '') for e in evidence})
-        seen: dict[str, list[tuple[float, float, str]]] = {}
         if ids:
             for fid, robot, first, last in self._execute(
                     'SELECT fleet_id, robot_id, first_s, last_s FROM fleet_evidence '
                     'WHERE fleet_id = ANY(%s) ORDER BY first_s, robot_id', (ids,)):
-                seen.setdefault(fid, []).append((first, last, robot))
+                seen.setdefault(fid, []).append((robot, float(first), float(last)))
         for e in evidence:
             spans = seen.get(e.get('object_id', ''), [])
             stamp = float(e.get('stamp_s', 0.0)) + 1e-6
-            before = [(min(last, stamp), robot) for first, last, robot in spans
+            before = [(min(last, stamp), robot) for robot, first, last in spans
                       if first <= stamp]
-            e['robot'] = max(before)[1] if before else (spans[0][2] if spans else '')
-            e['robots'] = [robot for _, _, robot in spans]
-        reply['robots'] = self.robots()
+            e['robot'] = max(before)[1] if before else (spans[0][0] if spans else '')
+            e['robots'] = [robot for robot, _, _ in spans]
+        reply['robots'] = list(self._robots)
         return reply
 
     def close(self) -> None:
