@@ -36,6 +36,7 @@ from robot_memory.cli_options import (
     check_stamp_option,
     exit_code_of_answer,
 )
+from robot_memory.core.queries import Unanswerable
 from robot_memory.exceptions import InvalidInputError, RobotMemoryError
 
 if TYPE_CHECKING:
@@ -233,7 +234,9 @@ def ask_cmd(
         for e in answer.evidence:
             out.print(f'  evidence: {e.object_id} seen {memory.clock.label(e.stamp_s)} '
                       f'in {e.room_id or "?"} (observations {list(e.obs_ids)})')
-    code = exit_code_of_answer(answer.query is not None, answer.ok)
+    # "Who lives here?" is understood, and memory cannot answer it: exit 1, as for no answer.
+    code = exit_code_of_answer(answer.query is not None,
+                               answer.ok and not isinstance(answer.query, Unanswerable))
     if code:
         raise typer.Exit(code)
 

@@ -1,6 +1,7 @@
 """Questions as people ask them (issue 27): several sentences and politeness, questions memory
-cannot answer (`Unanswerable`, with its reason), states beyond on/off/open, and a room named
-before a thing ("the bedroom lamp") — parsed, then answered honestly."""
+cannot answer (`Unanswerable`, with its reason), states beyond on/off/open, a room named before
+a thing ("the bedroom lamp") and spatial relations ("what is right of the TV?") — parsed, then
+answered honestly."""
 
 from __future__ import annotations
 
@@ -9,11 +10,14 @@ from pathlib import Path
 import pytest
 
 from robot_memory.core import EpisodicMemory
+from robot_memory.core.answers_contents import relation_fits
 from robot_memory.core.clock import MemoryClock
 from robot_memory.core.queries import (
     UNANSWERABLE_REASONS,
     Contents,
     Count,
+    IsAt,
+    Relation,
     StateOf,
     Target,
     Unanswerable,
@@ -159,3 +163,75 @@ def test_the_asked_question_files_score(name: str, floor: float) -> None:
     result = evaluate_questions(DATA / name, now_s=NOW_S)
     assert result['type_accuracy'] >= floor, result['misses']
     assert result['unsure_rate'] <= 0.05
+
+
+@pytest.mark.parametrize(('question', 'relation', 'anchor', 'kind', 'anchor2'), [
+    ("What's right of the bookshelf?", 'right_of', 'bookshelf', None, None),
+    ('what is to the left of the lamp?', 'left_of', 'lamp', None, None),
+    ('What is between the sofa and the bed?', 'between', 'sofa', None, 'bed'),
+    ('Which mug is next to the kettle?', 'near', 'kettle', 'mug', None),
+    ("What's behind the sofa?", 'behind', 'sofa', None, None),
+    ("What's in front of the sofa?", 'in_front_of', 'sofa', None, None),
+    ('The thing hanging above the desk — what is it?', 'above', 'desk', None, None),
+])
+def test_what_stands_in_a_relation_to_a_thing_is_a_relation_question(
+        parser: QuestionParser, question: str, relation: str, anchor: str, kind: str | None,
+        anchor2: str | None) -> None:
+    result = parser.parse(question, NOW_S)
+    q = result.query
+    assert isinstance(q, Relation), result
+    assert (q.relation, q.anchor.label) == (relation, anchor)
+    assert (q.target.label if q.target else None) == kind
+    assert (q.anchor2.label if q.anchor2 else None) == anchor2
+
+
+@pytest.mark.parametrize(('question', 'shape'), [
+    ('What is on the shelf above the TV?', Contents), ('Is the toaster next to the fridge?', IsAt),
+])
+def test_a_relation_that_only_places_a_thing_keeps_its_question(
+        parser: QuestionParser, question: str, shape: type) -> None:
+    assert isinstance(parser.parse(question, NOW_S).query, shape)
+
+
+def test_relations_are_answered_from_positions(memory: EpisodicMemory) -> None:
+    engine = QueryEngine(memory)
+
+    def labels(query: Relation) -> list[str]:
+        return [o['label'] for o in engine.answer(query, NOW).value['objects']]
+
+    assert labels(Relation('near', Target('desk'))) == ['bottle', 'laptop']
+    assert labels(Relation('near', Target('desk'), Target('laptop'))) == ['laptop']
+    assert labels(Relation('above', Target('counter'))) == ['apple']
+    assert labels(Relation('between', Target('counter'), anchor2=Target('desk'))) == ['fridge']
+    # Sides as seen from the middle of the study (6, 2), looking at the desk (7, 3.5).
+    right = engine.answer(Relation('right_of', Target('desk')), NOW)
+    assert [o['label'] for o in right.value['objects']] == ['laptop']
+    assert right.text == ('Right of the desk (seen from the middle of the study): a grey '
+                          'laptop (open).')
+    assert labels(Relation('left_of', Target('desk'))) == ['bottle']
+    assert engine.answer(Relation('near', Target('piano')), NOW).text == \
+        'I have no memory of a piano.'
+    bad = engine.answer(Relation('between', Target('desk')), NOW)
+    assert not bad.ok and 'between needs two things' in bad.text
+    query = Relation('between', Target('sofa'), Target('mug'), Target('bed'))
+    assert query_from_dict(query_to_dict(query)) == query
+
+
+@pytest.mark.parametrize(('relation', 'position', 'fits'), [
+    ('near', (1.0, 1.0, 0.0), True), ('near', (3.0, 0.0, 0.0), False),
+    ('above', (0.1, 0.0, 1.0), True), ('above', (0.1, 0.0, -1.0), False),
+    ('below', (0.1, 0.0, -1.0), True),
+    # Looking from (-2, 0) towards the anchor at the origin: +y is left, +x behind.
+    ('left_of', (0.0, 1.0, 0.0), True), ('right_of', (0.0, -1.0, 0.0), True),
+    ('behind', (1.0, 0.0, 0.0), True), ('in_front_of', (-1.0, 0.0, 0.0), True),
+    ('behind', (-1.0, 0.0, 0.0), False), ('right_of', (0.0, 1.0, 0.0), False),
+])
+def test_relation_geometry(relation: str, position: tuple[float, float, float],
+                           fits: bool) -> None:
+    assert relation_fits(relation, position, (0.0, 0.0, 0.0), None, (-2.0, 0.0)) is fits
+
+
+def test_between_wants_the_line_from_one_thing_to_the_other() -> None:
+    assert relation_fits('between', (2.0, 0.3, 0.0), (0.0, 0.0, 0.0), (4.0, 0.0, 0.0))
+    assert not relation_fits('between', (2.0, 2.0, 0.0), (0.0, 0.0, 0.0), (4.0, 0.0, 0.0))
+    assert not relation_fits('between', (5.0, 0.0, 0.0), (0.0, 0.0, 0.0), (4.0, 0.0, 0.0))

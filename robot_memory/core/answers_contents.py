@@ -22,17 +22,92 @@ from robot_memory.core.queries import (
     Contents,
     Duration,
     Exists,
+    Relation,
     Target,
 )
 from robot_memory.core.wording import be, sentence_start, time_words
 
-__all__ = ['SAME_SPOT_M', 'ContentsAnswers']
+__all__ = ['SAME_SPOT_M', 'ContentsAnswers', 'relation_fits']
 
 SAME_SPOT_M = 0.5  # back within this distance of where it was: it had not left
+# Relations measured on the floor plan (m): 'near' is NEAR_M of the where-answers; above /
+# below want the thing over the anchor's footprint; a side (left, right, behind, in front)
+# must be the main direction from the anchor, within SIDE_M; 'between' within BETWEEN_M of
+# the line from one anchor to the other.
+NEAR_M = 1.5
+OVER_M = 0.6
+SIDE_M = 2.0
+BETWEEN_M = 0.75
+_RELATION_WORDS = {'near': 'near', 'left_of': 'left of', 'right_of': 'right of',
+                   'above': 'above', 'below': 'below', 'behind': 'behind',
+                   'in_front_of': 'in front of', 'between': 'between'}
 
 
 class ContentsAnswers(EngineCore):
-    """`Contents`, `AttributeOf`, `Exists` and `Duration` questions."""
+    """`Contents`, `AttributeOf`, `Exists`, `Duration` and `Relation` questions."""
+
+    def _relation(self, q: Relation, now: float) -> Answer:
+        """Things in a spatial relation to an anchor, from positions in memory at time t."""
+        if q.relation not in _RELATION_WORDS or (q.relation == 'between') != (
+                q.anchor2 is not None):
+            return Answer(q, None, f'I cannot measure the relation {q.relation!r} (valid: '
+                                   f'{", ".join(_RELATION_WORDS)}; between needs two things).',
+                          0.0, error=f'bad relation {q.relation!r}')
+        probe = q.at.probe_s(now)
+        anchors = []
+        for wanted in (q.anchor, q.anchor2):
+            if wanted is None:
+                continue
+            found = [s for s in self.candidates(wanted, probe, include_missing=False)
+                     if s.position_m is not None]
+            if not found:
+                return self._unknown(q, wanted)
+            anchors.append(found[0])
+        anchor = anchors[0]
+        anchor_m = anchor.position_m
+        assert anchor_m is not None  # candidates without a position were left out above
+        viewpoint: tuple[float, float] | None = None
+        layout = self.memory.layout_at(probe)
+        if anchor.room_id and layout.has_node(anchor.room_id):
+            viewpoint = layout.get_room(anchor.room_id).centroid_m
+        labels = self.label_set(q.target.label) if q.target is not None else None
+        skip = {a.object_id for a in anchors}
+        picked = []
+        for s in self.memory.at(probe).objects.values():
+            if s.object_id in skip or not s.present or s.position_m is None or (
+                    labels is not None and s.label not in labels) or (
+                    q.target is not None and q.target.color and s.color != q.target.color):
+                continue
+            second = anchors[1].position_m if len(anchors) > 1 else None
+            if relation_fits(q.relation, s.position_m, anchor_m, second, viewpoint):
+                gap = math.dist(s.position_m[:2], anchor_m[:2])
+                picked.append((gap, s))
+        picked.sort(key=lambda p: (p[0], p[1].object_id))
+        words = _RELATION_WORDS[q.relation]
+        place = f'the {self._describe(q.anchor)}'
+        if q.anchor2 is not None:
+            place += f' and the {self._describe(q.anchor2)}'
+        seen_from = ''
+        if q.relation in ('left_of', 'right_of', 'behind', 'in_front_of'):
+            seen_from = (f' (seen from the middle of the {self.room_name(anchor.room_id)})'
+                         if viewpoint is not None else ' (seen from its east side)')
+        items = [{'object_id': s.object_id, 'label': s.label, 'color': s.color,
+                  'room': s.room_id, 'distance_m': round(gap, 2)} for gap, s in picked]
+        things = [self._describe_state(s) for _, s in picked[:8]]
+        listing = (_listing(things) if len(picked) <= 8
+                   else f'{", ".join(things)} and {len(picked) - 8} more')
+        if not picked:
+            text = f'Nothing I know of is {words} {place}{seen_from}.'
+        else:
+            text = f'{sentence_start(words)} {place}{seen_from}: {listing}.'
+        conf = (min(self._p_still(a, now) for a in anchors) if q.at.is_now
+                else min(self._confidence_at(a, probe, now) for a in anchors))
+        value = {'relation': q.relation, 'anchor': anchor.object_id,
+                 'anchor2': anchors[1].object_id if len(anchors) > 1 else None,
+                 'viewpoint': anchor.room_id if seen_from and viewpoint else None,
+                 'objects': items, 'count': len(items)}
+        evidence = tuple(self._evidence(s) for s in [*anchors, *(s for _, s in picked[:10])])
+        return Answer(q, value, text, conf, evidence, self._verify(conf) and q.at.is_now)
 
     def _contents(self, q: Contents, now: float) -> Answer:
         probe = q.at.probe_s(now)
@@ -324,3 +399,47 @@ def _span_words(seconds: float) -> str:
     if not days and minutes:
         parts.append(f'{minutes} minute{"s" if minutes != 1 else ""}')
     return ' '.join(parts) or 'less than a minute'
+
+
+def relation_fits(relation: str, position_m: Sequence[float], anchor_m: Sequence[float],
+                  second_m: Sequence[float] | None = None,
+                  viewpoint_m: Sequence[float] | None = None) -> bool:
+    """Whether a thing at `position_m` stands in `relation` to the anchor.
+
+    Sides are taken looking from `viewpoint_m` at the anchor (from the east, +x looking
+    towards -x, when there is none); 'between' needs `second_m`.
+    """
+    dx, dy = position_m[0] - anchor_m[0], position_m[1] - anchor_m[1]
+    flat = math.hypot(dx, dy)
+    if relation == 'near':
+        return flat <= NEAR_M
+    if relation in ('above', 'below'):
+        dz = position_m[2] - anchor_m[2]
+        return flat <= OVER_M and (dz > 0.15 if relation == 'above' else dz < -0.15)
+    if relation == 'between':
+        if second_m is None:
+            return False
+        ax, ay = second_m[0] - anchor_m[0], second_m[1] - anchor_m[1]
+        length2 = ax * ax + ay * ay
+        if length2 < 1e-6:
+            return False
+        along = (dx * ax + dy * ay) / length2
+        off = abs(dx * ay - dy * ax) / math.sqrt(length2)
+        return 0.05 < along < 0.95 and off <= BETWEEN_M
+    if flat > SIDE_M or flat < 0.1:
+        return False
+    vx, vy = ((anchor_m[0] - viewpoint_m[0], anchor_m[1] - viewpoint_m[1])
+              if viewpoint_m is not None else (-1.0, 0.0))
+    norm = math.hypot(vx, vy) or 1.0
+    vx, vy = vx / norm, vy / norm
+    ahead = dx * vx + dy * vy  # away from the viewer: behind the anchor
+    right = dx * vy - dy * vx
+    if relation == 'right_of':
+        return right > 0.1 and abs(ahead) <= right
+    if relation == 'left_of':
+        return -right > 0.1 and abs(ahead) <= -right
+    if relation == 'behind':
+        return ahead > 0.1 and abs(right) <= ahead
+    if relation == 'in_front_of':
+        return -ahead > 0.1 and abs(right) <= -ahead
+    return False

@@ -16,6 +16,7 @@ from robot_memory._compat import StrEnum
 __all__ = [
     'ATTRIBUTES',
     'OBSERVED_STATES',
+    'RELATIONS',
     'STATE_PAIRS',
     'UNANSWERABLE_REASONS',
     'Answer',
@@ -35,6 +36,7 @@ __all__ = [
     'LastSeen',
     'Query',
     'QueryDict',
+    'Relation',
     'Retrieve',
     'StateOf',
     'Target',
@@ -290,6 +292,29 @@ class Retrieve:
     category: Category = Category.PRESENT
 
 
+#: The relations a `Relation` question may ask.
+RELATIONS = ('near', 'left_of', 'right_of', 'above', 'below', 'behind', 'in_front_of',
+             'between')
+
+
+@dataclass(frozen=True, slots=True)
+class Relation:
+    """What is near / left of / right of / above / below / behind / in front of X, or between
+    X and `anchor2` (now, or at a time)? With `target`, only things of that class ("which mug
+    is next to the kettle?").
+
+    Left, right, behind and in front are as seen from the middle of X's room, looking at X
+    (memory keeps no facing of furniture); the answer says so.
+    """
+
+    relation: str
+    anchor: Target
+    target: Target | None = None
+    anchor2: Target | None = None
+    at: TimeRange = field(default_factory=TimeRange)
+    category: Category = Category.PRESENT
+
+
 #: Why memory cannot answer a question (`Unanswerable.reason`).
 UNANSWERABLE_REASONS: dict[str, str] = {
     'not_a_remembered_thing': 'it is not about a thing I can see and remember',
@@ -317,10 +342,10 @@ class Unanswerable:
 
 Query = (WhereIs | LastSeen | IsAt | WhereWas | Count | StateOf | WhatIn | Changes | History
          | Usual | WhenAppeared | Contents | AttributeOf | Exists | Duration | Retrieve
-         | Unanswerable)
+         | Relation | Unanswerable)
 QUERY_TYPES: dict[str, type[Query]] = {cls.__name__: cls for cls in (
     WhereIs, LastSeen, IsAt, WhereWas, Count, StateOf, WhatIn, Changes, History, Usual,
-    WhenAppeared, Contents, AttributeOf, Exists, Duration, Retrieve, Unanswerable)}
+    WhenAppeared, Contents, AttributeOf, Exists, Duration, Retrieve, Relation, Unanswerable)}
 ATTRIBUTES = ('color', 'state', 'room', 'support')
 
 #: A value as JSON carries it.
@@ -434,7 +459,7 @@ def query_from_dict(data: Mapping[str, Any]) -> Query:
             if name not in data:
                 continue
             value = data[name]
-            if name == 'target':
+            if name in ('target', 'anchor', 'anchor2'):
                 value = Target(**value) if value is not None else None
             elif name in ('at', 'since', 'until'):
                 value = TimeRange(**value)

@@ -34,6 +34,7 @@ from robot_memory.core.queries import (
     IsAt,
     LastSeen,
     Query,
+    Relation,
     Retrieve,
     StateOf,
     Unanswerable,
@@ -87,6 +88,8 @@ class QueryEngine(WhereWhenAnswers, ContentsAnswers, RetrievalAnswers):
                 return self._duration(query, now)
             case Retrieve():
                 return self._retrieve(query, now)
+            case Relation():
+                return self._relation(query, now)
             case Unanswerable():
                 return _unanswerable(query)
         raise InvalidInputError(f'not a query: {query!r}')

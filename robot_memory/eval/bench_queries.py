@@ -26,6 +26,7 @@ from robot_memory.core.queries import (
     IsAt,
     LastSeen,
     Query,
+    Relation,
     Retrieve,
     StateOf,
     Target,
@@ -67,6 +68,7 @@ def _queries(memory: EpisodicMemory) -> dict[str, Query]:
         'Contents': Contents(_furniture(memory)), 'AttributeOf': AttributeOf(mug, 'color'),
         'Exists': Exists(mug, room), 'Duration': Duration(mug, room),
         'Retrieve': Retrieve('where can I make a cup of tea?'),
+        'Relation': Relation('near', mug),
         'Unanswerable': Unanswerable('who lives here?', 'about_people'),
     }
 

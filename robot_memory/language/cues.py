@@ -126,6 +126,18 @@ SAME_AS = re.compile(r'\b(?:same|usual|original|old) (?:spot|place|position|loca
                      r' as\b|\bwhere (?:it|they|he|she) (?:was|were) (?:on|yesterday|last)\b'
                      r'|\bsame as (?:on|yesterday|last)\b')
 PERFECT = re.compile(r'\b(?:has|have) (?:it |they |he |she )?(?:been|visited|gone|travel)')
+# "What is next to the sofa?", "which mug is right of the kettle?", "the thing hanging above
+# the fireplace — what is it?": a question about what stands in a relation to a thing.
+_RELATION_WORDS = (r'(?:next to|beside|near|nearby|close to|left of|right of|above|over'
+                   r'|below|behind|between|by)')
+RELATION_ASK = re.compile(
+    r'^(?:(?:hey|ok|okay|so|and|robot|please)\W+)*(?:what|which(?: [a-z]+){0,2})'
+    r'(?: is| are| was| were| do you see| did you see| can you see)?(?: there)?'
+    r'(?: (?:lying|sitting|standing|hanging|kept|placed|stored|leaning|located))?'
+    rf'(?: (?:right|just|directly|immediately))?(?: (?:to|on|at) the)? {_RELATION_WORDS}\b'
+    r'|^(?:the |a )?(?:thing|things|object|objects|stuff|item|items)'
+    rf'(?: (?:hanging|lying|sitting|standing|leaning))? {_RELATION_WORDS}\b.*\bwhat\b')
+RELATION_WORD = re.compile(rf'\b{_RELATION_WORDS}\b')
 # Questions memory cannot answer whatever it has seen (`Unanswerable`), by their reason.
 _LEAD = r'^(?:(?:hey|hi|ok|okay|so|and|robot|please|but|well)\W+)*'
 ABOUT_PEOPLE = re.compile(

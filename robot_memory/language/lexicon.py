@@ -193,6 +193,15 @@ SHAPE_WORDS = {
 RELATIONS = {'on': 'on', 'onto': 'on', 'atop': 'on', 'upon': 'on', 'in': 'in', 'inside': 'in',
              'into': 'in', 'within': 'in'}
 
+# The relation a "what is <words> X?" question asks (`Relation.relation`).
+RELATION_NAMES = {'next to': 'near', 'beside': 'near', 'near': 'near', 'nearby': 'near',
+                  'close to': 'near', 'by': 'near', 'left of': 'left_of',
+                  'right of': 'right_of', 'above': 'above', 'over': 'above',
+                  'below': 'below', 'behind': 'behind', 'between': 'between'}
+# Words before the thing a relation is measured from ("next *to* the kettle").
+ANCHOR_WORDS = frozenset({'to', 'of', 'beside', 'near', 'nearby', 'above', 'over', 'below',
+                          'behind', 'between', 'by'})
+
 # The texts the embedder sees for a label / a room name.
 LABEL_TEMPLATE = 'a photo of a {}'
 ROOM_TEMPLATE = 'the {}'

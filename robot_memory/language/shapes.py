@@ -37,6 +37,7 @@ from robot_memory.language.cues import (
     LAST,
     PAST,
     PREDICT,
+    RELATION_ASK,
     RETRIEVE,
     SAME_AS,
     SEEN,
@@ -159,6 +160,11 @@ class ShapeRules(SlotFiller):
             if require_known_scope_changes and not has_object:
                 require_known_scope()
             return self._changes(q, phrases, room_id, when, now_s, matched)
+        if RELATION_ASK.search(cue):
+            shape('Relation', 'relation')
+            at, category = self._at(q, when, past, now_s)
+            return self._relation(q, cue, phrases, room_id, at, self._category(cue, category),
+                                  matched)
         contents = self._contents_place(cue, phrases, what_form, existential, has_object)
         if contents is not None:
             shape('Contents', 'contents')

@@ -23,6 +23,7 @@ from robot_memory.core.queries import (
     IsAt,
     LastSeen,
     Query,
+    Relation,
     Retrieve,
     Target,
     TimeRange,
@@ -37,14 +38,17 @@ from robot_memory.language.cues import (
     HISTORY_STRONG,
     LAST,
     PERFECT,
+    RELATION_WORD,
     SAME_AS,
     SEEN_ANY,
     STILL,
 )
 from robot_memory.language.lexicon import (
+    ANCHOR_WORDS,
     ATTRIBUTE_NAMES,
     CONTENT_PREPOSITIONS,
     LOCATION_PREPOSITIONS,
+    RELATION_NAMES,
     RELATIONS,
 )
 from robot_memory.language.names import (
@@ -225,6 +229,40 @@ class SlotFiller(NameMatcher):
                 return WhereWas(target(), when.range)
         rule('where_is', 'WhereIs')
         return WhereIs(target())
+
+    def _relation(self, q: str, cue: str, phrases: list[Phrase], room_id: str, at: TimeRange,
+                  category: Category, matched: dict[str, Any]) -> Relation:
+        """What stands in a relation to a thing: the relation word, the thing after it (two,
+        for "between … and …") and, before it, the kind of thing asked for ("which mug")."""
+        word = RELATION_WORD.search(cue)
+        assert word is not None  # RELATION_ASK matched
+        relation = RELATION_NAMES[word.group(0)]
+        if relation == 'near' and re.search(r'\bin front of\b', q.lower()):
+            relation = 'in_front_of'  # normalise() reads "in front of" as "by"
+        named = [p for p in phrases if p.words and not only_generic(p)]
+        first = next((i for i, p in enumerate(named) if p.preceded_by in ANCHOR_WORDS), None)
+        if first is None:
+            raise ParseFailure(f'{q!r} asks what is {word.group(0)} something, but names no '
+                               'thing to measure from')
+
+        def as_target(p: Phrase, room: str = '') -> Target:
+            text = ' '.join(([p.color] if p.color else []) + p.words)
+            return Target(self._phrase_label(p), p.color, room, text)
+
+        anchor = as_target(named[first], room_id)
+        anchor2 = None
+        if relation == 'between':
+            rest = [p for p in named[first + 1:] if p.preceded_by == 'and']
+            if not rest:
+                raise ParseFailure(f'{q!r} asks what is between two things but names one; say '
+                                   '"between the sofa and the window"')
+            anchor2 = as_target(rest[0], room_id)
+        kinds = [p for p in named[:first] if p.preceded_by not in LOCATION_PREPOSITIONS]
+        target = as_target(kinds[0]) if kinds else None
+        matched.update(relation=relation, anchor=anchor.text)
+        if target is not None:
+            matched['target'] = target.text
+        return Relation(relation, anchor, target, anchor2, at, category)
 
     def _support(self, phrases: list[Phrase]) -> Phrase | None:
         """The furniture a yes/no location question names ("still on the sofa"), if any."""
