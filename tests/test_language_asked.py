@@ -150,6 +150,7 @@ def test_a_name_the_vocabulary_has_whole_keeps_its_room_word(parser: QuestionPar
     ('Where is my phone? I had it this morning.', 'WhereIs', 'phone'),
     ('Is the bed made? Who made it?', 'StateOf', 'bed'),
     ('I need the scissors.', 'WhereIs', 'scissors'),
+    ('My son is looking for his ball. Where is it now?', 'WhereIs', 'ball'),
 ])
 def test_the_sentence_that_asks_is_found_among_greetings_and_context(
         parser: QuestionParser, question: str, shape: str, label: str) -> None:

@@ -466,9 +466,11 @@ def _not_about_things(phrases: list[Phrase]) -> tuple[str, str]:
     a place ("in the garage") or a modifier ("the password *for the router*") does not count.
     ('', '') when any names a thing of the vocabulary or one outside both lists; else the
     reason and the first such phrase."""
+    if any(p.label is not None for p in phrases if p.preceded_by not in LOCATION_PREPOSITIONS):
+        return '', ''  # "my son is looking for his ball": about the ball
     about = [p for p in phrases if p.words and not only_generic(p)
              and p.preceded_by not in LOCATION_PREPOSITIONS | {'for', 'of'}]
-    if not about or any(p.label is not None for p in about):
+    if not about:
         return '', ''
     heads = {p.words[-1] for p in about}
     subject = ' '.join(about[0].words)
