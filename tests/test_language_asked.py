@@ -159,7 +159,8 @@ def test_the_sentence_that_asks_is_found_among_greetings_and_context(
 
 
 @pytest.mark.parametrize(('name', 'floor'), [('questions_asked_dev.yaml', 0.95),
-                                             ('questions_asked_heldout.yaml', 0.85)])
+                                             ('questions_asked_heldout.yaml', 0.85),
+                                             ('questions_unanswerable.yaml', 0.8)])
 def test_the_asked_question_files_score(name: str, floor: float) -> None:
     result = evaluate_questions(DATA / name, now_s=NOW_S)
     assert result['type_accuracy'] >= floor, result['misses']
