@@ -53,7 +53,7 @@ def main() -> None:
             n = args.objects
             conn.execute(
                 'INSERT INTO fleet_objects (fleet_id, label, x, y, z, present, first_seen_s, '
-                "last_seen_s, changed_s, last_robot) SELECT 'r/o' || i, 'c' || (i % 50), "
+                "last_seen_s, changed_s, last_robot) SELECT 'r/o' || i, 'c' || (i %% 50), "
                 'x, y, 0, random() < 0.9, 0, 0, 0, %s FROM unnest(%s::float8[], '
                 '%s::float8[]) WITH ORDINALITY AS t(x, y, i)',
                 ('r', list(rng.uniform(0, 100, n)), list(rng.uniform(0, 100, n))))

@@ -121,7 +121,7 @@ def test_server_answers_are_the_fleet_views_answers(fleet_database: FleetDatabas
 def test_the_indexer_is_idempotent_resumable_and_one_at_a_time(postgres: Any,
                                                                tmp_path: Path) -> None:
     tables = []
-    for name, budget in (('fleet_index_all', 100000), ('fleet_index_steps', 97)):
+    for name, budget in (('fleet_index_all', 100000), ('fleet_index_steps', 130)):
         fleet = FleetDatabase(postgres, name)
         _ship(fleet, tmp_path / name, {'alpha': 0, 'beta': 1}, objects=20, days=1)
         with connect(fleet.dsn, autocommit=True) as conn:

@@ -111,11 +111,9 @@ def fleet_index(conn: Any, budget: int = 5000, rounds: int | None = None) -> int
         n = int(conn.execute('SELECT robot_memory_index(%s)', (budget,)).fetchone()[0])
         if not conn.autocommit:
             conn.commit()
-        if n <= 0:
+        if n <= 0:  # caught up (a call may apply fewer than `budget` and leave more)
             break
         done += n
-        if n < budget:
-            break
         rounds = None if rounds is None else rounds - 1
     return done
 

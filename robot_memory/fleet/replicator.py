@@ -20,10 +20,10 @@ an event, too large: `schema.check_row`) is not shipped: it is counted in `refus
 the log, and leaves a gap in the robot's sequence that the fleet view reports.
 
 After each shipment the replicator asks the server to bring its fleet objects table up to
-date (`robot_memory_index`, schema 3; at most `index_budget` events, and nothing when another
-robot's call is at work): the fleet's objects follow the events as they arrive, with no
-daemon beside the server. What a partition dropped by retention held counts as acknowledged
-(`robots.pruned_seq`).
+date (`robot_memory_index`, schema 3; at most `index_budget` events, at most every
+`index_period_s`, and nothing when another robot's call is at work): the fleet's objects
+follow the events as they arrive, with no daemon beside the server. What a partition
+dropped by retention held counts as acknowledged (`robots.pruned_seq`).
 
 A server that is down is retried after `retry_s` (doubling to `max_retry_s`); a refused role
 (wrong password, revoked — `revoke_robot` also ends the session open —, writing another
@@ -89,7 +89,7 @@ class Replicator:
     def __init__(self, db: str | Path, dsn: str, robot_id: str, batch_events: int = 5000,
                  retry_s: float = 1.0, max_retry_s: float = 30.0,
                  ack_check_s: float = 5.0, index_events: bool = True,
-                 index_budget: int = 5000) -> None:
+                 index_budget: int = 5000, index_period_s: float = 2.0) -> None:
         role_of(robot_id)  # validates the id
         if batch_events < 1 or retry_s <= 0 or ack_check_s <= 0:
             raise InvalidInputError(f'batch_events must be >= 1, retry_s and ack_check_s > 0 '
@@ -101,6 +101,8 @@ class Replicator:
         self.retry_s, self.max_retry_s = retry_s, max_retry_s
         self.ack_check_s = ack_check_s
         self.index_events, self.index_budget = index_events, index_budget
+        self.index_period_s = index_period_s
+        self._indexed_at = -float('inf')
         #: Whether the server keeps the fleet objects table (schema 3), known once connected.
         self.fleet_objects = False
         self._acked_at = 0.0  # when the server last said what it holds (monotonic)
@@ -237,11 +239,15 @@ class Replicator:
                 shipped += len(good)
                 batches += 1
             conn.commit()
-            if shipped and self.index_events and self.fleet_objects:
+            if shipped and self.index_events and self.fleet_objects and \
+                    time.monotonic() - self._indexed_at >= self.index_period_s:
                 # The server's fleet objects follow as events arrive; one indexer at a time,
-                # the others return at once (-1).
+                # the others return at once (-1). At most every `index_period_s` a robot:
+                # 50 robots shipping every 0.05 s and each asking after every batch kept
+                # the server busy starting indexer calls.
                 conn.execute('SELECT robot_memory_index(%s)', (self.index_budget,))
                 conn.commit()
+                self._indexed_at = time.monotonic()
         except psycopg.errors.InsufficientPrivilege as exc:
             self._drop(error_text(exc))
             raise FleetRefusedError(f'the fleet server refused robot {self.robot_id!r}: '
