@@ -47,6 +47,7 @@ class FleetLink:
         self.view = FleetView(dsn, robot_id, db, use_embeddings=use_embeddings,
                               timezone=timezone)
         self.questions = FleetQuestions(dsn, timezone, use_embeddings)
+        self._server: dict[str, int] = {}
         self.period_s = period_s
         self.refused_retry_s = refused_retry_s
         self.refused = ''
@@ -78,8 +79,13 @@ class FleetLink:
         except RobotMemoryError as exc:
             self.errors += 1
             log.warning('fleet replication: %s', exc)
-        if self.replicator.fleet_objects:
-            return  # the server answers: nothing to pull
+        if self.replicator.fleet_objects:  # the server answers: nothing to pull
+            try:
+                self._server = self.questions.summary()
+            except RobotMemoryError as exc:
+                self.errors += 1
+                log.debug('fleet summary: %s', exc)
+            return
         try:
             self.view.refresh()
         except RobotMemoryError as exc:
@@ -103,6 +109,8 @@ class FleetLink:
         """Replication and fleet view counters for diagnostics."""
         r = self.replicator.stats
         view = self.view.stats()
+        if self.replicator.fleet_objects:  # the server's counts, as of the last round
+            view |= self._server
         return {'connected': r.connected, 'acked_seq': r.acked_seq, 'backlog': r.backlog,
                 'shipped': r.shipped, 'failures': r.failures, 'refusals': self.refusals,
                 'error': self.refused or r.last_error, 'robots': view['robots'],

@@ -177,6 +177,14 @@ class FleetQuestions:
         return [r for (r,) in self._execute(
             'SELECT robot_id FROM fleet_cursor WHERE indexed > 0 ORDER BY robot_id')]
 
+    def summary(self) -> dict[str, int]:
+        """Robots, fleet objects and cross-robot associations on the server (diagnostics)."""
+        robots, associated, objects = self._execute(
+            'SELECT count(*) FILTER (WHERE indexed > 0), COALESCE(sum(associated), 0), '
+            '(SELECT count(*) FROM fleet_objects WHERE merged_into IS NULL) '
+            'FROM fleet_cursor')[0]
+        return {'robots': int(robots), 'objects': int(objects), 'associated': int(associated)}
+
     def now_s(self) -> float:
         """The latest sighting in the fleet."""
         return float(self._execute('SELECT COALESCE(max(last_seen_s), 0) FROM fleet_objects'
