@@ -5,7 +5,7 @@ Subscribes (relative names, remappable): `camera/depth/image_rect`, `camera/colo
 `camera/pose`, `map/layout`, `memory/query`. Publishes `memory/answer`, `memory/markers`,
 `diagnostics`. QoS per topic: `robot_memory/ros/qos.py`. Serves `memory/get_objects` and
 `memory/get_changes` (robot_memory_interfaces/srv/GetObjects, GetChanges: the world at a time,
-what changed between two) where that package is built (`ros/interfaces.py`).
+what changed between two) where that package is built (`ros/snapshot_server.py`).
 
 Threads: the executor only receives — decodes, pairs by stamp, queues — because rclpy's
 callbacks are slow enough that a busy executor loses sensor messages from its queues. One
@@ -34,7 +34,6 @@ from geometry_msgs.msg import PoseStamped
 from nav_msgs.msg import OccupancyGrid
 from rclpy.clock import Clock, ClockType
 from rclpy.node import Node
-from rclpy.task import Future
 from sensor_msgs.msg import CameraInfo, Image
 from std_msgs.msg import String
 from visualization_msgs.msg import MarkerArray
@@ -59,15 +58,7 @@ from robot_memory.ros.conversions import (
     occupancy_from_msg,
     pose_from_transform,
 )
-from robot_memory.ros.interfaces import (
-    GET_CHANGES_SERVICE,
-    GET_OBJECTS_SERVICE,
-    MISSING,
-    changes_response,
-    memory_service_types,
-    objects_response,
-    time_s,
-)
+from robot_memory.ros.interfaces import MISSING, memory_service_types
 from robot_memory.ros.layouts import load_layout as load_layout  # re-exported
 from robot_memory.ros.layouts import parse_layout_message
 from robot_memory.ros.layouts import parse_layout_msg as parse_layout_msg  # re-exported
@@ -76,6 +67,7 @@ from robot_memory.ros.params import MemoryNodeParams, declare_params
 from robot_memory.ros.paths import memory_file, package_file
 from robot_memory.ros.runtime import CallbackGuard, run_node, teardown_progress
 from robot_memory.ros.scheduler import Step, WorkScheduler, read_request
+from robot_memory.ros.snapshot_server import SnapshotServer
 from robot_memory.service import MemoryService, MemoryServiceParams
 
 __all__ = ['GIL_SWITCH_INTERVAL_S', 'SENSOR_TOPICS', 'MemoryNode', 'load_layout', 'main',
@@ -169,18 +161,15 @@ class MemoryNode(Node):
         self.create_subscription(String, 'memory/query', guard('query', self._on_query, text),
                                  qos.reliable(50))
         self._answer_pub = self.create_publisher(String, 'memory/answer', qos.reliable(50))
-        # A service call is answered by the worker (it owns the memory); this wakes the
-        # executor to send the response the moment the worker has it.
-        self._wake = self.create_guard_condition(lambda: None)
-        self._srv_types = memory_service_types()
-        if self._srv_types is None:
+        # Service calls are answered by the worker (it owns the memory).
+        self._snapshots: SnapshotServer | None = None
+        srv_types = memory_service_types()
+        if srv_types is None:
             self.get_logger().info(f'no snapshot services: {MISSING}; memory/query serves '
                                    'the same as JSON')
         else:
-            self.create_service(self._srv_types.get_objects, GET_OBJECTS_SERVICE,
-                                self._on_get_objects)
-            self.create_service(self._srv_types.get_changes, GET_CHANGES_SERVICE,
-                                self._on_get_changes)
+            self._snapshots = SnapshotServer(self, srv_types, self.service, self.scheduler,
+                                             self._guard)
         self._markers_pub = self.create_publisher(MarkerArray, 'memory/markers', qos.latched())
         self._diag_pub = self.create_publisher(DiagnosticArray, 'diagnostics', qos.reliable())
         # Timers run on the steady clock: simulated time may stand still while the robot idles.
@@ -306,48 +295,6 @@ class MemoryNode(Node):
             raise InvalidInputError(f'a memory/query of {len(data)} characters (at most '
                                     f'{REQUEST_MAX_BYTES})')
         self.scheduler.add_request(data)
-
-    async def _on_get_objects(self, request: Any, response: Any) -> Any:
-        def fill() -> None:
-            at_s, records = self.service.objects_at(time_s(request.at), request.room,
-                                                    request.class_name)
-            assert self._srv_types is not None
-            objects_response(response, self._srv_types.object_state, at_s, records)
-
-        return await self._on_worker('get_objects', fill, response)
-
-    async def _on_get_changes(self, request: Any, response: Any) -> Any:
-        def fill() -> None:
-            records = self.service.changes_between(time_s(request.since), time_s(request.until),
-                                                   request.room)
-            assert self._srv_types is not None
-            changes_response(response, self._srv_types.object_change, records)
-
-        return await self._on_worker('get_changes', fill, response)
-
-    async def _on_worker(self, name: str, fill: Callable[[], None], response: Any) -> Any:
-        """Have the worker `fill` the response; a refused request (`InvalidInputError`) is
-        answered with success false and its reason, and counted by the guard."""
-        done = Future()
-
-        def call() -> None:
-            def run(_: Any) -> None:
-                try:
-                    fill()
-                except Exception as exc:
-                    response.success = False
-                    response.message = f'{exc}'[:500] if isinstance(exc, InvalidInputError) \
-                        else f'{type(exc).__name__}: {exc}'[:500]
-                    raise
-
-            try:
-                self._guard.call(name, run, None, None)
-            finally:
-                done.set_result(response)
-                self._wake.trigger()
-
-        self.scheduler.add_call(call)
-        return await done
 
     # --------------------------------------------------------------- worker
     def _execute(self, step: Step) -> None:
