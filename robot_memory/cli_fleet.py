@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -40,15 +41,23 @@ def ask_fleet(question: str, dsn: str, db: Path | None, robot_id: str, as_json: 
         console.print(f'[yellow]warning:[/] {sum(view.quarantined.values())} fleet rows '
                       f'quarantined (first: robot {first.robot_id} seq {first.seq}); see '
                       'robot-memory fleet status')
+    _print_reply(reply, as_json, view.memory.clock.label, with_confidence=True)
+
+
+def _print_reply(reply: dict[str, Any], as_json: bool, stamp_label: Callable[[float], str],
+                 with_confidence: bool = False) -> None:
+    """Print a fleet answer and its evidence (or the JSON); exit with `ask`'s code for it."""
     if as_json:
         sys.stdout.write(json.dumps(reply) + '\n')
     else:
         out.print(reply['answer'])
-        out.print(f'confidence {reply["confidence"]:.2f} (robots: {", ".join(reply["robots"])})'
-                  + ('  (worth checking)' if reply['needs_verification'] else ''))
+        if with_confidence:
+            out.print(f'confidence {reply["confidence"]:.2f} '
+                      f'(robots: {", ".join(reply["robots"])})'
+                      + ('  (worth checking)' if reply['needs_verification'] else ''))
         for e in reply['evidence']:
             out.print(f'  evidence: {e["object_id"]} seen by {e["robot"]} at '
-                      f'{view.memory.clock.label(e["stamp_s"])} in {e["room_id"] or "?"}')
+                      f'{stamp_label(e["stamp_s"])} in {e["room_id"] or "?"}')
     code = exit_code_of_answer(reply.get('query') is not None, bool(reply['ok']))
     if code:
         raise typer.Exit(code)
@@ -75,16 +84,7 @@ def fleet_ask_cmd(
         reply = questions.ask(question, now)
     finally:
         questions.close()
-    if as_json:
-        sys.stdout.write(json.dumps(reply) + '\n')
-    else:
-        out.print(reply['answer'])
-        for e in reply['evidence']:
-            out.print(f'  evidence: {e["object_id"]} seen by {e["robot"]} at '
-                      f'{e["stamp_s"]:.0f} in {e["room_id"] or "?"}')
-    code = exit_code_of_answer(reply.get('query') is not None, bool(reply['ok']))
-    if code:
-        raise typer.Exit(code)
+    _print_reply(reply, as_json, lambda stamp_s: f'{stamp_s:.0f}')
 
 
 @fleet_app.command('history')

@@ -34,6 +34,17 @@ def two_room_graph() -> SceneGraph:
     return graph
 
 
+def cli_exit_code(argv: list[str]) -> int:
+    """The command's exit status (`main` returns when a command succeeds)."""
+    from robot_memory.cli import main
+
+    try:
+        main(argv)
+    except SystemExit as exited:
+        return int(exited.code or 0)
+    return 0
+
+
 @contextmanager
 def fresh_postgres() -> Iterator[Any]:
     """A throw-away PostgreSQL cluster with the fleet schema (skips without PostgreSQL)."""

@@ -29,7 +29,7 @@ from robot_memory.eval.bench_store import replay_week, synthetic_week
 from robot_memory.fleet.replicator import Replicator
 from robot_memory.fleet.schema import FleetError, add_robot, connect, revoke_robot
 from robot_memory.fleet.view import FleetView
-from tests.conftest import MONDAY_S, fresh_postgres
+from tests.conftest import MONDAY_S, cli_exit_code, fresh_postgres
 
 pytest.importorskip('psycopg', reason='psycopg is not installed')
 H = 3600.0
@@ -96,15 +96,6 @@ def _fleet_of_two(fleet: Any, tmp_path: Path, graph: SceneGraph, ids: tuple[str,
     return dsns
 
 
-def _exit_code(argv: list[str]) -> int:
-    """The command's exit status (`main` returns when a command succeeds)."""
-    try:
-        main(argv)
-    except SystemExit as exited:
-        return int(exited.code or 0)
-    return 0
-
-
 # ------------------------------------------------------------------ row 2: garbage rows
 def test_one_robots_garbage_row_leaves_the_others_answers_and_is_quarantined(
         fleet_database: Any, tmp_path: Path, two_room_graph: SceneGraph,
@@ -137,7 +128,7 @@ def test_one_robots_garbage_row_leaves_the_others_answers_and_is_quarantined(
     assert view.quarantined == {'gar_alpha': 1} and view.stats()['quarantined'] == 1
     assert view.refresh() == 0 and view.quarantined == {'gar_alpha': 1}  # pulled once
     view.close()
-    assert _exit_code(['fleet', 'status', '--dsn', fleet_database.dsn, '--json']) == 0
+    assert cli_exit_code(['fleet', 'status', '--dsn', fleet_database.dsn, '--json']) == 0
     status = json.loads(capsys.readouterr().out)
     alpha = next(r for r in status['robots'] if r['robot_id'] == 'gar_alpha')
     assert alpha['quarantined'] == 1 and status['quarantine'][0]['seq'] == seq
@@ -273,7 +264,7 @@ def test_a_new_memory_file_for_an_old_robot_id_is_refused_not_mixed(
         replicator.sync()
     assert _server_seqs(fleet_database, 'reborn') == list(range(1, shipped + 1))
     capsys.readouterr()
-    assert _exit_code(['fleet', 'sync', '--db', str(new), '--dsn', dsn, '--robot-id',
+    assert cli_exit_code(['fleet', 'sync', '--db', str(new), '--dsn', dsn, '--robot-id',
                        'reborn']) == 2
     assert 'add it under a new robot id' in capsys.readouterr().err
     with Replicator(old, dsn, 'reborn') as replicator:  # the old file still ships
@@ -342,11 +333,11 @@ def test_a_deleted_row_is_a_gap_that_fleet_status_reports(
     with connect(fleet_database.dsn) as conn:
         conn.execute("DELETE FROM events WHERE robot_id = 'holey' AND seq IN (10, 11, 20)")
     capsys.readouterr()
-    assert _exit_code(['fleet', 'status', '--dsn', dsn, '--json']) == 0
+    assert cli_exit_code(['fleet', 'status', '--dsn', dsn, '--json']) == 0
     robot = json.loads(capsys.readouterr().out)['robots'][0]
     assert robot['gaps'] == [[10, 11], [20, 20]]
     assert robot['events'] == total - 3 and robot['last_seq'] == total
-    assert _exit_code(['fleet', 'status', '--dsn', dsn]) == 0
+    assert cli_exit_code(['fleet', 'status', '--dsn', dsn]) == 0
     assert 'gaps 10..11, 20..20' in capsys.readouterr().out
 
 
@@ -375,12 +366,12 @@ def test_a_robot_changing_its_own_password_is_named_by_fleet_status(
     with connect(dsn, autocommit=True) as conn:
         conn.execute("ALTER ROLE robot_rekeyed PASSWORD 'mine-now-not-yours'")
     capsys.readouterr()
-    assert _exit_code(['fleet', 'status', '--dsn', fleet_database.dsn, '--json']) == 0
+    assert cli_exit_code(['fleet', 'status', '--dsn', fleet_database.dsn, '--json']) == 0
     status = json.loads(capsys.readouterr().out)
     assert status['password_changed'] == ['robot_rekeyed']
     assert [r['robot_id'] for r in status['robots'] if r['password_changed']] == ['rekeyed']
     add_robot(fleet_database.dsn, 'rekeyed', 'rekeyed-secret-pw')  # the administrator's again
-    assert _exit_code(['fleet', 'status', '--dsn', fleet_database.dsn, '--json']) == 0
+    assert cli_exit_code(['fleet', 'status', '--dsn', fleet_database.dsn, '--json']) == 0
     assert json.loads(capsys.readouterr().out)['password_changed'] == []
 
 
@@ -402,7 +393,7 @@ def test_bad_fleet_input_is_one_line_of_error(fleet_database: Any, tmp_path: Pat
     if '--db' in argv:
         _week_db(tmp_path / 'x.db', objects=2)
     capsys.readouterr()
-    assert _exit_code(argv) != 0
+    assert cli_exit_code(argv) != 0
     err = capsys.readouterr().err
     text = ' '.join(err.split())  # rich wraps the one line at the console's width
     assert text.startswith('error: ') and text.count('error:') == 1, err

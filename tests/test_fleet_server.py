@@ -8,14 +8,13 @@ from typing import Any
 
 import pytest
 
-from robot_memory.cli import main
 from robot_memory.fleet import schema
 from robot_memory.fleet.questions import FleetQuestions, fleet_index, fleet_reindex
 from robot_memory.fleet.replicator import Replicator
 from robot_memory.fleet.retention import add_partitions, drop_before, partitions
 from robot_memory.fleet.schema import FleetError, add_robot, connect, init_server
 from robot_memory.fleet.view import FleetView, fleet_status
-from tests.conftest import MONDAY_S, FleetDatabase
+from tests.conftest import MONDAY_S, FleetDatabase, cli_exit_code
 from tests.test_fleet import _week_db
 
 pytest.importorskip('psycopg', reason='psycopg is not installed')
@@ -48,14 +47,6 @@ def _table(dsn: str) -> list[tuple[Any, ...]]:
                             'last_seen_s, last_robot, merged_into FROM fleet_objects '
                             'ORDER BY fleet_id').fetchall() + conn.execute(
             'SELECT * FROM fleet_evidence ORDER BY fleet_id, robot_id').fetchall()
-
-
-def _exit_code(argv: list[str]) -> int:
-    try:
-        main(argv)
-    except SystemExit as exited:
-        return int(exited.code or 0)
-    return 0
 
 
 def test_a_v2_database_upgrades_to_v3_keeping_its_rows_and_setting_a_bad_one_aside(
@@ -199,18 +190,18 @@ def test_fleet_commands_of_schema_3_and_their_errors(
         capsys: pytest.CaptureFixture[str]) -> None:
     _ship(fleet_database, tmp_path, {'alpha': 0}, objects=10, days=1)
     dsn = fleet_database.dsn
-    assert _exit_code(['fleet', 'index', '--dsn', dsn, '--json']) == 0
+    assert cli_exit_code(['fleet', 'index', '--dsn', dsn, '--json']) == 0
     assert json.loads(capsys.readouterr().out)['applied'] > 0
-    assert _exit_code(['fleet', 'ask', 'Where is the mug?', '--dsn', dsn, '--json']) == 0
+    assert cli_exit_code(['fleet', 'ask', 'Where is the mug?', '--dsn', dsn, '--json']) == 0
     reply = json.loads(capsys.readouterr().out)
     assert reply['robots'] == ['alpha'] and reply['evidence'][0]['robot'] == 'alpha'
-    assert _exit_code(['fleet', 'history', reply['evidence'][0]['object_id'], '--dsn',
+    assert cli_exit_code(['fleet', 'history', reply['evidence'][0]['object_id'], '--dsn',
                        dsn]) == 0
     assert json.loads(capsys.readouterr().out)['robots'][0]['robot'] == 'alpha'
-    assert _exit_code(['fleet', 'ask', 'Colourless green ideas sleep furiously?', '--dsn',
+    assert cli_exit_code(['fleet', 'ask', 'Colourless green ideas sleep furiously?', '--dsn',
                        dsn]) == 3
     capsys.readouterr()
-    assert _exit_code(['fleet', 'maintain', '--dsn', dsn, '--json']) == 0
+    assert cli_exit_code(['fleet', 'maintain', '--dsn', dsn, '--json']) == 0
     assert json.loads(capsys.readouterr().out)['partitions_added'] == 0  # init made them
     capsys.readouterr()
     for argv, message in (
@@ -220,7 +211,7 @@ def test_fleet_commands_of_schema_3_and_their_errors(
              "no fleet object 'nobody/object:1' on the server"),
             (['fleet', 'ask', 'Where is the mug?', '--dsn',
               postgres.dsn_for('postgres', 'x', 'fleet_nowhere')], 'cannot connect')):
-        assert _exit_code(argv) == 2, argv
+        assert cli_exit_code(argv) == 2, argv
         err = capsys.readouterr().err
         assert message in err and err.count('\n') == 1, err
     with pytest.raises(FleetError, match='schema older than 3'):

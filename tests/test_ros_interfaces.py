@@ -21,14 +21,11 @@ pytest.importorskip('rclpy', reason='rclpy is not installed')
 
 import rclpy
 from action_msgs.msg import GoalStatus
-from diagnostic_msgs.msg import DiagnosticArray
-from rclpy.action import ActionClient
 from rclpy.context import Context
 from rclpy.parameter import Parameter
 
 from robot_memory.core import FactKey
 from robot_memory.core.scene_graph import SceneGraph
-from robot_memory.ros.conversions import diagnostic_values
 from robot_memory.ros.interfaces import (
     ASK_ACTION,
     GET_CHANGES_SERVICE,
@@ -38,9 +35,9 @@ from robot_memory.ros.interfaces import (
     time_msg,
     time_s,
 )
-from robot_memory.ros.probe import NodeProcess, Probe, ros_env
 from robot_memory.service import MemoryService, MemoryServiceParams
 from tests.conftest import MONDAY_S
+from tests.ros_graph import RosGraph
 
 Ask = ask_action_type()
 SERVICES = memory_service_types()
@@ -77,43 +74,17 @@ def _seed_memory(path: Path, layout: SceneGraph) -> None:
     service.close()
 
 
-class Graph:
-    """Node processes on one domain and a probe holding the Ask client and service clients."""
+class Graph(RosGraph):
+    """The graph with a probe holding the Ask client and the snapshot service clients."""
 
     def __init__(self, tmp: Path) -> None:
         assert Ask is not None and SERVICES is not None
-        self.env = ros_env(_domain_id())
-        self.tmp = tmp
-        self.processes: dict[str, NodeProcess] = {}
-        self.probe = Probe(int(self.env['ROS_DOMAIN_ID']), 'ask_probe')
-        self.ask = ActionClient(self.probe.node, Ask, ASK_ACTION)
+        super().__init__(_domain_id(), tmp, 'ask_probe')
+        self.ask = self.action_client(Ask, ASK_ACTION)
         self.get_objects = self.probe.node.create_client(SERVICES.get_objects,
                                                          GET_OBJECTS_SERVICE)
         self.get_changes = self.probe.node.create_client(SERVICES.get_changes,
                                                          GET_CHANGES_SERVICE)
-        self.diagnostics: dict[str, dict[str, str]] = {}
-        self.probe.subscribe(DiagnosticArray, 'diagnostics', 50, self._on_diagnostics)
-
-    def _on_diagnostics(self, msg: DiagnosticArray) -> None:
-        for status in msg.status:
-            self.diagnostics[status.name.split(':')[0]] = diagnostic_values(status)
-
-    def start(self, node: str, **params: Any) -> NodeProcess:
-        process = NodeProcess(node, params, self.env, self.tmp / f'{node}.log')
-        self.processes[node] = process
-        return process
-
-    def value(self, node: str, key: str) -> float:
-        return float(self.diagnostics.get(node, {}).get(key, 0) or 0)
-
-    def wait(self, predicate: Any, timeout_s: float, what: str) -> None:
-        if not self.probe.spin_until(predicate, timeout_s):
-            logs = '\n'.join(f'--- {n}\n{p.log()[-3000:]}' for n, p in self.processes.items())
-            raise AssertionError(f'timed out waiting for {what}\n{self.diagnostics}\n{logs}')
-
-    def result(self, future: Any, what: str, timeout_s: float = 60.0) -> Any:
-        self.wait(future.done, timeout_s, what)
-        return future.result()
 
     def send(self, feedback: list[Any], **fields: Any) -> Any:
         """Send an Ask goal; its feedback goes into `feedback`; the goal handle."""
@@ -122,14 +93,6 @@ class Graph:
         future = self.ask.send_goal_async(goal, feedback_callback=lambda m: feedback.append(
             m.feedback))
         return self.result(future, f'the answer to goal {fields}')
-
-    def close(self) -> dict[str, int]:
-        codes = {name: process.stop() for name, process in self.processes.items()}
-        self.failed_logs = {name: self.processes[name].log()[-3000:]
-                            for name, code in codes.items() if code != 0}
-        self.ask.destroy()
-        self.probe.close()
-        return codes
 
 
 @pytest.mark.parametrize('module', ['planner_node', 'memory_node'])

@@ -25,10 +25,9 @@ pytest.importorskip('open3d', reason='the built-in simulator needs open3d')
 
 import rclpy
 from action_msgs.msg import GoalStatus, GoalStatusArray
-from diagnostic_msgs.msg import DiagnosticArray
 from geometry_msgs.msg import PoseStamped
 from nav_msgs.msg import Odometry
-from rclpy.action import ActionClient, ActionServer
+from rclpy.action import ActionServer
 from rclpy.context import Context
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
@@ -38,7 +37,6 @@ from std_msgs.msg import String
 from robot_memory.core.drive import GOAL_OUTSIDE_MAP, DriveStatus
 from robot_memory.exceptions import InvalidInputError
 from robot_memory.ros import qos
-from robot_memory.ros.conversions import diagnostic_values
 from robot_memory.ros.nav2 import (
     NAV_ACTION,
     NavClient,
@@ -47,9 +45,9 @@ from robot_memory.ros.nav2 import (
     navigate_to_pose_type,
 )
 from robot_memory.ros.planner_node import CancelQuestion, parse_question
-from robot_memory.ros.probe import NodeProcess, Probe, ros_env
 from robot_memory.ros.runtime import CallbackGuard
 from robot_memory.sim import BuiltinSim, CameraConfig, SimConfig
+from tests.ros_graph import RosGraph
 
 NavigateToPose = navigate_to_pose_type()
 pytestmark = pytest.mark.ros
@@ -66,17 +64,12 @@ def _domain_id() -> int:
     return 1 + (os.getpid() * 11 + next(_domains)) % 200
 
 
-class Graph:
-    """Node processes on one domain, a probe with a NavigateToPose client, their diagnostics."""
+class Graph(RosGraph):
+    """The graph with a NavigateToPose client and what goes by on the action's topics."""
 
     def __init__(self, tmp: Path) -> None:
-        self.env = ros_env(_domain_id())
-        self.tmp = tmp
-        self.processes: dict[str, NodeProcess] = {}
-        self.probe = Probe(int(self.env['ROS_DOMAIN_ID']), 'nav2_probe')
-        self.diagnostics: dict[str, dict[str, str]] = {}
-        self.probe.subscribe(DiagnosticArray, 'diagnostics', 50, self._on_diagnostics)
-        self.client = ActionClient(self.probe.node, NavigateToPose, NAV_ACTION)
+        super().__init__(_domain_id(), tmp, 'nav2_probe')
+        self.client = self.action_client(NavigateToPose, NAV_ACTION)
         # What any client of the action sees go by (the planner's goals included).
         self.statuses: dict[bytes, int] = {}
         self.probe.subscribe(GoalStatusArray, f'{NAV_ACTION}/_action/status', qos.latched(),
@@ -87,30 +80,9 @@ class Graph:
         self.answers = self.probe.subscribe(String, 'answer', qos.reliable(50))
         self.question_pub = self.probe.publisher(String, 'question', qos.reliable(50))
 
-    def _on_diagnostics(self, msg: DiagnosticArray) -> None:
-        for status in msg.status:
-            self.diagnostics[status.name.split(':')[0]] = diagnostic_values(status)
-
     def _on_status(self, msg: GoalStatusArray) -> None:
         for status in msg.status_list:
             self.statuses[bytes(status.goal_info.goal_id.uuid)] = status.status
-
-    def start(self, node: str, **params: Any) -> NodeProcess:
-        process = NodeProcess(node, params, self.env, self.tmp / f'{node}.log')
-        self.processes[node] = process
-        return process
-
-    def value(self, node: str, key: str) -> float:
-        return float(self.diagnostics.get(node, {}).get(key, 0) or 0)
-
-    def wait(self, predicate: Any, timeout_s: float, what: str) -> None:
-        if not self.probe.spin_until(predicate, timeout_s):
-            logs = '\n'.join(f'--- {n}\n{p.log()[-3000:]}' for n, p in self.processes.items())
-            raise AssertionError(f'timed out waiting for {what}\n{self.diagnostics}\n{logs}')
-
-    def result(self, future: Any, what: str, timeout_s: float = 60.0) -> Any:
-        self.wait(future.done, timeout_s, what)
-        return future.result()
 
     def answer(self, question_id: str, timeout_s: float) -> dict[str, Any]:
         found: list[dict[str, Any]] = []
@@ -128,14 +100,6 @@ class Graph:
                   'the planner to subscribe to questions')
         self.question_pub.publish(String(data=json.dumps(
             {'id': question_id, 'query': {'type': 'WhereIs', 'target': {'label': label}}})))
-
-    def close(self) -> dict[str, int]:
-        codes = {name: process.stop() for name, process in self.processes.items()}
-        self.failed_logs = {name: self.processes[name].log()[-3000:]
-                            for name, code in codes.items() if code != 0}
-        self.client.destroy()
-        self.probe.close()
-        return codes
 
 
 def _goal(x: float, y: float, frame_id: str = 'map') -> Any:

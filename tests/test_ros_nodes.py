@@ -21,7 +21,6 @@ pytest.importorskip('rclpy', reason='rclpy is not installed')
 pytest.importorskip('open3d', reason='the built-in simulator needs open3d')
 
 import numpy as np
-from diagnostic_msgs.msg import DiagnosticArray
 from geometry_msgs.msg import PoseStamped, Twist
 from nav_msgs.msg import Odometry
 from rclpy.qos import DurabilityPolicy, ReliabilityPolicy
@@ -35,16 +34,15 @@ from robot_memory.ros import qos
 from robot_memory.ros.bag import ingest_bag
 from robot_memory.ros.conversions import (
     camera_info_msg,
-    diagnostic_values,
     image_msg,
     labels_msg,
     pose_msg,
 )
 from robot_memory.ros.markers import MEMORY_NAMESPACES, PLANNER_NAMESPACES
-from robot_memory.ros.probe import NodeProcess, Probe, ros_env
 from robot_memory.ros.rviz_config import graph_problems, rviz_topics
 from robot_memory.sim import BuiltinSim, CameraConfig, SimConfig
 from robot_memory.sim.recording import McapRecorder
+from tests.ros_graph import RosGraph
 
 pytestmark = pytest.mark.ros
 
@@ -71,17 +69,11 @@ def _parser_available() -> bool:
     return False
 
 
-class Graph:
-    """Node processes on one domain and a probe to talk to them."""
+class Graph(RosGraph):
+    """The graph with the memory's and the planner's markers, queries and answers."""
 
     def __init__(self, tmp: Path) -> None:
-        self.domain_id = _domain_id()
-        self.tmp = tmp
-        self.env = ros_env(self.domain_id)
-        self.processes: dict[str, NodeProcess] = {}
-        self.probe = Probe(self.domain_id, 'test_probe')
-        self.diagnostics: dict[str, dict[str, str]] = {}
-        self.probe.subscribe(DiagnosticArray, 'diagnostics', 50, self._on_diagnostics)
+        super().__init__(_domain_id(), tmp, 'test_probe')
         self.markers = self.probe.subscribe(MarkerArray, 'memory/markers', qos.latched())
         self.planner_markers = self.probe.subscribe(MarkerArray, 'planner/markers',
                                                     qos.latched(10))
@@ -89,23 +81,6 @@ class Graph:
         self.answers = self.probe.subscribe(String, 'answer', qos.reliable(50))
         self.query_pub = self.probe.publisher(String, 'memory/query', qos.reliable(50))
         self.question_pub = self.probe.publisher(String, 'question', qos.reliable(50))
-
-    def _on_diagnostics(self, msg: DiagnosticArray) -> None:
-        for status in msg.status:
-            self.diagnostics[status.name.split(':')[0]] = diagnostic_values(status)
-
-    def start(self, node: str, **params: Any) -> NodeProcess:
-        process = NodeProcess(node, params, self.env, self.tmp / f'{node}.log')
-        self.processes[node] = process
-        return process
-
-    def value(self, node: str, key: str) -> float:
-        return float(self.diagnostics.get(node, {}).get(key, 0) or 0)
-
-    def wait(self, predicate: Any, timeout_s: float, what: str) -> None:
-        if not self.probe.spin_until(predicate, timeout_s):
-            logs = '\n'.join(f'--- {n}\n{p.log()[-3000:]}' for n, p in self.processes.items())
-            raise AssertionError(f'timed out waiting for {what}\n{self.diagnostics}\n{logs}')
 
     def request(self, payload: dict[str, Any], topic: str = 'memory', timeout_s: float = 30.0
                 ) -> dict[str, Any]:
@@ -123,14 +98,6 @@ class Graph:
 
         self.wait(arrived, timeout_s, f'the reply to {payload["id"]}')
         return found[0]
-
-    def close(self) -> dict[str, int]:
-        """Stop every node; keep the log tail of any that did not exit 0."""
-        codes = {name: process.stop() for name, process in self.processes.items()}
-        self.failed_logs = {name: self.processes[name].log()[-3000:]
-                            for name, code in codes.items() if code != 0}
-        self.probe.close()
-        return codes
 
 
 @pytest.fixture(scope='module')
