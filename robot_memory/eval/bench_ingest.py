@@ -38,8 +38,7 @@ class _TimedModel:
         return self.model.knows(label)
 
     def guesses(self, segments: Sequence[SegmentPixels]) -> list[str]:
-        guess = getattr(self.model, 'guesses', None)
-        return list(guess(segments)) if callable(guess) else [''] * len(segments)
+        return self.model.guesses(segments)
 
     def states(self, segments: Sequence[SegmentPixels]) -> list[str]:
         t0 = time.perf_counter()

@@ -101,6 +101,10 @@ class ZeroShotStateModel:
             self._texts[label] = emb / emb.norm(dim=-1, keepdim=True).clamp_min(1e-9)
         return self._texts[label]
 
+    def guesses(self, segments: Sequence[SegmentPixels]) -> list[str]:
+        """No guesses beyond its reads: it reads every view it can."""
+        return [''] * len(segments)
+
 
 def _features(out: Any) -> Any:
     """The embedding tensor of a `get_*_features` result (a tensor, or an output object)."""

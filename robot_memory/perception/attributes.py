@@ -283,13 +283,16 @@ class AttributeModel(Protocol):
     """Reads the state of segments from their pixels; '' where it cannot say.
 
     `read_error`: how often a state it does read is wrong (memory asks for more agreeing reads
-    of a change the less it trusts one).
+    of a change the less it trusts one). `guesses`: a state for segments it will not vouch for
+    ('' where it has none either): it only fills in a state memory does not know.
     """
 
     @property
     def read_error(self) -> float: ...
 
     def states(self, segments: Sequence[SegmentPixels]) -> list[str]: ...
+
+    def guesses(self, segments: Sequence[SegmentPixels]) -> list[str]: ...
 
     def knows(self, label: str) -> bool: ...
 

@@ -203,8 +203,12 @@ def _with_states(out: list[SegmentObservation], pixels: list[SegmentPixels],
                  model: AttributeModel) -> list[SegmentObservation]:
     """The observations with the state the model reads from each one's pixels."""
     states = model.states(pixels)
-    guess = getattr(model, 'guesses', None)
-    guesses = guess(pixels) if callable(guess) and not all(states) else [''] * len(states)
+    unread = [i for i, (seen, state) in enumerate(zip(out, states, strict=True))
+              if not state and not seen.observation.attributes.get('state')]
+    guesses = [''] * len(states)
+    for i, guessed in zip(unread, model.guesses([pixels[i] for i in unread]) if unread else (),
+                          strict=True):
+        guesses[i] = guessed
     result = []
     for seen, state, guessed in zip(out, states, guesses, strict=True):
         if seen.observation.attributes.get('state'):
